@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+/** Registers `drover droplet`. (Being written this session; replaced by the real command.) */
+export function register(_program: Command): void {}

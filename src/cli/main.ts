@@ -1,0 +1,36 @@
+import { Command, CommanderError } from 'commander';
+import { EXIT, isInputError } from '../util/errors.js';
+import { register as registerPlay } from './play.js';
+import { register as registerCheck } from './check.js';
+import { register as registerInventory } from './inventory.js';
+import { register as registerSchema } from './schema.js';
+import { register as registerLab } from './lab.js';
+import { register as registerPki } from './pki.js';
+import { register as registerDroplet } from './droplet.js';
+
+/**
+ * drover's command line. Each sub-command lives in its own file and registers
+ * itself on the program; heavy modules are imported lazily inside actions so
+ * `drover --help` starts fast.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('drover')
+    .description('Provision hosts over SSH: plan, then apply. Ansible-shaped playbooks, honest check mode.')
+    .version('0.1.0')
+    .exitOverride();
+  for (const register of [registerPlay, registerCheck, registerInventory, registerSchema, registerLab, registerPki, registerDroplet]) {
+    register(program);
+  }
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT.usage;
+    if (isInputError(e)) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return EXIT.invalidInput;
+    }
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT.usage;
+  }
+}

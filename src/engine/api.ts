@@ -1,0 +1,45 @@
+import type { EventSink, HostTally } from '../report/events.js';
+
+/** What `drover play` (and `drover lab run/test/verify`) asks of the engine. */
+export interface RunOptions {
+  playbook: string;
+  /** Inventory sources: files, directories, or `droplets:SPEC`. */
+  inventory: string[];
+  check?: boolean;
+  diff?: boolean;
+  limit?: string;
+  tags?: string[];
+  skipTags?: string[];
+  /** `-e key=value`, `-e @file.yaml`, `-e '{"json": 1}'`. */
+  extraVars?: string[];
+  forks?: number;
+  startAtTask?: string;
+  step?: boolean;
+  verbose?: number;
+  /** JSON-lines event log path. */
+  eventsFile?: string;
+  /** Extra event consumers (tests, lab runners). */
+  sinks?: EventSink[];
+  /** converge: the playbook's tasks; verify: each play's roles' verify/main.yaml instead. */
+  mode?: 'converge' | 'verify';
+  /** Directory for run state (pending handlers); default `.drover/` beside the inventory. */
+  stateDir?: string;
+  /** Default per-command timeout in seconds (a task's `timeout:` wins). */
+  taskTimeout?: number;
+}
+
+export interface ChangedTask {
+  host: string;
+  task: string;
+  where: string;
+}
+
+export interface RunSummary {
+  exitCode: number;
+  tally: Record<string, HostTally>;
+  /** Tasks that changed (or would change, in check mode). */
+  changed: ChangedTask[];
+  /** Tasks whose outcome check mode could not predict. */
+  unknown: ChangedTask[];
+  durationMs: number;
+}

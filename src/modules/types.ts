@@ -1,0 +1,90 @@
+import type { ZodType } from 'zod';
+import type { Connection, ExecOptions, ExecResult } from '../transport/connection.js';
+import type { FactCache } from '../facts/cache.js';
+
+/** A file change, shown by --diff (before/after text, already redacted by the engine). */
+export interface FileDiff {
+  path: string;
+  before: string;
+  after: string;
+}
+
+/** One planned change, e.g. "create /etc/chrony/chrony.conf" or "mode 0644 -> 0600". */
+export interface Change {
+  summary: string;
+  diff?: FileDiff;
+}
+
+/**
+ * What a module would do on this host. `changes` empty = nothing to do (ok).
+ * `unknown` set = the module cannot predict without running (a `shell` task
+ * without creates/removes): check mode reports "unknown", never a guess.
+ */
+export interface Plan<D = unknown> {
+  changes: Change[];
+  unknown?: string;
+  /** Module-private data computed while planning, handed to apply. */
+  data?: D;
+  /** Values registered when apply does not run (nothing to do, or check mode). */
+  result?: Record<string, unknown>;
+}
+
+/** What a task registers. `facts` are merged into the host's variables (set_fact, include_vars). */
+export interface ModuleResult {
+  changed: boolean;
+  failed?: boolean;
+  msg?: string;
+  facts?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** Where a role- or playbook-relative file is looked up. */
+export type LocalFileKind = 'files' | 'templates' | 'vars' | 'tasks';
+
+/**
+ * Everything a module may use. Modules never import the engine: the engine
+ * builds this context per (host, task).
+ */
+export interface TaskContext {
+  /** inventory_hostname */
+  host: string;
+  /** The host's connection (the delegate's, with delegate_to). */
+  conn: Connection;
+  /** Run a command with the task's become user, environment and timeout applied. Logged at -v, redacted. */
+  exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** Like exec, but a non-zero exit raises a ModuleError naming the command and its stderr. */
+  run(command: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** The task's variables (templated args are already rendered). */
+  vars: Readonly<Record<string, unknown>>;
+  check: boolean;
+  diff: boolean;
+  /** The effective become user (undefined: the login user). */
+  becomeUser?: string;
+  facts: FactCache;
+  /** Render a Handlebars template text with the task's variables (noEscape, strict). */
+  render(text: string, extraVars?: Record<string, unknown>): string;
+  /** Resolve a controller-side file: role dir/<kind>/p, then playbook dir/<kind>/p, then as given. */
+  findFile(kind: LocalFileKind, p: string): string;
+  /** Mark a value secret: masked in every output from now on. */
+  secret(value: unknown): void;
+  /** Verbose log line (-v). */
+  log(message: string): void;
+}
+
+export interface Module<A = any, D = any> {
+  name: string;
+  /** Other names accepted in playbooks, e.g. 'ansible.builtin.copy'. */
+  aliases?: string[];
+  /** Argument schema; also exported as JSON Schema by `drover schema`. */
+  schema: ZodType<A>;
+  /** 'controller' modules (debug, set_fact, assert …) need no connection. */
+  runsOn?: 'target' | 'controller';
+  /** `command: ls -l` — the argument key a bare string value fills. */
+  freeForm?: string;
+  /** Argument keys whose values are secrets. */
+  secretArgs?: string[];
+  /** Reads the host's state; never writes. */
+  plan(ctx: TaskContext, args: A): Promise<Plan<D>>;
+  /** Executes exactly the plan. Called only when the plan has changes or is unknown, and never in check mode. */
+  apply(ctx: TaskContext, args: A, plan: Plan<D>): Promise<ModuleResult>;
+}

@@ -1,0 +1,68 @@
+/**
+ * Secret redaction. Every value marked secret (credential vars, no_log results,
+ * passwords passed to modules) is replaced by a mask wherever text leaves the
+ * process: console, -v output, event log, error messages, diffs.
+ */
+export const MASK = '********';
+
+export class Redactor {
+  private secrets = new Set<string>();
+  private pattern: RegExp | null = null;
+
+  /** Register a secret value. Very short values are ignored: masking "1" would mangle output. */
+  add(value: unknown): void {
+    if (typeof value === 'number') value = String(value);
+    if (typeof value !== 'string' || value.length < 4) return;
+    if (this.secrets.has(value)) return;
+    this.secrets.add(value);
+    this.pattern = null;
+  }
+
+  addAll(values: Iterable<unknown>): void {
+    for (const v of values) this.add(v);
+  }
+
+  has(value: string): boolean {
+    return this.secrets.has(value);
+  }
+
+  get size(): number {
+    return this.secrets.size;
+  }
+
+  redact(text: string): string {
+    if (this.secrets.size === 0 || !text) return text;
+    if (!this.pattern) {
+      // Longest first, so a secret that contains another is masked whole.
+      const parts = [...this.secrets].sort((a, b) => b.length - a.length).map(escapeRegExp);
+      this.pattern = new RegExp(parts.join('|'), 'g');
+    }
+    return text.replace(this.pattern, MASK);
+  }
+
+  /** Deep-redact a JSON-like value (strings inside objects and arrays). */
+  redactValue<T>(value: T): T {
+    if (this.secrets.size === 0) return value;
+    return walk(value, (s) => this.redact(s)) as T;
+  }
+}
+
+function walk(v: unknown, f: (s: string) => string): unknown {
+  if (typeof v === 'string') return f(v);
+  if (Array.isArray(v)) return v.map((x) => walk(x, f));
+  if (v && typeof v === 'object' && !Buffer.isBuffer(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = walk(x, f);
+    return out;
+  }
+  return v;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Names of variables whose values are secrets by convention. */
+export function isSecretName(name: string): boolean {
+  return /(pass(word)?|secret|token|private_key_passphrase|_key_data)$/i.test(name) || /^(ansible_(ssh_|become_)?pass(word)?)$/i.test(name);
+}
