@@ -61,6 +61,8 @@ export interface TaskContext {
   /** The effective become user (undefined: the login user). */
   becomeUser?: string;
   facts: FactCache;
+  /** Evaluate a `when`-style expression (assert's `that`) against the task's variables. */
+  evaluate(expression: string): boolean;
   /** Render a Handlebars template text with the task's variables (noEscape, strict). */
   render(text: string, extraVars?: Record<string, unknown>): string;
   /** Resolve a controller-side file: role dir/<kind>/p, then playbook dir/<kind>/p, then as given. */

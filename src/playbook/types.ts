@@ -116,8 +116,10 @@ export interface Play {
   tags: string[];
   environment?: Record<string, unknown>;
   ignoreUnreachable?: boolean;
-  /** Roles in the play, after dependencies (for `drover lab verify`). */
+  /** Roles in the play, after dependencies. */
   roles: RoleScope[];
+  /** Each role's verify/main.yaml tasks, in role order (`drover lab verify`). */
+  verifyTasks: Node[];
   baseDir: string;
 }
 
