@@ -63,8 +63,10 @@ export interface TaskContext {
   facts: FactCache;
   /** Evaluate a `when`-style expression (assert's `that`) against the task's variables. */
   evaluate(expression: string): boolean;
-  /** Render a Handlebars template text with the task's variables (noEscape, strict). */
-  render(text: string, extraVars?: Record<string, unknown>): string;
+  /** Render a Handlebars template text with the task's variables (noEscape, strict); `file` names it in errors. */
+  render(text: string, extraVars?: Record<string, unknown>, file?: string): string;
+  /** Expand a leading `~` / `~user` the way the target's shell would (paths like `~/.os_credentials`). */
+  expandUser(path: string): Promise<string>;
   /** Resolve a controller-side file: role dir/<kind>/p, then playbook dir/<kind>/p, then as given. */
   findFile(kind: LocalFileKind, p: string): string;
   /** Mark a value secret: masked in every output from now on. */
