@@ -59,6 +59,8 @@ export interface TaskNode extends TaskKeywords {
   until?: string[];
   retries?: number;
   delay?: number;
+  /** `check_mode: false`: run for real even under --check (read-only probes). */
+  checkMode?: boolean;
   /** Per-task command timeout in seconds. */
   timeout?: number;
   /** Handler names this node answers to (handlers only: its name and `listen` topics). */
