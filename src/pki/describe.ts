@@ -1,0 +1,33 @@
+import type forge from 'node-forge';
+import { certFacts } from './cert.js';
+import { ekuLabel, formatBasicConstraints, formatSubject, KEY_USAGES, type KeyUsage } from './names.js';
+
+const colonHex = (hex: string) => hex.toUpperCase().match(/../g)?.join(':') ?? '';
+
+/** A readable dump in the spirit of `openssl x509 -text -noout`, only the parts people look at. */
+export function describeCertificate(cert: forge.pki.Certificate, now: Date = new Date()): string {
+  const f = certFacts(cert);
+  const x = f.extensions;
+  const notAfter = new Date(f.notAfter);
+  const days = Math.floor((notAfter.getTime() - now.getTime()) / 86400_000);
+  const state = days < 0 ? `EXPIRED ${-days} days ago` : new Date(f.notBefore) > now ? 'NOT YET VALID' : `${days} days left`;
+  const lines = [
+    'Certificate:',
+    `  Serial:       ${colonHex(f.serial)}`,
+    `  Signature:    ${f.signatureAlgorithm}`,
+    `  Issuer:       ${formatSubject(f.issuer)}`,
+    `  Subject:      ${formatSubject(f.subject)}${f.selfIssued ? '   (self-issued)' : ''}`,
+    `  Validity:     ${f.notBefore} .. ${f.notAfter}  (${state})`,
+    `  Public key:   RSA ${f.keyBits ?? '?'} bit`,
+    '  Extensions:',
+  ];
+  if (x.basicConstraints) lines.push(`    Basic Constraints${x.basicConstraintsCritical ? ' (critical)' : ''}: ${formatBasicConstraints(x.basicConstraints)}`);
+  if (x.keyUsage.length) lines.push(`    Key Usage${x.keyUsageCritical ? ' (critical)' : ''}: ${(Object.keys(KEY_USAGES) as KeyUsage[]).filter((k) => x.keyUsage.includes(k)).map((k) => KEY_USAGES[k]).join(', ')}`);
+  if (x.extendedKeyUsage.length) lines.push(`    Extended Key Usage${x.extendedKeyUsageCritical ? ' (critical)' : ''}: ${x.extendedKeyUsage.map(ekuLabel).join(', ')}`);
+  if (x.subjectAltName.length) lines.push(`    Subject Alternative Name: ${x.subjectAltName.join(', ')}`);
+  if (f.subjectKeyId) lines.push(`    Subject Key Identifier: ${colonHex(f.subjectKeyId)}`);
+  if (f.authorityKeyId) lines.push(`    Authority Key Identifier: ${colonHex(f.authorityKeyId)}`);
+  if (lines[lines.length - 1] === '  Extensions:') lines.push('    (none)');
+  lines.push(`  SHA-256 fingerprint: ${f.fingerprintSha256}`);
+  return lines.join('\n') + '\n';
+}
