@@ -1,4 +1,48 @@
 import type { Command } from 'commander';
+import { Option } from 'commander';
 
-/** Registers `drover play`. (Being written this session; replaced by the real command.) */
-export function register(_program: Command): void {}
+const collect = (v: string, acc: string[]) => [...acc, v];
+const csv = (v: string, acc: string[]) => [...acc, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+/** `drover play PLAYBOOK -i INVENTORY …` — the flags Ansible users know. */
+export function register(program: Command): void {
+  program
+    .command('play')
+    .description('run a playbook against an inventory')
+    .argument('<playbook>', 'playbook file (YAML)')
+    .requiredOption('-i, --inventory <path>', 'inventory file, directory or host list (repeatable)', collect, [])
+    .option('-C, --check', 'plan only: report what would change, change nothing')
+    .option('-D, --diff', 'show unified diffs of files that change')
+    .option('-l, --limit <pattern>', 'limit to hosts matching a pattern')
+    .option('-t, --tags <tags>', 'only run tasks with these tags', csv, [])
+    .option('--skip-tags <tags>', 'skip tasks with these tags', csv, [])
+    .option('-e, --extra-vars <vars>', 'k=v pairs, @file.yaml or JSON (repeatable)', collect, [])
+    .option('-f, --forks <n>', 'hosts worked on at once', (v) => parseInt(v, 10), 20)
+    .option('--start-at-task <name>', 'start at the task with this name')
+    .option('--step', 'confirm each task before it runs')
+    .option('--events <file>', 'write a JSON-lines event log')
+    .option('--timeout <seconds>', 'default per-command timeout', (v) => parseInt(v, 10))
+    .addOption(new Option('-v, --verbose', 'show commands (-vv: results too)').argParser((_v, prev: number) => prev + 1).default(0))
+    .action(async (playbook: string, o) => {
+      const { runPlaybook } = await import('../engine/run.js');
+      const { consoleSink } = await import('../report/console.js');
+      const summary = await runPlaybook({
+        playbook,
+        inventory: o.inventory,
+        check: o.check,
+        diff: o.diff,
+        limit: o.limit,
+        tags: o.tags,
+        skipTags: o.skipTags,
+        extraVars: o.extraVars,
+        forks: o.forks,
+        startAtTask: o.startAtTask,
+        step: o.step,
+        eventsFile: o.events,
+        taskTimeout: o.timeout,
+        verbose: o.verbose,
+        sinks: [consoleSink({ out: process.stdout, verbose: o.verbose, diff: Boolean(o.diff), check: Boolean(o.check) })],
+      });
+      process.exitCode = summary.exitCode;
+    });
+}

@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { Connection, ExecOptions, ExecResult } from '../transport/connection.js';
+import type { LocalFileKind, TaskContext } from '../modules/types.js';
+import type { TaskNode } from '../playbook/types.js';
+import { evaluateCondition, renderText } from '../template/index.js';
+import { ModuleError } from '../util/errors.js';
+import { shq } from '../util/shell.js';
+import type { Redactor } from '../util/redact.js';
+import type { HostState } from './host-state.js';
+
+export interface ContextParams {
+  host: HostState;
+  node: TaskNode;
+  conn: Connection;
+  vars: Record<string, unknown>;
+  check: boolean;
+  diff: boolean;
+  becomeUser?: string;
+  env?: Record<string, string>;
+  timeoutMs: number;
+  redactor: Redactor;
+  log: (message: string) => void;
+}
+
+/** Builds the TaskContext a module sees for one (host, task, item). */
+export function makeTaskContext(p: ContextParams): TaskContext {
+  const { node, redactor } = p;
+  const exec = async (command: string, opts: ExecOptions = {}): Promise<ExecResult> => {
+    const merged: ExecOptions = {
+      becomeUser: p.becomeUser,
+      timeoutMs: p.timeoutMs,
+      ...opts,
+      env: p.env || opts.env ? { ...(p.env ?? {}), ...(opts.env ?? {}) } : undefined,
+    };
+    const started = Date.now();
+    const r = await p.conn.exec(command, merged);
+    p.log(
+      `$ ${redactor.redact(command)}${merged.becomeUser ? ` (as ${merged.becomeUser})` : ''} -> rc=${r.rc} ${Date.now() - started}ms` +
+        (r.stderr.trim() ? `\n  stderr: ${redactor.redact(r.stderr.trim()).split('\n').slice(-5).join('\n  stderr: ')}` : ''),
+    );
+    return r;
+  };
+  const ctx: TaskContext = {
+    host: p.host.name,
+    conn: p.conn,
+    exec,
+    async run(command, opts) {
+      const r = await exec(command, opts);
+      if (r.rc !== 0) {
+        const firstLine = r.stderr.trim().split('\n').slice(-1)[0] ?? '';
+        throw new ModuleError(
+          `command failed with rc=${r.rc}${firstLine ? `: ${redactor.redact(firstLine)}` : ''}`,
+          redactor.redact(command),
+          redactor.redact(r.stderr),
+          r.rc,
+        );
+      }
+      return r;
+    },
+    vars: p.vars,
+    check: p.check,
+    diff: p.diff,
+    becomeUser: p.becomeUser,
+    facts: p.host.factCache,
+    evaluate: (expression) => evaluateCondition(expression, p.vars, node.pos),
+    render: (text, extraVars, file) =>
+      renderText(text, extraVars ? { ...p.vars, ...extraVars } : p.vars, file ?? `${node.pos.file}:${node.pos.line}`),
+    findFile: (kind, path) => findLocalFile(node, kind, path),
+    secret: (value) => redactor.add(value),
+    log: p.log,
+    async expandUser(path) {
+      const m = /^~([A-Za-z0-9_.-]*)(\/.*)?$/.exec(path);
+      if (!m) return path;
+      const user = m[1] ?? '';
+      const key = `home:${user || `~${p.becomeUser ?? ''}`}`;
+      const home = await p.host.factCache.get(key, async () => {
+        const r = await exec(user ? `getent passwd ${shq(user)} | cut -d: -f6` : 'printf %s "$HOME"');
+        const h = r.stdout.trim();
+        if (r.rc !== 0 || !h) throw new ModuleError(`cannot expand ${path}: no home directory found`, undefined, r.stderr, r.rc);
+        return h;
+      });
+      return home + (m[2] ?? '');
+    },
+  };
+  return ctx;
+}
+
+/** Role dir/<kind>/p, then the playbook's dir/<kind>/p, then the playbook's dir/p. */
+export function findLocalFile(node: { role?: { path: string }; baseDir: string }, kind: LocalFileKind, p: string): string {
+  if (isAbsolute(p)) {
+    if (existsSync(p)) return p;
+    throw new ModuleError(`file not found: ${p}`);
+  }
+  const candidates = [
+    ...(node.role ? [join(node.role.path, kind, p), join(node.role.path, p)] : []),
+    join(node.baseDir, kind, p),
+    join(node.baseDir, p),
+  ];
+  for (const c of candidates) if (existsSync(c)) return resolve(c);
+  throw new ModuleError(`could not find ${kind} file '${p}' (looked in ${candidates.join(', ')})`);
+}

@@ -1,0 +1,29 @@
+import { FactCache } from '../facts/cache.js';
+import type { Vars } from '../playbook/types.js';
+import type { HostTally } from '../report/events.js';
+import { emptyTally } from '../report/tally.js';
+
+/** Everything the engine knows about one host during a run. */
+export class HostState {
+  readonly factCache = new FactCache();
+  /** Gathered facts (ansible_* and ansible_facts). */
+  facts: Vars = {};
+  factsGathered = false;
+  /** set_fact, include_vars and registered results: live for the whole run. */
+  runtimeVars: Vars = {};
+  /** Handler names (or listen topics) notified on this host and not yet run. */
+  notified = new Set<string>();
+  /** Registered names whose value check mode could not know (their readers report unknown). */
+  unknownVars = new Set<string>();
+  failed = false;
+  unreachable = false;
+  /** Ended by meta: end_host (for the current play only). */
+  ended = false;
+  tally: HostTally = emptyTally();
+
+  constructor(readonly name: string) {}
+
+  get active(): boolean {
+    return !this.failed && !this.unreachable && !this.ended;
+  }
+}

@@ -1,0 +1,182 @@
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { existsSync, statSync } from 'node:fs';
+import type { RunOptions, RunSummary } from './api.js';
+import { loadPlaybook, parseExtraVars, validatePlaybook } from '../playbook/index.js';
+import { loadInventory } from '../inventory/load.js';
+import type { Vars } from '../playbook/types.js';
+import type { EngineEvent, EventSink, HostTally } from '../report/events.js';
+import { EXIT, InputErrors, isInputError } from '../util/errors.js';
+import { Redactor, isSecretName } from '../util/redact.js';
+import { ConnectionPool } from './connections.js';
+import { HostState } from './host-state.js';
+import { PlayRunner } from './play-runner.js';
+import { RunState } from './run-state.js';
+
+/** The project's own top-level roles/ (labs' roles live there). */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface LoadedRun {
+  playbook: Awaited<ReturnType<typeof loadPlaybook>>;
+  inventory: Awaited<ReturnType<typeof loadInventory>>;
+  extraVars: Vars;
+}
+
+/**
+ * Everything that can be checked without a host: playbook, roles, templates,
+ * module arguments, inventory, variable references. Throws InputErrors.
+ */
+export async function loadAndValidate(opts: RunOptions): Promise<LoadedRun> {
+  // Modules register themselves; loading the set is not importing one by name.
+  await import('../modules/index.js');
+  const playbook = await loadPlaybook(resolve(opts.playbook), { rolesPath: [resolve(PROJECT_ROOT, 'roles')] });
+  const inventory = await loadInventory(opts.inventory, { playbookDir: playbook.dir });
+  const extraVars = parseExtraVars(opts.extraVars ?? []);
+  const errors = validatePlaybook(playbook, inventory, extraVars, { limit: opts.limit, mode: opts.mode ?? 'converge' });
+  if (errors.length) throw new InputErrors(errors);
+  return { playbook, inventory, extraVars };
+}
+
+export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
+  const started = Date.now();
+  const sinks: EventSink[] = [...(opts.sinks ?? [])];
+  const emit = (e: EngineEvent) => {
+    for (const s of sinks) s(e);
+  };
+  let loaded: LoadedRun;
+  try {
+    loaded = await loadAndValidate(opts);
+  } catch (e) {
+    if (isInputError(e)) throw e;
+    throw e;
+  }
+  const { playbook, inventory, extraVars } = loaded;
+
+  const redactor = new Redactor();
+  const invCache = new Map<string, Vars>();
+  const inventoryVars = (h: string): Vars => {
+    let v = invCache.get(h);
+    if (!v) {
+      v = inventory.hosts.has(h) ? inventory.hostVars(h) : {};
+      invCache.set(h, v);
+    }
+    return v;
+  };
+  const markSecrets = (vars: Vars) => {
+    for (const [k, v] of Object.entries(vars)) if (isSecretName(k)) redactor.add(v);
+  };
+  for (const h of inventory.hosts.keys()) markSecrets(inventoryVars(h));
+  markSecrets(extraVars);
+
+  const hosts = new Map<string, HostState>();
+  const hostState = (name: string) => {
+    let s = hosts.get(name);
+    if (!s) hosts.set(name, (s = new HostState(name)));
+    return s;
+  };
+
+  // hostvars: computed on access, so 500 hosts cost nothing until a template reads one.
+  const hostvars = new Proxy({} as Record<string, Vars>, {
+    get: (_t, key) => (typeof key === 'string' && (inventory.hosts.has(key) || hosts.has(key)) ? hostVarsOf(key) : undefined),
+    has: (_t, key) => typeof key === 'string' && inventory.hosts.has(key),
+    ownKeys: () => [...inventory.hosts.keys()],
+    getOwnPropertyDescriptor: (_t, key) =>
+      typeof key === 'string' && inventory.hosts.has(key)
+        ? { enumerable: true, configurable: true, writable: false, value: hostVarsOf(key) }
+        : undefined,
+  });
+  const hostVarsOf = (h: string): Vars => {
+    const s = hosts.get(h);
+    return { ...inventoryVars(h), ...(s?.facts ?? {}), ...(s?.runtimeVars ?? {}), ...extraVars, inventory_hostname: h };
+  };
+
+  let logClose: (() => void) | undefined;
+  if (opts.eventsFile) {
+    const { eventLogSink } = await import('../report/event-log.js');
+    const log = eventLogSink(opts.eventsFile);
+    sinks.push(log.sink);
+    logClose = log.close;
+  }
+  // Everything that leaves the engine is redacted here, once.
+  const redactedEmit = (e: EngineEvent) => emit(redactor.redactValue(e));
+
+  const invKey = opts.inventory.map((i) => resolve(i)).join(',');
+  const stateDir = opts.stateDir ?? defaultStateDir(opts.inventory[0]);
+  const runState = new RunState(stateDir, invKey);
+  const forks = opts.forks ?? 20;
+  const pool = new ConnectionPool(Math.min(forks, 64), inventoryVars, dirname(resolve(opts.inventory[0] ?? '.')));
+
+  let interrupted = false;
+  const summary: RunSummary = { exitCode: EXIT.ok, tally: {}, changed: [], unknown: [], durationMs: 0 };
+  const env = {
+    inventory,
+    hosts,
+    pool,
+    redactor,
+    runState,
+    extraVars,
+    playbookDir: playbook.dir,
+    check: Boolean(opts.check),
+    diff: Boolean(opts.diff),
+    forks,
+    tags: opts.tags,
+    skipTags: opts.skipTags,
+    timeoutMs: (opts.taskTimeout ?? 3600) * 1000,
+    verbose: opts.verbose ?? 0,
+    mode: opts.mode ?? 'converge',
+    emit: redactedEmit,
+    startAt: opts.startAtTask,
+    step: opts.step ? stepPrompt : undefined,
+    changed: summary.changed,
+    unknown: summary.unknown,
+    inventoryVars,
+    hostvars,
+    interrupted: () => interrupted,
+  } as const;
+
+  const limit = opts.limit ? new Set(inventory.select(opts.limit)) : undefined;
+  const onSigint = () => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    for (const play of playbook.plays) {
+      if (interrupted) break;
+      if (env.mode === 'verify' && play.verifyTasks.length === 0) continue;
+      const selected = inventory.select(play.hosts, play.pos).filter((h) => !limit || limit.has(h));
+      for (const h of selected) hostState(h);
+      await new PlayRunner({ ...env }, play).run(selected);
+    }
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    await pool.closeAll();
+  }
+
+  const tally: Record<string, HostTally> = {};
+  for (const [name, s] of hosts) tally[name] = s.tally;
+  summary.tally = tally;
+  summary.durationMs = Date.now() - started;
+  const anyFailed = [...hosts.values()].some((h) => h.failed || h.tally.failed > 0);
+  const anyUnreachable = [...hosts.values()].some((h) => h.unreachable);
+  summary.exitCode = interrupted ? EXIT.interrupted : anyFailed ? EXIT.taskFailed : anyUnreachable ? EXIT.unreachable : EXIT.ok;
+  redactedEmit({ type: 'recap', hosts: tally, durationMs: summary.durationMs });
+  logClose?.();
+  return summary;
+}
+
+function defaultStateDir(inventory: string | undefined): string {
+  if (!inventory || inventory.includes(',') || !existsSync(inventory)) return resolve('.drover');
+  const st = statSync(inventory);
+  return resolve(st.isDirectory() ? inventory : dirname(inventory), '.drover');
+}
+
+async function stepPrompt(task: string): Promise<'yes' | 'no' | 'continue'> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const a = (await rl.question(`Perform task: ${task} (N)o/(y)es/(c)ontinue: `)).trim().toLowerCase();
+    return a.startsWith('y') ? 'yes' : a.startsWith('c') ? 'continue' : 'no';
+  } finally {
+    rl.close();
+  }
+}

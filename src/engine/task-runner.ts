@@ -1,0 +1,316 @@
+import type { Change, Module, ModuleResult, Plan } from '../modules/types.js';
+import { getModule } from '../modules/registry.js';
+import type { TaskNode } from '../playbook/types.js';
+import type { TaskStatus } from '../report/events.js';
+import { conditionRefs, evaluateCondition, renderDeep, renderString, templateRefs } from '../template/index.js';
+import type { Connection } from '../transport/connection.js';
+import { CommandTimeoutError, InputError, ModuleError, UnreachableError } from '../util/errors.js';
+import { formatPos } from '../util/source.js';
+import type { Redactor } from '../util/redact.js';
+import { makeTaskContext } from './context.js';
+import type { HostState } from './host-state.js';
+
+/** The outcome of one task (all loop items) on one host. */
+export interface TaskOutcome {
+  status: TaskStatus;
+  changes: Change[];
+  /** What `register:` stores. */
+  result: Record<string, unknown>;
+  msg?: string;
+  command?: string;
+  stderr?: string;
+  rc?: number;
+  ignored?: boolean;
+  /** check mode could not know the registered value. */
+  unknownResult?: boolean;
+}
+
+/** What the play runner hands in for one host. */
+export interface TaskRunParams {
+  host: HostState;
+  node: TaskNode;
+  /** Vars for this host and task (before loop items). */
+  vars: Record<string, unknown>;
+  /** Effective keyword values after inheritance from play/blocks. */
+  when: string[];
+  become: boolean;
+  becomeUser: string;
+  environment?: Record<string, unknown> | string;
+  ignoreErrors: boolean;
+  noLog: boolean;
+  delegateTo?: string;
+  check: boolean;
+  diff: boolean;
+  timeoutMs: number;
+  redactor: Redactor;
+  connect: (host: string) => Promise<Connection>;
+  loginUser: (host: string) => string | undefined;
+  log: (message: string) => void;
+}
+
+const SKIPPED = (reason: string): Record<string, unknown> => ({ changed: false, skipped: true, skip_reason: reason });
+
+export async function runTask(p: TaskRunParams): Promise<TaskOutcome> {
+  const { node, host } = p;
+  const mod = getModule(node.module);
+  if (!mod) throw new InputError(`unknown module '${node.module}'`, node.pos);
+
+  // Check mode: a task that reads a value check mode could not know cannot be predicted either.
+  if (p.check && host.unknownVars.size > 0) {
+    const dep = dependsOnUnknown(p, host.unknownVars);
+    if (dep) {
+      return {
+        status: 'unknown',
+        changes: [],
+        result: { changed: false },
+        msg: `depends on '${dep}', whose value check mode cannot know`,
+        unknownResult: true,
+      };
+    }
+  }
+
+  if (!node.loop) {
+    if (!evaluateAll(p.when, p.vars, node)) return { status: 'skipped', changes: [], result: SKIPPED('conditional result was false') };
+    return runItem(p, mod, p.vars);
+  }
+
+  const list =
+    typeof node.loop.items === 'string' ? renderString(node.loop.items, p.vars, node.pos) : renderDeep(node.loop.items, p.vars, node.pos);
+  if (!Array.isArray(list)) {
+    throw new ModuleError(`loop must be a list, got ${list === null ? 'null' : typeof list} (${formatPos(node.pos)})`);
+  }
+  const results: Record<string, unknown>[] = [];
+  const changes: Change[] = [];
+  let status: TaskStatus = 'skipped';
+  let first: TaskOutcome | undefined;
+  let unknownResult = false;
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
+    const itemVars: Record<string, unknown> = {
+      ...p.vars,
+      [node.loop.loopVar]: item,
+      ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === list.length - 1, length: list.length },
+      ...(node.loop.indexVar ? { [node.loop.indexVar]: i } : {}),
+    };
+    const label = itemLabel(node, itemVars, item);
+    let out: TaskOutcome;
+    if (!evaluateAll(p.when, itemVars, node)) {
+      out = { status: 'skipped', changes: [], result: SKIPPED('conditional result was false') };
+    } else {
+      out = await runItem(p, mod, itemVars);
+    }
+    results.push({ ...out.result, item, ansible_loop_var: node.loop.loopVar });
+    for (const c of out.changes) changes.push({ ...c, summary: `(item=${label}) ${c.summary}` });
+    unknownResult ||= Boolean(out.unknownResult);
+    status = worse(status, out.status);
+    if (out.status === 'failed' || out.status === 'unreachable') {
+      first ??= { ...out, msg: `(item=${label}) ${out.msg ?? ''}` };
+      if (out.status === 'unreachable' || !p.ignoreErrors) break;
+    }
+  }
+  const changed = results.some((r) => r.changed === true);
+  const failed = status === 'failed';
+  return {
+    status,
+    changes,
+    result: { changed, failed, results, msg: failed ? 'One or more items failed' : 'All items completed', skipped: status === 'skipped' },
+    msg: first?.msg,
+    command: first?.command,
+    stderr: first?.stderr,
+    rc: first?.rc,
+    ignored: failed && p.ignoreErrors,
+    unknownResult,
+  };
+}
+
+/** Severity order used to fold loop items into one task status. */
+const ORDER: TaskStatus[] = ['skipped', 'ok', 'unknown', 'changed', 'failed', 'unreachable'];
+function worse(a: TaskStatus, b: TaskStatus): TaskStatus {
+  return ORDER.indexOf(b) > ORDER.indexOf(a) ? b : a;
+}
+
+function evaluateAll(conds: string[], vars: Record<string, unknown>, node: TaskNode): boolean {
+  return conds.every((c) => evaluateCondition(c, vars, node.pos));
+}
+
+function itemLabel(node: TaskNode, vars: Record<string, unknown>, item: unknown): string {
+  if (node.loop?.label !== undefined) return String(renderString(node.loop.label, vars, node.pos));
+  if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') return String(item);
+  const s = JSON.stringify(item);
+  return s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
+
+/** The name of an unknown registered variable this task reads, if any. */
+function dependsOnUnknown(p: TaskRunParams, unknown: Set<string>): string | undefined {
+  const refs = [
+    ...p.when.flatMap((w) => conditionRefs(w, p.node.pos)),
+    ...collectStrings(p.node.args).flatMap((s) => templateRefs(s, p.node.pos)),
+    ...(typeof p.node.loop?.items === 'string' ? templateRefs(p.node.loop.items, p.node.pos) : []),
+  ];
+  return refs.find((r) => unknown.has(r.root))?.root;
+}
+
+function collectStrings(v: unknown, out: string[] = []): string[] {
+  if (typeof v === 'string') out.push(v);
+  else if (Array.isArray(v)) v.forEach((x) => collectStrings(x, out));
+  else if (v && typeof v === 'object') Object.values(v).forEach((x) => collectStrings(x, out));
+  return out;
+}
+
+async function runItem(p: TaskRunParams, mod: Module, vars: Record<string, unknown>): Promise<TaskOutcome> {
+  const { node } = p;
+  let attempts = 0;
+  const retries = node.until ? (node.retries ?? 3) : 0;
+  const delayMs = (node.delay ?? 5) * 1000;
+  for (;;) {
+    attempts++;
+    const out = await runOnce(p, mod, vars);
+    if (!node.until || out.status === 'unreachable' || (p.check && out.status === 'unknown')) return out;
+    const withResult = p.node.register ? { ...vars, [p.node.register]: out.result } : { ...vars, ...out.result };
+    const done = node.until.every((c) => evaluateCondition(c, withResult, node.pos));
+    if (done) return { ...out, result: { ...out.result, attempts } };
+    if (attempts > retries) {
+      return {
+        ...out,
+        status: 'failed',
+        result: { ...out.result, failed: true, attempts },
+        msg: `until condition not met after ${attempts} attempts${out.msg ? `: ${out.msg}` : ''}`,
+        ignored: p.ignoreErrors,
+      };
+    }
+    p.log(`until not met (attempt ${attempts}/${retries + 1}), retrying in ${delayMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, delayMs));
+  }
+}
+
+async function runOnce(p: TaskRunParams, mod: Module, vars: Record<string, unknown>): Promise<TaskOutcome> {
+  const { node, redactor } = p;
+  // Arguments: rendered per host and item, then checked against the module's schema.
+  const rendered = renderDeep(node.args, vars, node.pos) as Record<string, unknown>;
+  for (const k of mod.secretArgs ?? []) redactor.add(rendered[k]);
+  const parsed = mod.schema.safeParse(rendered);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path?.length ? `argument '${issue.path.join('.')}'` : 'arguments';
+    return failed(`${node.module}: invalid ${where}: ${issue?.message ?? 'invalid'}`, p);
+  }
+  const args = parsed.data;
+
+  let conn: Connection | undefined;
+  let becomeUser: string | undefined;
+  const target = p.delegateTo ?? p.host.name;
+  if (mod.runsOn !== 'controller') {
+    conn = await p.connect(target);
+    becomeUser = p.become && p.loginUser(target) !== p.becomeUser ? p.becomeUser : undefined;
+  }
+  const env = renderEnvironment(p, vars);
+  const ctx = makeTaskContext({
+    host: p.host,
+    node,
+    conn: conn ?? (undefined as unknown as Connection),
+    vars,
+    check: p.check,
+    diff: p.diff,
+    becomeUser,
+    env,
+    timeoutMs: node.timeout ? node.timeout * 1000 : p.timeoutMs,
+    redactor,
+    log: p.log,
+  });
+
+  // A lost connection before apply started is retried once: planning only reads.
+  let plan: Plan;
+  let result: ModuleResult;
+  let reconnects = 0;
+  const runAnyway = node.checkMode === false;
+  try {
+    for (;;) {
+      try {
+        plan = await mod.plan(ctx, args);
+        break;
+      } catch (e) {
+        if (e instanceof UnreachableError && e.retryable && reconnects < 1) {
+          reconnects++;
+          p.log(`connection lost while planning; reconnecting (${e.message})`);
+          continue;
+        }
+        throw e;
+      }
+    }
+    if (p.check && !runAnyway) {
+      if (plan.unknown !== undefined) {
+        return { status: 'unknown', changes: plan.changes, result: { changed: false, ...plan.result }, msg: plan.unknown, unknownResult: true };
+      }
+      result = { ...plan.result, changed: plan.changes.length > 0 };
+    } else if (plan.changes.length > 0 || plan.unknown !== undefined) {
+      result = await mod.apply(ctx, args, plan);
+    } else {
+      result = { ...plan.result, changed: false };
+    }
+  } catch (e) {
+    return fromError(e, p);
+  }
+
+  let status: TaskStatus = result.failed ? 'failed' : result.changed ? 'changed' : 'ok';
+  // changed_when / failed_when see the result under the register name (and bare, as a convenience).
+  if (node.changedWhen !== undefined || node.failedWhen !== undefined) {
+    const scope = { ...vars, ...result, ...(node.register ? { [node.register]: result } : {}) };
+    if (node.failedWhen !== undefined) {
+      const f = typeof node.failedWhen === 'boolean' ? node.failedWhen : node.failedWhen.some((c) => evaluateCondition(c, scope, node.pos));
+      result = { ...result, failed: f };
+      status = f ? 'failed' : result.changed ? 'changed' : 'ok';
+    }
+    if (node.changedWhen !== undefined && status !== 'failed') {
+      const c = typeof node.changedWhen === 'boolean' ? node.changedWhen : node.changedWhen.some((x) => evaluateCondition(x, scope, node.pos));
+      result = { ...result, changed: c };
+      status = c ? 'changed' : 'ok';
+    }
+  }
+  if (p.check && status === 'changed' && plan.changes.length === 0 && !runAnyway) status = 'ok';
+  const out: TaskOutcome = { status, changes: status === 'changed' || p.check ? plan.changes : [], result };
+  if (status === 'failed') {
+    out.msg = redactor.redact(String(result.msg ?? 'failed'));
+    if (typeof result.cmd === 'string') out.command = redactor.redact(result.cmd);
+    else if (Array.isArray(result.cmd)) out.command = redactor.redact(result.cmd.join(' '));
+    if (typeof result.stderr === 'string') out.stderr = redactor.redact(result.stderr);
+    if (typeof result.rc === 'number') out.rc = result.rc;
+    out.ignored = p.ignoreErrors;
+  }
+  return out;
+}
+
+function renderEnvironment(p: TaskRunParams, vars: Record<string, unknown>): Record<string, string> | undefined {
+  if (p.environment === undefined) return undefined;
+  const env = typeof p.environment === 'string' ? renderString(p.environment, vars, p.node.pos) : renderDeep(p.environment, vars, p.node.pos);
+  if (!env || typeof env !== 'object' || Array.isArray(env)) {
+    throw new ModuleError(`environment must be a mapping (${formatPos(p.node.pos)})`);
+  }
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
+}
+
+function failed(msg: string, p: TaskRunParams): TaskOutcome {
+  return { status: 'failed', changes: [], result: { changed: false, failed: true, msg }, msg: p.redactor.redact(msg), ignored: p.ignoreErrors };
+}
+
+function fromError(e: unknown, p: TaskRunParams): TaskOutcome {
+  const r = p.redactor;
+  if (e instanceof UnreachableError) {
+    return { status: 'unreachable', changes: [], result: { changed: false, unreachable: true, msg: r.redact(e.message) }, msg: r.redact(e.message) };
+  }
+  if (e instanceof CommandTimeoutError) {
+    const out = failed(`${e.message} on ${p.host.name}`, p);
+    out.command = r.redact(e.command);
+    return out;
+  }
+  if (e instanceof ModuleError) {
+    const out = failed(e.message, p);
+    out.command = e.command ? r.redact(e.command) : undefined;
+    out.stderr = e.stderr ? r.redact(e.stderr) : undefined;
+    out.rc = e.rc;
+    out.result = { ...out.result, rc: e.rc, stderr: out.stderr, cmd: out.command };
+    return out;
+  }
+  if (e instanceof InputError) return failed(e.message, p);
+  const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return failed(`internal error: ${msg}`, p);
+}

@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { join, resolve } from 'node:path';
+import { startSshd, type Sshd } from '../../helpers/sshd.js';
+import { writeTestInventory } from '../../helpers/inventory.js';
+import { runPlaybook } from '../../../src/engine/run.js';
+import type { EngineEvent, TaskResultEvent } from '../../../src/report/events.js';
+import type { RunOptions } from '../../../src/engine/api.js';
+
+const FIX = resolve(__dirname, '../../fixtures/engine/faults');
+let sshd: Sshd;
+
+async function play(inventory: string, playbook: string, extra: Partial<RunOptions> = {}) {
+  const events: EngineEvent[] = [];
+  const summary = await runPlaybook({
+    playbook: join(FIX, playbook),
+    inventory: [inventory],
+    sinks: [(e) => events.push(e)],
+    ...extra,
+  });
+  const results = events.filter((e): e is TaskResultEvent => e.type === 'task_result');
+  return { summary, events, results };
+}
+
+beforeAll(async () => {
+  sshd = await startSshd();
+});
+afterAll(async () => {
+  await sshd?.stop();
+});
+
+describe('faults over a real sshd', () => {
+  it('an unreachable host leaves the play; the others finish; exit 3', async () => {
+    // A port that accepts nothing: bind then close.
+    const srv: Server = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const deadPort = (srv.address() as { port: number }).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    const t = writeTestInventory(sshd, ['h1', 'h2'], {
+      group: 'all_nodes',
+      extraHosts: [`dead ansible_host=127.0.0.1 ansible_port=${deadPort} ansible_user=nobody workdir=/nonexistent drover_connect_retries=1`],
+    });
+    const r = await play(t.inventory, 'simple.yaml');
+    expect(r.summary.exitCode).toBe(3);
+    expect(r.summary.tally.dead?.unreachable).toBe(1);
+    for (const h of ['h1', 'h2']) expect(readFileSync(join(t.workdirs[h]!, 'two.txt'), 'utf8')).toBe('two\n');
+    const dead = r.results.find((x) => x.host === 'dead')!;
+    expect(dead.status).toBe('unreachable');
+    expect(dead.msg).toMatch(/ECONNREFUSED|refused/i);
+  });
+
+  it('connections killed between tasks are re-opened and the run finishes', async () => {
+    const t = writeTestInventory(sshd, ['h1', 'h2']);
+    const r = await play(t.inventory, 'simple.yaml', { extraVars: ['{"kill_sessions": true}'] });
+    expect(r.results.filter((x) => x.status === 'failed' || x.status === 'unreachable')).toEqual([]);
+    expect(r.summary.exitCode).toBe(0);
+    for (const h of ['h1', 'h2']) expect(readFileSync(join(t.workdirs[h]!, 'two.txt'), 'utf8')).toBe('two\n');
+  });
+
+  it('become through sudo writes a root-owned file; second run is unchanged', async () => {
+    const t = writeTestInventory(sshd, ['h1']);
+    const r = await play(t.inventory, 'become.yaml');
+    expect(r.summary.exitCode).toBe(0);
+    const st = statSync(join(t.workdirs.h1!, 'root-owned.txt'));
+    expect(st.uid).toBe(0);
+    expect(st.mode & 0o777).toBe(0o600);
+    const again = await play(t.inventory, 'become.yaml');
+    expect(again.results.filter((x) => x.status === 'changed')).toEqual([]);
+  });
+
+  it('a hung command times out on its host; the run goes on for the others', async () => {
+    const t = writeTestInventory(sshd, ['h1', 'h2']);
+    const started = Date.now();
+    const r = await play(t.inventory, 'hang.yaml');
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(r.summary.exitCode).toBe(2);
+    const hung = r.results.find((x) => x.host === 'h1' && x.task === 'Hangs on h1 only')!;
+    expect(hung.status).toBe('failed');
+    expect(hung.msg).toMatch(/timed out/);
+    expect(hung.where).toMatch(/hang\.yaml:\d+:\d+/);
+    expect(existsSync(join(t.workdirs.h2!, 'after.txt'))).toBe(true);
+    expect(existsSync(join(t.workdirs.h1!, 'after.txt'))).toBe(false);
+    // the sleep was killed on the target
+    expect(() => execFileSync('pgrep', ['-u', sshd.user, '-f', '^sleep 3600'])).toThrow();
+  });
+
+  it('secrets are masked in events, diffs and the event log', async () => {
+    const t = writeTestInventory(sshd, ['h1']);
+    const log = join(t.dir, 'events.jsonl');
+    const r = await play(t.inventory, 'secrets.yaml', { diff: true, eventsFile: log, verbose: 2 });
+    expect(r.summary.exitCode).toBe(0);
+    expect(readFileSync(join(t.workdirs.h1!, 'secret.conf'), 'utf8')).toBe('password=s3cr3t-Value-42\n');
+    const all = JSON.stringify(r.events) + readFileSync(log, 'utf8');
+    expect(all).not.toContain('s3cr3t-Value-42');
+    expect(all).toContain('password=********');
+  });
+});
