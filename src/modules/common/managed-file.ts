@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import type { FileState } from '../../facts/file-state.js';
+import { ModuleError } from '../../util/errors.js';
+import { shq } from '../../util/shell.js';
+import type { Change, ModuleResult, TaskContext } from '../types.js';
+import { atomicWrite } from './atomic-write.js';
+import { attrCommands, chmodArg, parseMode, planAttrs } from './file-attrs.js';
+import { contentDiff, humanSize } from './file-diff.js';
+import { formatMode } from '../../facts/file-state.js';
+
+/**
+ * The part copy, template, lineinfile and ini_file share: given the current
+ * state of the destination and the wanted content and attributes, plan the
+ * changes (pure), then apply exactly that plan (one atomic write, or only
+ * chown/chmod when the content is already right).
+ */
+
+export interface ContentWant {
+  dest: string;
+  /** Current state of dest: queried with checksum sha256 (and content, for diffs). */
+  state: FileState;
+  content: Buffer;
+  mode?: string | number;
+  owner?: string;
+  group?: string;
+  /** false: an existing dest is left alone entirely (copy force: no). Default true. */
+  force?: boolean;
+  backup?: boolean;
+  validate?: string;
+  /** Directory to create before writing (copy to `dir/` that does not exist). */
+  mkdir?: string;
+}
+
+export interface ContentPlanData {
+  dest: string;
+  mkdir?: string;
+  write?: { content: Buffer; mode?: string; owner?: string; group?: string; backup?: boolean; validate?: string };
+  attrs?: { chmod?: string; chown?: string };
+  /** Values registered whether or not apply runs. */
+  result: Record<string, unknown>;
+}
+
+export function sha256(buf: Buffer): string {
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+function summaryWithDiff(summary: string, path: string, before: Buffer | undefined, after: Buffer, beforeKnown: boolean): Change {
+  if (!beforeKnown) return { summary };
+  const d = contentDiff(path, before, after);
+  return d.diff ? { summary, diff: d.diff } : { summary: `${summary} (${d.note})` };
+}
+
+/** Plan writing `content` (with attributes) to dest. Pure. */
+export function planContent(w: ContentWant): { changes: Change[]; data: ContentPlanData } {
+  const { dest, state, content } = w;
+  const result: Record<string, unknown> = { dest, checksum: createHash('sha1').update(content).digest('hex'), size: content.length };
+  const data: ContentPlanData = { dest, result };
+  const changes: Change[] = [];
+
+  if (state.exists && state.type === 'directory') throw new ModuleError(`${dest} is a directory, not a file`);
+  if (state.exists && w.force === false) {
+    result.msg = 'file already exists (force: no)';
+    return { changes, data };
+  }
+
+  const spec = w.mode !== undefined ? parseMode(w.mode) : undefined;
+  if (state.exists && state.type === 'file' && state.checksum === sha256(content)) {
+    // Content already right: only attributes may change.
+    const a = planAttrs(state, { mode: w.mode, owner: w.owner, group: w.group }, dest);
+    changes.push(...a.changes);
+    if (a.chmod || a.chown) data.attrs = { chmod: a.chmod, chown: a.chown };
+    Object.assign(result, { mode: a.mode, owner: w.owner ?? state.owner, group: w.group ?? state.group });
+    return { changes, data };
+  }
+
+  if (w.mkdir) changes.push({ summary: `create directory ${w.mkdir}` });
+  const isFile = state.exists && state.type === 'file';
+  const before = isFile ? state.content : undefined;
+  const beforeKnown = !state.exists || (isFile && state.content !== undefined);
+  if (!state.exists) {
+    changes.push(summaryWithDiff(`create ${dest} (${humanSize(content.length)})`, dest, undefined, content, true));
+  } else if (!isFile) {
+    changes.push({ summary: `replace ${state.type} ${dest} with a file (${humanSize(content.length)})` });
+  } else {
+    const sizes = `${humanSize(state.size ?? 0)} -> ${humanSize(content.length)}`;
+    changes.push(summaryWithDiff(`update ${dest} (${sizes})`, dest, before, content, beforeKnown));
+  }
+
+  let mode: string | undefined;
+  if (spec) {
+    if (state.exists && isFile) {
+      // Existing file: compute the resulting mode, so the summary is exact.
+      const a = planAttrs(state, { mode: w.mode, owner: w.owner, group: w.group }, dest);
+      changes.push(...a.changes);
+      mode = a.mode;
+    } else {
+      mode = spec.kind === 'absolute' ? formatMode(spec.bits) : chmodArg(spec);
+    }
+  } else if (state.exists && isFile) {
+    const a = planAttrs(state, { owner: w.owner, group: w.group }, dest);
+    changes.push(...a.changes);
+  }
+  if (!state.exists && (w.owner !== undefined || w.group !== undefined)) {
+    changes.push({ summary: `${dest}: owner ${w.owner ?? '(default)'}, group ${w.group ?? '(default)'}` });
+  }
+  data.mkdir = w.mkdir;
+  data.write = { content, mode, owner: w.owner, group: w.group, backup: w.backup, validate: w.validate };
+  Object.assign(result, { mode: mode ?? state.mode, owner: w.owner ?? state.owner, group: w.group ?? state.group });
+  return { changes, data };
+}
+
+/** Apply a content plan; returns what the task registers. */
+export async function applyContent(ctx: TaskContext, data: ContentPlanData): Promise<ModuleResult> {
+  const result: ModuleResult = { changed: true, ...data.result };
+  if (ctx.check) return { ...result, changed: false, msg: 'check mode: nothing written' };
+  if (data.mkdir) await ctx.run(`mkdir -p -- ${shq(data.mkdir)}`);
+  if (data.write) {
+    const w = data.write;
+    const r = await atomicWrite(ctx.exec.bind(ctx), { dest: data.dest, content: w.content, mode: w.mode, owner: w.owner, group: w.group, backup: w.backup, validate: w.validate });
+    if (r.backupFile) result.backup_file = r.backupFile;
+  }
+  if (data.attrs) {
+    const cmds = attrCommands(data.dest, data.attrs, shq);
+    if (cmds.length) await ctx.run(cmds.join(' && '));
+  }
+  return result;
+}

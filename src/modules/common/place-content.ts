@@ -1,0 +1,59 @@
+import { posix } from 'node:path';
+import { readFileStates, type FileQuery, type FileState } from '../../facts/file-state.js';
+import { InputError, ModuleError } from '../../util/errors.js';
+import type { Plan, TaskContext } from '../types.js';
+import { MAX_DIFF_BYTES } from './file-diff.js';
+import { planContent, type ContentPlanData } from './managed-file.js';
+
+/**
+ * Where copy and template put their content: dest may be a file, an existing
+ * directory (dest/basename(src)) or a path ending in '/' (a directory created
+ * on demand). All candidate paths are read in one round trip.
+ */
+
+export interface PlaceArgs {
+  dest: string;
+  /** Basename used when dest is a directory (undefined for copy content:). */
+  srcName?: string;
+  content: Buffer;
+  mode?: string | number;
+  owner?: string;
+  group?: string;
+  force?: boolean;
+  backup?: boolean;
+  validate?: string;
+  /** Follow a symlink at dest and write its target (default: replace the link). */
+  follow?: boolean;
+}
+
+/** Pure part: pick the destination from the fetched states and plan the write. */
+export function decidePlacement(a: PlaceArgs, states: { dest: FileState; inDir?: FileState; parent: FileState }): Plan<ContentPlanData> {
+  let target = a.dest;
+  let state = states.dest;
+  let mkdir: string | undefined;
+  const slash = a.dest.endsWith('/');
+  if (slash || (state.exists && state.type === 'directory')) {
+    if (!a.srcName) throw new InputError(`dest ${a.dest} is a directory: content needs a file name in dest`);
+    target = posix.join(a.dest, a.srcName);
+    state = states.inDir!;
+    if (slash && !states.dest.exists) mkdir = a.dest.replace(/\/+$/, '') || '/';
+  } else if (!states.parent.exists) {
+    throw new ModuleError(`destination directory ${posix.dirname(a.dest)} does not exist`);
+  } else if (states.parent.type !== 'directory') {
+    throw new ModuleError(`destination ${posix.dirname(a.dest)} is not a directory`);
+  }
+  if (a.follow && state.exists && state.realPath) target = state.realPath;
+  if (state.exists && state.type === 'directory') throw new ModuleError(`${target} is a directory, cannot replace it with a file`);
+  const { changes, data } = planContent({ ...a, dest: target, state, mkdir });
+  return changes.length ? { changes, data } : { changes, data, result: { changed: false, ...data.result } };
+}
+
+/** Read dest, dest/srcName and dest's parent in one command, then decide. */
+export async function planPlacement(ctx: TaskContext, a: PlaceArgs): Promise<Plan<ContentPlanData>> {
+  const content = ctx.diff ? MAX_DIFF_BYTES : undefined;
+  const q = (path: string): FileQuery => ({ path, follow: a.follow, checksum: 'sha256', contentMaxBytes: content });
+  const queries: FileQuery[] = [q(a.dest), { path: posix.dirname(a.dest.replace(/\/+$/, '')) || '/', checksum: false }];
+  if (a.srcName) queries.push(q(posix.join(a.dest, a.srcName)));
+  const [dest, parent, inDir] = await readFileStates(ctx.exec.bind(ctx), queries);
+  return decidePlacement(a, { dest: dest!, parent: parent!, inDir });
+}

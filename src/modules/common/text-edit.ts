@@ -1,0 +1,88 @@
+import { posix } from 'node:path';
+import { readFileStates, type FileState } from '../../facts/file-state.js';
+import { ModuleError } from '../../util/errors.js';
+import type { Plan, TaskContext } from '../types.js';
+import { planContent, type ContentPlanData } from './managed-file.js';
+
+/**
+ * In-place text edits (lineinfile, ini_file): fetch the file's content and
+ * its parent directory in one round trip, run a pure edit function, then
+ * plan the write like copy does (atomic, owner/mode, backup, validate).
+ */
+
+export interface EditOutcome {
+  text: string;
+  msg: string;
+}
+
+export interface TextEditArgs {
+  path: string;
+  /** Write to a symlink's target instead of replacing the link with a file. */
+  follow: boolean;
+  /** Create the file (and its parent directories) when missing. */
+  create: boolean;
+  /** The file is missing and must stay missing (e.g. state absent): no edit. */
+  skipWhenMissing: boolean;
+  mode?: string | number;
+  owner?: string;
+  group?: string;
+  backup?: boolean;
+  validate?: string;
+  /** Message when the file is missing and create is false. */
+  missingMessage: string;
+}
+
+/** Bytes -> text without losing anything: UTF-8 when it round-trips, else latin1. */
+export function decodeText(buf: Buffer): { text: string; encoding: BufferEncoding } {
+  const utf = buf.toString('utf8');
+  return Buffer.from(utf, 'utf8').equals(buf) ? { text: utf, encoding: 'utf8' } : { text: buf.toString('latin1'), encoding: 'latin1' };
+}
+
+/** Pure: from the fetched states and the edit function, the plan. */
+export function decideTextEdit(
+  a: TextEditArgs,
+  file: FileState,
+  parent: FileState,
+  edit: (text: string) => EditOutcome,
+): Plan<ContentPlanData> {
+  const target = a.follow && file.exists && file.realPath ? file.realPath : a.path;
+  if (file.exists && file.type === 'directory') throw new ModuleError(`${a.path} is a directory`);
+  let mkdir: string | undefined;
+  if (!file.exists) {
+    if (a.skipWhenMissing) {
+      const result = { changed: false, msg: 'file not present', path: a.path };
+      return { changes: [], result };
+    }
+    if (!a.create) throw new ModuleError(a.missingMessage);
+    if (!parent.exists) mkdir = posix.dirname(a.path);
+  }
+  if (file.exists && file.type !== 'file') throw new ModuleError(`${a.path} is a ${file.type}, not a regular file`);
+  if (file.exists && file.content === undefined) throw new ModuleError(`${a.path}: content was not fetched`);
+  const { text, encoding } = file.exists ? decodeText(file.content!) : { text: '', encoding: 'utf8' as BufferEncoding };
+  const out = edit(text);
+  const content = Buffer.from(out.text, encoding);
+  const { changes, data } = planContent({
+    dest: target,
+    state: file,
+    content,
+    mode: a.mode,
+    owner: a.owner,
+    group: a.group,
+    backup: a.backup,
+    validate: a.validate,
+    mkdir,
+  });
+  data.result.msg = changes.length ? out.msg || 'attributes changed' : '';
+  data.result.path = a.path;
+  delete data.result.dest;
+  return changes.length ? { changes, data } : { changes, data, result: { changed: false, ...data.result } };
+}
+
+export async function planTextEdit(ctx: TaskContext, a: TextEditArgs, edit: (text: string) => EditOutcome): Promise<Plan<ContentPlanData>> {
+  const [file, parent] = await readFileStates(ctx.exec.bind(ctx), [
+    // Always read through a symlink; `follow` only decides whether the write goes to its target.
+    { path: a.path, follow: true, checksum: 'sha256', contentMaxBytes: Number.MAX_SAFE_INTEGER },
+    { path: posix.dirname(a.path), checksum: false },
+  ]);
+  return decideTextEdit(a, file!, parent!, edit);
+}

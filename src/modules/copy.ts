@@ -1,0 +1,83 @@
+/**
+ * `copy`: put a controller file (src, looked up in the role's files/) or
+ * inline `content` on the target. Compared by sha256 first, so unchanged
+ * content is never transferred; written atomically with its final owner and
+ * mode; `validate` runs on the temp file before it replaces dest.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../util/errors.js';
+import { formatMode } from '../facts/file-state.js';
+import { attrArgs, bool, idString } from './common/args.js';
+import { applyContent, type ContentPlanData } from './common/managed-file.js';
+import { planPlacement } from './common/place-content.js';
+import { registerModule } from './registry.js';
+import type { Module, TaskContext } from './types.js';
+
+const schema = z
+  .strictObject({
+    dest: z.string().min(1).describe('Remote path; an existing directory or a path ending in / receives dest/basename(src).'),
+    src: z.string().min(1).optional().describe("Controller file, looked up in the role's files/ then the playbook's files/."),
+    content: z.union([z.string(), z.number(), z.boolean()]).optional().describe('Inline content (instead of src).'),
+    ...attrArgs,
+    backup: bool.default(false).describe('Keep a timestamped copy of the old file.'),
+    force: bool.default(true).describe('false: never touch an existing dest.'),
+    validate: z.string().includes('%s', { message: 'validate must contain %s (the path of the file to check)' }).optional(),
+    follow: bool.default(false).describe('Write through a symlink at dest instead of replacing it.'),
+    remote_src: bool.default(false).describe('Not supported yet: src on the target.'),
+    directory_mode: z.unknown().optional().describe('Accepted for compatibility; directory copies are not supported.'),
+    decrypt: bool.optional().describe('Accepted for compatibility; ignored.'),
+  })
+  .superRefine((a, ctx) => {
+    if ((a.src === undefined) === (a.content === undefined)) ctx.addIssue({ code: 'custom', message: 'exactly one of src or content is required' });
+    if (a.remote_src) ctx.addIssue({ code: 'custom', path: ['remote_src'], message: 'remote_src is not supported by drover yet' });
+  });
+
+export type CopyArgs = z.infer<typeof schema>;
+
+/** The bytes to place, and the mode when `mode: preserve` asks for the source's. */
+async function source(ctx: TaskContext, args: CopyArgs): Promise<{ content: Buffer; name?: string; mode?: string | number }> {
+  if (args.content !== undefined) {
+    if (args.mode === 'preserve') throw new InputError('copy: mode: preserve needs src, not content');
+    return { content: Buffer.from(String(args.content), 'utf8'), mode: args.mode };
+  }
+  const file = ctx.findFile('files', args.src!);
+  let st;
+  try {
+    st = await stat(file);
+  } catch {
+    throw new InputError(`copy: src ${args.src} not found (looked for ${file})`);
+  }
+  if (st.isDirectory()) throw new InputError(`copy: src ${args.src} is a directory; copying directories is not supported`);
+  const mode = args.mode === 'preserve' ? formatMode(st.mode) : args.mode;
+  return { content: await readFile(file), name: basename(args.src!.replace(/\/+$/, '')), mode };
+}
+
+export const copyModule: Module<CopyArgs, ContentPlanData> = {
+  name: 'copy',
+  schema,
+  async plan(ctx, args) {
+    const src = await source(ctx, args);
+    if (args.content !== undefined && args.dest.endsWith('/')) throw new InputError('copy: dest must be a file path when content is given');
+    return planPlacement(ctx, {
+      dest: args.dest,
+      srcName: src.name,
+      content: src.content,
+      mode: src.mode,
+      owner: idString(args.owner),
+      group: idString(args.group),
+      force: args.force,
+      backup: args.backup,
+      validate: args.validate,
+      follow: args.follow,
+    });
+  },
+  async apply(ctx, args, plan) {
+    const result = await applyContent(ctx, plan.data!);
+    if (args.src !== undefined) result.src = args.src;
+    return result;
+  },
+};
+
+registerModule(copyModule);

@@ -1,0 +1,64 @@
+/**
+ * `template`: render a controller template (looked up in the role's
+ * templates/) with the task's variables — Handlebars, never HTML-escaped —
+ * then place it like `copy`: sha256 comparison, atomic write, owner/mode,
+ * backup, validate.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../util/errors.js';
+import { attrArgs, bool, idString } from './common/args.js';
+import { applyContent, type ContentPlanData } from './common/managed-file.js';
+import { planPlacement } from './common/place-content.js';
+import { registerModule } from './registry.js';
+import type { Module } from './types.js';
+
+const schema = z.strictObject({
+  src: z.string().min(1).describe("Template file, looked up in the role's templates/ then the playbook's templates/."),
+  dest: z.string().min(1).describe('Remote path (an existing directory receives dest/basename(src)).'),
+  ...attrArgs,
+  backup: bool.default(false),
+  force: bool.default(true).describe('false: never touch an existing dest.'),
+  validate: z.string().includes('%s', { message: 'validate must contain %s (the path of the file to check)' }).optional(),
+  follow: bool.default(false),
+  newline_sequence: z
+    .preprocess((v) => (typeof v === 'string' ? v.replace(/\\n/g, '\n').replace(/\\r/g, '\r') : v), z.enum(['\n', '\r\n', '\r']))
+    .default('\n')
+    .describe('Line ending of the rendered file (written as \\n, \\r\\n or \\r).'),
+});
+
+export type TemplateArgs = z.infer<typeof schema>;
+
+export const templateModule: Module<TemplateArgs, ContentPlanData> = {
+  name: 'template',
+  schema,
+  async plan(ctx, args) {
+    const file = ctx.findFile('templates', args.src);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      throw new InputError(`template: ${args.src} not found (looked for ${file})`);
+    }
+    let rendered = ctx.render(text);
+    if (args.newline_sequence !== '\n') rendered = rendered.replace(/\r?\n/g, args.newline_sequence);
+    return planPlacement(ctx, {
+      dest: args.dest,
+      srcName: basename(args.src),
+      content: Buffer.from(rendered, 'utf8'),
+      mode: args.mode,
+      owner: idString(args.owner),
+      group: idString(args.group),
+      force: args.force,
+      backup: args.backup,
+      validate: args.validate,
+      follow: args.follow,
+    });
+  },
+  async apply(ctx, args, plan) {
+    return { ...(await applyContent(ctx, plan.data!)), src: args.src };
+  },
+};
+
+registerModule(templateModule);
