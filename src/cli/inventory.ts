@@ -1,4 +1,112 @@
 import type { Command } from 'commander';
 
-/** Registers `drover inventory`. (Being written this session; replaced by the real command.) */
-export function register(_program: Command): void {}
+const collect = (v: string, acc: string[]) => [...acc, v];
+
+/**
+ * `drover inventory list|graph|from-vagrant`: look at an inventory the way the
+ * engine will see it (merged vars, secrets masked), or write one from
+ * `vagrant ssh-config`.
+ */
+export function register(program: Command): void {
+  const inventory = program.command('inventory').description('show inventories, or write one from Vagrant');
+
+  inventory
+    .command('list')
+    .description('print hosts, groups and merged host variables (secrets masked)')
+    .requiredOption('-i, --inventory <path>', 'inventory file, directory or host list (repeatable)', collect, [])
+    .option('--json', 'print JSON like ansible-inventory --list')
+    .option('-l, --limit <pattern>', 'only hosts matching a pattern')
+    .option('--playbook-dir <dir>', "also read that directory's group_vars/ and host_vars/")
+    .action(async (o: { inventory: string[]; json?: boolean; limit?: string; playbookDir?: string }) => {
+      const { loadInventory } = await import('../inventory/load.js');
+      const { inventoryListJson, inventoryListText } = await import('../inventory/report.js');
+      const inv = await loadInventory(o.inventory, { playbookDir: o.playbookDir });
+      process.stdout.write(o.json ? JSON.stringify(inventoryListJson(inv, o.limit), null, 2) + '\n' : inventoryListText(inv, o.limit));
+    });
+
+  inventory
+    .command('graph')
+    .description('print the group tree like ansible-inventory --graph')
+    .argument('[group]', 'start at this group', 'all')
+    .requiredOption('-i, --inventory <path>', 'inventory file, directory or host list (repeatable)', collect, [])
+    .option('--vars', 'show variables too (secrets masked)')
+    .option('--playbook-dir <dir>', "also read that directory's group_vars/ and host_vars/")
+    .action(async (group: string, o: { inventory: string[]; vars?: boolean; playbookDir?: string }) => {
+      const { loadInventory } = await import('../inventory/load.js');
+      const { inventoryGraph } = await import('../inventory/report.js');
+      const inv = await loadInventory(o.inventory, { playbookDir: o.playbookDir });
+      process.stdout.write(inventoryGraph(inv, group, Boolean(o.vars)));
+    });
+
+  inventory
+    .command('from-vagrant')
+    .description('write an INI inventory from `vagrant ssh-config` (blog groups and management IPs)')
+    .option('--dir <dir>', 'directory with the Vagrantfile', '.')
+    .option('-o, --output <file>', 'write here instead of stdout')
+    .option('--mgmt-ip <host=ip>', "management IP of a host (repeatable; default: the blog's 192.168.1.11/.21/.22)", collect, [])
+    .action(async (o: { dir: string; output?: string; mgmtIp: string[] }) => {
+      const { InputError } = await import('../util/errors.js');
+      const { BLOG_MGMT_IPS, inventoryFromSshConfig, renderIni } = await import('../inventory/vagrant-ssh-config.js');
+      const mgmt: Record<string, string> = { ...BLOG_MGMT_IPS };
+      for (const m of o.mgmtIp) {
+        const [host, ip] = m.split('=');
+        if (!host || !ip) throw new InputError(`--mgmt-ip expects HOST=IP, got "${m}"`);
+        mgmt[host] = ip;
+      }
+      const text = await vagrantSshConfig(o.dir);
+      const rendered = renderIni(
+        inventoryFromSshConfig(text, { mgmtIps: mgmt, file: '<vagrant ssh-config>' }),
+        `Written by \`drover inventory from-vagrant\` from \`vagrant ssh-config\` in ${o.dir}.`,
+      );
+      if (o.output) await writeAtomic(o.output, rendered);
+      else process.stdout.write(rendered);
+    });
+}
+
+/** Run `vagrant ssh-config` in `dir`; a missing vagrant or a failure says exactly what went wrong. */
+async function vagrantSshConfig(dir: string): Promise<string> {
+  const { execFile } = await import('node:child_process');
+  const { access, constants } = await import('node:fs/promises');
+  const path = await import('node:path');
+  let found = false;
+  for (const p of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    try {
+      await access(path.join(p, 'vagrant'), constants.X_OK);
+      found = true;
+      break;
+    } catch {
+      /* not here */
+    }
+  }
+  if (!found) {
+    throw new Error('`vagrant` is not on PATH: install Vagrant (https://developer.hashicorp.com/vagrant) to read `vagrant ssh-config`, or use the local nodes (`drover lab up`) and their inventory');
+  }
+  return new Promise((resolve, reject) => {
+    execFile('vagrant', ['ssh-config'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) {
+        const code = (err as NodeJS.ErrnoException & { code?: unknown }).code;
+        reject(new Error(`\`vagrant ssh-config\` in ${dir} failed (exit ${String(code)}): ${stderr.trim() || err.message}`));
+      } else resolve(stdout);
+    });
+  });
+}
+
+/** Temp file in the same directory, fsync, rename. */
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const { open, rename, unlink } = await import('node:fs/promises');
+  const path = await import('node:path');
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const fh = await open(tmp, 'w', 0o644);
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, file);
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+}

@@ -9,6 +9,8 @@ export interface InventoryHost {
   /** Every group the host is in, ancestors included, 'all' first. */
   groups: string[];
   pos?: SourcePos;
+  /** True for the implicit `localhost` (ansible_connection=local): not in `all`, not matched by `all`/`*`. */
+  implicit?: boolean;
 }
 
 export interface InventoryGroup {
