@@ -1,0 +1,43 @@
+/**
+ * `set_fact`: every key becomes a host variable (result.facts; the engine
+ * merges them at registered/set_fact precedence). `cacheable` is accepted and
+ * ignored: drover keeps no fact cache between runs.
+ */
+import { z } from 'zod';
+import { registerModule } from './registry.js';
+import type { Module } from './types.js';
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const schema = z
+  .record(z.string(), z.unknown())
+  .superRefine((a, ctx) => {
+    const keys = Object.keys(a).filter((k) => k !== 'cacheable');
+    if (keys.length === 0) ctx.addIssue({ code: 'custom', message: 'set_fact needs at least one variable' });
+    for (const k of keys) {
+      if (!IDENT.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: `"${k}" is not a valid variable name` });
+    }
+  })
+  .describe('Variables to set on the host.');
+
+export type SetFactArgs = Record<string, unknown>;
+
+export function factsOf(args: SetFactArgs): Record<string, unknown> {
+  const { cacheable: _ignored, ...facts } = args;
+  return facts;
+}
+
+export const setFactModule: Module<SetFactArgs> = {
+  name: 'set_fact',
+  schema,
+  runsOn: 'controller',
+  async plan(_ctx, args) {
+    const facts = factsOf(args);
+    return { changes: [], result: { changed: false, facts, ansible_facts: facts } };
+  },
+  async apply() {
+    return { changed: false };
+  },
+};
+
+registerModule(setFactModule);

@@ -1,0 +1,45 @@
+/**
+ * `shell`: like `command`, but the line is a shell script (pipes,
+ * redirections, globs, `&&`). Run as `/bin/sh -c` like Ansible, or through
+ * `executable` (e.g. /bin/bash for bash-isms).
+ */
+import { z } from 'zod';
+import { InputError } from '../util/errors.js';
+import { shq } from '../util/shell.js';
+import { registerModule } from './registry.js';
+import type { Module } from './types.js';
+import { guardArgs, planGuarded, runAndRegister, withInline } from './command-common.js';
+
+const schema = z.strictObject({
+  cmd: z.string().describe('The shell script to run.'),
+  executable: z.string().optional().describe('The shell to run it with (default /bin/sh).'),
+  ...guardArgs,
+});
+
+export type ShellArgs = z.infer<typeof schema>;
+
+/** Pure: the line sent to the target. A fresh shell keeps `exit`, `set -e` and `cd` inside the task. */
+export function shellLine(args: ShellArgs): string {
+  const a = withInline(args);
+  if (a.cmd.trim() === '') throw new InputError('shell: no command given (cmd is empty)');
+  const exe = typeof a.executable === 'string' ? a.executable : '/bin/sh';
+  return `${shq(exe)} -c ${shq(a.cmd)}`;
+}
+
+export const shellModule: Module<ShellArgs, { line: string }> = {
+  name: 'shell',
+  schema,
+  freeForm: 'cmd',
+  secretArgs: ['stdin'],
+  async plan(ctx, args) {
+    const line = shellLine(args);
+    const a = withInline(args);
+    return { ...(await planGuarded(ctx, a, a.cmd)), data: { line } };
+  },
+  async apply(ctx, args, plan) {
+    const a = withInline(args);
+    return runAndRegister(ctx, plan.data?.line ?? shellLine(args), a, a.cmd);
+  },
+};
+
+registerModule(shellModule);
