@@ -1,0 +1,84 @@
+/**
+ * What the openssl_* and openssh_keypair modules share: read every file a
+ * task needs from the target in one round trip, write results atomically
+ * (content on stdin, never in argv), keep private keys out of every output.
+ * Key and certificate generation happens on the controller (src/pki); only
+ * files travel.
+ */
+import { z } from 'zod';
+import { readFileStates, type FileState } from '../facts/file-state.js';
+import { ModuleError } from '../util/errors.js';
+import { shq } from '../util/shell.js';
+import { attrArgs, bool, idString } from './common/args.js';
+import { atomicWrite } from './common/atomic-write.js';
+import { attrCommands, planAttrs, type AttrPlan } from './common/file-attrs.js';
+import type { Change, TaskContext } from './types.js';
+
+export { attrArgs, bool, idString };
+
+/** PEM files are small; anything larger is not what we are looking for. */
+const MAX_BYTES = 1024 * 1024;
+
+export async function readTargetFiles(ctx: TaskContext, paths: readonly string[]): Promise<Map<string, FileState>> {
+  const unique = [...new Set(paths)];
+  const states = await readFileStates((c, o) => ctx.exec(c, o), unique.map((path) => ({ path, follow: true, checksum: false as const, contentMaxBytes: MAX_BYTES })));
+  return new Map(unique.map((p, i) => [p, states[i]!]));
+}
+
+/** The text of an existing regular file, or undefined when absent. Errors name the path. */
+export function textOf(state: FileState | undefined, what: string): string | undefined {
+  if (!state || !state.exists) return undefined;
+  if (state.type !== 'file') throw new ModuleError(`${what} ${state.path} is a ${state.type}, not a file`);
+  if (state.contentTooLarge) throw new ModuleError(`${what} ${state.path} is larger than ${MAX_BYTES} bytes: not a PEM file`);
+  return state.content?.toString('utf8') ?? '';
+}
+
+export function requireText(state: FileState | undefined, what: string, path: string): string {
+  const t = textOf(state, what);
+  if (t === undefined) throw new ModuleError(`${what} ${path} does not exist`);
+  return t;
+}
+
+export interface Attrs {
+  mode?: string | number;
+  owner?: string;
+  group?: string;
+}
+
+export const stateArg = z.enum(['present', 'absent']).default('present');
+
+/** Attribute changes for a file whose content stays. */
+export function planKeptFile(state: FileState, attrs: Attrs): AttrPlan {
+  return planAttrs(state, { mode: attrs.mode, owner: attrs.owner, group: attrs.group }, state.path);
+}
+
+export interface FileWrite {
+  path: string;
+  content: string;
+  /** Default: keep an existing file's mode; 0600 for secrets. */
+  mode?: string | number;
+  owner?: string;
+  group?: string;
+}
+
+function modeString(m: string | number | undefined): string | undefined {
+  if (m === undefined) return undefined;
+  return typeof m === 'number' ? m.toString(8).padStart(4, '0') : m;
+}
+
+export async function writeTargetFile(ctx: TaskContext, w: FileWrite): Promise<void> {
+  await atomicWrite((c, o) => ctx.exec(c, o), { dest: w.path, content: w.content, mode: modeString(w.mode), owner: w.owner, group: w.group });
+}
+
+export async function applyAttrPlan(ctx: TaskContext, path: string, p: AttrPlan | undefined): Promise<void> {
+  if (!p) return;
+  for (const cmd of attrCommands(path, p, shq)) await ctx.run(cmd);
+}
+
+export async function removeTargetFiles(ctx: TaskContext, paths: readonly string[]): Promise<void> {
+  await ctx.run(`rm -f -- ${paths.map(shq).join(' ')}`);
+}
+
+export function removalChanges(states: Map<string, FileState>, paths: readonly string[]): Change[] {
+  return paths.filter((p) => states.get(p)?.exists).map((p) => ({ summary: `remove ${p}` }));
+}

@@ -1,0 +1,214 @@
+/**
+ * `openssl_certificate` / `x509_certificate` (community.crypto style),
+ * providers `selfsigned` and `ownca`. The certificate carries the CSR's
+ * subject, public key and extensions (copied as requested), SHA-256, a random
+ * positive serial, a subjectKeyIdentifier and, for ownca, an
+ * authorityKeyIdentifier equal to the CA's SKI. An existing certificate is
+ * re-issued when it no longer matches: other key, subject or extensions than
+ * the CSR, another issuer (name, key id or signature), expired or expiring
+ * within renew_before_days.
+ */
+import { z } from 'zod';
+import type forge from 'node-forge';
+import { certFacts, issueCertificate, keyIdentifier, parseCertificate, parseTimeSpec, type SkiMode } from '../pki/cert.js';
+import { subjectKeyId, type ForgeExtension } from '../pki/extensions.js';
+import { parseCsr } from '../pki/csr.js';
+import { fromForgeAttributes } from '../pki/dn.js';
+import { forgePublicKeyToNode, loadPrivateKey, PkiError, publicKeyFingerprint } from '../pki/keys.js';
+import { certMismatches } from '../pki/match.js';
+import { ModuleError } from '../util/errors.js';
+import type { AttrPlan } from './common/file-attrs.js';
+import {
+  applyAttrPlan,
+  attrArgs,
+  bool,
+  idString,
+  planKeptFile,
+  readTargetFiles,
+  removalChanges,
+  removeTargetFiles,
+  requireText,
+  stateArg,
+  textOf,
+  writeTargetFile,
+} from './openssl-common.js';
+import { registerModule } from './registry.js';
+import type { Module, TaskContext } from './types.js';
+
+const skiMode = z.enum(['create_if_not_provided', 'always_create', 'never_create']).default('create_if_not_provided');
+
+const schema = z
+  .strictObject({
+    path: z.string().min(1).describe('Where the certificate is written on the target.'),
+    csr_path: z.string().min(1).describe('The CSR (on the target) to certify.'),
+    provider: z.enum(['selfsigned', 'ownca']).describe('selfsigned, or ownca (signed by ownca_path/ownca_privatekey_path). acme/assertonly are not supported.'),
+    privatekey_path: z.string().optional().describe('selfsigned: the key matching the CSR.'),
+    privatekey_passphrase: z.string().optional(),
+    selfsigned_not_before: z.string().default('+0s'),
+    selfsigned_not_after: z.string().default('+3650d'),
+    selfsigned_digest: z.literal('sha256').default('sha256'),
+    selfsigned_version: z.coerce.number().int().default(3),
+    selfsigned_create_subject_key_identifier: skiMode,
+    ownca_path: z.string().optional().describe('ownca: the CA certificate.'),
+    ownca_privatekey_path: z.string().optional().describe('ownca: the CA private key.'),
+    ownca_privatekey_passphrase: z.string().optional(),
+    ownca_not_before: z.string().default('+0s'),
+    ownca_not_after: z.string().default('+3650d'),
+    ownca_digest: z.literal('sha256').default('sha256'),
+    ownca_version: z.coerce.number().int().default(3),
+    ownca_create_subject_key_identifier: skiMode,
+    ownca_create_authority_key_identifier: bool.default(true),
+    renew_before_days: z.coerce.number().int().nonnegative().default(30).describe('drover: re-issue when the certificate expires within this many days.'),
+    force: bool.default(false),
+    state: stateArg,
+    ...attrArgs,
+    select_crypto_backend: z.string().optional().describe('Accepted for compatibility; ignored.'),
+    backup: bool.optional().describe('Accepted for compatibility; ignored.'),
+  })
+  .superRefine((a, ctx) => {
+    if (a.state === 'absent') return;
+    if (a.provider === 'selfsigned' && !a.privatekey_path) ctx.addIssue({ code: 'custom', path: ['privatekey_path'], message: 'provider selfsigned needs privatekey_path' });
+    if (a.provider === 'ownca' && (!a.ownca_path || !a.ownca_privatekey_path)) ctx.addIssue({ code: 'custom', message: 'provider ownca needs ownca_path and ownca_privatekey_path' });
+    for (const k of ['selfsigned_not_before', 'selfsigned_not_after', 'ownca_not_before', 'ownca_not_after'] as const) {
+      try {
+        parseTimeSpec(a[k]);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: [k], message: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  });
+
+export type CertificateArgs = z.infer<typeof schema>;
+
+interface Data {
+  action: 'issue' | 'attrs' | 'remove';
+  csrPem?: string;
+  signerPem?: string;
+  caCertPem?: string;
+  attrs?: AttrPlan;
+}
+
+function pending(ctx: TaskContext, path: string, what: string, summary: string) {
+  if (ctx.check) return { changes: [{ summary: `${summary} (${what} ${path} does not exist yet)` }], data: { action: 'issue' as const } };
+  throw new ModuleError(`openssl_certificate: ${what} ${path} does not exist`);
+}
+
+function wrap<T>(what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new ModuleError(`openssl_certificate: ${what}: ${e instanceof PkiError || e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+export const opensslCertificateModule: Module<CertificateArgs, Data> = {
+  name: 'openssl_certificate',
+  aliases: ['x509_certificate', 'community.crypto.x509_certificate', 'community.crypto.openssl_certificate'],
+  schema,
+  secretArgs: ['privatekey_passphrase', 'ownca_privatekey_passphrase'],
+  async plan(ctx, a) {
+    const signerPath = a.provider === 'ownca' ? a.ownca_privatekey_path! : a.privatekey_path;
+    const paths = [a.path, a.csr_path, ...(signerPath ? [signerPath] : []), ...(a.ownca_path && a.provider === 'ownca' ? [a.ownca_path] : [])];
+    const states = await readTargetFiles(ctx, paths);
+    if (a.state === 'absent') return { changes: removalChanges(states, [a.path]), data: { action: 'remove' } };
+
+    const verb = `issue ${a.provider} certificate ${a.path}`;
+    const csrPem = textOf(states.get(a.csr_path), 'CSR');
+    if (csrPem === undefined) return pending(ctx, a.csr_path, 'CSR', verb);
+    const signerPem = textOf(states.get(signerPath!), a.provider === 'ownca' ? 'CA private key' : 'private key');
+    if (signerPem === undefined) return pending(ctx, signerPath!, a.provider === 'ownca' ? 'CA private key' : 'private key', verb);
+    ctx.secret(signerPem);
+    const caCertPem = a.provider === 'ownca' ? textOf(states.get(a.ownca_path!), 'CA certificate') : undefined;
+    if (a.provider === 'ownca' && caCertPem === undefined) return pending(ctx, a.ownca_path!, 'CA certificate', verb);
+
+    const csr = wrap(`CSR ${a.csr_path}`, () => parseCsr(csrPem));
+    if (!csr.facts.signatureValid) throw new ModuleError(`openssl_certificate: CSR ${a.csr_path}: its signature does not verify`);
+    const signer = wrap(`key ${signerPath}`, () => loadPrivateKey(signerPem, a.provider === 'ownca' ? a.ownca_privatekey_passphrase : a.privatekey_passphrase));
+    const caCert = caCertPem !== undefined ? wrap(`CA certificate ${a.ownca_path}`, () => parseCertificate(caCertPem)) : undefined;
+    if (caCert && publicKeyFingerprint(forgePublicKeyToNode(caCert.publicKey)) !== publicKeyFingerprint(signer)) {
+      throw new ModuleError(`openssl_certificate: CA key ${a.ownca_privatekey_path} does not belong to CA certificate ${a.ownca_path}`);
+    }
+    if (!caCert && csr.facts.publicKeyFingerprint !== publicKeyFingerprint(signer)) {
+      throw new ModuleError(`openssl_certificate: private key ${a.privatekey_path} does not belong to CSR ${a.csr_path}`);
+    }
+    const data: Data = { action: 'issue', csrPem, signerPem, caCertPem };
+
+    const existing = textOf(states.get(a.path), 'certificate');
+    if (existing === undefined) return { changes: [{ summary: verb }], data };
+    let why: string[];
+    if (a.force) why = ['force: yes'];
+    else {
+      try {
+        const cert = parseCertificate(existing);
+        const issuer = caCert ?? cert;
+        let signatureValid: boolean;
+        try {
+          signatureValid = issuer.verify(cert);
+        } catch {
+          signatureValid = false;
+        }
+        why = certMismatches(certFacts(cert), {
+          request: { subject: csr.facts.subject, extensions: csr.facts.extensions },
+          publicKeyFingerprint: csr.facts.publicKeyFingerprint,
+          issuer: caCert
+            ? {
+                subject: fromForgeAttributes(caCert.subject.attributes),
+                publicKeyFingerprint: publicKeyFingerprint(signer),
+                subjectKeyId: subjectKeyId(caCert.extensions as ForgeExtension[]) ?? keyIdentifier(caCert.publicKey),
+              }
+            : undefined,
+          signatureValid,
+          renewDays: a.renew_before_days,
+          now: new Date(),
+        });
+      } catch (e) {
+        why = [`existing file is not a usable certificate: ${e instanceof Error ? e.message : String(e)}`];
+      }
+    }
+    if (why.length) return { changes: [{ summary: `re-${verb} (${why.join('; ')})` }], data };
+    const attrs = planKeptFile(states.get(a.path)!, { mode: a.mode, owner: idString(a.owner), group: idString(a.group) });
+    return { changes: attrs.changes, data: { action: 'attrs', attrs }, result: { filename: a.path, csr: a.csr_path } };
+  },
+  async apply(ctx, a, plan) {
+    const d = plan.data!;
+    if (d.action === 'remove') {
+      await removeTargetFiles(ctx, [a.path]);
+      return { changed: true, filename: a.path };
+    }
+    if (d.action === 'attrs') {
+      await applyAttrPlan(ctx, a.path, d.attrs);
+      return { changed: true, ...plan.result };
+    }
+    if (!d.csrPem || !d.signerPem) throw new ModuleError('openssl_certificate: inputs missing (CSR or key did not exist when planning)');
+    const csr = parseCsr(d.csrPem);
+    const signer = loadPrivateKey(d.signerPem, a.provider === 'ownca' ? a.ownca_privatekey_passphrase : a.privatekey_passphrase);
+    const now = new Date();
+    let issuer: { cert: forge.pki.Certificate; key: typeof signer } | undefined;
+    let notBefore: Date;
+    let notAfter: Date;
+    if (a.provider === 'ownca') {
+      issuer = { cert: parseCertificate(d.caCertPem!), key: signer };
+      notBefore = parseTimeSpec(a.ownca_not_before, now);
+      notAfter = parseTimeSpec(a.ownca_not_after, now);
+    } else {
+      notBefore = parseTimeSpec(a.selfsigned_not_before, now);
+      notAfter = parseTimeSpec(a.selfsigned_not_after, now);
+    }
+    const pem = issueCertificate({
+      subject: csr.facts.subject,
+      publicKey: csr.csr.publicKey!,
+      extensions: csr.rawExtensions,
+      notBefore,
+      notAfter,
+      issuer,
+      selfKey: issuer ? undefined : signer,
+      subjectKeyIdentifier: (a.provider === 'ownca' ? a.ownca_create_subject_key_identifier : a.selfsigned_create_subject_key_identifier) as SkiMode,
+      authorityKeyIdentifier: a.ownca_create_authority_key_identifier,
+    });
+    await writeTargetFile(ctx, { path: a.path, content: pem, mode: a.mode ?? '0644', owner: idString(a.owner), group: idString(a.group) });
+    const f = certFacts(parseCertificate(pem));
+    return { changed: true, filename: a.path, csr: a.csr_path, serial_number: f.serial, not_after: f.notAfter, subject: f.subject, issuer: f.issuer };
+  },
+};
+
+registerModule(opensslCertificateModule);

@@ -1,0 +1,180 @@
+/**
+ * `openssl_csr` (community.crypto style): a PKCS#10 request signed with the
+ * private key at privatekey_path (read from the target, used on the
+ * controller). An existing CSR with the same subject, extensions and key is
+ * left alone; otherwise it is regenerated.
+ */
+import { z } from 'zod';
+import { createCsr, csrRequest, parseCsr, type CsrRequest } from '../pki/csr.js';
+import { loadPrivateKey, PkiError, publicKeyFingerprint } from '../pki/keys.js';
+import { csrMismatches } from '../pki/match.js';
+import { SUBJECT_ARGS, subjectField, type Subject } from '../pki/names.js';
+import { ModuleError } from '../util/errors.js';
+import type { AttrPlan } from './common/file-attrs.js';
+import {
+  applyAttrPlan,
+  attrArgs,
+  bool,
+  idString,
+  planKeptFile,
+  readTargetFiles,
+  removalChanges,
+  removeTargetFiles,
+  stateArg,
+  textOf,
+  writeTargetFile,
+} from './openssl-common.js';
+import { registerModule } from './registry.js';
+import type { Module } from './types.js';
+
+const stringList = z.union([z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)), z.array(z.string())]);
+
+// Ansible's aliases for the subject and extension arguments.
+const ALIASES: Record<string, string> = {
+  CN: 'common_name', commonName: 'common_name',
+  C: 'country_name', countryName: 'country_name',
+  ST: 'state_or_province_name', stateOrProvinceName: 'state_or_province_name',
+  L: 'locality_name', localityName: 'locality_name',
+  O: 'organization_name', organizationName: 'organization_name',
+  OU: 'organizational_unit_name', organizationalUnitName: 'organizational_unit_name',
+  E: 'email_address', emailAddress: 'email_address',
+  subjectAltName: 'subject_alt_name', subjectAltName_critical: 'subject_alt_name_critical',
+  keyUsage: 'key_usage', keyUsage_critical: 'key_usage_critical',
+  extendedKeyUsage: 'extended_key_usage', extKeyUsage: 'extended_key_usage',
+  extendedKeyUsage_critical: 'extended_key_usage_critical', extKeyUsage_critical: 'extended_key_usage_critical',
+  basicConstraints: 'basic_constraints', basicConstraints_critical: 'basic_constraints_critical',
+  privatekey: 'privatekey_path',
+};
+
+export const csrArgs = {
+  common_name: z.string().optional(),
+  country_name: z.string().optional(),
+  state_or_province_name: z.string().optional(),
+  locality_name: z.string().optional(),
+  organization_name: z.string().optional(),
+  organizational_unit_name: z.string().optional(),
+  email_address: z.string().optional(),
+  subject: z.record(z.string(), z.string()).optional().describe('More subject fields as a mapping, e.g. {CN: x, O: y}.'),
+  subject_alt_name: stringList.optional().describe('DNS:name, IP:address, email:address, URI:uri.'),
+  subject_alt_name_critical: bool.default(false),
+  use_common_name_for_san: bool.default(true).describe('With no subject_alt_name, use DNS:<common_name>.'),
+  key_usage: stringList.optional(),
+  key_usage_critical: bool.default(false),
+  extended_key_usage: stringList.optional(),
+  extended_key_usage_critical: bool.default(false),
+  basic_constraints: stringList.optional().describe('e.g. [CA:TRUE, pathlen:0].'),
+  basic_constraints_critical: bool.default(false),
+};
+
+const schema = z.preprocess(
+  (v) => {
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[ALIASES[k] ?? k] = x;
+    return out;
+  },
+  z
+    .strictObject({
+      path: z.string().min(1).describe('Where the CSR is written on the target.'),
+      privatekey_path: z.string().min(1).describe('The private key (on the target) the CSR is signed with.'),
+      privatekey_passphrase: z.string().optional(),
+      ...csrArgs,
+      digest: z.literal('sha256').default('sha256'),
+      version: z.coerce.number().int().default(1),
+      force: bool.default(false),
+      state: stateArg,
+      ...attrArgs,
+      select_crypto_backend: z.string().optional().describe('Accepted for compatibility; ignored.'),
+    })
+    .superRefine((a, ctx) => {
+      if (a.subject_alt_name_critical) ctx.addIssue({ code: 'custom', path: ['subject_alt_name_critical'], message: 'a critical subjectAltName is not supported' });
+      try {
+        requestFromArgs(a);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: e instanceof Error ? e.message : String(e) });
+      }
+    }),
+);
+
+export type CsrArgs = z.infer<typeof schema>;
+
+/** The canonical request the arguments describe (shared with openssl_certificate's checks). */
+export function requestFromArgs(a: z.infer<z.ZodObject<typeof csrArgs>>): CsrRequest {
+  const subject: Subject = {};
+  for (const [k, v] of Object.entries(a.subject ?? {})) subject[subjectField(k)] = v;
+  for (const [arg, field] of Object.entries(SUBJECT_ARGS)) {
+    const v = (a as Record<string, unknown>)[arg];
+    if (typeof v === 'string' && v !== '') subject[field] = v;
+  }
+  return csrRequest({
+    subject,
+    subjectAltName: a.subject_alt_name,
+    useCommonNameForSan: a.use_common_name_for_san,
+    keyUsage: a.key_usage,
+    keyUsageCritical: a.key_usage_critical,
+    extendedKeyUsage: a.extended_key_usage,
+    extendedKeyUsageCritical: a.extended_key_usage_critical,
+    basicConstraints: a.basic_constraints,
+    basicConstraintsCritical: a.basic_constraints_critical,
+  });
+}
+
+interface Data {
+  action: 'generate' | 'attrs' | 'remove';
+  keyPem?: string;
+  attrs?: AttrPlan;
+}
+
+export const opensslCsrModule: Module<CsrArgs, Data> = {
+  name: 'openssl_csr',
+  aliases: ['community.crypto.openssl_csr'],
+  schema,
+  secretArgs: ['privatekey_passphrase'],
+  async plan(ctx, a) {
+    const states = await readTargetFiles(ctx, [a.path, a.privatekey_path]);
+    if (a.state === 'absent') return { changes: removalChanges(states, [a.path]), data: { action: 'remove' } };
+    const req = requestFromArgs(a);
+    const keyPem = textOf(states.get(a.privatekey_path), 'private key');
+    if (keyPem !== undefined) ctx.secret(keyPem);
+    const result = { filename: a.path, privatekey: a.privatekey_path, subject: req.subject, subjectAltName: req.extensions.subjectAltName };
+    if (keyPem === undefined) {
+      // In check mode the key task before us only predicted its file.
+      if (ctx.check) return { changes: [{ summary: `generate CSR ${a.path} (private key ${a.privatekey_path} does not exist yet)` }], data: { action: 'generate' }, result };
+      throw new ModuleError(`openssl_csr: private key ${a.privatekey_path} does not exist`);
+    }
+    let fingerprint: string;
+    try {
+      fingerprint = publicKeyFingerprint(loadPrivateKey(keyPem, a.privatekey_passphrase));
+    } catch (e) {
+      throw new ModuleError(`openssl_csr: private key ${a.privatekey_path}: ${e instanceof PkiError ? e.message : String(e)}`);
+    }
+    const csrPem = textOf(states.get(a.path), 'CSR');
+    if (csrPem === undefined) return { changes: [{ summary: `generate CSR ${a.path}` }], data: { action: 'generate', keyPem }, result };
+    let why: string[];
+    try {
+      why = a.force ? ['force: yes'] : csrMismatches(parseCsr(csrPem).facts, req, fingerprint);
+    } catch (e) {
+      why = [`existing file is not a usable CSR: ${e instanceof Error ? e.message : String(e)}`];
+    }
+    if (why.length) return { changes: [{ summary: `regenerate CSR ${a.path} (${why.join('; ')})` }], data: { action: 'generate', keyPem }, result };
+    const attrs = planKeptFile(states.get(a.path)!, { mode: a.mode, owner: idString(a.owner), group: idString(a.group) });
+    return { changes: attrs.changes, data: { action: 'attrs', attrs }, result };
+  },
+  async apply(ctx, a, plan) {
+    const d = plan.data!;
+    if (d.action === 'remove') {
+      await removeTargetFiles(ctx, [a.path]);
+      return { changed: true, filename: a.path };
+    }
+    if (d.action === 'attrs') {
+      await applyAttrPlan(ctx, a.path, d.attrs);
+      return { changed: true, ...plan.result };
+    }
+    if (!d.keyPem) throw new ModuleError(`openssl_csr: private key ${a.privatekey_path} does not exist`);
+    const pem = createCsr(requestFromArgs(a), loadPrivateKey(d.keyPem, a.privatekey_passphrase));
+    await writeTargetFile(ctx, { path: a.path, content: pem, mode: a.mode ?? '0644', owner: idString(a.owner), group: idString(a.group) });
+    return { changed: true, ...plan.result };
+  },
+};
+
+registerModule(opensslCsrModule);

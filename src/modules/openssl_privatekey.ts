@@ -1,0 +1,94 @@
+/**
+ * `openssl_privatekey` (community.crypto style): an RSA private key in PEM,
+ * generated on the controller, written to the target atomically with mode
+ * 0600. An existing key of the requested type and size (and encryption) is
+ * left alone; `force: yes` always regenerates. Only RSA: see src/pki/keys.ts
+ * for why EC/Ed25519 keys are refused.
+ */
+import { z } from 'zod';
+import { describePrivateKey, generateRsaKey, NON_RSA_EXPLANATION, privateKeyToPem, publicKeyFingerprint, RSA_SIZES } from '../pki/keys.js';
+import { keyMismatches } from '../pki/match.js';
+import type { AttrPlan } from './common/file-attrs.js';
+import {
+  applyAttrPlan,
+  attrArgs,
+  bool,
+  idString,
+  planKeptFile,
+  readTargetFiles,
+  removalChanges,
+  removeTargetFiles,
+  stateArg,
+  textOf,
+  writeTargetFile,
+} from './openssl-common.js';
+import { registerModule } from './registry.js';
+import type { Module } from './types.js';
+
+const schema = z
+  .strictObject({
+    path: z.string().min(1).describe('Where the key is written on the target.'),
+    size: z.coerce.number().int().default(4096).describe('RSA modulus bits: 2048, 3072 or 4096 (Ansible default 4096).'),
+    type: z.string().default('RSA').describe('Only RSA (node-forge signs X.509 with RSA keys only).'),
+    passphrase: z.string().optional().describe('Encrypt the key (PKCS#8, AES-256-CBC).'),
+    cipher: z.string().optional().describe("Accepted for compatibility ('auto'); the cipher is AES-256-CBC."),
+    format: z.enum(['pkcs1', 'pkcs8', 'auto', 'auto_ignore']).default('auto_ignore').describe('auto/auto_ignore: PKCS#1 for unencrypted RSA keys.'),
+    force: bool.default(false).describe('Regenerate even when the key matches.'),
+    state: stateArg,
+    ...attrArgs,
+    mode: attrArgs.mode.default('0600'),
+    select_crypto_backend: z.string().optional().describe('Accepted for compatibility; ignored.'),
+  })
+  .superRefine((a, ctx) => {
+    if (a.type.toUpperCase() !== 'RSA') ctx.addIssue({ code: 'custom', path: ['type'], message: `type ${a.type} is not supported: ${NON_RSA_EXPLANATION}` });
+    if (!(RSA_SIZES as readonly number[]).includes(a.size)) ctx.addIssue({ code: 'custom', path: ['size'], message: `size ${a.size}: use one of ${RSA_SIZES.join(', ')}` });
+  });
+
+export type PrivateKeyArgs = z.infer<typeof schema>;
+
+interface Data {
+  action: 'generate' | 'attrs' | 'remove';
+  attrs?: AttrPlan;
+}
+
+export const opensslPrivateKeyModule: Module<PrivateKeyArgs, Data> = {
+  name: 'openssl_privatekey',
+  aliases: ['community.crypto.openssl_privatekey'],
+  schema,
+  secretArgs: ['passphrase'],
+  async plan(ctx, a) {
+    const states = await readTargetFiles(ctx, [a.path]);
+    const state = states.get(a.path)!;
+    if (a.state === 'absent') {
+      const changes = removalChanges(states, [a.path]);
+      return { changes, data: { action: 'remove' } };
+    }
+    const pem = textOf(state, 'private key');
+    if (pem !== undefined) ctx.secret(pem);
+    const result = { filename: a.path, size: a.size, type: 'RSA' };
+    if (pem === undefined) return { changes: [{ summary: `generate RSA ${a.size} key ${a.path}` }], data: { action: 'generate' }, result };
+    const facts = describePrivateKey(pem, a.passphrase);
+    const why = a.force ? ['force: yes'] : keyMismatches(facts, { type: 'RSA', size: a.size, encrypted: !!a.passphrase, format: a.format === 'pkcs8' ? 'pkcs8' : a.format === 'pkcs1' ? 'pkcs1' : undefined });
+    if (why.length) return { changes: [{ summary: `regenerate RSA ${a.size} key ${a.path} (${why.join('; ')})` }], data: { action: 'generate' }, result };
+    const attrs = planKeptFile(state, { mode: a.mode, owner: idString(a.owner), group: idString(a.group) });
+    return { changes: attrs.changes, data: { action: 'attrs', attrs }, result: { ...result, fingerprint: facts.publicKeyFingerprint } };
+  },
+  async apply(ctx, a, plan) {
+    const d = plan.data!;
+    if (d.action === 'remove') {
+      await removeTargetFiles(ctx, [a.path]);
+      return { changed: true, filename: a.path };
+    }
+    if (d.action === 'attrs') {
+      await applyAttrPlan(ctx, a.path, d.attrs);
+      return { changed: true, ...plan.result };
+    }
+    const key = await generateRsaKey(a.size);
+    const pem = privateKeyToPem(key, { passphrase: a.passphrase, format: a.format === 'pkcs8' ? 'pkcs8' : 'pkcs1' });
+    ctx.secret(pem);
+    await writeTargetFile(ctx, { path: a.path, content: pem, mode: a.mode, owner: idString(a.owner), group: idString(a.group) });
+    return { changed: true, filename: a.path, size: a.size, type: 'RSA', fingerprint: publicKeyFingerprint(key) };
+  },
+};
+
+registerModule(opensslPrivateKeyModule);
