@@ -1,4 +1,268 @@
 import type { Command } from 'commander';
+import { Option } from 'commander';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EXIT, InputError } from '../util/errors.js';
+import type { RunOptions, RunSummary } from '../engine/api.js';
+import type { LabNode, LabProvider, NodeStatus } from '../providers/select.js';
 
-/** Registers `drover lab`. (Being written this session; replaced by the real command.) */
-export function register(_program: Command): void {}
+/** The project root: src/cli/lab.ts and dist/cli/lab.js both sit two levels below it. */
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const collect = (v: string, acc: string[]) => [...acc, v];
+const csv = (v: string, acc: string[]) => [...acc, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+async function provider(): Promise<LabProvider> {
+  const { selectProvider } = await import('../providers/select.js');
+  // Vagrant's ssh-config becomes an inventory in the inventory layer; providers sit below it.
+  const { inventoryFromSshConfig, renderIni } = await import('../inventory/vagrant-ssh-config.js');
+  return selectProvider(process.env, {
+    renderVagrantInventory: (text, lab) => {
+      const inv = inventoryFromSshConfig(text);
+      // Node-kind vars, as the local provider writes them: roles choose by variable, not by hostname.
+      inv.allVars.lab_node_kind = 'vm';
+      inv.allVars.compute_driver = 'libvirt.LibvirtDriver';
+      return renderIni(inv, `Written by drover from \`vagrant ssh-config\` for lab ${lab}.`);
+    },
+  });
+}
+
+/** The nodes a lab needs; an unknown lab is bad input. */
+async function nodesFor(lab: string): Promise<readonly LabNode[]> {
+  const { labNodes, LAB_NODES } = await import('../providers/select.js');
+  const nodes = labNodes(lab);
+  if (!nodes) throw new InputError(`unknown lab "${lab}"`, undefined, `known labs: ${Object.keys(LAB_NODES).join(', ')}`);
+  return nodes;
+}
+
+/** labs/LAB/site.yaml: in the current directory if it has one, else the project's own. */
+function labPlaybook(lab: string): string {
+  for (const base of [process.cwd(), PROJECT_ROOT]) {
+    const p = join(base, 'labs', lab, 'site.yaml');
+    if (existsSync(p)) return p;
+  }
+  throw new InputError(`lab ${lab} has no playbook`, undefined, `expected labs/${lab}/site.yaml here or in ${PROJECT_ROOT}`);
+}
+
+function formatBytes(n: number | undefined): string {
+  if (n === undefined) return '-';
+  return n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(1)} GiB` : `${Math.round(n / (1 << 20))} MiB`;
+}
+
+function formatUptime(s: number | undefined): string {
+  if (s === undefined) return '-';
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function formatStatus(rows: readonly NodeStatus[]): string {
+  const table = [
+    ['LAB', 'NODE', 'STATE', 'IP', 'MEMORY', 'UPTIME'],
+    ...rows.map((r) => [r.lab, r.name, r.state, r.ip ?? '-', formatBytes(r.memoryBytes), formatUptime(r.uptimeSec)]),
+  ];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  return table.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+/** Bring the lab's nodes up if needed and return its inventory. Labs without nodes run on this machine. */
+async function ensureLab(lab: string): Promise<string> {
+  const nodes = await nodesFor(lab);
+  if (nodes.length === 0) {
+    const own = join(dirname(labPlaybook(lab)), 'inventory.ini');
+    if (existsSync(own)) return own;
+    const inv = resolve('.drover', 'labs', lab, 'inventory.ini');
+    mkdirSync(dirname(inv), { recursive: true });
+    writeFileSync(inv, `# Written by drover: lab ${lab} runs on this machine.\nlocalhost ansible_connection=local\n`);
+    return inv;
+  }
+  const p = await provider();
+  const r = await p.up(lab, nodes);
+  if (r.started.length) process.stderr.write(`drover: lab ${lab} up (${r.started.join(', ')}); inventory ${r.inventory}\n`);
+  return r.inventory;
+}
+
+interface PlayFlags {
+  extraVars: string[];
+  limit?: string;
+  tags: string[];
+  skipTags: string[];
+  forks: number;
+  events?: string;
+  verbose: number;
+  diff?: boolean;
+}
+
+async function play(lab: string, inventory: string, flags: PlayFlags, extra: Partial<RunOptions>, title?: string): Promise<RunSummary> {
+  const { runPlaybook } = await import('../engine/run.js');
+  const { consoleSink } = await import('../report/console.js');
+  if (title) process.stdout.write(`\n== ${title}\n`);
+  return runPlaybook({
+    playbook: labPlaybook(lab),
+    inventory: [inventory],
+    extraVars: flags.extraVars,
+    limit: flags.limit,
+    tags: flags.tags,
+    skipTags: flags.skipTags,
+    forks: flags.forks,
+    eventsFile: flags.events,
+    verbose: flags.verbose,
+    diff: flags.diff,
+    ...extra,
+    sinks: [consoleSink({ out: process.stdout, verbose: flags.verbose, diff: Boolean(flags.diff), check: Boolean(extra.check) })],
+  });
+}
+
+function playOptions(cmd: Command): Command {
+  return cmd
+    .option('-e, --extra-vars <vars>', 'k=v pairs, @file.yaml or JSON (repeatable)', collect, [])
+    .option('-l, --limit <pattern>', 'limit to hosts matching a pattern')
+    .option('-t, --tags <tags>', 'only run tasks with these tags', csv, [])
+    .option('--skip-tags <tags>', 'skip tasks with these tags', csv, [])
+    .option('-f, --forks <n>', 'hosts worked on at once', (v) => parseInt(v, 10), 20)
+    .option('--events <file>', 'write a JSON-lines event log')
+    .option('-D, --diff', 'show unified diffs of files that change')
+    .addOption(new Option('-v, --verbose', 'show commands (-vv: results too)').argParser((_v, prev: number) => prev + 1).default(0));
+}
+
+function listTasks(tasks: RunSummary['changed']): string {
+  return tasks.map((t) => `  - ${t.host}: ${t.task}${t.where ? ` (${t.where})` : ''}`).join('\n');
+}
+
+/**
+ * Molecule's sequence, built in: converge, converge again (must change
+ * nothing), check mode (must predict nothing to change), verify.
+ */
+async function testLab(lab: string, flags: PlayFlags): Promise<number> {
+  const inventory = await ensureLab(lab);
+  const converge = await play(lab, inventory, flags, { mode: 'converge' }, `converge (1/4)`);
+  if (converge.exitCode !== EXIT.ok) return fail(`converge failed`, converge.exitCode);
+  const again = await play(lab, inventory, flags, { mode: 'converge' }, `converge again: nothing may change (2/4)`);
+  if (again.exitCode !== EXIT.ok) return fail(`second converge failed`, again.exitCode);
+  if (again.changed.length) return fail(`not idempotent: the second converge changed ${again.changed.length} task(s):\n${listTasks(again.changed)}`, EXIT.taskFailed);
+  const check = await play(lab, inventory, flags, { mode: 'converge', check: true }, `check mode: nothing may be predicted to change (3/4)`);
+  if (check.exitCode !== EXIT.ok) return fail(`check mode failed`, check.exitCode);
+  if (check.changed.length) return fail(`check mode predicts ${check.changed.length} change(s) on converged nodes:\n${listTasks(check.changed)}`, EXIT.taskFailed);
+  if (check.unknown.length) process.stderr.write(`drover: check mode could not predict ${check.unknown.length} task(s):\n${listTasks(check.unknown)}\n`);
+  const verify = await play(lab, inventory, flags, { mode: 'verify' }, `verify (4/4)`);
+  if (verify.exitCode !== EXIT.ok) return fail(`verify failed`, verify.exitCode);
+  process.stdout.write(`\nlab ${lab}: converged, idempotent, check mode clean, verified\n`);
+  return EXIT.ok;
+}
+
+function fail(msg: string, code: number): number {
+  process.stderr.write(`drover lab test: ${msg}\n`);
+  return code || EXIT.taskFailed;
+}
+
+/** Registers `drover lab`: nodes for the blog's labs, and running/testing the labs on them. */
+export function register(program: Command): void {
+  const lab = program
+    .command('lab')
+    .description('lab nodes (local containers, or Vagrant VMs where VirtualBox exists) and the labs that run on them');
+
+  lab
+    .command('up')
+    .description('create and boot the lab\'s nodes (running nodes are left alone)')
+    .argument('[lab]', 'lab name', 'lab1')
+    .action(async (name: string) => {
+      const nodes = await nodesFor(name);
+      if (nodes.length === 0) {
+        process.stdout.write(`lab ${name} needs no nodes: it runs on this machine\n`);
+        return;
+      }
+          const p = await provider();
+      const t0 = Date.now();
+      const r = await p.up(name, nodes);
+      const steps = Object.entries(r.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}s`).join(', ');
+      process.stdout.write(
+        (r.started.length ? `started ${r.started.join(', ')}` : 'all nodes were already running') +
+          ` (${p.name} provider, ${((Date.now() - t0) / 1000).toFixed(1)}s${steps ? `: ${steps}` : ''})\n` +
+          `inventory: ${r.inventory}\n` +
+          formatStatus(await p.status(name)),
+      );
+    });
+
+  lab
+    .command('down')
+    .description('stop the lab\'s nodes cleanly (their disks are kept)')
+    .argument('[lab]', 'lab name (default: every lab with nodes)')
+    .action(async (name?: string) => {
+      const p = await provider();
+      const labs = name ? [name] : [...new Set((await p.status()).map((s) => s.lab))];
+      for (const l of labs) await p.down(l);
+    });
+
+  lab
+    .command('destroy')
+    .description('remove the lab\'s nodes (the cached base image and apt cache are kept)')
+    .argument('<lab>', 'lab name')
+    .action(async (name: string) => {
+      await (await provider()).destroy(name);
+    });
+
+  lab
+    .command('status')
+    .description('node state, address, memory and uptime')
+    .argument('[lab]', 'lab name (default: all)')
+    .option('--json', 'machine-readable output')
+    .action(async (name: string | undefined, o: { json?: boolean }) => {
+      const rows = await (await provider()).status(name);
+      if (o.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+      else if (rows.length === 0) process.stdout.write('no lab nodes\n');
+      else process.stdout.write(formatStatus(rows));
+    });
+
+  lab
+    .command('ssh')
+    .description('open a shell on a node (strict host keys, the lab\'s key)')
+    .argument('<node>', 'node name, e.g. controller')
+    .argument('[command...]', 'command to run instead of a shell')
+    .option('--lab <lab>', 'lab the node belongs to (default: the one where it runs)')
+    .action(async (node: string, command: string[], o: { lab?: string }) => {
+      const p = await provider();
+      let labName = o.lab;
+      if (!labName) {
+        const rows = (await p.status()).filter((s) => s.name === node);
+        labName = (rows.find((r) => r.state === 'running') ?? rows[0])?.lab;
+        if (!labName) throw new InputError(`no lab has a node named ${node}`, undefined, 'see `drover lab status`');
+      }
+      const argv = [...(await p.sshCommand(labName, node)), ...command];
+      const { spawnSync } = await import('node:child_process');
+      const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit' });
+      process.exitCode = r.status ?? EXIT.usage;
+    });
+
+  playOptions(
+    lab
+      .command('run')
+      .description('bring the lab up if needed and play labs/LAB/site.yaml on it')
+      .argument('<lab>', 'lab name')
+      .option('-C, --check', 'plan only: report what would change, change nothing'),
+  ).action(async (name: string, o: PlayFlags & { check?: boolean }) => {
+    const inventory = await ensureLab(name);
+    const s = await play(name, inventory, o, { mode: 'converge', check: o.check });
+    process.exitCode = s.exitCode;
+  });
+
+  playOptions(
+    lab
+      .command('test')
+      .description('converge, converge again (no changes allowed), check mode (no changes predicted), verify'),
+  )
+    .argument('<lab>', 'lab name')
+    .action(async (name: string, o: PlayFlags) => {
+      process.exitCode = await testLab(name, o);
+    });
+
+  playOptions(
+    lab.command('verify').description('run the roles\' verify tasks (what the blog tells the reader to check)'),
+  )
+    .argument('<lab>', 'lab name')
+    .action(async (name: string, o: PlayFlags) => {
+      const inventory = await ensureLab(name);
+      const s = await play(name, inventory, o, { mode: 'verify' });
+      process.exitCode = s.exitCode;
+    });
+}

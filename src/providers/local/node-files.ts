@@ -1,0 +1,152 @@
+/**
+ * The text of every file the local provider writes into a node or beside it.
+ * Pure functions: unit-tested byte for byte, no machine needed.
+ */
+
+/** A node as placed on the lab network. */
+export interface PlacedNode {
+  name: string;
+  group: 'controller_nodes' | 'compute_nodes';
+  ip: string;
+}
+
+/** /etc/hosts: no DNS in the nodes, so every node of the lab is named here. */
+export function hostsFile(nodes: readonly PlacedNode[]): string {
+  const lines = [
+    '# Written by drover (local provider): every node of the lab.',
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'ff02::1\tip6-allnodes',
+    'ff02::2\tip6-allrouters',
+    '',
+    ...nodes.map((n) => `${n.ip}\t${n.name}`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+/** systemd-networkd config for the veth nspawn puts on the bridge (host0 inside the node). */
+export function networkFile(ip: string, prefix: number, gateway: string): string {
+  return [
+    '# Written by drover (local provider).',
+    '[Match]',
+    'Name=host0',
+    '',
+    '[Network]',
+    `Address=${ip}/${prefix}`,
+    `Gateway=${gateway}`,
+    // No IPv6 autoconfiguration on the lab bridge: nothing answers and boot waits less.
+    'LinkLocalAddressing=no',
+    'IPv6AcceptRA=no',
+    '',
+  ].join('\n');
+}
+
+/** apt goes through apt-cacher-ng on the bridge (the blog's apt-cache trick). */
+export function aptProxyFile(bridgeIp: string, port: number): string {
+  return `// Written by drover (local provider): apt through the lab's apt-cacher-ng.\nAcquire::http::Proxy "http://${bridgeIp}:${port}";\n`;
+}
+
+/**
+ * Container-only quirk: chrony's unit requires CAP_SYS_TIME, which a container
+ * lacks, so it would stay inactive. Drop the condition and run chronyd with -x
+ * (never step the clock shared with the host). Lives here, not in the chrony role.
+ */
+export const CHRONY_DROP_IN = [
+  '# Written by drover (local provider): nodes are containers sharing the host clock.',
+  '[Unit]',
+  'ConditionCapability=',
+  '',
+  '[Service]',
+  'ExecStart=',
+  'ExecStart=!/usr/sbin/chronyd $DAEMON_OPTS -x',
+  '',
+].join('\n');
+
+export const CHRONY_DROP_IN_PATH = 'etc/systemd/system/chrony.service.d/container.conf';
+
+export const SOURCES_LIST = (mirror: string, suite: string) =>
+  [
+    `deb ${mirror} ${suite} main`,
+    `deb ${mirror} ${suite}-updates main`,
+    `deb ${mirror.replace(/\/debian\/?$/, '/debian-security')} ${suite}-security main`,
+    '',
+  ].join('\n');
+
+export interface InventoryInput {
+  lab: string;
+  nodes: readonly PlacedNode[];
+  privateKeyFile: string;
+  knownHostsFile: string;
+}
+
+/**
+ * The lab's inventory in Ansible INI, shaped like the blog's hosts.ini (groups
+ * controller_nodes and compute_nodes, mgmt_ip per host) plus what drover needs
+ * to connect with strict host key checking.
+ */
+export function inventoryIni(inv: InventoryInput): string {
+  const hostLine = (n: PlacedNode) =>
+    [
+      n.name,
+      `mgmt_ip=${n.ip}`,
+      `ansible_host=${n.ip}`,
+      'ansible_user=root',
+      `ansible_ssh_private_key_file=${inv.privateKeyFile}`,
+      `drover_known_hosts_file=${inv.knownHostsFile}`,
+    ].join(' ');
+  const out = [`# Written by drover's local provider for lab ${inv.lab}; rewritten by \`drover lab up ${inv.lab}\`.`];
+  for (const group of ['controller_nodes', 'compute_nodes'] as const) {
+    out.push('', `[${group}]`, ...inv.nodes.filter((n) => n.group === group).map(hostLine));
+  }
+  out.push(
+    '',
+    '[all:vars]',
+    'ansible_python_interpreter=/usr/bin/python3',
+    // Nodes are containers: roles pick container-safe settings from these, never from `when:` on hostnames.
+    'lab_node_kind=container',
+    'compute_driver=fake.FakeDriver',
+    '',
+  );
+  return out.join('\n');
+}
+
+/** known_hosts lines for one node: its name and address share each host key. */
+export function knownHostsLines(node: PlacedNode, publicKeys: readonly string[]): string[] {
+  return publicKeys
+    .map((k) => k.trim().split(/\s+/).slice(0, 2).join(' '))
+    .filter((k) => /^(ssh-|ecdsa-)/.test(k))
+    .map((k) => `${node.name},${node.ip} ${k}`);
+}
+
+/**
+ * One supervisor per node, detached from drover: boots the node with
+ * systemd-nspawn and boots it again when the node asks to reboot (exit 133).
+ * SIGTERM is forwarded to nspawn, which powers the node off cleanly.
+ * Arguments: NODE_DIR MACHINE_NAME BRIDGE [MEMORY_CGROUP_DIR].
+ */
+export const SUPERVISOR_SCRIPT = `#!/bin/bash
+# drover node supervisor (written by drover's local provider; do not edit).
+set -u
+dir=$1 name=$2 bridge=$3 cg=\${4:-}
+if [ -n "$cg" ] && mkdir -p "$cg" 2>/dev/null; then
+  echo $$ > "$cg/cgroup.procs" 2>/dev/null || echo "memory cgroup $cg not usable" >&2
+fi
+echo $$ > "$dir/supervisor.pid"
+stopping=0 child=
+trap 'stopping=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM INT HUP
+while [ "$stopping" = 0 ]; do
+  date +%s > "$dir/booted_at"
+  systemd-nspawn -b -D "$dir/rootfs" -M "$name" --register=no --keep-unit \\
+    --network-bridge="$bridge" --console=read-only &
+  child=$!
+  echo "$child" > "$dir/nspawn.pid"
+  wait "$child"; rc=$?
+  # wait returns early when a trapped signal arrives: keep waiting for nspawn's real exit.
+  while kill -0 "$child" 2>/dev/null; do wait "$child"; rc=$?; done
+  child=
+  rm -f "$dir/nspawn.pid"
+  echo "$(date -Is) systemd-nspawn exited with $rc" >&2
+  [ "$rc" = 133 ] || break
+done
+rm -f "$dir/supervisor.pid" "$dir/booted_at"
+`;

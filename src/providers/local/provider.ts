@@ -1,0 +1,298 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, renameSync, accessSync, constants } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { LabNode, LabProvider, NodeStatus, UpResult } from '../select.js';
+import { addressInSubnet, loadConfig, paths, type LocalConfig, type Paths } from './config.js';
+import { run } from './exec.js';
+import { HostSetupError, ensureBridge, ensureHostPackages, requireRoot } from './host-setup.js';
+import { ensureProxy, stopProxy } from './apt-proxy.js';
+import { ensureBaseImage } from './base-image.js';
+import {
+  bootedAt,
+  cgroupMemory,
+  createNode,
+  hostPublicKeys,
+  nodeExists,
+  removeNode,
+  startNode,
+  stopNode,
+  supervisorPid,
+  treeMemory,
+  waitForSsh,
+  type NodeContext,
+} from './node.js';
+import { SUPERVISOR_SCRIPT, inventoryIni, knownHostsLines, type PlacedNode } from './node-files.js';
+
+/** What a lab's state dir remembers about it (lab.json). */
+interface LabRecord {
+  lab: string;
+  nodes: PlacedNode[];
+}
+
+export interface LocalProviderOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Progress messages (default: stderr). */
+  log?: (msg: string) => void;
+}
+
+/** Write a file atomically: temp file in the same directory, then rename. */
+function writeAtomic(path: string, text: string, mode = 0o644): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text, { mode });
+  renameSync(tmp, path);
+}
+
+/** This process's v1 memory cgroup directory, if there is one we may create children in. */
+function ownMemoryCgroup(): string | undefined {
+  try {
+    const line = readFileSync('/proc/self/cgroup', 'utf8')
+      .split('\n')
+      .find((l) => l.split(':')[1]?.split(',').includes('memory'));
+    if (!line) return undefined;
+    const dir = join('/sys/fs/cgroup/memory', line.split(':')[2]!);
+    accessSync(join(dir, 'cgroup.procs'), constants.W_OK);
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Lab nodes as systemd-nspawn containers booted with systemd, on a bridge,
+ * apt through apt-cacher-ng, unpacked from a cached Debian base. State lives
+ * under $DROVER_HOME (default /var/lib/drover): labs/LAB/{nodes,inventory.ini,
+ * known_hosts,id_ed25519}, cache/ (base tarball), apt-cacher-ng/.
+ */
+export class LocalProvider implements LabProvider {
+  readonly name = 'local' as const;
+  readonly cfg: LocalConfig;
+  readonly paths: Paths;
+  private readonly log: (msg: string) => void;
+
+  constructor(opts: LocalProviderOptions = {}) {
+    this.cfg = loadConfig(opts.env ?? process.env);
+    this.paths = paths(this.cfg);
+    this.log = opts.log ?? ((m) => process.stderr.write(`drover: ${m}\n`));
+  }
+
+  inventoryPath(lab: string): string {
+    return this.paths.inventory(lab);
+  }
+
+  /** Place the lab's nodes on the configured subnet. */
+  place(nodes: readonly LabNode[]): PlacedNode[] {
+    return nodes.map((n) => ({ name: n.name, group: n.group, ip: addressInSubnet(this.cfg.network, n.hostOctet) }));
+  }
+
+  private readLab(lab: string): LabRecord | undefined {
+    try {
+      return JSON.parse(readFileSync(this.paths.labSpec(lab), 'utf8')) as LabRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Labs that have a state dir. */
+  labs(): string[] {
+    try {
+      return readdirSync(this.paths.labsDir).filter((l) => this.readLab(l) !== undefined).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  private nodeCtx(lab: string, node: PlacedNode, all: readonly PlacedNode[], publicKey: string): NodeContext {
+    return {
+      dir: this.paths.nodeDir(lab, node.name),
+      node,
+      all,
+      prefix: this.cfg.prefix,
+      bridge: this.cfg.bridge,
+      bridgeIp: this.cfg.bridgeIp,
+      proxyPort: this.cfg.proxyPort,
+      publicKey,
+      supervisorScript: this.paths.supervisorScript,
+    };
+  }
+
+  /** Running nodes of other labs that would clash with these addresses or veth names. */
+  private clashes(lab: string, nodes: readonly PlacedNode[]): string[] {
+    const out: string[] = [];
+    for (const other of this.labs()) {
+      if (other === lab) continue;
+      for (const n of this.readLab(other)!.nodes) {
+        if (supervisorPid(this.paths.nodeDir(other, n.name)) === undefined) continue;
+        if (nodes.some((m) => m.ip === n.ip || m.name === n.name)) out.push(`${other}/${n.name} (${n.ip})`);
+      }
+    }
+    return out;
+  }
+
+  private async ensureKey(lab: string): Promise<string> {
+    const key = this.paths.sshKey(lab);
+    if (!existsSync(key)) {
+      mkdirSync(dirname(key), { recursive: true, mode: 0o700 });
+      await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `drover-${lab}`, '-f', key]);
+    }
+    return readFileSync(`${key}.pub`, 'utf8').trim();
+  }
+
+  async up(lab: string, labNodes: readonly LabNode[]): Promise<UpResult> {
+    requireRoot(`drover lab up ${lab}`);
+    const timings: Record<string, number> = {};
+    const timed = async <T>(step: string, f: () => Promise<T>): Promise<T> => {
+      const t0 = Date.now();
+      try {
+        return await f();
+      } finally {
+        timings[step] = (timings[step] ?? 0) + Date.now() - t0;
+      }
+    };
+    const nodes = this.place(labNodes);
+    const clash = this.clashes(lab, nodes);
+    if (clash.length) {
+      throw new HostSetupError(`lab ${lab} needs the same names/addresses as running nodes ${clash.join(', ')}: bring that lab down first (drover lab down LAB)`);
+    }
+    await timed('hostPackages', () => ensureHostPackages(this.log));
+    writeAtomic(this.paths.supervisorScript, SUPERVISOR_SCRIPT, 0o755);
+    writeAtomic(this.paths.labSpec(lab), JSON.stringify({ lab, nodes } satisfies LabRecord, null, 2) + '\n');
+    await timed('bridge', () => ensureBridge(this.cfg.bridge, this.cfg.bridgeIp, this.cfg.prefix));
+    await timed('proxy', () =>
+      ensureProxy({ dir: this.paths.proxyDir, bridgeIp: this.cfg.bridgeIp, port: this.cfg.proxyPort, mirror: this.cfg.mirror }),
+    );
+    const publicKey = await this.ensureKey(lab);
+
+    const started: string[] = [];
+    const cgRoot = ownMemoryCgroup();
+    let base: string | undefined;
+    for (const node of nodes) {
+      const ctx = this.nodeCtx(lab, node, nodes, publicKey);
+      if (supervisorPid(ctx.dir) !== undefined) continue;
+      if (!nodeExists(ctx.dir)) {
+        base ??= (await timed('baseImage', () => ensureBaseImage({ cacheDir: this.paths.cacheDir, suite: this.cfg.suite, mirror: this.cfg.mirror }, this.log))).path;
+        this.log(`creating node ${node.name} (${node.ip})`);
+        await timed('createNodes', () => createNode(ctx, base!));
+      }
+      if (cgRoot) {
+        ctx.cgroupDir = join(cgRoot, `drover-${lab}-${node.name}`);
+        writeFileSync(join(ctx.dir, 'cgroup'), ctx.cgroupDir + '\n');
+      } else {
+        rmSync(join(ctx.dir, 'cgroup'), { force: true });
+      }
+      startNode(ctx);
+      started.push(node.name);
+    }
+    this.writeAccessFiles(lab, nodes);
+    if (started.length) {
+      this.log(`booting ${started.join(', ')}; waiting for ssh`);
+      await timed('bootToSsh', () =>
+        Promise.all(
+          nodes.filter((n) => started.includes(n.name)).map((n) => waitForSsh(n.ip, this.cfg.sshTimeoutSec * 1000)),
+        ).catch((e: Error) => {
+          throw new Error(`${e.message}; see ${join(this.paths.labDir(lab), 'nodes', '<node>', 'console.log')}`);
+        }),
+      );
+    }
+    return { inventory: this.paths.inventory(lab), started, timings };
+  }
+
+  /** known_hosts (from the host keys drover generated) and the inventory. */
+  private writeAccessFiles(lab: string, nodes: readonly PlacedNode[]): void {
+    const lines = nodes.flatMap((n) => knownHostsLines(n, hostPublicKeys(this.paths.nodeDir(lab, n.name))));
+    writeAtomic(this.paths.knownHosts(lab), lines.join('\n') + '\n');
+    writeAtomic(
+      this.paths.inventory(lab),
+      inventoryIni({ lab, nodes, privateKeyFile: this.paths.sshKey(lab), knownHostsFile: this.paths.knownHosts(lab) }),
+    );
+  }
+
+  async down(lab: string): Promise<void> {
+    requireRoot(`drover lab down ${lab}`);
+    const rec = this.readLab(lab);
+    if (rec) {
+      const stopped = await Promise.all(rec.nodes.map((n) => stopNode(this.paths.nodeDir(lab, n.name))));
+      const names = rec.nodes.filter((_, i) => stopped[i]).map((n) => n.name);
+      if (names.length) this.log(`stopped ${names.join(', ')}`);
+    }
+    await this.stopProxyIfIdle();
+  }
+
+  /** The proxy serves every lab: stop it once no node of any lab runs. */
+  private async stopProxyIfIdle(): Promise<void> {
+    const anyRunning = this.labs().some((l) => this.readLab(l)!.nodes.some((n) => supervisorPid(this.paths.nodeDir(l, n.name)) !== undefined));
+    if (!anyRunning && (await stopProxy(this.paths.proxyDir))) this.log('stopped apt-cacher-ng (no node running)');
+  }
+
+  async destroy(lab: string): Promise<void> {
+    requireRoot(`drover lab destroy ${lab}`);
+    const rec = this.readLab(lab);
+    if (rec) {
+      for (const n of rec.nodes) {
+        const dir = this.paths.nodeDir(lab, n.name);
+        await stopNode(dir);
+        let cg: string | undefined;
+        try {
+          cg = readFileSync(join(dir, 'cgroup'), 'utf8').trim();
+        } catch {
+          /* none */
+        }
+        removeNode(dir, cg);
+      }
+    }
+    // The base image and apt cache live outside the lab dir and are kept.
+    rmSync(this.paths.labDir(lab), { recursive: true, force: true });
+    await this.stopProxyIfIdle();
+  }
+
+  async status(lab?: string): Promise<NodeStatus[]> {
+    const out: NodeStatus[] = [];
+    for (const l of lab ? [lab] : this.labs()) {
+      const rec = this.readLab(l);
+      if (!rec) continue;
+      for (const n of rec.nodes) {
+        const dir = this.paths.nodeDir(l, n.name);
+        const st: NodeStatus = { lab: l, name: n.name, ip: n.ip, state: nodeExists(dir) ? 'stopped' : 'absent' };
+        const pid = supervisorPid(dir);
+        if (pid !== undefined) {
+          st.state = 'running';
+          const booted = bootedAt(dir);
+          if (booted) st.uptimeSec = Math.max(0, Math.round(Date.now() / 1000 - booted));
+          let cg: string | undefined;
+          try {
+            cg = readFileSync(join(dir, 'cgroup'), 'utf8').trim();
+          } catch {
+            /* no cgroup */
+          }
+          const mem = cg ? cgroupMemory(cg) : undefined;
+          if (mem !== undefined) {
+            st.memoryBytes = mem;
+            st.memorySource = 'cgroup';
+          } else {
+            st.memoryBytes = treeMemory(pid);
+            st.memorySource = 'pss';
+          }
+        }
+        out.push(st);
+      }
+    }
+    return out;
+  }
+
+  async sshCommand(lab: string, node: string): Promise<string[]> {
+    const rec = this.readLab(lab);
+    const n = rec?.nodes.find((x) => x.name === node);
+    if (!n) throw new HostSetupError(`lab ${lab} has no node ${node}${rec ? ` (nodes: ${rec.nodes.map((x) => x.name).join(', ')})` : ''}`);
+    return [
+      'ssh',
+      '-i',
+      this.paths.sshKey(lab),
+      '-o',
+      `UserKnownHostsFile=${this.paths.knownHosts(lab)}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'IdentitiesOnly=yes',
+      `root@${n.ip}`,
+    ];
+  }
+}

@@ -1,0 +1,122 @@
+import { execFileSync } from 'node:child_process';
+
+/**
+ * Node providers bring a lab's machines up and describe them as an inventory;
+ * the engine never learns where a host came from. This file holds what every
+ * provider shares: the labs' node table, the provider contract, and the
+ * choice between Vagrant (the blog's way) and local containers (the default).
+ */
+
+export type NodeGroup = 'controller_nodes' | 'compute_nodes';
+
+/** One machine of a lab, provider-neutral. */
+export interface LabNode {
+  name: string;
+  group: NodeGroup;
+  /** Last part of the node's address: controller .11, compute1 .21, compute2 .22 (as the blog). */
+  hostOctet: number;
+}
+
+/** The blog's three machines: upstream Lab1–Lab4 share one Vagrantfile and hosts.ini. */
+export const BLOG_NODES: readonly LabNode[] = [
+  { name: 'controller', group: 'controller_nodes', hostOctet: 11 },
+  { name: 'compute1', group: 'compute_nodes', hostOctet: 21 },
+  { name: 'compute2', group: 'compute_nodes', hostOctet: 22 },
+];
+
+/** Labs drover ships; the tls labs run on the controller machine itself and need no nodes. */
+export const LAB_NODES: Readonly<Record<string, readonly LabNode[]>> = {
+  lab1: BLOG_NODES,
+  lab2: BLOG_NODES,
+  lab3: BLOG_NODES,
+  lab4: BLOG_NODES,
+  tls1: [],
+  tls2: [],
+  tls3: [],
+};
+
+/** The nodes a lab needs; undefined for a name drover does not know. */
+export function labNodes(lab: string): readonly LabNode[] | undefined {
+  return Object.hasOwn(LAB_NODES, lab) ? LAB_NODES[lab] : undefined;
+}
+
+export type NodeState = 'running' | 'stopped' | 'absent';
+
+export interface NodeStatus {
+  lab: string;
+  name: string;
+  state: NodeState;
+  ip?: string;
+  /**
+   * Memory of the node in bytes, when running: its memory cgroup's usage less
+   * inactive file cache, or else the summed PSS of its processes.
+   */
+  memoryBytes?: number;
+  /** How the memory figure was obtained. */
+  memorySource?: 'cgroup' | 'pss';
+  uptimeSec?: number;
+}
+
+export interface UpResult {
+  /** Path of the INI inventory describing the lab's nodes. */
+  inventory: string;
+  /** Nodes that were started by this call (empty when all were already running). */
+  started: string[];
+  /** Per-step timings in ms, for reports and the e2e test. */
+  timings: Record<string, number>;
+}
+
+/** What `drover lab` asks of a provider. */
+export interface LabProvider {
+  readonly name: 'local' | 'vagrant';
+  /** Bring the lab's nodes up (create them when missing); nodes already running are left alone. */
+  up(lab: string, nodes: readonly LabNode[]): Promise<UpResult>;
+  /** Stop the lab's nodes cleanly; their disks are kept. */
+  down(lab: string): Promise<void>;
+  /** Remove the lab's nodes (caches such as the base image are kept). */
+  destroy(lab: string): Promise<void>;
+  /** Node states; every known lab when lab is omitted. */
+  status(lab?: string): Promise<NodeStatus[]>;
+  /** The inventory path `up` writes for this lab (it may not exist yet). */
+  inventoryPath(lab: string): string;
+  /** argv that opens an interactive SSH session on a node of a lab. */
+  sshCommand(lab: string, node: string): Promise<string[]>;
+}
+
+export type ProviderName = LabProvider['name'];
+
+/** Pure part of the choice: DROVER_PROVIDER wins, then Vagrant when both tools exist. */
+export function chooseProvider(env: NodeJS.ProcessEnv, has: (cmd: string) => boolean): ProviderName {
+  const forced = env.DROVER_PROVIDER;
+  if (forced === 'local' || forced === 'vagrant') return forced;
+  if (forced) throw new Error(`DROVER_PROVIDER=${forced} is not a provider (expected local or vagrant)`);
+  return has('vagrant') && has('VBoxManage') ? 'vagrant' : 'local';
+}
+
+function onPath(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface SelectOptions {
+  /**
+   * Turns `vagrant ssh-config` output into INI inventory text. Supplied by the
+   * CLI from the inventory layer (providers sit below it and cannot import it).
+   */
+  renderVagrantInventory?: (sshConfig: string, lab: string) => string;
+  log?: (msg: string) => void;
+}
+
+/** The provider for this machine: Vagrant + VirtualBox when present (or DROVER_PROVIDER=vagrant), else local. */
+export async function selectProvider(env: NodeJS.ProcessEnv = process.env, opts: SelectOptions = {}): Promise<LabProvider> {
+  if (chooseProvider(env, onPath) === 'vagrant') {
+    const { VagrantProvider } = await import('./vagrant/provider.js');
+    return new VagrantProvider({ env, renderInventory: opts.renderVagrantInventory, log: opts.log });
+  }
+  const { LocalProvider } = await import('./local/provider.js');
+  return new LocalProvider({ env, log: opts.log });
+}
