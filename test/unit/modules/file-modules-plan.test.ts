@@ -81,7 +81,7 @@ describe('file: planFile from recorded facts', () => {
     const tree = parseTree('f\troot\troot\t0\t0\t644\nd\troot\troot\t0\t0\t755\nf\tsvc\tsvc\t999\t999\t600\nl\troot\troot\t0\t0\t777\n');
     const p = planFile(args({ path: '/d', state: 'directory', recurse: true, owner: 'svc', mode: 'u=rwX,g=rX,o=' }), { path: dir('/d', { owner: 'svc', mode: '0750' }), tree });
     expect(summaries(p)).toEqual(['/d/*: owner -> svc on 3 entries', '/d/*: mode -> u=rwX,g=rX,o= on 3 entries']);
-    expect(p.data.commands).toEqual(["chown -R -- svc /d", "chmod -R -- 'u=rwX,g=rX,o=' /d"]);
+    expect(p.data.commands).toEqual(["chown -R -- svc /d", 'chmod -R -- u=rwX,g=rX,o= /d']);
     expect(treeCommand('/d')).toContain('-mindepth 1');
   });
 
