@@ -1,0 +1,583 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Inventory } from '../inventory/types.js';
+import { checkTemplate, conditionRefs, isTemplated, renderString, templateRefs } from '../template/index.js';
+import { UndefinedVariableError } from '../template/errors.js';
+import { InputError, InputErrors } from '../util/errors.js';
+import { formatPos, type SourcePos } from '../util/source.js';
+import { isPlainObject, keywordPos, nodeSource, typeName } from './context.js';
+import type { BlockNode, IncludeNode, Node, Play, Playbook, RoleScope, TaskNode, Vars } from './types.js';
+import { containerPos, didYouMean, displayPath, loadYamlFile, posOf } from './yaml-source.js';
+
+/**
+ * Static validation, per play and per targeted host, without contacting any
+ * host: every variable a template or condition reads must be defined at that
+ * point (inventory, play vars, vars_files, role defaults/vars/params, extra
+ * vars, magic vars, facts when gathered, names registered or set_fact'ed by
+ * earlier tasks), and every template file a task names must exist and parse.
+ */
+
+export interface ValidateOptions {
+  limit?: string | undefined;
+  /** verify: the roles' verify tasks are what runs. */
+  mode?: 'converge' | 'verify';
+}
+
+/** Variables the engine always defines. */
+const MAGIC = [
+  'inventory_hostname',
+  'inventory_hostname_short',
+  'hostvars',
+  'groups',
+  'group_names',
+  'playbook_dir',
+  'inventory_dir',
+  'inventory_file',
+  'ansible_check_mode',
+  'ansible_diff_mode',
+  'ansible_verbosity',
+  'ansible_play_hosts',
+  'ansible_play_hosts_all',
+  'ansible_play_batch',
+  'ansible_play_name',
+  'play_hosts',
+  'ansible_run_tags',
+  'ansible_skip_tags',
+  'ansible_limit',
+  'ansible_version',
+  'omit',
+];
+
+/** Modules whose arguments define variables for later tasks. */
+const FACT_SETTERS = new Set(['set_fact']);
+
+/** Hosts a play targets, `--limit` applied. A bad pattern is an InputError at `hosts:`. */
+export function playHosts(play: Play, inventory: Inventory, limit?: string, extraVars: Vars = {}): string[] {
+  let pattern = play.hosts;
+  const pos = keywordPos(play, 'hosts');
+  if (isTemplated(pattern)) pattern = String(renderString(pattern, extraVars, pos));
+  let hosts = inventory.select(pattern, pos);
+  if (limit) {
+    const allowed = new Set(inventory.select(limit, { file: '--limit', line: 1, col: 1 }));
+    hosts = hosts.filter((h) => allowed.has(h));
+  }
+  return hosts;
+}
+
+export function validatePlaybook(pb: Playbook, inventory: Inventory, extraVars: Record<string, unknown>, opts: ValidateOptions = {}): InputError[] {
+  const v = new Validator(pb, inventory, extraVars, opts);
+  v.run();
+  return v.errors();
+}
+
+interface Binding {
+  value: unknown;
+  /** Where the value was written (for checking the templates inside it). */
+  container?: object;
+  key?: string | number;
+  /** The value is only known at run time (registered results, facts, magic values). */
+  opaque?: boolean;
+}
+
+class Scope {
+  private vars = new Map<string, Binding>();
+  constructor(private parent?: Scope) {}
+
+  child(): Scope {
+    return new Scope(this);
+  }
+
+  set(name: string, b: Binding): void {
+    this.vars.set(name, b);
+  }
+
+  opaque(name: string): void {
+    this.vars.set(name, { value: undefined, opaque: true });
+  }
+
+  defineAll(vars: Vars | undefined): void {
+    if (!vars) return;
+    for (const [k, value] of Object.entries(vars)) this.vars.set(k, { value, container: vars, key: k });
+  }
+
+  lookup(name: string): Binding | undefined {
+    return this.vars.get(name) ?? this.parent?.lookup(name);
+  }
+}
+
+interface Ref {
+  root: string;
+  path: string[];
+  pos: SourcePos | undefined;
+}
+
+/** Steps of a written path: `a.b[0]['c']` -> a, b, 0, c (the root included). */
+function pathSteps(p: string): string[] {
+  const steps: string[] = [];
+  const re = /([A-Za-z0-9_$@][\w$-]*)|\[\s*(\d+)\s*\]|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(p))) steps.push(m[1] ?? m[2] ?? m[3] ?? m[4]!);
+  return steps;
+}
+
+function normRefs(refs: Array<{ root: string; path?: unknown; pos?: SourcePos; optional?: boolean }>): Ref[] {
+  const out: Ref[] = [];
+  for (const r of refs) {
+    if (r.optional) continue; // guarded by `is defined`, `default` …: may be missing by design
+    const p = r.path;
+    let list: string[] = [];
+    if (Array.isArray(p)) list = p.map(String);
+    else if (typeof p === 'string' && p) list = pathSteps(p);
+    if (list[0] === r.root) list = list.slice(1);
+    out.push({ root: r.root, path: list, pos: r.pos });
+  }
+  return out;
+}
+
+/** Per-host state that outlives a play: names registered or set by tasks. */
+interface HostRun {
+  host: string;
+  registered: Map<string, Binding>;
+  /** Set after a dynamic include we cannot see into: later names may come from it. */
+  blind: boolean;
+  facts: boolean;
+  /** Bindings whose templates were already checked for this host. */
+  checked: WeakSet<Binding>;
+}
+
+class Validator {
+  private errs = new Map<string, InputError>();
+  private refCache = new Map<string, Ref[] | InputError>();
+  private fileCache = new Map<string, { text: string } | InputError>();
+  private hostRuns = new Map<string, HostRun>();
+  /** Names registered/set anywhere, for hostvars.<other host>.<name>. */
+  private anyRegistered = new Set<string>();
+  private play!: Play;
+
+  constructor(
+    private pb: Playbook,
+    private inv: Inventory,
+    private extraVars: Vars,
+    private opts: ValidateOptions,
+  ) {}
+
+  errors(): InputError[] {
+    return [...this.errs.values()];
+  }
+
+  private add(e: InputError): void {
+    const key = `${formatPos(e.pos)}|${e.detail}`;
+    if (!this.errs.has(key)) this.errs.set(key, e);
+  }
+
+  private addAll(e: unknown): void {
+    if (e instanceof InputErrors) e.errors.forEach((x) => this.add(x));
+    else if (e instanceof InputError) this.add(e);
+    else throw e;
+  }
+
+  run(): void {
+    for (const play of this.pb.plays) {
+      this.play = play;
+      let hosts: string[];
+      try {
+        hosts = playHosts(play, this.inv, this.opts.limit, this.extraVars);
+      } catch (e) {
+        this.addAll(e);
+        continue;
+      }
+      for (const host of hosts) this.checkPlayForHost(play, host);
+    }
+  }
+
+  private hostRun(host: string): HostRun {
+    let r = this.hostRuns.get(host);
+    if (!r) this.hostRuns.set(host, (r = { host, registered: new Map(), blind: false, facts: false, checked: new WeakSet() }));
+    return r;
+  }
+
+  private checkPlayForHost(play: Play, host: string): void {
+    const run = this.hostRun(host);
+    run.blind = false;
+    run.facts ||= play.gatherFacts;
+    const hostVars = this.inv.hostVars(host);
+
+    // Lowest to highest precedence; a lookup finds the innermost scope first.
+    const base = new Scope();
+    for (const m of MAGIC) base.opaque(m);
+    base.set('hostvars', { value: undefined, opaque: true });
+    base.set('groups', { value: this.inv.groupMap() });
+    base.set('inventory_hostname', { value: host });
+    base.set('playbook_dir', { value: this.pb.dir });
+    if (run.facts) base.opaque('ansible_facts');
+    const invScope = base.child();
+    invScope.defineAll(hostVars);
+    const playScope = invScope.child();
+    playScope.defineAll(play.vars);
+    play.varsFiles.forEach((vf, i) => this.loadVarsFile(play, vf, i, playScope, hostVars));
+    const regScope = new RegisteredScope(playScope, run);
+    const top = regScope.child();
+    top.defineAll(this.extraVars);
+
+    const ctx: WalkCtx = { run, scope: top };
+    const lists = this.opts.mode === 'verify' ? [play.verifyTasks] : [play.preTasks, play.roleTasks, play.tasks, play.postTasks, play.verifyTasks];
+    for (const l of lists) this.walk(l, ctx);
+    // Handlers run after the tasks that notify them: everything registered so far is visible.
+    if (this.opts.mode !== 'verify') for (const h of play.handlers) this.walk([h], ctx);
+  }
+
+  private loadVarsFile(play: Play, vf: string, i: number, scope: Scope, hostVars: Vars): void {
+    const pos = keywordPos(play, 'vars_files', i);
+    let name = vf;
+    if (isTemplated(vf)) {
+      try {
+        name = String(renderString(vf, { ...hostVars, ...play.vars, ...this.extraVars }, pos));
+      } catch (e) {
+        this.addAll(e);
+        return;
+      }
+    }
+    const file = path.resolve(play.baseDir, name);
+    if (!existsSync(file)) {
+      this.add(new InputError(`vars_files: file not found: ${name}`, pos, `looked for ${displayPath(file)}`));
+      return;
+    }
+    try {
+      const src = loadYamlFile(file, pos);
+      if (src.value === null) return;
+      if (!isPlainObject(src.value)) {
+        this.add(new InputError(`a vars file must be a mapping of variable names to values, got ${typeName(src.value)}`, src.pos));
+        return;
+      }
+      scope.defineAll(src.value);
+    } catch (e) {
+      this.addAll(e);
+    }
+  }
+
+  // --- walking the nodes -------------------------------------------------
+
+  private walk(nodes: Node[], ctx: WalkCtx): void {
+    for (const n of nodes) {
+      const scope = this.nodeScope(n, ctx);
+      const nctx: WalkCtx = { ...ctx, scope, role: n.role ?? ctx.role };
+      if (n.name !== undefined) this.checkText(n.name, keywordPos(n, 'name'), nctx);
+      if (n.kind === 'task') this.checkTask(n, nctx);
+      else if (n.kind === 'block') this.checkBlock(n, nctx);
+      else if (n.kind === 'meta') this.checkConds(n, 'when', n.when, nctx);
+      else this.checkInclude(n, nctx);
+    }
+  }
+
+  /** The scope a node's own fields see: its role's vars, then its `vars:`. */
+  private nodeScope(n: Node, ctx: WalkCtx): Scope {
+    let s = ctx.scope;
+    if (n.role && n.role !== ctx.role) s = roleScope(s, n.role);
+    if (Object.keys(n.vars).length) {
+      s = s.child();
+      s.defineAll(n.vars);
+    }
+    return s;
+  }
+
+  private withLoop(n: TaskNode | IncludeNode, ctx: WalkCtx): WalkCtx {
+    if (!n.loop) return ctx;
+    const loopKey = ['loop', 'with_items', 'with_list'].find((k) => nodeSource(n)?.[k] !== undefined) ?? 'loop';
+    const items = n.loop.items;
+    if (typeof items === 'string') this.checkText(items, keywordPos(n, loopKey), ctx);
+    else this.checkDeep(items, ctx, nodeSource(n), loopKey);
+    const s = ctx.scope.child();
+    s.set(n.loop.loopVar, { value: undefined, opaque: true });
+    if (n.loop.indexVar) s.opaque(n.loop.indexVar);
+    s.opaque('ansible_loop');
+    s.opaque('ansible_loop_var');
+    if (n.loop.indexVar) s.opaque('ansible_index_var');
+    const lctx = { ...ctx, scope: s };
+    if (n.loop.label !== undefined) {
+      const lc = nodeSource(n)?.loop_control;
+      this.checkText(n.loop.label, posOf(lc, 'label') ?? n.pos, lctx);
+    }
+    return lctx;
+  }
+
+  private checkCommon(n: Node, ctx: WalkCtx): void {
+    if (n.becomeUser !== undefined) this.checkText(n.becomeUser, keywordPos(n, 'become_user'), ctx);
+    if (n.delegateTo !== undefined) this.checkText(n.delegateTo, keywordPos(n, 'delegate_to'), ctx);
+    if (typeof n.environment === 'string') this.checkText(n.environment, keywordPos(n, 'environment'), ctx);
+    else if (n.environment) this.checkDeep(n.environment, ctx, nodeSource(n), 'environment');
+    if (typeof n.ignoreErrors === 'string') this.checkCond(n.ignoreErrors, keywordPos(n, 'ignore_errors'), ctx);
+  }
+
+  private checkTask(n: TaskNode, outer: WalkCtx): void {
+    const ctx = this.withLoop(n, outer);
+    this.checkConds(n, 'when', n.when, ctx);
+    this.checkCommon(n, ctx);
+    this.checkArgs(n, ctx);
+
+    // changed_when/failed_when/until see the task's own registered result.
+    const after = ctx.scope.child();
+    if (n.register) after.opaque(n.register);
+    const actx = { ...ctx, scope: after };
+    if (Array.isArray(n.changedWhen)) this.checkConds(n, 'changed_when', n.changedWhen, actx);
+    if (Array.isArray(n.failedWhen)) this.checkConds(n, 'failed_when', n.failedWhen, actx);
+    if (n.until) this.checkConds(n, 'until', n.until, actx);
+
+    if (n.register) this.register(outer.run, n.register);
+    if (FACT_SETTERS.has(n.module)) for (const k of Object.keys(n.args)) if (k !== 'cacheable') this.register(outer.run, k);
+    if (n.module === 'include_vars') this.includeVars(n, outer);
+    if (n.module === 'setup' || n.module === 'gather_facts') outer.run.facts = true;
+  }
+
+  private register(run: HostRun, name: string): void {
+    run.registered.set(name, { value: undefined, opaque: true });
+    this.anyRegistered.add(name);
+  }
+
+  private includeVars(n: TaskNode, ctx: WalkCtx): void {
+    const a = n.args;
+    if (typeof a.name === 'string') return this.register(ctx.run, a.name);
+    const file = typeof a.file === 'string' ? a.file : undefined;
+    if (!file || isTemplated(file)) {
+      ctx.run.blind = true;
+      return;
+    }
+    const candidates = [
+      ...(n.role ? [path.join(n.role.path, 'vars', file)] : []),
+      path.join(n.baseDir, 'vars', file),
+      path.resolve(n.baseDir, file),
+    ];
+    const found = candidates.find((c) => existsSync(c));
+    if (!found) {
+      this.add(new InputError(`include_vars: file not found: ${file}`, posOf(a, 'file') ?? n.pos, `looked in ${candidates.map(displayPath).join(', ')}`));
+      return;
+    }
+    try {
+      const src = loadYamlFile(found);
+      if (isPlainObject(src.value)) for (const k of Object.keys(src.value)) this.register(ctx.run, k);
+    } catch (e) {
+      this.addAll(e);
+    }
+  }
+
+  private checkArgs(n: TaskNode, ctx: WalkCtx): void {
+    const args = n.args;
+    for (const [k, v] of Object.entries(args)) {
+      if (n.module === 'debug' && k === 'var') continue; // debug shows "not defined" for a missing var, by design
+      if (n.module === 'assert' && k === 'that') {
+        const list = Array.isArray(v) ? v : [v];
+        list.forEach((c, i) => {
+          if (typeof c === 'string') this.checkCond(c, (Array.isArray(v) ? posOf(v, i) : posOf(args, k)) ?? n.pos, ctx);
+        });
+        continue;
+      }
+      this.checkDeep(v, ctx, args, k);
+    }
+    if ((n.module === 'template' || n.module === 'copy') && typeof args.src === 'string' && !isTemplated(args.src) && !args.remote_src) {
+      this.checkLocalFile(n, n.module === 'template' ? 'templates' : 'files', args.src, posOf(args, 'src') ?? n.pos, ctx);
+    }
+  }
+
+  private checkLocalFile(n: TaskNode, kind: 'templates' | 'files', src: string, pos: SourcePos, ctx: WalkCtx): void {
+    const role = n.role ?? ctx.role;
+    const candidates = [...(role ? [path.join(role.path, kind, src)] : []), path.join(n.baseDir, kind, src), path.resolve(n.baseDir, src)];
+    const found = candidates.find((c) => existsSync(c));
+    if (!found) {
+      this.add(new InputError(`${kind === 'templates' ? 'template' : 'file'} not found: ${src}`, pos, `looked in ${candidates.map(displayPath).join(', ')}`));
+      return;
+    }
+    if (kind !== 'templates' || statSync(found).isDirectory()) return;
+    let entry = this.fileCache.get(found);
+    if (!entry) {
+      try {
+        entry = { text: readFileSync(found, 'utf8') };
+      } catch (e) {
+        entry = new InputError(`cannot read template ${displayPath(found)}: ${(e as Error).message}`, pos);
+      }
+      this.fileCache.set(found, entry);
+    }
+    if (entry instanceof InputError) return this.add(entry);
+    // Template files are rendered with the task's variables (and the loop item).
+    this.checkText(entry.text, { file: displayPath(found), line: 1, col: 1 }, ctx, true);
+  }
+
+  private checkBlock(n: BlockNode, ctx: WalkCtx): void {
+    this.checkConds(n, 'when', n.when, ctx);
+    this.checkCommon(n, ctx);
+    this.walk(n.block, ctx);
+    if (n.rescue.length) {
+      const s = ctx.scope.child();
+      s.opaque('ansible_failed_task');
+      s.opaque('ansible_failed_result');
+      this.walk(n.rescue, { ...ctx, scope: s });
+    }
+    this.walk(n.always, ctx);
+  }
+
+  private checkInclude(n: IncludeNode, outer: WalkCtx): void {
+    const ctx = this.withLoop(n, outer);
+    this.checkConds(n, 'when', n.when, ctx);
+    this.checkCommon(n, ctx);
+    const key = n.kind;
+    const raw = nodeSource(n)?.[key];
+    const targetPos = (isPlainObject(raw) ? (posOf(raw, key === 'include_role' ? 'name' : 'file') ?? posOf(nodeSource(n), key)) : posOf(nodeSource(n), key)) ?? n.pos;
+    if (isTemplated(n.target)) this.checkText(n.target, targetPos, ctx);
+    if (n.resolved) this.walk(n.resolved, ctx);
+    // Its tasks are known only at run time; what they define cannot be seen from here.
+    else outer.run.blind = true;
+  }
+
+  // --- references ----------------------------------------------------------
+
+  private checkConds(n: Node, key: string, conds: string[], ctx: WalkCtx): void {
+    conds.forEach((c, i) => this.checkCond(c, keywordPos(n, key, i), ctx));
+  }
+
+  private checkCond(expr: string, pos: SourcePos, ctx: WalkCtx): void {
+    const refs = this.refs(`c\0${expr}`, pos, () => conditionRefs(expr, pos));
+    for (const r of refs) this.checkRef(r, ctx);
+  }
+
+  private checkText(text: string, pos: SourcePos, ctx: WalkCtx, always = false): void {
+    if (!always && !isTemplated(text)) return;
+    const refs = this.refs(`t\0${text}`, pos, () => {
+      checkTemplate(text, pos); // syntax, unknown helpers
+      return templateRefs(text, pos);
+    });
+    for (const r of refs) this.checkRef(r, ctx);
+  }
+
+  private refs(key: string, pos: SourcePos, get: () => Array<{ root: string; path?: unknown; pos?: SourcePos; optional?: boolean }>): Ref[] {
+    const k = `${formatPos(pos)}\0${key}`;
+    let r = this.refCache.get(k);
+    if (!r) {
+      try {
+        r = normRefs(get());
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        r = e;
+      }
+      this.refCache.set(k, r);
+    }
+    if (r instanceof InputError) {
+      this.add(r);
+      return [];
+    }
+    return r;
+  }
+
+  /** Every templated string inside a value (args, loop lists, environment). */
+  private checkDeep(v: unknown, ctx: WalkCtx, container: unknown, key: string | number): void {
+    if (typeof v === 'string') {
+      if (isTemplated(v)) this.checkText(v, posOf(container, key) ?? containerPos(container) ?? this.play.pos, ctx);
+    } else if (Array.isArray(v)) v.forEach((x, i) => this.checkDeep(x, ctx, v, i));
+    else if (isPlainObject(v)) for (const [k, x] of Object.entries(v)) this.checkDeep(x, ctx, v, k);
+  }
+
+  private checkRef(r: Ref, ctx: WalkCtx): void {
+    const { run } = ctx;
+    const b = ctx.scope.lookup(r.root);
+    if (!b) {
+      if (run.blind) return;
+      if (run.facts && r.root.startsWith('ansible_')) return;
+      if (r.root === 'role_path' || r.root === 'role_name') {
+        if (ctx.role) return;
+      }
+      this.undefined(r.root, r, ctx);
+      return;
+    }
+    // A variable whose value is a template: what it reads must be defined here too.
+    if (!b.opaque && b.container && !run.checked.has(b)) {
+      run.checked.add(b);
+      this.checkDeep(b.value, ctx, b.container, b.key!);
+    }
+    if (r.root === 'hostvars') return this.checkHostvars(r, ctx);
+    if (r.root === 'groups' && r.path.length) {
+      const groups = b.value as Record<string, unknown>;
+      const g = r.path[0]!;
+      if (!(g in groups)) {
+        const dym = didYouMean(g, Object.keys(groups));
+        this.add(new UndefinedVariableError(`groups.${g}`, r.pos, `no group '${g}' in the inventory${dym ? `; did you mean '${dym}'?` : ''}`));
+      }
+      return;
+    }
+    if (!b.opaque) this.checkPath(b.value, r, ctx);
+  }
+
+  /** Walk a dotted path into a value known now (inventory/play vars); a missing key is undefined. */
+  private checkPath(value: unknown, r: Ref, ctx: WalkCtx): void {
+    let cur = value;
+    const walked = [r.root];
+    for (const step of r.path) {
+      if (!isPlainObject(cur)) return; // lists, templated strings, scalars: known only at run time
+      if (!(step in cur)) {
+        const dym = didYouMean(step, Object.keys(cur));
+        this.add(new UndefinedVariableError([...walked, step].join('.'), r.pos, `'${walked.join('.')}' has no key '${step}'${dym ? `; did you mean '${dym}'?` : ''} (host ${ctx.run.host})`));
+        return;
+      }
+      cur = cur[step];
+      walked.push(step);
+    }
+  }
+
+  private checkHostvars(r: Ref, ctx: WalkCtx): void {
+    const [host, name, ...rest] = r.path;
+    if (host === undefined) return;
+    if (!this.inv.hosts.has(host)) {
+      const dym = didYouMean(host, this.inv.hosts.keys());
+      this.add(new UndefinedVariableError(`hostvars.${host}`, r.pos, `no host '${host}' in the inventory${dym ? `; did you mean '${dym}'?` : ''}`));
+      return;
+    }
+    if (name === undefined || ctx.run.blind) return;
+    const hv = this.inv.hostVars(host);
+    if (name in hv) return this.checkPath(hv[name], { root: `hostvars.${host}.${name}`, path: rest, pos: r.pos }, ctx);
+    const known = name in this.play.vars || name in this.extraVars || MAGIC.includes(name) || this.anyRegistered.has(name) || (name.startsWith('ansible_') && ctx.run.facts);
+    if (!known) {
+      const dym = didYouMean(name, Object.keys(hv));
+      this.add(new UndefinedVariableError(`hostvars.${host}.${name}`, r.pos, `host '${host}' has no variable '${name}'${dym ? `; did you mean '${dym}'?` : ''}`));
+    }
+  }
+
+  private undefined(name: string, r: Ref, ctx: WalkCtx): void {
+    const full = [r.root, ...r.path].join('.');
+    const dym = didYouMean(name, this.visibleNames(ctx));
+    this.add(new UndefinedVariableError(full, r.pos, `not defined for host ${ctx.run.host}${dym ? `; did you mean '${dym}'?` : ''}`));
+  }
+
+  private visibleNames(ctx: WalkCtx): string[] {
+    const names = new Set<string>([...Object.keys(this.inv.hostVars(ctx.run.host)), ...Object.keys(this.play.vars), ...Object.keys(this.extraVars), ...ctx.run.registered.keys()]);
+    if (ctx.role) for (const o of [ctx.role.defaults, ctx.role.vars, ctx.role.params]) Object.keys(o).forEach((k) => names.add(k));
+    return [...names];
+  }
+}
+
+interface WalkCtx {
+  run: HostRun;
+  scope: Scope;
+  role?: RoleScope | undefined;
+}
+
+/** A scope whose names are the host's registered/set_fact results (they change as tasks run). */
+class RegisteredScope extends Scope {
+  constructor(
+    parent: Scope,
+    private run: HostRun,
+  ) {
+    super(parent);
+  }
+
+  override lookup(name: string): Binding | undefined {
+    return this.run.registered.get(name) ?? super.lookup(name);
+  }
+}
+
+/** Role defaults are the lowest precedence, but for "is it defined" any layer will do. */
+function roleScope(parent: Scope, role: RoleScope): Scope {
+  const s = parent.child();
+  s.defineAll(role.defaults);
+  const s2 = s.child();
+  s2.defineAll(role.vars);
+  s2.defineAll(role.params);
+  s2.set('role_path', { value: role.path });
+  s2.set('role_name', { value: role.name });
+  return s2;
+}
