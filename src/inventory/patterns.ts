@@ -201,14 +201,20 @@ export function limitHosts(inv: { select(pattern: string, pos?: SourcePos): stri
 export function closestName(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
+  const seenCandidates: string[] = [];
   for (const c of candidates) {
+    seenCandidates.push(c);
     const d = editDistance(word.toLowerCase(), c.toLowerCase());
     if (d < bestD) {
       best = c;
       bestD = d;
     }
   }
-  return best !== undefined && bestD <= Math.max(1, Math.min(3, Math.floor(word.length / 3))) ? best : undefined;
+  if (best !== undefined && bestD <= Math.max(1, Math.min(3, Math.floor(word.length / 3)))) return best;
+  // A fragment of a longer name ("compute" for "compute_nodes"): the shortest name containing it.
+  if (word.length < 3) return undefined;
+  const w = word.toLowerCase();
+  return [...seenCandidates].filter((c) => c.toLowerCase().includes(w)).sort((a, b) => a.length - b.length)[0];
 }
 
 function editDistance(a: string, b: string): number {

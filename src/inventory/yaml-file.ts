@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Document, type Node as YNode } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type Node as YNode } from 'yaml';
 import { InputError } from '../util/errors.js';
 import type { SourcePos } from '../util/source.js';
 
@@ -36,7 +36,9 @@ export function parseYamlText(text: string, display: string): ParsedYaml {
   };
   const first = doc.errors[0];
   if (first) {
-    const pos = first.linePos ? { file: display, line: first.linePos[0].line, col: first.linePos[0].col } : at(first.pos[0]);
+    // For a repeated key, point at the repeat itself (the parser's offset can land on the line before).
+    const dup = first.code === 'DUPLICATE_KEY' ? firstDuplicateKeyOffset(doc) : undefined;
+    const pos = dup !== undefined ? at(dup) : first.linePos ? { file: display, line: first.linePos[0].line, col: first.linePos[0].col } : at(first.pos[0]);
     const detail = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     throw new InputError(`YAML syntax error: ${detail}`, pos, first.code === 'DUPLICATE_KEY' ? 'each key may appear once in a mapping' : first.code === 'TAB_AS_INDENT' ? 'indent with spaces, not tabs' : undefined);
   }
@@ -50,6 +52,22 @@ export function parseYamlText(text: string, display: string): ParsedYaml {
   };
   const plain = (node: unknown): unknown => toPlain(node as YNode, doc, new Map());
   return { doc, pos, plain, start };
+}
+
+function firstDuplicateKeyOffset(doc: Document): number | undefined {
+  let found: number | undefined;
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const k = keyText(pair.key);
+        const r = (pair.key as YNode | null)?.range;
+        if (seen.has(k) && r && (found === undefined || r[0] < found)) found = r[0];
+        seen.add(k);
+      }
+    },
+  });
+  return found;
 }
 
 /** A mapping key as text (`y:` stays "y", `1:` is "1"). */

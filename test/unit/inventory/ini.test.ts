@@ -197,3 +197,12 @@ describe('INI errors: file:line:col', () => {
     expectInputError(() => ini('[a:children]\nb\n[b:children]\na'), 'inv.ini:4:1', /creates a loop/);
   });
 });
+
+describe('ungrouped', () => {
+  it('a host listed before any section that is also in a group is not ungrouped', () => {
+    const inv = ini('a\nb\n[web]\nb');
+    expect(inv.groupMap().ungrouped).toEqual(['a']);
+    expect(inv.hosts.get('b')!.groups).toEqual(['all', 'web']);
+    expect(inv.hosts.get('a')!.groups).toEqual(['all', 'ungrouped']);
+  });
+});
