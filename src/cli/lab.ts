@@ -13,19 +13,19 @@ const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'
 const collect = (v: string, acc: string[]) => [...acc, v];
 const csv = (v: string, acc: string[]) => [...acc, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
+/** `vagrant ssh-config` output -> the lab's INI inventory (the inventory layer does the parsing). */
+export async function vagrantInventoryIni(sshConfig: string, lab: string): Promise<string> {
+  const { inventoryFromSshConfig, renderIni } = await import('../inventory/vagrant-ssh-config.js');
+  const inv = inventoryFromSshConfig(sshConfig);
+  // Node-kind vars, as the local provider writes them: roles choose by variable, not by hostname.
+  inv.allVars.lab_node_kind = 'vm';
+  inv.allVars.compute_driver = 'libvirt.LibvirtDriver';
+  return renderIni(inv, `Written by drover from \`vagrant ssh-config\` for lab ${lab}.`);
+}
+
 async function provider(): Promise<LabProvider> {
   const { selectProvider } = await import('../providers/select.js');
-  // Vagrant's ssh-config becomes an inventory in the inventory layer; providers sit below it.
-  const { inventoryFromSshConfig, renderIni } = await import('../inventory/vagrant-ssh-config.js');
-  return selectProvider(process.env, {
-    renderVagrantInventory: (text, lab) => {
-      const inv = inventoryFromSshConfig(text);
-      // Node-kind vars, as the local provider writes them: roles choose by variable, not by hostname.
-      inv.allVars.lab_node_kind = 'vm';
-      inv.allVars.compute_driver = 'libvirt.LibvirtDriver';
-      return renderIni(inv, `Written by drover from \`vagrant ssh-config\` for lab ${lab}.`);
-    },
-  });
+  return selectProvider(process.env, { renderVagrantInventory: vagrantInventoryIni });
 }
 
 /** The nodes a lab needs; an unknown lab is bad input. */

@@ -107,7 +107,7 @@ export interface SelectOptions {
    * Turns `vagrant ssh-config` output into INI inventory text. Supplied by the
    * CLI from the inventory layer (providers sit below it and cannot import it).
    */
-  renderVagrantInventory?: (sshConfig: string, lab: string) => string;
+  renderVagrantInventory?: (sshConfig: string, lab: string) => Promise<string>;
   log?: (msg: string) => void;
 }
 

@@ -85,14 +85,16 @@ export interface InventoryInput {
  * to connect with strict host key checking.
  */
 export function inventoryIni(inv: InventoryInput): string {
+  // Paths are quoted only when they must be (a DROVER_HOME with spaces).
+  const path = (p: string) => (/[\s"'#\\=]/.test(p) ? JSON.stringify(p) : p);
   const hostLine = (n: PlacedNode) =>
     [
       n.name,
       `mgmt_ip=${n.ip}`,
       `ansible_host=${n.ip}`,
       'ansible_user=root',
-      `ansible_ssh_private_key_file=${inv.privateKeyFile}`,
-      `drover_known_hosts_file=${inv.knownHostsFile}`,
+      `ansible_ssh_private_key_file=${path(inv.privateKeyFile)}`,
+      `drover_known_hosts_file=${path(inv.knownHostsFile)}`,
     ].join(' ');
   const out = [`# Written by drover's local provider for lab ${inv.lab}; rewritten by \`drover lab up ${inv.lab}\`.`];
   for (const group of ['controller_nodes', 'compute_nodes'] as const) {
@@ -102,6 +104,8 @@ export function inventoryIni(inv: InventoryInput): string {
     '',
     '[all:vars]',
     'ansible_python_interpreter=/usr/bin/python3',
+    // Unlike the blog's hosts.ini: drover wrote every node's host keys into drover_known_hosts_file.
+    'host_key_checking=true',
     // Nodes are containers: roles pick container-safe settings from these, never from `when:` on hostnames.
     'lab_node_kind=container',
     'compute_driver=fake.FakeDriver',

@@ -12,7 +12,7 @@ import { run } from '../local/exec.js';
  * the inventory layer's job (src/inventory/vagrant-ssh-config.ts); the CLI
  * passes that converter in, so this layer imports nothing above it.
  */
-export type SshConfigToIni = (sshConfig: string, lab: string) => string;
+export type SshConfigToIni = (sshConfig: string, lab: string) => Promise<string>;
 
 export interface VagrantProviderOptions {
   env?: NodeJS.ProcessEnv;
@@ -125,7 +125,7 @@ export class VagrantProvider implements LabProvider {
     if (!this.renderInventory) throw new Error('VagrantProvider needs an inventory renderer (renderInventory)');
     const inv = this.inventoryPath(lab);
     const tmp = `${inv}.tmp-${process.pid}`;
-    writeFileSync(tmp, this.renderInventory(sshConfig, lab));
+    writeFileSync(tmp, await this.renderInventory(sshConfig, lab));
     renameSync(tmp, inv);
     return { inventory: inv, started: toStart, timings };
   }

@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { addressInSubnet, loadConfig, parseSubnet, paths } from '../../../src/providers/local/config.js';
+import {
+  CHRONY_DROP_IN,
+  SOURCES_LIST,
+  aptProxyFile,
+  hostsFile,
+  inventoryIni,
+  knownHostsLines,
+  networkFile,
+  type PlacedNode,
+} from '../../../src/providers/local/node-files.js';
+import { parseInventoryText } from '../../../src/inventory/load.js';
+import { connectionSpecFromVars } from '../../../src/inventory/connection-spec.js';
+import { HostSetupError, requireRoot } from '../../../src/providers/local/host-setup.js';
+import { BLOG_NODES, chooseProvider, labNodes } from '../../../src/providers/select.js';
+import { LocalProvider } from '../../../src/providers/local/provider.js';
+
+const nodes: PlacedNode[] = [
+  { name: 'controller', group: 'controller_nodes', ip: '10.77.0.11' },
+  { name: 'compute1', group: 'compute_nodes', ip: '10.77.0.21' },
+  { name: 'compute2', group: 'compute_nodes', ip: '10.77.0.22' },
+];
+
+describe('lab network config', () => {
+  it('parses subnets and clears host bits', () => {
+    expect(parseSubnet('10.77.0.0/24')).toEqual({ network: '10.77.0.0', prefix: 24 });
+    expect(parseSubnet('10.88.3.77/16')).toEqual({ network: '10.88.0.0', prefix: 16 });
+    expect(() => parseSubnet('10.77.0.0')).toThrow(/not a CIDR/);
+    expect(() => parseSubnet('10.77.0.0/28')).toThrow(/prefix/);
+    expect(() => parseSubnet('10.777.0.0/24')).toThrow(/IPv4/);
+  });
+
+  it('places the blog nodes at .11/.21/.22 of any subnet', () => {
+    expect(addressInSubnet('10.77.0.0', 11)).toBe('10.77.0.11');
+    expect(addressInSubnet('10.88.0.0', 22)).toBe('10.88.0.22');
+    const p = new LocalProvider({ env: { DROVER_SUBNET: '10.99.5.0/24', DROVER_HOME: '/x' } });
+    expect(p.place(BLOG_NODES).map((n) => n.ip)).toEqual(['10.99.5.11', '10.99.5.21', '10.99.5.22']);
+    expect(p.cfg.bridgeIp).toBe('10.99.5.1');
+  });
+
+  it('defaults: drover0, 10.77.0.0/24, /var/lib/drover for root, DROVER_HOME wins', () => {
+    const c = loadConfig({}, 0);
+    expect(c).toMatchObject({ bridge: 'drover0', network: '10.77.0.0', prefix: 24, bridgeIp: '10.77.0.1', home: '/var/lib/drover', proxyPort: 3142 });
+    expect(loadConfig({ DROVER_HOME: '/srv/d' }, 0).home).toBe('/srv/d');
+    expect(loadConfig({}, 1000).home).toMatch(/\.local\/share\/drover$/);
+    expect(() => loadConfig({ DROVER_BRIDGE: 'a-very-long-bridge-name' }, 0)).toThrow(/interface name/);
+    const p = paths(c);
+    expect(p.nodeRoot('lab1', 'controller')).toBe('/var/lib/drover/labs/lab1/nodes/controller/rootfs');
+    expect(p.inventory('lab1')).toBe('/var/lib/drover/labs/lab1/inventory.ini');
+  });
+});
+
+describe('files written into nodes', () => {
+  it('/etc/hosts names every node of the lab', () => {
+    const h = hostsFile(nodes);
+    expect(h).toContain('127.0.0.1\tlocalhost\n');
+    expect(h).toContain('10.77.0.11\tcontroller\n10.77.0.21\tcompute1\n10.77.0.22\tcompute2\n');
+    expect(h).not.toContain('127.0.1.1'); // the node's name must resolve to its management address
+  });
+
+  it('static address on host0 with the bridge as gateway', () => {
+    expect(networkFile('10.77.0.21', 24, '10.77.0.1')).toBe(
+      '# Written by drover (local provider).\n[Match]\nName=host0\n\n[Network]\nAddress=10.77.0.21/24\nGateway=10.77.0.1\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n',
+    );
+  });
+
+  it('apt proxy, sources and the chrony container drop-in', () => {
+    expect(aptProxyFile('10.77.0.1', 3142)).toContain('Acquire::http::Proxy "http://10.77.0.1:3142";');
+    expect(SOURCES_LIST('http://deb.debian.org/debian', 'bookworm')).toBe(
+      'deb http://deb.debian.org/debian bookworm main\ndeb http://deb.debian.org/debian bookworm-updates main\ndeb http://deb.debian.org/debian-security bookworm-security main\n',
+    );
+    expect(CHRONY_DROP_IN).toContain('\nConditionCapability=\n');
+    expect(CHRONY_DROP_IN).toContain('\nExecStart=\nExecStart=!/usr/sbin/chronyd $DAEMON_OPTS -x\n');
+  });
+
+  it('known_hosts lines carry the node name and address, and drop comments', () => {
+    const lines = knownHostsLines(nodes[0]!, ['ssh-ed25519 AAAAC3Nza root@build\n', 'ecdsa-sha2-nistp256 AAAAE2 x', 'garbage']);
+    expect(lines).toEqual(['controller,10.77.0.11 ssh-ed25519 AAAAC3Nza', 'controller,10.77.0.11 ecdsa-sha2-nistp256 AAAAE2']);
+  });
+});
+
+describe('the lab inventory', () => {
+  const text = inventoryIni({ lab: 'lab1', nodes, privateKeyFile: '/var/lib/drover/labs/lab1/id_ed25519', knownHostsFile: '/var/lib/drover/labs/lab1/known_hosts' });
+
+  it('reads back through drover\'s inventory parser with the blog\'s groups and vars', () => {
+    const inv = parseInventoryText(text, 'inventory.ini', 'ini');
+    expect(inv.select('controller_nodes')).toEqual(['controller']);
+    expect(inv.select('compute_nodes')).toEqual(['compute1', 'compute2']);
+    const v = inv.hostVars('compute2');
+    expect(v).toMatchObject({
+      mgmt_ip: '10.77.0.22',
+      ansible_host: '10.77.0.22',
+      ansible_user: 'root',
+      ansible_ssh_private_key_file: '/var/lib/drover/labs/lab1/id_ed25519',
+      drover_known_hosts_file: '/var/lib/drover/labs/lab1/known_hosts',
+      lab_node_kind: 'container',
+      compute_driver: 'fake.FakeDriver',
+    });
+  });
+
+  it('connects as root with the lab key and strict host key checking', () => {
+    const inv = parseInventoryText(text, 'inventory.ini', 'ini');
+    const spec = connectionSpecFromVars('controller', inv.hostVars('controller'));
+    expect(spec).toMatchObject({
+      kind: 'ssh',
+      host: '10.77.0.11',
+      port: 22,
+      user: 'root',
+      privateKeyFile: '/var/lib/drover/labs/lab1/id_ed25519',
+      knownHostsFile: '/var/lib/drover/labs/lab1/known_hosts',
+      hostKeyChecking: 'strict',
+    });
+  });
+
+  it('quotes paths with spaces so they survive the INI reader', () => {
+    const t = inventoryIni({ lab: 'x', nodes: nodes.slice(0, 1), privateKeyFile: '/my home/k', knownHostsFile: '/my home/kh' });
+    const inv = parseInventoryText(t, 'inventory.ini', 'ini');
+    expect(inv.hostVars('controller').ansible_ssh_private_key_file).toBe('/my home/k');
+  });
+});
+
+describe('provider choice and labs', () => {
+  it('vagrant only when both vagrant and VBoxManage exist, or when forced', () => {
+    const has = (set: string[]) => (c: string) => set.includes(c);
+    expect(chooseProvider({}, has(['vagrant', 'VBoxManage']))).toBe('vagrant');
+    expect(chooseProvider({}, has(['vagrant']))).toBe('local'); // Debian's vagrant alone defaults to libvirt
+    expect(chooseProvider({}, has([]))).toBe('local');
+    expect(chooseProvider({ DROVER_PROVIDER: 'vagrant' }, has([]))).toBe('vagrant');
+    expect(chooseProvider({ DROVER_PROVIDER: 'local' }, has(['vagrant', 'VBoxManage']))).toBe('local');
+    expect(() => chooseProvider({ DROVER_PROVIDER: 'docker' }, has([]))).toThrow(/not a provider/);
+  });
+
+  it('lab1-lab4 use the blog\'s three nodes, tls labs none, unknown labs undefined', () => {
+    expect(labNodes('lab1')!.map((n) => `${n.name}:${n.group}:${n.hostOctet}`)).toEqual([
+      'controller:controller_nodes:11',
+      'compute1:compute_nodes:21',
+      'compute2:compute_nodes:22',
+    ]);
+    expect(labNodes('lab4')).toBe(labNodes('lab1'));
+    expect(labNodes('tls2')).toEqual([]);
+    expect(labNodes('lab9')).toBeUndefined();
+    expect(labNodes('constructor')).toBeUndefined();
+  });
+
+  it('refuses to touch the machine without root, and says how to run it', () => {
+    expect(() => requireRoot('drover lab up lab1', 1000)).toThrow(HostSetupError);
+    expect(() => requireRoot('drover lab up lab1', 1000)).toThrow(/needs root.*sudo npx drover lab up lab1/);
+    expect(() => requireRoot('x', 0)).not.toThrow();
+  });
+});
