@@ -1,0 +1,16 @@
+/**
+ * The template layer: Handlebars rendering (strict, noEscape) and the `when`
+ * expression language. Positions: every `pos` argument is the position of the
+ * text's first character (for a quoted YAML scalar, the character after the
+ * quote); errors point inside the text from there.
+ *
+ * Variables must be a plain object; nested scopes may be layered with
+ * Object.create (inherited plain-object properties are seen) but properties of
+ * Object.prototype never are.
+ */
+export { UndefinedVariableError, TemplateSyntaxError, posAt } from './errors.js';
+export type { VarRef, CompiledCondition } from './types.js';
+export { renderString, renderDeep, renderText, templateRefs, isTemplated, checkTemplate } from './render.js';
+export { compileCondition, evaluateCondition, evaluateExpression, conditionRefs, parseExpression } from './expression.js';
+export { HELPER_DOCS } from './helpers.js';
+export { truthy } from './values.js';
