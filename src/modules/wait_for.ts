@@ -80,13 +80,15 @@ export function waitScript(a: WaitForArgs, probe: boolean): string {
   const test = conditionTest(a);
   if (probe) return `if ${test}; then echo 'drover-wait ok 0'; else echo 'drover-wait notyet 0'; fi`;
   return [
-    'start=$(date +%s)',
+    // Milliseconds from bash's EPOCHREALTIME (bash >= 5), else whole seconds from date.
+    'ms() { if [ -n "${EPOCHREALTIME:-}" ]; then local r=${EPOCHREALTIME/[.,]/}; echo $((r / 1000)); else echo $(($(date +%s) * 1000)); fi; }',
+    'start=$(ms)',
     a.delay > 0 ? `sleep ${a.delay}` : '',
-    `deadline=$((start + ${Math.ceil(a.delay + a.timeout)}))`,
+    `deadline=$((start + ${Math.round((a.delay + a.timeout) * 1000)}))`,
     'while :; do',
-    `  if ${test}; then echo "drover-wait ok $(( $(date +%s) - start ))"; exit 0; fi`,
-    '  now=$(date +%s)',
-    '  if [ "$now" -ge "$deadline" ]; then echo "drover-wait timeout $((now - start))"; exit 0; fi',
+    `  if ${test}; then echo "drover-wait ok $(( ($(ms) - start) / 1000 ))"; exit 0; fi`,
+    '  now=$(ms)',
+    '  if [ "$now" -ge "$deadline" ]; then echo "drover-wait timeout $(( (now - start) / 1000 ))"; exit 0; fi',
     `  sleep ${a.sleep}`,
     'done',
   ]

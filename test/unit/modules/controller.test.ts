@@ -195,3 +195,20 @@ describe('ping and setup (from recorded answers)', () => {
     });
   });
 });
+
+describe('every module of this set exports a JSON Schema (drover schema, editors)', async () => {
+  const { z } = await import('zod');
+  const { getModule } = await import('../../../src/modules/registry.js');
+  await import('../../../src/modules/command.js');
+  await import('../../../src/modules/shell.js');
+  await import('../../../src/modules/wait_for.js');
+  for (const name of ['command', 'shell', 'ping', 'wait_for', 'debug', 'assert', 'fail', 'set_fact', 'include_vars', 'pause', 'setup']) {
+    it(name, () => {
+      const m = getModule(name)!;
+      expect(m.name).toBe(name);
+      const js = z.toJSONSchema(m.schema, { io: 'input', unrepresentable: 'any' }) as { type?: string; properties?: Record<string, unknown> };
+      expect(js.type).toBe('object');
+      if (name !== 'set_fact') expect(Object.keys(js.properties ?? {}).length).toBeGreaterThan(0);
+    });
+  }
+});
