@@ -149,10 +149,26 @@ export class InventoryModel implements Inventory {
       if (real.length === 0) ungroupedHosts.push(h.name);
     }
     ungrouped.hosts = ungroupedHosts;
+    const isUngrouped = new Set(ungroupedHosts);
+    // Ancestors per group once, then each host's groups from its direct groups (cheap for thousands of hosts).
+    const parents = new Map<string, string[]>();
+    for (const g of this.groups.values()) for (const c of g.children) parents.set(c, [...(parents.get(c) ?? []), g.name]);
+    const ancestors = new Map<string, Set<string>>();
+    const ancestorsOf = (g: string): Set<string> => {
+      let a = ancestors.get(g);
+      if (a) return a;
+      a = new Set([g]);
+      ancestors.set(g, a);
+      for (const p of parents.get(g) ?? []) for (const x of ancestorsOf(p)) a.add(x);
+      return a;
+    };
     for (const h of this.hosts.values()) {
       if (h.implicit) continue;
-      const anc = new Set<string>(['all']);
-      for (const g of this.groups.values()) if (g.hosts.includes(h.name)) this.ancestorsInto(g.name, anc);
+      const anc = new Set<string>(isUngrouped.has(h.name) ? ['all', 'ungrouped'] : ['all']);
+      for (const g of direct.get(h.name) ?? []) {
+        if (g === 'all' || g === 'ungrouped') continue;
+        for (const x of ancestorsOf(g)) anc.add(x);
+      }
       h.groups = this.sortGroups([...anc]);
     }
     for (const [name, g] of this.groups) {
@@ -164,12 +180,6 @@ export class InventoryModel implements Inventory {
       h.vars = { ...l.inline, ...l.inventoryDir, ...l.playbookDir };
     }
     return this;
-  }
-
-  private ancestorsInto(group: string, out: Set<string>): void {
-    if (out.has(group) && group !== 'all') return;
-    out.add(group);
-    for (const g of this.groups.values()) if (g.children.includes(group)) this.ancestorsInto(g.name, out);
   }
 
   /** Ansible's sort_groups: depth, then ansible_group_priority, then name. */

@@ -124,8 +124,14 @@ function enumerate(inv: PatternTarget, name: string, whole: string, pos?: Source
   } else test = (s) => s === name;
 
   const out: string[] = [];
+  const inOut = new Set<string>();
   const add = (hs: Iterable<string>): void => {
-    for (const h of hs) if (!out.includes(h)) out.push(h);
+    for (const h of hs) {
+      if (!inOut.has(h)) {
+        inOut.add(h);
+        out.push(h);
+      }
+    }
   };
   if (name === 'all' || name === '*') {
     add(inv.groupHosts('all'));
