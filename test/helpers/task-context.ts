@@ -1,0 +1,108 @@
+/**
+ * A full TaskContext over a real Connection, for module integration tests
+ * that run modules without the engine: exec goes to the connection (with the
+ * become user), run raises ModuleError like the engine's, render uses the
+ * real template layer (renderText, noEscape, strict), findFile looks in
+ * `<baseDir>/<kind>/p` then takes p as given. Every command sent is recorded
+ * so tests can count round trips.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { FactCache } from '../../src/facts/cache.js';
+import type { Module, ModuleResult, Plan, TaskContext } from '../../src/modules/types.js';
+import { renderText } from '../../src/template/index.js';
+import type { Connection, ConnectionSpec, ExecOptions } from '../../src/transport/connection.js';
+import { ModuleError } from '../../src/util/errors.js';
+import type { Sshd } from './sshd.js';
+
+export interface TaskContextOptions {
+  check?: boolean;
+  diff?: boolean;
+  becomeUser?: string;
+  vars?: Record<string, unknown>;
+  /** Role-like directory holding files/ and templates/. */
+  baseDir?: string;
+  /** Receives every command sent (in order). */
+  sent?: string[];
+  secrets?: unknown[];
+  logs?: string[];
+}
+
+export function makeTaskContext(conn: Connection, o: TaskContextOptions = {}): TaskContext {
+  const vars = o.vars ?? {};
+  const exec = (command: string, opts: ExecOptions = {}) => {
+    o.sent?.push(command);
+    return conn.exec(command, { ...(o.becomeUser ? { becomeUser: o.becomeUser } : {}), ...opts });
+  };
+  return {
+    host: conn.host,
+    conn,
+    exec,
+    async run(command, opts) {
+      const r = await exec(command, opts);
+      if (r.rc !== 0) throw new ModuleError(`command failed (rc ${r.rc}): ${r.stderr.trim()}`, command, r.stderr, r.rc);
+      return r;
+    },
+    vars,
+    check: o.check ?? false,
+    diff: o.diff ?? false,
+    becomeUser: o.becomeUser,
+    facts: new FactCache(),
+    evaluate() {
+      throw new Error('makeTaskContext: no expression evaluator in module tests');
+    },
+    render(text, extraVars, file) {
+      return renderText(text, { ...vars, ...(extraVars ?? {}) }, file ?? '<template>');
+    },
+    async expandUser(p) {
+      if (!p.startsWith('~')) return p;
+      const home = (await exec('printf %s "$HOME"')).stdout;
+      return home + p.slice(1);
+    },
+    findFile(kind, p) {
+      if (o.baseDir) {
+        const candidate = join(o.baseDir, kind, p);
+        if (existsSync(candidate)) return candidate;
+      }
+      return p;
+    },
+    secret: (v) => o.secrets?.push(v),
+    log: (m) => o.logs?.push(m),
+  };
+}
+
+/** Connection settings for a test sshd (strict host key checking, the generated key). */
+export function sshdSpec(sshd: Sshd, name = 'target'): ConnectionSpec {
+  return {
+    name,
+    kind: 'ssh',
+    host: sshd.host,
+    port: sshd.port,
+    user: sshd.user,
+    privateKeyFile: sshd.keyFile,
+    hostKeyChecking: 'strict',
+    knownHostsFile: sshd.knownHostsFile,
+    connectTimeoutMs: 5000,
+    connectRetries: 2,
+    keepaliveIntervalMs: 5000,
+  };
+}
+
+export interface ModuleRun {
+  plan: Plan;
+  /** Undefined when apply did not run (no changes, or check mode). */
+  applied?: ModuleResult;
+  /** What the task registers: apply's result, or the plan's. */
+  result: Record<string, unknown>;
+  changed: boolean;
+}
+
+/** Validate args, plan, and apply when the plan has changes (and not in check mode) — what the engine does. */
+export async function runModule(m: Module, rawArgs: Record<string, unknown>, ctx: TaskContext): Promise<ModuleRun> {
+  const args = m.schema.parse(rawArgs);
+  const plan = await m.plan(ctx, args);
+  const changed = plan.changes.length > 0;
+  if (!changed || ctx.check) return { plan, result: { changed, ...(plan.result ?? {}) }, changed };
+  const applied = await m.apply(ctx, args, plan);
+  return { plan, applied, result: applied, changed };
+}
