@@ -119,7 +119,7 @@ function hostKeyPolicy(host: string, vars: Record<string, unknown>): ConnectionS
 /** Split like a shell would (quotes only, no expansion): enough for ssh option strings. */
 export function splitArgs(s: string): string[] {
   const out: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|([^\s'"]+)/g;
   let cur: string | null = null;
   let last = -1;
   for (let m = re.exec(s); m; m = re.exec(s)) {

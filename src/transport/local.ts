@@ -17,10 +17,7 @@ export class LocalConnection extends ShellConnection {
   }
 
   async open(): Promise<void> {
-    if (this.opened) return;
     await this.session(undefined);
-    this.opened = true;
-    this.counters.connects++;
   }
 
   async close(): Promise<void> {
@@ -38,6 +35,11 @@ export class LocalConnection extends ShellConnection {
   }
 
   protected async launch(command: string): Promise<ShellStreams> {
+    // "Connected" once, when the first shell starts (mirrors one SSH connection).
+    if (!this.opened) {
+      this.opened = true;
+      this.counters.connects++;
+    }
     const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: false });
     const closers: Array<(reason: string) => void> = [];
     let closed: string | null = null;

@@ -150,7 +150,7 @@ export class ShellSession {
         // fd 3 keeps the real stderr for jobs; the shell's own stderr (job
         // notices like "Terminated") goes to /dev/null so it never leaks into
         // the next command's stderr.
-        stdin.write(`exec 3>&2 2>/dev/null\n${this.isBash ? 'set -m\n' : ''}`);
+        stdin.write(sessionPreamble(this.isBash));
         finish();
       };
       const onErr = (d: Buffer) => {
@@ -272,61 +272,43 @@ export class ShellSession {
     return { stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), rc: r.rc };
   }
 
-  /** The shell text for one command (see the file comment for the protocol). */
+  /**
+   * The shell text for one command: the command as a quoted heredoc (run
+   * through eval inside the job, so its syntax error is its own failure, not a
+   * broken session), optional stdin, then a call of __drv_run (see
+   * sessionPreamble). Kept short: bash reads a script from a pipe byte by byte.
+   */
   private frame(command: string, opts: ExecOptions, id: string, token: string): Buffer[] {
     const bash = this.isBash;
     const hd = `__DROVER_EOF_${id}`;
-    if (command.split('\n').includes(hd)) throw new Error('command contains the heredoc delimiter'); // 96 random bits: never
-    const lines: string[] = [];
-    // The command travels as a quoted heredoc and runs through eval inside the
-    // job, so a syntax error in it is that command's error, not a broken session.
-    if (bash) lines.push(`IFS= read -r -d '' __drv_c <<'${hd}'`, command, hd);
-    else lines.push(`__drv_c=$(cat <<'${hd}'`, command, hd, ')');
-    let input = '</dev/null';
-    let raw: Buffer | undefined;
-    let stdinLine = -1;
-    if (opts.stdin !== undefined && opts.stdin.length > 0) {
-      // Secrets arrive through the shell's stdin, never through argv.
-      if (bash) {
-        // bash reads a script from a pipe byte by byte, so `head -c N` can take
-        // the next N raw bytes itself: 1 MB in ~60 ms instead of ~700 ms as a heredoc.
-        raw = Buffer.from(opts.stdin);
-        stdinLine = lines.push(`__drv_s=$(head -c ${raw.length} | base64 -w0)`) - 1;
-      } else {
-        const b64 = Buffer.from(opts.stdin).toString('base64').replace(/.{1,76}/g, '$&\n');
-        lines.push(`__drv_s=$(cat <<'${hd}'`, b64 + hd, ')');
-      }
-      input = bash ? `< <(printf '%s' "$__drv_s" | base64 -d)` : '';
-    }
     const pre: string[] = [];
     if (opts.cwd) pre.push(`cd -- ${shq(opts.cwd)}`);
     for (const [k, v] of Object.entries(opts.env ?? {})) {
       if (!ENV_NAME.test(k)) throw new InputError(`invalid environment variable name ${JSON.stringify(k)}`);
       pre.push(`export ${k}=${shq(v)}`);
     }
-    pre.push(`eval "$__drv_c"`);
-    const job = `{ ${pre.join(' && ')}\n} ${input} 2>&3 3>&-`;
-    if (bash || !input) lines.push(`${job} &`);
-    else lines.push(`printf '%s' "$__drv_s" | base64 -d | ${job} &`);
-    lines.push('__drv_p=$!', '__drv_t=0');
-    const grp = bash ? '-' : '';
-    const t = opts.timeoutMs;
-    if (t && t > 0) {
-      const secs = (Math.max(t, 1) / 1000).toFixed(3);
-      // Watchdog: TERM the job's process group, KILL it 3 s later. It exits 124
-      // only once it has fired, which is how we tell a timeout from rc 143.
-      lines.push(
-        `( sleep ${secs}; trap 'exit 124' TERM; kill -TERM ${grp}$__drv_p; sleep 3; kill -KILL ${grp}$__drv_p; exit 124 ) </dev/null >/dev/null 2>&1 &`,
-        '__drv_w=$!',
-        'wait $__drv_p; __drv_rc=$?',
-        `kill -TERM ${grp}$__drv_w 2>/dev/null; wait $__drv_w; [ $? = 124 ] && { __drv_t=1; kill -KILL ${grp}$__drv_p 2>/dev/null; }`,
-      );
-    } else lines.push('wait $__drv_p; __drv_rc=$?');
-    lines.push(`printf '%s%s:%s\\n' ${token} "$__drv_rc" "$__drv_t"`, `printf '%s' ${token} >&3`, 'unset __drv_c __drv_s', '');
-    if (!raw) return [Buffer.from(lines.join('\n'))];
-    // The raw bytes follow the line that reads them, then the rest of the frame.
-    const head = lines.slice(0, stdinLine + 1).join('\n') + '\n';
-    return [Buffer.from(head), raw, Buffer.from('\n' + lines.slice(stdinLine + 1).join('\n'))];
+    const text = pre.length ? `${pre.join(' && ')} && {\n${command}\n}` : command;
+    const lines: string[] = bash ? [`IFS= read -r -d '' __drv_c <<'${hd}'`, text, hd] : [`__drv_c=$(cat <<'${hd}'`, text, hd, ')'];
+    let raw: Buffer | undefined;
+    let hasStdin = 0;
+    if (opts.stdin !== undefined && opts.stdin.length > 0) {
+      hasStdin = 1;
+      // Secrets arrive through the shell's stdin, never through argv.
+      if (bash) {
+        // bash reads its script from a pipe byte by byte, so `head -c N` can take
+        // the next N raw bytes itself: 1 MB in ~30 ms instead of ~700 ms as a heredoc.
+        raw = Buffer.from(opts.stdin);
+        lines.push(`__drv_s=$(head -c ${raw.length} | base64 -w0)`);
+      } else {
+        const b64 = Buffer.from(opts.stdin).toString('base64').replace(/.{1,76}/g, '$&\n');
+        lines.push(`__drv_s=$(cat <<'${hd}'`, b64 + hd, ')');
+      }
+    }
+    const secs = opts.timeoutMs && opts.timeoutMs > 0 ? (opts.timeoutMs / 1000).toFixed(3) : '0';
+    const call = `__drv_run ${token} ${hasStdin} ${secs}\n`;
+    if (!raw) return [Buffer.from(lines.join('\n') + '\n' + call)];
+    // The raw bytes follow the line that reads them.
+    return [Buffer.from(lines.join('\n') + '\n'), raw, Buffer.from('\n' + call)];
   }
 
   /** End the shell: close its stdin (it exits at EOF), then the stream. */
@@ -340,6 +322,44 @@ export class ShellSession {
     }
     this.streams.destroy();
   }
+}
+
+/**
+ * Sent once per session. fd 3 keeps the real stderr for jobs; the shell's own
+ * stderr (job notices such as "Terminated") goes to /dev/null so it never
+ * leaks into the next command's stderr. __drv_run TOKEN HAS_STDIN TIMEOUT_S
+ * runs $__drv_c as a background job (own process group under bash's set -m),
+ * with a watchdog that TERMs the group at the timeout and KILLs it 3 s later;
+ * the watchdog exits 124 only once it has fired, which is how a timeout is
+ * told apart from a command that exits 143 by itself. `set --` keeps the
+ * function's arguments out of the command's $1, $2.
+ */
+export function sessionPreamble(bash: boolean): string {
+  const g = bash ? '-' : ''; // without job control (sh), only the job's main process can be signalled
+  const withStdin = bash
+    ? `{ set --; eval "$__drv_c"; } < <(printf '%s' "$__drv_s" | base64 -d) 2>&3 3>&- &`
+    : `printf '%s' "$__drv_s" | base64 -d | { set --; eval "$__drv_c"; } 2>&3 3>&- &`;
+  return [
+    'exec 3>&2 2>/dev/null',
+    bash ? 'set -m' : '',
+    '__drv_run() {',
+    '  __drv_t=0',
+    `  if [ "$2" = 1 ]; then ${withStdin}`,
+    `  else { set --; eval "$__drv_c"; } </dev/null 2>&3 3>&- & fi`,
+    '  __drv_p=$!',
+    '  if [ "$3" != 0 ]; then',
+    // `sleep & wait`: a trapped signal interrupts wait at once, not after the sleep.
+    `    ( sleep "$3"; trap 'exit 124' TERM; kill -TERM ${g}$__drv_p; sleep 3 & wait $!; kill -KILL ${g}$__drv_p; exit 124 ) </dev/null >/dev/null 2>&1 &`,
+    '    __drv_w=$!',
+    '    wait $__drv_p; __drv_rc=$?',
+    `    kill -TERM ${g}$__drv_w 2>/dev/null; wait $__drv_w; [ $? = 124 ] && { __drv_t=1; kill -KILL ${g}$__drv_p 2>/dev/null; }`,
+    '  else wait $__drv_p; __drv_rc=$?; fi',
+    `  printf '%s%s:%s\n' "$1" "$__drv_rc" "$__drv_t"`,
+    `  printf '%s' "$1" >&3`,
+    '  unset __drv_c __drv_s',
+    '}',
+    '',
+  ].join('\n');
 }
 
 function countOf(s: string, sub: string): number {

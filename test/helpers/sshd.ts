@@ -10,6 +10,7 @@ import { mkdtempSync, writeFileSync, readFileSync, chmodSync, rmSync, mkdirSync 
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ConnectionSpec } from '../../src/transport/connection.js';
 
 /** Users made by scripts/test-setup.sh. */
 export const TEST_USER_NOPASSWD = 'drover-t1';
@@ -42,9 +43,9 @@ export interface Sshd {
   dir: string;
   /** The listening sshd (master) process id. */
   pid: number;
-  /** Process ids of the per-connection sshd children right now. */
+  /** Process ids of the per-connection sshd processes (monitor and session) right now. */
   pids(): number[];
-  /** SIGKILL every per-connection sshd child: every client connection drops. */
+  /** SIGKILL every per-connection sshd process: every client connection drops at once. */
   killConnections(): void;
   /** sshd's stderr so far (for debugging a failing test). */
   log(): string;
@@ -118,15 +119,26 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     const knownHostsFile = join(dir, 'known_hosts');
     writeFileSync(knownHostsFile, `[127.0.0.1]:${port} ${hostPublicKey}\n`);
     const pid = child.pid!;
+    // Per-connection processes: the privileged monitor (child of the master)
+    // and the unprivileged "user@notty" process under it that owns the socket.
     const pids = (): number[] => {
-      try {
-        return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
-          .split('\n')
-          .filter(Boolean)
-          .map(Number);
-      } catch {
-        return [];
+      const out: number[] = [];
+      let level = [pid];
+      while (level.length) {
+        const next: number[] = [];
+        for (const parent of level) {
+          try {
+            for (const line of execFileSync('pgrep', ['-P', String(parent), '-x', 'sshd'], { encoding: 'utf8' }).split('\n')) {
+              if (line) next.push(Number(line));
+            }
+          } catch {
+            /* no children */
+          }
+        }
+        out.push(...next);
+        level = next;
       }
+      return out;
     };
     return {
       host: '127.0.0.1',
@@ -190,4 +202,22 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** A ConnectionSpec for this sshd (strict host key checking against its known_hosts file). */
+export function sshSpec(sshd: Sshd, over: Partial<ConnectionSpec> = {}): ConnectionSpec {
+  return {
+    name: `sshd-${sshd.port}`,
+    kind: 'ssh',
+    host: sshd.host,
+    port: sshd.port,
+    user: sshd.user,
+    privateKeyFile: sshd.keyFile,
+    hostKeyChecking: 'strict',
+    knownHostsFile: sshd.knownHostsFile,
+    connectTimeoutMs: 5000,
+    connectRetries: 2,
+    keepaliveIntervalMs: 5000,
+    ...over,
+  };
 }
