@@ -60,3 +60,15 @@ if [ ! -f "$sudoers" ] || [ "$(cat "$sudoers")" != "$(printf '%s' "$want")" ]; t
   visudo -cf "$tmp" >/dev/null
   mv -f "$tmp" "$sudoers"
 fi
+
+# ---- pki / TLS labs (test/integration/pki): NGINX from Debian's package ------
+# nginx-light is enough (ssl + return). The policy-rc.d of this image keeps the
+# package from starting a system nginx; the tests run their own on loopback.
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y --no-install-recommends nginx-light >/dev/null 2>&1; then
+    apt-get update -qq
+    apt-get install -y --no-install-recommends nginx-light
+  fi
+fi
+# ---- end pki ------------------------------------------------------------------
