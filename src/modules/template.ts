@@ -4,10 +4,11 @@
  * then place it like `copy`: sha256 comparison, atomic write, owner/mode,
  * backup, validate.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
+import { formatMode } from '../facts/file-state.js';
 import { attrArgs, bool, idString } from './common/args.js';
 import { applyContent, type ContentPlanData } from './common/managed-file.js';
 import { planPlacement } from './common/place-content.js';
@@ -47,7 +48,7 @@ export const templateModule: Module<TemplateArgs, ContentPlanData> = {
       dest: args.dest,
       srcName: basename(args.src),
       content: Buffer.from(rendered, 'utf8'),
-      mode: args.mode,
+      mode: args.mode === 'preserve' ? formatMode((await stat(file)).mode) : args.mode,
       owner: idString(args.owner),
       group: idString(args.group),
       force: args.force,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseMode } from './file-attrs.js';
 
 /**
  * Argument pieces shared by the file modules. Values may arrive as rendered
@@ -14,7 +15,17 @@ export const bool = z.preprocess((v) => {
 
 export const modeArg = z
   .union([z.string().min(1), z.number().int().nonnegative()])
-  .describe("Permissions: quoted octal ('0644'), a number (420 = 0o644) or symbolic ('u=rw,g=r,o=r').");
+  .superRefine((v, ctx) => {
+    // Checked here so a bad mode is rejected before any host is contacted.
+    // 'preserve' (copy/template: the source's mode) is resolved by those modules.
+    if (v === 'preserve' || (typeof v === 'string' && v.includes('{{'))) return;
+    try {
+      parseMode(v);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    }
+  })
+  .describe("Permissions: quoted octal ('0644'), a number (420 = 0o644), symbolic ('u=rw,g=r,o=r'), or preserve (copy/template).");
 
 export const idArg = z.union([z.string().min(1), z.number().int().nonnegative()]);
 

@@ -13,6 +13,7 @@ import { statModule, statResult } from '../../../src/modules/stat.js';
 import { templateModule } from '../../../src/modules/template.js';
 import { getModule } from '../../../src/modules/registry.js';
 import { ModuleError } from '../../../src/util/errors.js';
+import { atomicWriteScript } from '../../../src/modules/common/atomic-write.js';
 
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 const absent = (path: string): FileState => ({ path, exists: false });
@@ -54,6 +55,9 @@ describe('registration and schemas', () => {
     expect(err(lineinfileModule, { path: '/a', line: 'x', regexp: '(' })).toMatch(/invalid regular expression/);
     expect(err(lineinfileModule, { path: '/a', line: 'x', insertafter: 'a', insertbefore: 'b' })).toMatch(/mutually exclusive/);
     expect(err(iniFileModule, { path: '/a', section: 's', option: 'o' })).toMatch(/value is required/);
+    expect(err(fileModule, { path: '/a', mode: 644 })).toMatch(/decimal number/);
+    expect(err(copyModule, { dest: '/a', content: 'x', mode: 'rw-r--r--' })).toMatch(/invalid mode/);
+    expect(copyModule.schema.safeParse({ dest: '/a', src: 'x', mode: 'preserve' }).success).toBe(true);
   });
 });
 
@@ -248,5 +252,29 @@ describe('stat result', () => {
     expect(statResult({ path: '/x', exists: false })).toEqual({ exists: false });
     const l = statResult({ path: '/etc/l', exists: true, type: 'link', mode: '0777', linkTarget: '../t', uid: 0, gid: 0 });
     expect(l).toMatchObject({ islnk: true, lnk_target: '../t', lnk_source: '/t', pw_name: '0' });
+  });
+});
+
+describe('atomic write script', () => {
+  it('orders the steps: temp in the same dir, write, fsync, owner, mode, validate, backup, rename', () => {
+    const s = atomicWriteScript({ dest: '/etc/sudoers.d/lab', content: 'secret', owner: 'root', group: 'root', mode: '0440', validate: 'visudo -cf %s', backup: true });
+    const at = (needle: string) => {
+      const i = s.indexOf(needle);
+      expect(i, needle).toBeGreaterThan(-1);
+      return i;
+    };
+    const order = [
+      at('mktemp -- "$d/.lab.drover-XXXXXX"'),
+      at('cat > "$tmp"'),
+      at('sync -- "$tmp"'),
+      at("chown -- root:root \"$tmp\""),
+      at('chmod -- 0440 "$tmp"'),
+      at('visudo -cf "$tmp"'),
+      at('cp -p -- "$dest"'),
+      at('mv -f -- "$tmp" "$dest"'),
+    ];
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(s).not.toContain('secret'); // content goes on stdin
+    expect(s.startsWith('(')).toBe(true);
   });
 });
