@@ -153,6 +153,15 @@ class Validator {
   /** Names registered/set anywhere, for hostvars.<other host>.<name>. */
   private anyRegistered = new Set<string>();
   private play!: Play;
+  private hostVarsCache = new Map<string, Vars>();
+  private varsFileCache = new Map<string, ReturnType<typeof loadYamlFile>>();
+  private groups?: Record<string, string[]>;
+
+  private hostVars(host: string): Vars {
+    let v = this.hostVarsCache.get(host);
+    if (!v) this.hostVarsCache.set(host, (v = this.inv.hostVars(host)));
+    return v;
+  }
 
   constructor(
     private pb: Playbook,
@@ -200,13 +209,13 @@ class Validator {
     const run = this.hostRun(host);
     run.blind = false;
     run.facts ||= play.gatherFacts;
-    const hostVars = this.inv.hostVars(host);
+    const hostVars = this.hostVars(host);
 
     // Lowest to highest precedence; a lookup finds the innermost scope first.
     const base = new Scope();
     for (const m of MAGIC) base.opaque(m);
     base.set('hostvars', { value: undefined, opaque: true });
-    base.set('groups', { value: this.inv.groupMap() });
+    base.set('groups', { value: (this.groups ??= this.inv.groupMap()) });
     base.set('inventory_hostname', { value: host });
     base.set('playbook_dir', { value: this.pb.dir });
     if (run.facts) base.opaque('ansible_facts');
@@ -243,7 +252,8 @@ class Validator {
       return;
     }
     try {
-      const src = loadYamlFile(file, pos);
+      let src = this.varsFileCache.get(file);
+      if (!src) this.varsFileCache.set(file, (src = loadYamlFile(file, pos)));
       if (src.value === null) return;
       if (!isPlainObject(src.value)) {
         this.add(new InputError(`a vars file must be a mapping of variable names to values, got ${typeName(src.value)}`, src.pos));
@@ -528,7 +538,7 @@ class Validator {
       return;
     }
     if (name === undefined || ctx.run.blind) return;
-    const hv = this.inv.hostVars(host);
+    const hv = this.hostVars(host);
     if (name in hv) return this.checkPath(hv[name], { root: `hostvars.${host}.${name}`, path: rest, pos: r.pos }, ctx);
     const known = name in this.play.vars || name in this.extraVars || MAGIC.includes(name) || this.anyRegistered.has(name) || (name.startsWith('ansible_') && ctx.run.facts);
     if (!known) {
@@ -544,7 +554,7 @@ class Validator {
   }
 
   private visibleNames(ctx: WalkCtx): string[] {
-    const names = new Set<string>([...Object.keys(this.inv.hostVars(ctx.run.host)), ...Object.keys(this.play.vars), ...Object.keys(this.extraVars), ...ctx.run.registered.keys()]);
+    const names = new Set<string>([...Object.keys(this.hostVars(ctx.run.host)), ...Object.keys(this.play.vars), ...Object.keys(this.extraVars), ...ctx.run.registered.keys()]);
     if (ctx.role) for (const o of [ctx.role.defaults, ctx.role.vars, ctx.role.params]) Object.keys(o).forEach((k) => names.add(k));
     return [...names];
   }
