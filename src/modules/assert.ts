@@ -45,6 +45,7 @@ export const assertModule: Module<AssertArgs> = {
   name: 'assert',
   schema,
   runsOn: 'controller',
+  expressionArgs: ['that'],
   async plan(ctx, args) {
     return evaluateAssert(ctx, args);
   },

@@ -288,8 +288,10 @@ function lines(s: string): string[] {
 export async function runAndRegister(ctx: TaskContext, line: string, args: GuardArgs, cmd: unknown): Promise<ModuleResult> {
   let stdin: string | undefined;
   if (args.stdin !== undefined) stdin = args.stdin_add_newline && !args.stdin.endsWith('\n') ? args.stdin + '\n' : args.stdin;
+  // chdir=~/x: the transport quotes cwd, so expand the tilde first (as Ansible's expanduser does).
+  const cwd = args.chdir?.startsWith('~') ? await ctx.expandUser(args.chdir) : args.chdir;
   const start = new Date();
-  const r = await ctx.exec(line, { ...(stdin !== undefined ? { stdin } : {}), ...(args.chdir ? { cwd: args.chdir } : {}) });
+  const r = await ctx.exec(line, { ...(stdin !== undefined ? { stdin } : {}), ...(cwd ? { cwd } : {}) });
   const end = new Date();
   const stdout = args.strip_empty_ends ? stripEnds(r.stdout) : r.stdout;
   const stderr = args.strip_empty_ends ? stripEnds(r.stderr) : r.stderr;

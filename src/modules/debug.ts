@@ -61,6 +61,7 @@ export const debugModule: Module<DebugArgs> = {
   name: 'debug',
   schema,
   runsOn: 'controller',
+  expressionArgs: ['var'],
   async plan(ctx, args) {
     return { changes: [], result: debugResult(ctx, args) };
   },

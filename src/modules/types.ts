@@ -87,6 +87,12 @@ export interface Module<A = any, D = any> {
   freeForm?: string;
   /** Argument keys whose values are secrets. */
   secretArgs?: string[];
+  /**
+   * Argument keys holding `when`-style expressions or variable paths rather
+   * than templates (assert's `that`, debug's `var`): the engine reads their
+   * variable references too (check mode: a task reading an unknown register is unknown).
+   */
+  expressionArgs?: string[];
   /** Reads the host's state; never writes. */
   plan(ctx: TaskContext, args: A): Promise<Plan<D>>;
   /** Executes exactly the plan. Called only when the plan has changes or is unknown, and never in check mode. */

@@ -47,6 +47,13 @@ describe('command over ssh', () => {
     expect(r.result).toMatchObject({ rc: 0, stdout: work, stdout_lines: [work], stderr: '', cmd: ['pwd'] });
   });
 
+  it('expands ~ in chdir and in creates', async () => {
+    const r = await runTask(commandModule, { cmd: 'pwd', chdir: '~', creates: '~/.drover-never-*' }, makeMinTaskContext(conn));
+    expect(r.result).toMatchObject({ rc: 0, stdout: '/home/drover-t1' });
+    const skip = await runTask(commandModule, { cmd: 'false', chdir: '~', creates: '.bashrc' }, makeMinTaskContext(conn));
+    expect(skip.result.msg).toBe("Did not run command since '.bashrc' exists");
+  });
+
   it('creates: runs once, then is ok with Ansible messages and no apply', async () => {
     const args = { cmd: 'touch made', chdir: work, creates: 'made' };
     const first = await runTask(commandModule, args, makeMinTaskContext(conn));
