@@ -10,7 +10,7 @@ import { waitForModule } from '../../../src/modules/wait_for.js';
 import { setupModule } from '../../../src/modules/setup.js';
 import { SshConnection } from '../../../src/transport/ssh.js';
 import { freePort, startSshd, type Sshd } from '../../helpers/sshd.js';
-import { makeMinTaskContext } from '../../helpers/task-context-min.js';
+import { makeTaskContext, sshdSpec } from '../../helpers/task-context.js';
 import { runTask } from './run-task.js';
 
 let sshd: Sshd;
@@ -19,19 +19,7 @@ let work: string;
 
 beforeAll(async () => {
   sshd = await startSshd();
-  conn = new SshConnection({
-    name: 'target',
-    kind: 'ssh',
-    host: sshd.host,
-    port: sshd.port,
-    user: sshd.user,
-    privateKeyFile: sshd.keyFile,
-    hostKeyChecking: 'strict',
-    knownHostsFile: sshd.knownHostsFile,
-    connectTimeoutMs: 5000,
-    connectRetries: 2,
-    keepaliveIntervalMs: 5000,
-  });
+  conn = new SshConnection(sshdSpec(sshd));
   await conn.open();
   work = (await conn.exec('mktemp -d /tmp/drover-wait-XXXXXX')).stdout.trim();
 });
@@ -58,7 +46,7 @@ describe('wait_for a port', () => {
     const srv = await listen(port);
     try {
       const sent: string[] = [];
-      const r = await runTask(waitForModule, { port, timeout: 5 }, makeMinTaskContext(conn, { sent }));
+      const r = await runTask(waitForModule, { port, timeout: 5 }, makeTaskContext(conn, { sent }));
       expect(r).toMatchObject({ status: 'ok', result: { changed: false, elapsed: 0, port } });
       expect(sent).toHaveLength(1);
     } finally {
@@ -73,7 +61,7 @@ describe('wait_for a port', () => {
     const opener = setTimeout(async () => (srv = await listen(port)), 1500);
     try {
       const t = Date.now();
-      const r = await runTask(waitForModule, { port, timeout: 20, sleep: 0.3 }, makeMinTaskContext(conn, { sent }));
+      const r = await runTask(waitForModule, { port, timeout: 20, sleep: 0.3 }, makeTaskContext(conn, { sent }));
       expect(r.status).toBe('ok');
       expect(r.plan.unknown).toMatch(/not yet/);
       expect(Date.now() - t).toBeGreaterThanOrEqual(1400);
@@ -88,7 +76,7 @@ describe('wait_for a port', () => {
   it('times out with a clear message when nothing listens', async () => {
     const port = await freePort();
     const t = Date.now();
-    const r = await runTask(waitForModule, { port, timeout: 2, sleep: 0.5 }, makeMinTaskContext(conn));
+    const r = await runTask(waitForModule, { port, timeout: 2, sleep: 0.5 }, makeTaskContext(conn));
     expect(r.status).toBe('failed');
     expect(r.result.msg).toMatch(new RegExp(`^Timeout when waiting for 127\\.0\\.0\\.1:${port} \\(waited [23]s, timeout 2s\\)$`));
     expect(Date.now() - t).toBeGreaterThanOrEqual(1900);
@@ -100,7 +88,7 @@ describe('wait_for a port', () => {
     const srv = await listen(port);
     const closer = setTimeout(() => srv.close(), 1200);
     try {
-      const r = await runTask(waitForModule, { port, state: 'stopped', timeout: 20, sleep: 0.3 }, makeMinTaskContext(conn));
+      const r = await runTask(waitForModule, { port, state: 'stopped', timeout: 20, sleep: 0.3 }, makeTaskContext(conn));
       expect(r.status).toBe('ok');
       expect(r.plan.unknown).toBeDefined();
     } finally {
@@ -113,9 +101,9 @@ describe('wait_for a port', () => {
     const port = await freePort();
     const srv = await listen(port, (s) => s.write('SSH-2.0-FakeServer_1.0\r\n'));
     try {
-      const ok = await runTask(waitForModule, { port, search_regex: 'SSH-2\\.0-\\w+', timeout: 5 }, makeMinTaskContext(conn));
+      const ok = await runTask(waitForModule, { port, search_regex: 'SSH-2\\.0-\\w+', timeout: 5 }, makeTaskContext(conn));
       expect(ok.status).toBe('ok');
-      const no = await runTask(waitForModule, { port, search_regex: 'HTTP/1', timeout: 1, connect_timeout: 1 }, makeMinTaskContext(conn));
+      const no = await runTask(waitForModule, { port, search_regex: 'HTTP/1', timeout: 1, connect_timeout: 1 }, makeTaskContext(conn));
       expect(no.status).toBe('failed');
       expect(no.result.msg).toMatch(/Timeout when waiting for search string "HTTP\/1" on 127\.0\.0\.1/);
     } finally {
@@ -129,14 +117,14 @@ describe('wait_for a path', () => {
     const f = `${work}/app.log`;
     const writer = setTimeout(() => writeFileSync(f, 'booting\nready on 8080\n'), 1000);
     try {
-      const r = await runTask(waitForModule, { path: f, search_regex: 'ready on \\d+', timeout: 20, sleep: 0.2 }, makeMinTaskContext(conn));
+      const r = await runTask(waitForModule, { path: f, search_regex: 'ready on \\d+', timeout: 20, sleep: 0.2 }, makeTaskContext(conn));
       expect(r).toMatchObject({ status: 'ok', result: { path: f, search_regex: 'ready on \\d+' } });
     } finally {
       clearTimeout(writer);
     }
     // Removed from the controller side: the connection's shell is busy with the wait loop.
     const remover = setTimeout(() => rmSync(f, { force: true }), 800);
-    const gone = await runTask(waitForModule, { path: f, state: 'absent', timeout: 20, sleep: 0.2 }, makeMinTaskContext(conn));
+    const gone = await runTask(waitForModule, { path: f, state: 'absent', timeout: 20, sleep: 0.2 }, makeTaskContext(conn));
     clearTimeout(remover);
     expect(gone.status).toBe('ok');
   });
@@ -145,7 +133,7 @@ describe('wait_for a path', () => {
 describe('facts on the real host', () => {
   it('setup gathers Ansible-named facts in one round trip', async () => {
     const before = conn.stats().commands;
-    const r = await runTask(setupModule, {}, makeMinTaskContext(conn));
+    const r = await runTask(setupModule, {}, makeTaskContext(conn));
     expect(conn.stats().commands - before).toBe(1);
     const f = r.result.facts as Record<string, unknown>;
     expect(f.ansible_user_id).toBe('drover-t1');
