@@ -5,6 +5,7 @@ import { checkTemplate, conditionRefs, isTemplated, renderString, templateRefs }
 import { UndefinedVariableError } from '../template/errors.js';
 import { InputError, InputErrors } from '../util/errors.js';
 import { formatPos, type SourcePos } from '../util/source.js';
+import { getModule } from '../modules/registry.js';
 import { isPlainObject, keywordPos, nodeSource, typeName } from './context.js';
 import type { BlockNode, IncludeNode, Node, Play, Playbook, RoleScope, TaskNode, Vars } from './types.js';
 import { containerPos, didYouMean, displayPath, loadYamlFile, posOf } from './yaml-source.js';
@@ -373,7 +374,8 @@ class Validator {
     const args = n.args;
     for (const [k, v] of Object.entries(args)) {
       if (n.module === 'debug' && k === 'var') continue; // debug shows "not defined" for a missing var, by design
-      if (n.module === 'assert' && k === 'that') {
+      if (getModule(n.module)?.expressionArgs?.includes(k)) {
+        // `when`-style expressions (assert's `that`), not templates.
         const list = Array.isArray(v) ? v : [v];
         list.forEach((c, i) => {
           if (typeof c === 'string') this.checkCond(c, (Array.isArray(v) ? posOf(v, i) : posOf(args, k)) ?? n.pos, ctx);

@@ -104,6 +104,7 @@ const cases: Record<string, Case> = {
   'include_role of a missing role': { file: 'include-role-missing.yaml', at: ['include-role-missing.yaml', 4, 15], message: /role 'commn' not found \(did you mean 'common'\?\)/ },
   'variable used before set_fact defines it': { file: 'set-fact-order.yaml', at: ['set-fact-order.yaml', 5, 18], message: /undefined variable 'later_fact'/ },
   'undefined variable inside a role default': { file: 'undefined-in-role-default.yaml', at: ['roles/lazy_default/defaults/main.yaml', 1, 25], message: /undefined variable 'service_host'/ },
+  'undefined variable in an assert expression': { file: 'assert-undefined.yaml', at: ['assert-undefined.yaml', 7, 13], message: /undefined variable 'port_number'/ },
   'listen on a task (not a handler)': { file: 'listen-on-task.yaml', at: ['listen-on-task.yaml', 4, 7], message: /'listen' is only allowed on handlers/ },
   '-e word without =': { file: 'good.yaml', extra: ['-e', 'ok=1 broken'], at: ['-e #1', 1, 6], message: /bad -e value 'broken': expected key=value/ },
   '-e invalid variable name': { file: 'good.yaml', extra: ['-e', 'a=1', '-e', '1x=2'], at: ['-e #2', 1, 1], message: /bad -e variable name '1x'/ },
