@@ -88,6 +88,8 @@ const schema = z.preprocess(
     })
     .superRefine((a, ctx) => {
       if (a.subject_alt_name_critical) ctx.addIssue({ code: 'custom', path: ['subject_alt_name_critical'], message: 'a critical subjectAltName is not supported' });
+      // Templated values are checked per host at run time (the loader validates literal ones only).
+      if (JSON.stringify(a).includes('{{')) return;
       try {
         requestFromArgs(a);
       } catch (e) {

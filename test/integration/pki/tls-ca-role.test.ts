@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { runPlaybook } from '../../../src/engine/run.js';
+
+/**
+ * The tls_ca role with this machine as both controller and "node" (implicit
+ * localhost). The node paths and the trust store are redirected into a temp
+ * dir so the test does not touch this machine's real trust store; on lab nodes
+ * the defaults (/usr/local/share/ca-certificates + update-ca-certificates) apply.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'drover-tls-ca-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const vars = JSON.stringify({
+  tls_ca_dir: join(dir, 'pki'),
+  tls_ca_node_dir: join(dir, 'node'),
+  tls_ca_trust_dir: join(dir, 'trust'),
+  tls_ca_trust_bundle: join(dir, 'pki/root-ca.crt'),
+  tls_ca_update_command: 'true',
+  mgmt_ip: '127.0.0.1',
+});
+
+function run(mode: 'converge' | 'verify') {
+  return runPlaybook({ playbook: join(dir, 'site.yaml'), inventory: ['localhost,'], extraVars: [vars], mode, stateDir: join(dir, '.drover') });
+}
+
+it('creates the CA once, issues and deploys the node certificate, second run changes nothing, verify passes', async () => {
+  mkdirSync(join(dir, 'trust'));
+  writeFileSync(join(dir, 'site.yaml'), '- hosts: localhost\n  gather_facts: no\n  roles:\n    - tls_ca\n');
+  const first = await run('converge');
+  expect(first.exitCode).toBe(0);
+  expect(first.changed.map((c) => c.task)).toContain('tls_ca : update ca certificates');
+  expect(statSync(join(dir, 'node/server.key')).mode & 0o777).toBe(0o600);
+  const v = spawnSync('openssl', ['verify', '-CAfile', join(dir, 'trust/drover-lab-root-ca.crt'), '-untrusted', join(dir, 'node/server-chain.crt'), '-purpose', 'sslserver', '-verify_ip', '127.0.0.1', join(dir, 'node/server-chain.crt')], { encoding: 'utf8' });
+  expect(v.stdout, v.stderr).toContain(': OK');
+  const second = await run('converge');
+  expect(second.exitCode).toBe(0);
+  expect(second.changed).toEqual([]);
+  const verify = await run('verify');
+  expect(verify.exitCode).toBe(0);
+}, 180_000);
