@@ -8,6 +8,7 @@ import { ModuleError } from '../util/errors.js';
 import { shq } from '../util/shell.js';
 import type { Redactor } from '../util/redact.js';
 import type { HostState } from './host-state.js';
+import { extendVars } from './vars.js';
 
 export interface ContextParams {
   host: HostState;
@@ -65,7 +66,7 @@ export function makeTaskContext(p: ContextParams): TaskContext {
     facts: p.host.factCache,
     evaluate: (expression) => evaluateCondition(expression, p.vars, node.pos),
     render: (text, extraVars, file) =>
-      renderText(text, extraVars ? { ...p.vars, ...extraVars } : p.vars, file ?? `${node.pos.file}:${node.pos.line}`),
+      renderText(text, extraVars ? extendVars(p.vars, extraVars) : p.vars, file ?? `${node.pos.file}:${node.pos.line}`),
     findFile: (kind, path) => findLocalFile(node, kind, path),
     secret: (value) => redactor.add(value),
     log: p.log,

@@ -15,6 +15,8 @@ export class HostState {
   notified = new Set<string>();
   /** Registered names whose value check mode could not know (their readers report unknown). */
   unknownVars = new Set<string>();
+  /** Check mode: an earlier task on this host would change something, so later reads of the host may differ. */
+  predictedChange = false;
   failed = false;
   unreachable = false;
   /** Ended by meta: end_host (for the current play only). */

@@ -18,7 +18,8 @@ import type { HostState } from './host-state.js';
 import type { RunState } from './run-state.js';
 import { tagsSelected } from './tags.js';
 import { runTask, type TaskOutcome } from './task-runner.js';
-import { mergeVars, roleLayers } from './vars.js';
+import { getModule } from '../modules/registry.js';
+import { extendVars, mergeVars, roleLayers } from './vars.js';
 import type { ChangedTask } from './api.js';
 
 /** Run-wide things every play needs. */
@@ -322,7 +323,7 @@ export class PlayRunner {
       }
       for (let i = 0; i < items.length; i++) {
         const itemVars: Vars = node.loop ? { [node.loop.loopVar]: items[i] } : {};
-        const full = { ...vars, ...itemVars };
+        const full = extendVars(vars, itemVars);
         if (!incInh.when.every((c) => evaluateCondition(c, full, node.pos))) continue;
         let nodes: Node[];
         try {
@@ -473,7 +474,10 @@ export class PlayRunner {
     const { env } = this;
     if (node.register) {
       h.runtimeVars[node.register] = out.result;
-      if (out.unknownResult || out.status === 'unknown') h.unknownVars.add(node.register);
+      // In check mode, what a task reads from a host that earlier tasks would have changed
+      // is not what the real run will read: its registered value is unknown.
+      const readsChangedHost = env.check && h.predictedChange && getModule(node.module)?.runsOn !== 'controller';
+      if (out.unknownResult || out.status === 'unknown' || readsChangedHost) h.unknownVars.add(node.register);
       else h.unknownVars.delete(node.register);
       if (this.truthy(inh.noLog, h, node, inh)) env.redactor.addAll(collectLeaves(out.result));
     }
@@ -483,6 +487,7 @@ export class PlayRunner {
       Object.assign(h.runtimeVars, facts);
     }
     const changed = out.status === 'changed' || (env.check && out.status === 'unknown');
+    if (env.check && changed) h.predictedChange = true;
     if (changed && node.notify.length && !handler) {
       for (const name of node.notify) {
         h.notified.add(name);

@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { RunOptions, RunSummary } from './api.js';
 import { loadPlaybook, parseExtraVars, validatePlaybook } from '../playbook/index.js';
 import { loadInventory } from '../inventory/load.js';
+import { limitHosts } from '../inventory/patterns.js';
 import type { Vars } from '../playbook/types.js';
 import type { EngineEvent, EventSink, HostTally } from '../report/events.js';
 import { EXIT, InputErrors, isInputError } from '../util/errors.js';
@@ -12,6 +13,9 @@ import { ConnectionPool } from './connections.js';
 import { HostState } from './host-state.js';
 import { PlayRunner } from './play-runner.js';
 import { RunState } from './run-state.js';
+import { lazyTemplated } from './vars.js';
+
+const NO_SKIP: ReadonlySet<string> = new Set();
 
 /** The project's own top-level roles/ (labs' roles live there). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -87,7 +91,9 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
   });
   const hostVarsOf = (h: string): Vars => {
     const s = hosts.get(h);
-    return { ...inventoryVars(h), ...(s?.facts ?? {}), ...(s?.runtimeVars ?? {}), ...extraVars, inventory_hostname: h };
+    const v = lazyTemplated({ ...inventoryVars(h), ...(s?.facts ?? {}), ...(s?.runtimeVars ?? {}), ...extraVars }, NO_SKIP);
+    v.inventory_hostname = h;
+    return v;
   };
 
   let logClose: (() => void) | undefined;
@@ -104,7 +110,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
   const stateDir = opts.stateDir ?? defaultStateDir(opts.inventory[0]);
   const runState = new RunState(stateDir, invKey);
   const forks = opts.forks ?? 20;
-  const pool = new ConnectionPool(Math.min(forks, 64), inventoryVars, dirname(resolve(opts.inventory[0] ?? '.')));
+  const pool = new ConnectionPool(Math.min(forks, 64), (h) => hostVarsOf(h), dirname(resolve(opts.inventory[0] ?? '.')));
 
   let interrupted = false;
   const summary: RunSummary = { exitCode: EXIT.ok, tally: {}, changed: [], unknown: [], durationMs: 0 };
@@ -134,7 +140,6 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
     interrupted: () => interrupted,
   } as const;
 
-  const limit = opts.limit ? new Set(inventory.select(opts.limit)) : undefined;
   const onSigint = () => {
     interrupted = true;
   };
@@ -143,7 +148,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
     for (const play of playbook.plays) {
       if (interrupted) break;
       if (env.mode === 'verify' && play.verifyTasks.length === 0) continue;
-      const selected = inventory.select(play.hosts, play.pos).filter((h) => !limit || limit.has(h));
+      const selected = limitHosts(inventory, inventory.select(play.hosts, play.pos), opts.limit);
       for (const h of selected) hostState(h);
       await new PlayRunner({ ...env }, play).run(selected);
     }

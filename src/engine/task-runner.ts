@@ -8,6 +8,7 @@ import { CommandTimeoutError, InputError, ModuleError, UnreachableError } from '
 import { formatPos } from '../util/source.js';
 import type { Redactor } from '../util/redact.js';
 import { makeTaskContext } from './context.js';
+import { extendVars } from './vars.js';
 import type { HostState } from './host-state.js';
 
 /** The outcome of one task (all loop items) on one host. */
@@ -86,12 +87,11 @@ export async function runTask(p: TaskRunParams): Promise<TaskOutcome> {
   let unknownResult = false;
   for (let i = 0; i < list.length; i++) {
     const item = list[i];
-    const itemVars: Record<string, unknown> = {
-      ...p.vars,
+    const itemVars = extendVars(p.vars, {
       [node.loop.loopVar]: item,
       ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === list.length - 1, length: list.length },
       ...(node.loop.indexVar ? { [node.loop.indexVar]: i } : {}),
-    };
+    });
     const label = itemLabel(node, itemVars, item);
     let out: TaskOutcome;
     if (!evaluateAll(p.when, itemVars, node)) {
@@ -145,6 +145,10 @@ function dependsOnUnknown(p: TaskRunParams, unknown: Set<string>): string | unde
   const refs = [
     ...p.when.flatMap((w) => conditionRefs(w, p.node.pos)),
     ...collectStrings(p.node.args).flatMap((s) => templateRefs(s, p.node.pos)),
+    // Arguments that are expressions, not templates (assert's `that`).
+    ...(getModule(p.node.module)?.expressionArgs ?? []).flatMap((k) =>
+      collectStrings(p.node.args[k]).flatMap((s) => conditionRefs(s, p.node.pos)),
+    ),
     ...(typeof p.node.loop?.items === 'string' ? templateRefs(p.node.loop.items, p.node.pos) : []),
   ];
   return refs.find((r) => unknown.has(r.root))?.root;
@@ -166,7 +170,7 @@ async function runItem(p: TaskRunParams, mod: Module, vars: Record<string, unkno
     attempts++;
     const out = await runOnce(p, mod, vars);
     if (!node.until || out.status === 'unreachable' || (p.check && out.status === 'unknown')) return out;
-    const withResult = p.node.register ? { ...vars, [p.node.register]: out.result } : { ...vars, ...out.result };
+    const withResult = extendVars(vars, p.node.register ? { [p.node.register]: out.result } : out.result);
     const done = node.until.every((c) => evaluateCondition(c, withResult, node.pos));
     if (done) return { ...out, result: { ...out.result, attempts } };
     if (attempts > retries) {
@@ -254,7 +258,7 @@ async function runOnce(p: TaskRunParams, mod: Module, vars: Record<string, unkno
   let status: TaskStatus = result.failed ? 'failed' : result.changed ? 'changed' : 'ok';
   // changed_when / failed_when see the result under the register name (and bare, as a convenience).
   if (node.changedWhen !== undefined || node.failedWhen !== undefined) {
-    const scope = { ...vars, ...result, ...(node.register ? { [node.register]: result } : {}) };
+    const scope = extendVars(vars, { ...result, ...(node.register ? { [node.register]: result } : {}) });
     if (node.failedWhen !== undefined) {
       const f = typeof node.failedWhen === 'boolean' ? node.failedWhen : node.failedWhen.some((c) => evaluateCondition(c, scope, node.pos));
       result = { ...result, failed: f };
@@ -268,6 +272,8 @@ async function runOnce(p: TaskRunParams, mod: Module, vars: Record<string, unkno
   }
   if (p.check && status === 'changed' && plan.changes.length === 0 && !runAnyway) status = 'ok';
   const out: TaskOutcome = { status, changes: status === 'changed' || p.check ? plan.changes : [], result };
+  // A module's own message (debug's text, "did not run since … exists") is shown with its result.
+  if (typeof result.msg === 'string' && status !== 'failed') out.msg = redactor.redact(result.msg);
   if (status === 'failed') {
     out.msg = redactor.redact(String(result.msg ?? 'failed'));
     if (typeof result.cmd === 'string') out.command = redactor.redact(result.cmd);

@@ -1,4 +1,6 @@
 import type { Play, RoleScope, Vars } from '../playbook/types.js';
+import { renderDeep } from '../template/index.js';
+import { InputError } from '../util/errors.js';
 
 /**
  * Variable precedence, lowest first (the README's table says the same):
@@ -30,7 +32,7 @@ export interface VarLayers {
 }
 
 export function mergeVars(l: VarLayers): Vars {
-  return Object.assign(
+  const merged = Object.assign(
     {},
     l.roleDefaults,
     l.inventory,
@@ -42,9 +44,14 @@ export function mergeVars(l: VarLayers): Vars {
     ...l.scopeVars,
     l.runtime,
     l.extra,
-    l.magic,
   );
+  // Magic values are set last, plain: they are never templates and hostvars must stay a lazy proxy.
+  const out = lazyTemplated(merged, EMPTY);
+  for (const [k, v] of Object.entries(l.magic)) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  return out;
 }
+
+const EMPTY: ReadonlySet<string> = new Set();
 
 export function roleLayers(role: RoleScope | undefined): Pick<VarLayers, 'roleDefaults' | 'roleVars' | 'roleParams'> {
   if (!role) return {};
@@ -53,4 +60,68 @@ export function roleLayers(role: RoleScope | undefined): Pick<VarLayers, 'roleDe
 
 export function playMagic(play: Play, playbookDir: string): Vars {
   return { playbook_dir: playbookDir, play_name: play.name };
+}
+
+/**
+ * Ansible templates variables lazily: `web_root: "{{workdir}}/app"` in role
+ * defaults is rendered when a task reads it, against that task's variables.
+ * Templated values become getters that render on first read (memoised per
+ * scope object); an undefined reference fails where the value is used, not
+ * where it is defined.
+ */
+export function lazyTemplated(vars: Vars, skip: ReadonlySet<string>): Vars {
+  const out: Vars = {};
+  for (const [k, v] of Object.entries(vars)) {
+    if (!skip.has(k) && containsTemplate(v)) defineLazy(out, k, v);
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** A new scope: `base` plus `extra`, keeping base's lazy getters lazy (spreading would run them all). */
+export function extendVars(base: Vars, extra: Vars): Vars {
+  const o = Object.defineProperties({}, Object.getOwnPropertyDescriptors(base)) as Vars;
+  for (const [k, v] of Object.entries(extra)) Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  return o;
+}
+
+const memo = new WeakMap<object, Map<string, unknown>>();
+const resolving = new WeakMap<object, Set<string>>();
+
+function defineLazy(o: Vars, key: string, raw: unknown): void {
+  Object.defineProperty(o, key, {
+    enumerable: true,
+    configurable: true,
+    get(this: Vars) {
+      let m = memo.get(this);
+      if (m?.has(key)) return m.get(key);
+      let active = resolving.get(this);
+      if (!active) resolving.set(this, (active = new Set()));
+      if (active.has(key)) throw new InputError(`variable '${key}' refers to itself (${String(raw).slice(0, 80)})`);
+      active.add(key);
+      try {
+        const value = renderDeep(raw, this);
+        if (!m) memo.set(this, (m = new Map()));
+        m.set(key, value);
+        return value;
+      } finally {
+        active.delete(key);
+      }
+    },
+    set(this: Vars, value: unknown) {
+      Object.defineProperty(this, key, { value, enumerable: true, writable: true, configurable: true });
+    },
+  });
+}
+
+const templatedObjects = new WeakMap<object, boolean>();
+
+export function containsTemplate(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('{{');
+  if (!v || typeof v !== 'object') return false;
+  const known = templatedObjects.get(v);
+  if (known !== undefined) return known;
+  const r = Array.isArray(v) ? v.some(containsTemplate) : Object.values(v).some(containsTemplate);
+  templatedObjects.set(v, r);
+  return r;
 }

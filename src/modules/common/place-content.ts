@@ -55,5 +55,9 @@ export async function planPlacement(ctx: TaskContext, a: PlaceArgs): Promise<Pla
   const queries: FileQuery[] = [q(a.dest), { path: posix.dirname(a.dest.replace(/\/+$/, '')) || '/', checksum: false }];
   if (a.srcName) queries.push(q(posix.join(a.dest, a.srcName)));
   const [dest, parent, inDir] = await readFileStates(ctx.exec.bind(ctx), queries);
+  // Check mode: a missing directory may be created by an earlier task of this run.
+  if (ctx.check && !parent!.exists && !a.dest.endsWith('/')) {
+    return { changes: [{ summary: `create ${a.dest} (its directory does not exist yet: an earlier task must create it)` }] };
+  }
   return decidePlacement(a, { dest: dest!, parent: parent!, inDir });
 }

@@ -84,5 +84,10 @@ export async function planTextEdit(ctx: TaskContext, a: TextEditArgs, edit: (tex
     { path: a.path, follow: true, checksum: 'sha256', contentMaxBytes: Number.MAX_SAFE_INTEGER },
     { path: posix.dirname(a.path), checksum: false },
   ]);
+  // Check mode on a fresh host: the file may be created by an earlier task of this
+  // run (a package install), so its absence is a predicted change, not a failure.
+  if (ctx.check && !file!.exists && !a.create && !a.skipWhenMissing) {
+    return { changes: [{ summary: `edit ${a.path} (it does not exist yet: an earlier task must create it)` }] };
+  }
   return decideTextEdit(a, file!, parent!, edit);
 }
