@@ -22,10 +22,16 @@ export function register(program: Command): void {
     .option('--step', 'confirm each task before it runs')
     .option('--events <file>', 'write a JSON-lines event log')
     .option('--timeout <seconds>', 'default per-command timeout', (v) => parseInt(v, 10))
+    .option('-K, --ask-become-pass', 'ask for the sudo password (kept in memory, never in argv or logs)')
     .addOption(new Option('-v, --verbose', 'show commands (-vv: results too)').argParser((_v, prev: number) => prev + 1).default(0))
     .action(async (playbook: string, o) => {
       const { runPlaybook } = await import('../engine/run.js');
       const { consoleSink } = await import('../report/console.js');
+      const extraVars: string[] = [...o.extraVars];
+      if (o.askBecomePass) {
+        const password = await promptHidden('BECOME password: ');
+        extraVars.push(JSON.stringify({ ansible_become_password: password }));
+      }
       const summary = await runPlaybook({
         playbook,
         inventory: o.inventory,
@@ -34,7 +40,7 @@ export function register(program: Command): void {
         limit: o.limit,
         tags: o.tags,
         skipTags: o.skipTags,
-        extraVars: o.extraVars,
+        extraVars,
         forks: o.forks,
         startAtTask: o.startAtTask,
         step: o.step,
@@ -45,4 +51,21 @@ export function register(program: Command): void {
       });
       process.exitCode = summary.exitCode;
     });
+}
+
+/** Read a line from the terminal without echoing it. */
+async function promptHidden(question: string): Promise<string> {
+  if (!process.stdin.isTTY) throw new Error('--ask-become-pass needs a terminal; set ansible_become_password in a vars file instead');
+  const { createInterface } = await import('node:readline');
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    process.stderr.write(question);
+    // Swallow the echo of typed characters.
+    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
+    rl.question('', (answer) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolve(answer);
+    });
+  });
 }
