@@ -1,0 +1,369 @@
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { DoApiError, type DoClient } from './api.js';
+import { renderDropletInventory } from './inventory-text.js';
+import { costOf, createRequests, formatCost, planDown, planUp } from './plan.js';
+import type { DesiredDroplet, DropletSpec } from './spec.js';
+import { refKey, resolveSshKeys } from './ssh-keys.js';
+import { publicIpv4, sizeSlugOf, type DoAction, type DoDroplet } from './types.js';
+
+/**
+ * `droplet up`, `down` and `list`: the API conversations, built on the pure
+ * plan. Everything the operator sees goes through `Reporter` (the CLI redacts
+ * it); nothing here prints.
+ */
+
+export interface Reporter {
+  info(line: string): void;
+  warn(line: string): void;
+  /** A JSON-lines event (`--events FILE`). */
+  event(e: Record<string, unknown>): void;
+}
+
+export interface WaitOptions {
+  /** First poll interval; grows ×1.5 per round up to 15 s. */
+  pollMs?: number;
+  /** Give up waiting for droplets after this long. */
+  waitTimeoutMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface UpResult {
+  created: string[];
+  failed: Array<{ name: string; error: string }>;
+  droplets: DoDroplet[];
+  inventoryFile?: string;
+  inventoryChanged: boolean;
+}
+
+const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export const INVENTORY_HEADER = 'Written by `drover droplet up`';
+
+function apiMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export async function dropletsUp(spec: DropletSpec, client: DoClient, report: Reporter, o: WaitOptions & { dryRun?: boolean } = {}): Promise<UpResult> {
+  const owned = await client.listDroplets(spec.ownershipTag);
+  const plan = planUp(spec, owned);
+  for (const d of plan.drift) report.warn(d);
+  for (const s of plan.strays) report.warn(`${s.name} (id ${s.id}) carries ${spec.ownershipTag} but the spec no longer names it; \`drover droplet down\` would delete it`);
+  const result: UpResult = { created: [], failed: [], droplets: [], inventoryChanged: false };
+
+  if (o.dryRun) {
+    const sizes = await client.listSizes();
+    const keys = await resolveSshKeys(client, plan.create.flatMap((d) => d.sshKeys), path.dirname(spec.file), true);
+    for (const k of keys.uploads) report.info(`would upload ssh key "${k.name}" (${k.fingerprint}) from ${k.file}`);
+    for (const k of plan.keep) report.info(`exists: ${k.droplet.name} (id ${k.droplet.id}, ${k.droplet.status}, ${publicIpv4(k.droplet) ?? 'no public IPv4'})`);
+    for (const d of plan.create) report.info(`would create: ${d.name} (${d.size} in ${d.region}, image ${d.image}) — ${formatCost(costOf(sizes, [d.size]))}`);
+    if (plan.create.length === 0) report.info('nothing to create');
+    else report.info(`would create ${plan.create.length} droplet(s): ${formatCost(costOf(sizes, plan.create.map((d) => d.size)))}`);
+    const all = [...plan.keep.map((k) => sizeSlugOf(k.droplet) ?? k.desired.size), ...plan.create.map((d) => d.size)];
+    report.info(`the spec's droplets together: ${formatCost(costOf(sizes, all))}`);
+    report.event({ type: 'droplet_plan', dry_run: true, create: plan.create.map((d) => d.name), keep: plan.keep.map((k) => k.droplet.name) });
+    return result;
+  }
+
+  const pending = new Map<number, { name: string; actionId?: number }>();
+  for (const k of plan.keep) {
+    if (k.droplet.status === 'new' || !publicIpv4(k.droplet)) pending.set(k.droplet.id, { name: k.droplet.name });
+    else if (k.droplet.status !== 'active') report.warn(`${k.droplet.name} is ${k.droplet.status}; drover does not power droplets on`);
+  }
+
+  if (plan.create.length) {
+    const keys = await resolveSshKeys(client, plan.create.flatMap((d) => d.sshKeys), path.dirname(spec.file), false);
+    for (const k of keys.uploads) {
+      report.info(`uploaded ssh key "${k.name}" (${k.fingerprint})`);
+      report.event({ type: 'ssh_key_upload', name: k.name, fingerprint: k.fingerprint });
+    }
+    const keyIds = (d: DesiredDroplet) => d.sshKeys.map((r) => keys.resolved.get(refKey(r))!);
+    for (const { request, droplets } of createRequests(plan.create, keyIds)) {
+      await createBatch(client, spec, request, droplets, keyIds, pending, result, report, o.sleep ?? sleepMs);
+    }
+  }
+
+  if (pending.size) await waitActive(client, spec, pending, result, report, o);
+
+  // Fresh list: the inventory shows what DigitalOcean has, not what we hoped for.
+  const final = await client.listDroplets(spec.ownershipTag);
+  result.droplets = planDown(spec, final);
+  const text = renderDropletInventory(spec, final, `${INVENTORY_HEADER} from ${path.basename(spec.file)} (spec ${spec.name}, tag ${spec.ownershipTag}).\nRe-run it to refresh; \`drover droplet down\` removes this file.`);
+  result.inventoryFile = spec.inventoryFile;
+  result.inventoryChanged = await writeIfChanged(spec.inventoryFile, text);
+  report.info(`inventory ${result.inventoryChanged ? 'written' : 'unchanged'}: ${spec.inventoryFile} (${result.droplets.filter((d) => publicIpv4(d)).length} host(s))`);
+  report.event({ type: 'inventory', file: spec.inventoryFile, changed: result.inventoryChanged });
+  if (!result.created.length && !result.failed.length) report.info(`all ${spec.droplets.length} droplet(s) exist; nothing created`);
+  return result;
+}
+
+/**
+ * One create request. A 422 on a multi-name request is retried name by name
+ * so one bad droplet does not block the others and the error names it; a 5xx
+ * or lost answer (the create may or may not have happened) is resolved by
+ * listing again and creating only what is still missing.
+ */
+async function createBatch(
+  client: DoClient,
+  spec: DropletSpec,
+  request: Parameters<DoClient['createDroplets']>[0],
+  droplets: DesiredDroplet[],
+  keyIds: (d: DesiredDroplet) => Array<string | number>,
+  pending: Map<number, { name: string; actionId?: number }>,
+  result: UpResult,
+  report: Reporter,
+  sleep: (ms: number) => Promise<void>,
+): Promise<void> {
+  const names = droplets.map((d) => d.name);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const r = await client.createDroplets(request);
+      r.droplets.forEach((d, i) => {
+        pending.set(d.id, { name: d.name, actionId: r.actionIds[i] });
+        result.created.push(d.name);
+        report.info(`created ${d.name} (id ${d.id})`);
+        report.event({ type: 'droplet_create', name: d.name, id: d.id, action_id: r.actionIds[i] });
+      });
+      return;
+    } catch (e) {
+      if (e instanceof DoApiError && e.status === 422 && names.length > 1) {
+        report.warn(`DigitalOcean refused creating ${names.join(', ')} together (${e.apiMessage}${e.requestId ? `, request_id ${e.requestId}` : ''}); creating them one by one`);
+        for (const d of droplets) {
+          const { names: _n, ...rest } = request;
+          await createBatch(client, spec, { ...rest, name: d.name, ssh_keys: keyIds(d) }, [d], keyIds, pending, result, report, sleep);
+        }
+        return;
+      }
+      const uncertain = e instanceof DoApiError && (e.status >= 500 || e.status === 0);
+      if (uncertain && attempt < 2) {
+        report.warn(`${apiMessage(e)}; checking what was created before trying again`);
+        await sleep(1000 * 2 ** attempt);
+        const now = await client.listDroplets(spec.ownershipTag);
+        const present = new Set(now.map((d) => d.name));
+        for (const d of now) {
+          if (names.includes(d.name) && !result.created.includes(d.name) && ![...pending.values()].some((p) => p.name === d.name)) {
+            pending.set(d.id, { name: d.name });
+            result.created.push(d.name);
+            report.info(`created ${d.name} (id ${d.id})`);
+          }
+        }
+        const missing = droplets.filter((d) => !present.has(d.name));
+        if (!missing.length) return;
+        if (missing.length !== droplets.length) {
+          const { names: _n, name: _m, ...rest } = request;
+          request = missing.length === 1 ? { ...rest, name: missing[0]!.name } : { ...rest, names: missing.map((d) => d.name) };
+          droplets = missing;
+        }
+        continue;
+      }
+      for (const n of names) {
+        result.failed.push({ name: n, error: apiMessage(e) });
+        report.event({ type: 'droplet_create_failed', name: n, status: e instanceof DoApiError ? e.status : undefined, error_id: e instanceof DoApiError ? e.errorId : undefined, message: e instanceof DoApiError ? e.apiMessage : apiMessage(e), request_id: e instanceof DoApiError ? e.requestId : undefined });
+      }
+      report.warn(`could not create ${names.join(', ')}: ${apiMessage(e)}`);
+      return;
+    }
+  }
+}
+
+/**
+ * Follow each create action to completion, then poll the tag's droplet list
+ * (one paginated request per round, however many droplets) until every
+ * pending droplet is `active` with a public IPv4.
+ */
+async function waitActive(client: DoClient, spec: DropletSpec, pending: Map<number, { name: string; actionId?: number }>, result: UpResult, report: Reporter, o: WaitOptions): Promise<void> {
+  const sleep = o.sleep ?? sleepMs;
+  let interval = o.pollMs ?? 2000;
+  const deadline = Date.now() + (o.waitTimeoutMs ?? 10 * 60_000);
+  report.info(`waiting for ${pending.size} droplet(s) to be active with a public IPv4`);
+  const actions = new Map([...pending].filter(([, p]) => p.actionId !== undefined).map(([id, p]) => [id, p.actionId!]));
+  for (;;) {
+    for (const [dropletId, actionId] of [...actions]) {
+      let a: DoAction;
+      try {
+        a = await client.getAction(actionId);
+      } catch (e) {
+        if (e instanceof DoApiError && e.status === 404) {
+          actions.delete(dropletId);
+          continue;
+        }
+        throw e;
+      }
+      if (a.status === 'completed') actions.delete(dropletId);
+      else if (a.status === 'errored') {
+        actions.delete(dropletId);
+        const name = pending.get(dropletId)!.name;
+        pending.delete(dropletId);
+        const msg = `create action ${actionId} for ${name} (id ${dropletId}) errored`;
+        result.failed.push({ name, error: msg });
+        report.warn(msg);
+        report.event({ type: 'droplet_create_failed', name, id: dropletId, action_id: actionId, message: 'action errored' });
+      }
+    }
+    if (actions.size === 0) {
+      const listed = await client.listDroplets(spec.ownershipTag);
+      const byId = new Map(listed.map((d) => [d.id, d]));
+      for (const [id, p] of [...pending]) {
+        const d = byId.get(id);
+        if (!d) {
+          pending.delete(id);
+          result.failed.push({ name: p.name, error: `droplet ${p.name} (id ${id}) disappeared while starting` });
+          report.warn(`droplet ${p.name} (id ${id}) disappeared while starting`);
+          continue;
+        }
+        const ip = publicIpv4(d);
+        if (d.status === 'active' && ip) {
+          pending.delete(id);
+          report.info(`${d.name} is active at ${ip}`);
+          report.event({ type: 'droplet_active', name: d.name, id, ip });
+        }
+      }
+    }
+    if (pending.size === 0) return;
+    if (Date.now() + interval > deadline) {
+      for (const [id, p] of pending) {
+        result.failed.push({ name: p.name, error: `not active with a public IPv4 after ${Math.round((o.waitTimeoutMs ?? 600_000) / 1000)}s` });
+        report.warn(`${p.name} (id ${id}) is not active with a public IPv4 yet; gave up waiting`);
+      }
+      return;
+    }
+    await sleep(interval);
+    interval = Math.min(15_000, Math.round(interval * 1.5));
+  }
+}
+
+export interface DownResult {
+  deleted: DoDroplet[];
+  failed: Array<{ name: string; error: string }>;
+  aborted: boolean;
+}
+
+export async function dropletsDown(
+  spec: DropletSpec,
+  client: DoClient,
+  report: Reporter,
+  o: WaitOptions & { dryRun?: boolean; confirm: (droplets: DoDroplet[]) => Promise<boolean> },
+): Promise<DownResult> {
+  const targets = planDown(spec, await client.listDroplets(spec.ownershipTag));
+  const result: DownResult = { deleted: [], failed: [], aborted: false };
+  if (targets.length === 0) {
+    report.info(`no droplets carry ${spec.ownershipTag}; nothing to delete`);
+    await removeInventory(spec.inventoryFile, report);
+    return result;
+  }
+  if (o.dryRun) {
+    const sizes = await client.listSizes();
+    for (const d of targets) report.info(`would delete: ${d.name} (id ${d.id}, ${sizeSlugOf(d) ?? '?'}, ${publicIpv4(d) ?? 'no public IPv4'})`);
+    report.info(`would delete ${targets.length} droplet(s), saving ${formatCost(costOf(sizes, targets.map((d) => sizeSlugOf(d) ?? '?')))}`);
+    report.event({ type: 'droplet_plan', dry_run: true, delete: targets.map((d) => ({ name: d.name, id: d.id })) });
+    return result;
+  }
+  if (!(await o.confirm(targets))) {
+    result.aborted = true;
+    return result;
+  }
+  // By id, not by tag: exactly the droplets listed (and confirmed) are deleted,
+  // never one that got the tag after the list was taken.
+  for (const d of targets) {
+    try {
+      await client.deleteDroplet(d.id);
+    } catch (e) {
+      if (!(e instanceof DoApiError && e.status === 404)) {
+        result.failed.push({ name: d.name, error: apiMessage(e) });
+        report.warn(`could not delete ${d.name} (id ${d.id}): ${apiMessage(e)}`);
+        continue;
+      }
+    }
+    result.deleted.push(d);
+    report.info(`deleted ${d.name} (id ${d.id})`);
+    report.event({ type: 'droplet_delete', name: d.name, id: d.id });
+  }
+  // Deletion is asynchronous on DigitalOcean's side: wait until the list no longer shows them.
+  const sleep = o.sleep ?? sleepMs;
+  let interval = o.pollMs ?? 2000;
+  const deadline = Date.now() + (o.waitTimeoutMs ?? 5 * 60_000);
+  const ids = new Set(result.deleted.map((d) => d.id));
+  for (;;) {
+    const left = (await client.listDroplets(spec.ownershipTag)).filter((d) => ids.has(d.id));
+    if (left.length === 0) break;
+    if (Date.now() + interval > deadline) {
+      report.warn(`still listed after deletion: ${left.map((d) => d.name).join(', ')}`);
+      break;
+    }
+    await sleep(interval);
+    interval = Math.min(15_000, Math.round(interval * 1.5));
+  }
+  if (result.failed.length === 0) await removeInventory(spec.inventoryFile, report);
+  return result;
+}
+
+export interface ListedDroplet {
+  spec?: string;
+  name: string;
+  id: number;
+  status: string;
+  region?: string;
+  size?: string;
+  public_ipv4?: string;
+  private_ipv4?: string;
+  tags: string[];
+}
+
+/** The spec's droplets, or (without a spec) every droplet carrying some drover:* tag. */
+export async function dropletsList(client: DoClient, spec?: DropletSpec): Promise<ListedDroplet[]> {
+  const listed = spec ? planDown(spec, await client.listDroplets(spec.ownershipTag)) : (await client.listDroplets()).filter((d) => d.tags?.some((t) => t.startsWith('drover:')));
+  return listed
+    .map((d) => ({
+      spec: d.tags?.find((t) => t.startsWith('drover:'))?.slice('drover:'.length),
+      name: d.name,
+      id: d.id,
+      status: d.status,
+      region: d.region?.slug,
+      size: sizeSlugOf(d),
+      public_ipv4: publicIpv4(d),
+      private_ipv4: d.networks?.v4?.find((n) => n.type === 'private')?.ip_address,
+      tags: d.tags ?? [],
+    }))
+    .sort((a, b) => (a.spec ?? '').localeCompare(b.spec ?? '') || a.name.localeCompare(b.name) || a.id - b.id);
+}
+
+export function formatDropletTable(rows: readonly ListedDroplet[]): string {
+  const table = [
+    ['SPEC', 'NAME', 'ID', 'STATUS', 'REGION', 'SIZE', 'PUBLIC IPV4', 'PRIVATE IPV4', 'TAGS'],
+    ...rows.map((r) => [r.spec ?? '-', r.name, String(r.id), r.status, r.region ?? '-', r.size ?? '-', r.public_ipv4 ?? '-', r.private_ipv4 ?? '-', r.tags.filter((t) => !t.startsWith('drover:')).join(',') || '-']),
+  ];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  return table.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+/** Temp file in the same directory, fsync, rename; skipped when the content is the same (a re-run is a no-op). */
+async function writeIfChanged(file: string, text: string): Promise<boolean> {
+  const old = await readFile(file, 'utf8').catch(() => undefined);
+  if (old === text) return false;
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const fh = await open(tmp, 'w', 0o644);
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, file);
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+  return true;
+}
+
+/** Remove the inventory `up` wrote (only if drover wrote it), so nothing points at deleted droplets. */
+async function removeInventory(file: string, report: Reporter): Promise<void> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return;
+  if (!text.startsWith(`# ${INVENTORY_HEADER}`)) {
+    report.warn(`${file} was not written by drover; left in place`);
+    return;
+  }
+  await unlink(file);
+  report.info(`removed inventory ${file}`);
+}
