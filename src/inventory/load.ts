@@ -21,7 +21,8 @@ export interface LoadInventoryOptions {
  *  - a directory: every inventory file in it, in name order (group_vars/,
  *    host_vars/, hidden files and backup/README-like files skipped);
  *  - a host list `host1,host2,` (anything with a comma that is not a path):
- *    those hosts, ungrouped.
+ *    those hosts, ungrouped;
+ *  - `droplets:SPEC`: the DigitalOcean droplets of a droplet spec, listed now.
  * Later sources add to and override earlier ones. group_vars/ and host_vars/
  * beside each file source (inside each directory source) are read next, then
  * those beside the playbook, which win.
@@ -31,6 +32,15 @@ export async function loadInventory(sources: string[], opts: LoadInventoryOption
   const varsBases: string[] = [];
   if (sources.length === 0) throw new InputError('no inventory given', undefined, 'pass -i FILE, -i DIR or -i host1,host2,');
   for (const source of sources) {
+    if (source.startsWith('droplets:')) {
+      // DigitalOcean droplets of a spec: the provider lists them and hands back INI text.
+      const { dropletInventorySource } = await import('../providers/digitalocean/inventory-source.js');
+      const r = await dropletInventorySource(source);
+      addInventoryText(inv, r.text, r.file, 'ini');
+      varsBases.push(r.dir);
+      inv.sources.push(source);
+      continue;
+    }
     let st;
     try {
       st = await stat(source);
