@@ -49,6 +49,8 @@ export async function dropletsUp(spec: DropletSpec, client: DoClient, report: Re
   for (const d of plan.drift) report.warn(d);
   for (const s of plan.strays) report.warn(`${s.name} (id ${s.id}) carries ${spec.ownershipTag} but the spec no longer names it; \`drover droplet down\` would delete it`);
   const result: UpResult = { created: [], failed: [], droplets: [], inventoryChanged: false };
+  const keyless = plan.create.filter((d) => d.sshKeys.length === 0).map((d) => d.name);
+  if (keyless.length) report.warn(`${keyless.join(', ')}: no ssh_keys in the spec; DigitalOcean then emails a root password and drover cannot log in with a key`);
 
   if (o.dryRun) {
     const sizes = await client.listSizes();

@@ -28,9 +28,13 @@ export function refKey(ref: SshKeyRef): string {
 
 /** MD5 fingerprint of an OpenSSH public key line, as DigitalOcean shows it. */
 export function md5Fingerprint(publicKey: string): string {
-  const blob = publicKey.trim().split(/\s+/)[1];
-  if (!blob || !/^[A-Za-z0-9+/]+=*$/.test(blob)) throw new Error('not an OpenSSH public key line');
-  const hex = createHash('md5').update(Buffer.from(blob, 'base64')).digest('hex');
+  const [type, blob] = publicKey.trim().split(/\s+/);
+  if (!type || !blob || !/^[A-Za-z0-9+/]+=*$/.test(blob)) throw new Error('not an OpenSSH public key line');
+  // The blob starts with its own key type (uint32 length + name): a cheap check that this is a key.
+  const raw = Buffer.from(blob, 'base64');
+  const len = raw.length >= 4 ? raw.readUInt32BE(0) : -1;
+  if (len <= 0 || raw.length < 4 + len || raw.subarray(4, 4 + len).toString('latin1') !== type) throw new Error('not an OpenSSH public key line');
+  const hex = createHash('md5').update(raw).digest('hex');
   return hex.match(/../g)!.join(':');
 }
 

@@ -24,6 +24,18 @@ export function hostsFile(nodes: readonly PlacedNode[]): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * No DNS in the nodes (nothing outside is reachable): names come from
+ * /etc/hosts, and lookups of anything else fail at once on the node's own
+ * loopback instead of waiting for the host's resolver (nspawn would copy it in).
+ */
+export const RESOLV_CONF = [
+  '# Written by drover (local provider): lab nodes have no DNS; names come from /etc/hosts.',
+  'nameserver 127.0.0.1',
+  'options timeout:1 attempts:1',
+  '',
+].join('\n');
+
 /** systemd-networkd config for the veth nspawn puts on the bridge (host0 inside the node). */
 export function networkFile(ip: string, prefix: number, gateway: string): string {
   return [
@@ -63,6 +75,14 @@ export const CHRONY_DROP_IN = [
 ].join('\n');
 
 export const CHRONY_DROP_IN_PATH = 'etc/systemd/system/chrony.service.d/container.conf';
+
+/** sshd offers exactly the host keys drover generated (and wrote into known_hosts). */
+export const SSHD_HOSTKEYS = [
+  '# Written by drover (local provider).',
+  'HostKey /etc/ssh/ssh_host_ed25519_key',
+  'HostKey /etc/ssh/ssh_host_ecdsa_key',
+  '',
+].join('\n');
 
 export const SOURCES_LIST = (mirror: string, suite: string) =>
   [
@@ -126,22 +146,24 @@ export function knownHostsLines(node: PlacedNode, publicKeys: readonly string[])
  * One supervisor per node, detached from drover: boots the node with
  * systemd-nspawn and boots it again when the node asks to reboot (exit 133).
  * SIGTERM is forwarded to nspawn, which powers the node off cleanly.
- * Arguments: NODE_DIR MACHINE_NAME BRIDGE [MEMORY_CGROUP_DIR].
+ * Arguments: NODE_DIR MACHINE_NAME BRIDGE [CGROUP_DIR...]: the cgroups it
+ * joins first, so each node has its own systemd tree and memory accounting.
  */
 export const SUPERVISOR_SCRIPT = `#!/bin/bash
 # drover node supervisor (written by drover's local provider; do not edit).
 set -u
-dir=$1 name=$2 bridge=$3 cg=\${4:-}
-if [ -n "$cg" ] && mkdir -p "$cg" 2>/dev/null; then
-  echo $$ > "$cg/cgroup.procs" 2>/dev/null || echo "memory cgroup $cg not usable" >&2
-fi
+dir=$1 name=$2 bridge=$3
+shift 3
+for cg in "$@"; do
+  { mkdir -p "$cg" && echo $$ > "$cg/cgroup.procs"; } 2>/dev/null || echo "drover: could not join cgroup $cg" >&2
+done
 echo $$ > "$dir/supervisor.pid"
 stopping=0 child=
 trap 'stopping=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM INT HUP
 while [ "$stopping" = 0 ]; do
   date +%s > "$dir/booted_at"
   systemd-nspawn -b -D "$dir/rootfs" -M "$name" --register=no --keep-unit \\
-    --network-bridge="$bridge" --console=read-only &
+    --network-bridge="$bridge" --console=read-only --resolv-conf=off &
   child=$!
   echo "$child" > "$dir/nspawn.pid"
   wait "$child"; rc=$?

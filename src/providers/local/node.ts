@@ -11,16 +11,18 @@ import {
   readdirSync,
   renameSync,
   rmSync,
-  rmdirSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { connect } from 'node:net';
 import { processAlive, run, sleep } from './exec.js';
 import { TAR_FLAGS } from './base-image.js';
+import { removeCgroupTree } from './cgroups.js';
 import {
   CHRONY_DROP_IN,
   CHRONY_DROP_IN_PATH,
+  SSHD_HOSTKEYS,
+  RESOLV_CONF,
   aptProxyFile,
   hostsFile,
   networkFile,
@@ -44,8 +46,8 @@ export interface NodeContext {
   /** The lab's SSH public key (one line). */
   publicKey: string;
   supervisorScript: string;
-  /** Memory cgroup (v1) directory for this node, when per-node accounting is available. */
-  cgroupDir?: string;
+  /** Cgroup directories the node's supervisor joins (see cgroups.ts). */
+  cgroupDirs?: string[];
 }
 
 const rootfs = (dir: string) => join(dir, 'rootfs');
@@ -96,7 +98,11 @@ export async function createNode(ctx: NodeContext, baseTarball: string): Promise
   put(root, 'etc/hostname', `${ctx.node.name}\n`);
   put(root, 'etc/machine-id', randomBytes(16).toString('hex') + '\n', 0o444);
   // Fresh host keys per node; their public halves become the lab's known_hosts.
-  await run(['ssh-keygen', '-A', '-f', root]);
+  // No RSA key: generating one costs seconds per node, and ed25519/ECDSA serve every client drover uses.
+  for (const [type, bits] of [['ed25519', []], ['ecdsa', ['-b', '256']]] as const) {
+    await run(['ssh-keygen', '-q', '-t', type, ...bits, '-N', '', '-C', `root@${ctx.node.name}`, '-f', join(root, `etc/ssh/ssh_host_${type}_key`)]);
+  }
+  put(root, 'etc/ssh/sshd_config.d/10-drover-hostkeys.conf', SSHD_HOSTKEYS);
   authorize(root, 'root', ctx.publicKey);
   authorize(root, 'drover', ctx.publicKey);
   put(root, CHRONY_DROP_IN_PATH, CHRONY_DROP_IN);
@@ -107,6 +113,8 @@ export async function createNode(ctx: NodeContext, baseTarball: string): Promise
 /** Settings that follow the lab (addresses, node list, proxy): rewritten before every boot. */
 export function writeNodeConfig(ctx: NodeContext, root = rootfs(ctx.dir)): void {
   put(root, 'etc/hosts', hostsFile(ctx.all));
+  rmSync(join(root, 'etc/resolv.conf'), { force: true }); // may be a symlink
+  put(root, 'etc/resolv.conf', RESOLV_CONF);
   put(root, 'etc/systemd/network/10-host0.network', networkFile(ctx.node.ip, ctx.prefix, ctx.bridgeIp));
   put(root, 'etc/apt/apt.conf.d/01drover-proxy', aptProxyFile(ctx.bridgeIp, ctx.proxyPort));
 }
@@ -140,7 +148,7 @@ export function startNode(ctx: NodeContext): number {
   writeNodeConfig(ctx);
   const logFd = openSync(join(ctx.dir, 'console.log'), 'a');
   const args = [ctx.supervisorScript, ctx.dir, ctx.node.name, ctx.bridge];
-  if (ctx.cgroupDir) args.push(ctx.cgroupDir);
+  args.push(...(ctx.cgroupDirs ?? []));
   // detached: its own session, so it outlives `drover lab up` and ignores our terminal's signals.
   const child = spawn('/bin/bash', args, { detached: true, stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
@@ -203,20 +211,6 @@ export function bootedAt(dir: string): number | undefined {
   return readPid(join(dir, 'booted_at'));
 }
 
-/** Working-set memory from a v1 memory cgroup: usage minus reclaimable inactive file cache (as `docker stats`). */
-export function cgroupMemory(cgroupDir: string): number | undefined {
-  try {
-    const usage = Number(readFileSync(join(cgroupDir, 'memory.usage_in_bytes'), 'utf8').trim());
-    const procs = readFileSync(join(cgroupDir, 'cgroup.procs'), 'utf8').trim();
-    if (!procs) return undefined;
-    const stat = readFileSync(join(cgroupDir, 'memory.stat'), 'utf8');
-    const inactive = Number(/^total_inactive_file (\d+)$/m.exec(stat)?.[1] ?? 0);
-    return usage - inactive;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Proportional set size of one process (shared pages split among sharers), falling back to RSS. */
 function processMemory(pid: number, rssPages: number): number {
   try {
@@ -255,14 +249,8 @@ export function treeMemory(rootPid: number): number {
   return total;
 }
 
-/** Remove a node's files and its memory cgroup (the node must be stopped). */
-export function removeNode(dir: string, cgroupDir?: string): void {
+/** Remove a node's files and its cgroups (the node must be stopped). */
+export function removeNode(dir: string, cgroupDirs: readonly string[] = []): void {
   rmSync(dir, { recursive: true, force: true });
-  if (cgroupDir) {
-    try {
-      rmdirSync(cgroupDir);
-    } catch {
-      /* absent or still busy */
-    }
-  }
+  for (const cg of cgroupDirs) removeCgroupTree(cg);
 }

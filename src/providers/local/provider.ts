@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, renameSync, accessSync, constants } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LabNode, LabProvider, NodeStatus, UpResult } from '../select.js';
 import { addressInSubnet, loadConfig, paths, type LocalConfig, type Paths } from './config.js';
@@ -6,9 +6,9 @@ import { run } from './exec.js';
 import { HostSetupError, ensureBridge, ensureHostPackages, requireRoot } from './host-setup.js';
 import { ensureProxy, stopProxy } from './apt-proxy.js';
 import { ensureBaseImage } from './base-image.js';
+import { cgroupMemory, localNodeCgroups, type NodeCgroups } from './cgroups.js';
 import {
   bootedAt,
-  cgroupMemory,
   createNode,
   hostPublicKeys,
   nodeExists,
@@ -42,18 +42,12 @@ function writeAtomic(path: string, text: string, mode = 0o644): void {
   renameSync(tmp, path);
 }
 
-/** This process's v1 memory cgroup directory, if there is one we may create children in. */
-function ownMemoryCgroup(): string | undefined {
+/** The cgroups recorded for a node when it was last started. */
+function readNodeCgroups(nodeDir: string): NodeCgroups {
   try {
-    const line = readFileSync('/proc/self/cgroup', 'utf8')
-      .split('\n')
-      .find((l) => l.split(':')[1]?.split(',').includes('memory'));
-    if (!line) return undefined;
-    const dir = join('/sys/fs/cgroup/memory', line.split(':')[2]!);
-    accessSync(join(dir, 'cgroup.procs'), constants.W_OK);
-    return dir;
+    return JSON.parse(readFileSync(join(nodeDir, 'cgroups.json'), 'utf8')) as NodeCgroups;
   } catch {
-    return undefined;
+    return { dirs: [] };
   }
 }
 
@@ -163,7 +157,6 @@ export class LocalProvider implements LabProvider {
     const publicKey = await this.ensureKey(lab);
 
     const started: string[] = [];
-    const cgRoot = ownMemoryCgroup();
     let base: string | undefined;
     for (const node of nodes) {
       const ctx = this.nodeCtx(lab, node, nodes, publicKey);
@@ -173,12 +166,9 @@ export class LocalProvider implements LabProvider {
         this.log(`creating node ${node.name} (${node.ip})`);
         await timed('createNodes', () => createNode(ctx, base!));
       }
-      if (cgRoot) {
-        ctx.cgroupDir = join(cgRoot, `drover-${lab}-${node.name}`);
-        writeFileSync(join(ctx.dir, 'cgroup'), ctx.cgroupDir + '\n');
-      } else {
-        rmSync(join(ctx.dir, 'cgroup'), { force: true });
-      }
+      const cgroups = localNodeCgroups(`drover-${lab}-${node.name}`);
+      ctx.cgroupDirs = cgroups.dirs;
+      writeFileSync(join(ctx.dir, 'cgroups.json'), JSON.stringify(cgroups) + '\n');
       startNode(ctx);
       started.push(node.name);
     }
@@ -230,13 +220,7 @@ export class LocalProvider implements LabProvider {
       for (const n of rec.nodes) {
         const dir = this.paths.nodeDir(lab, n.name);
         await stopNode(dir);
-        let cg: string | undefined;
-        try {
-          cg = readFileSync(join(dir, 'cgroup'), 'utf8').trim();
-        } catch {
-          /* none */
-        }
-        removeNode(dir, cg);
+        removeNode(dir, readNodeCgroups(dir).dirs);
       }
     }
     // The base image and apt cache live outside the lab dir and are kept.
@@ -257,12 +241,7 @@ export class LocalProvider implements LabProvider {
           st.state = 'running';
           const booted = bootedAt(dir);
           if (booted) st.uptimeSec = Math.max(0, Math.round(Date.now() / 1000 - booted));
-          let cg: string | undefined;
-          try {
-            cg = readFileSync(join(dir, 'cgroup'), 'utf8').trim();
-          } catch {
-            /* no cgroup */
-          }
+          const cg = readNodeCgroups(dir).memory;
           const mem = cg ? cgroupMemory(cg) : undefined;
           if (mem !== undefined) {
             st.memoryBytes = mem;

@@ -62,9 +62,10 @@ describe('node supervisor (restart loop, clean stop)', () => {
     await until(() => read(join(dir, 'boots')).trim() === '2' && existsSync(join(ctx.dir, 'nspawn.pid')));
     expect(supervisorPid(ctx.dir)).toBe(pid);
     const args = readFileSync(join(dir, 'args'), 'utf8').trim().split('\n');
-    expect(args[0]).toBe(`-b -D ${ctx.dir}/rootfs -M n1 --register=no --keep-unit --network-bridge=br-test --console=read-only`);
+    expect(args[0]).toBe(`-b -D ${ctx.dir}/rootfs -M n1 --register=no --keep-unit --network-bridge=br-test --console=read-only --resolv-conf=off`);
     // Files that follow the lab were written before boot.
     expect(readFileSync(join(ctx.dir, 'rootfs/etc/systemd/network/10-host0.network'), 'utf8')).toContain('Address=10.77.0.31/24');
+    expect(readFileSync(join(ctx.dir, 'rootfs/etc/resolv.conf'), 'utf8')).toContain('nameserver 127.0.0.1');
 
     expect(await stopNode(ctx.dir, 5000)).toBe(true);
     expect(readFileSync(join(dir, 'args'), 'utf8')).toMatch(/poweroff\n$/); // nspawn got SIGTERM and finished its poweroff
