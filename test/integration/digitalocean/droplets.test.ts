@@ -210,6 +210,11 @@ describe('drover droplet down', () => {
     const ours = [...fake.droplets.values()].filter((d) => d.tags.includes('drover:lab')).map((d) => d.id);
     expect(ours).toHaveLength(3);
 
+    // Without a spec, `list` shows every droplet drover owns (any drover:* tag), not the foreign one.
+    const all = JSON.parse((await drover('droplet', 'list', '--json')).out) as Array<{ spec: string; name: string; id: number }>;
+    expect(all.map((x) => `${x.spec}/${x.name}`)).toEqual(['lab/compute1', 'lab/compute2', 'lab/controller', 'other-lab/compute1']);
+    expect(all.map((x) => x.id)).not.toContain(foreign);
+
     // Dry run: lists and prices, deletes nothing.
     const dry = await drover('droplet', 'down', spec, '--dry-run');
     expect(dry.code).toBe(0);
