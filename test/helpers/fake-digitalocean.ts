@@ -139,6 +139,12 @@ export class FakeDigitalOcean {
       publicIp: `203.0.113.${n}`,
       privateIp: `10.110.0.${n}`,
     });
+    if (d.status === 'new') {
+      // Still starting: no addresses yet, its create action in progress.
+      const a: FakeAction = { id: this.nextId++, dropletId: id, type: 'create', status: 'in-progress', started_at: new Date().toISOString(), completed_at: null, region: d.region ?? 'fra1' };
+      this.actions.set(a.id, a);
+      Object.assign(this.droplets.get(id)!, { actionId: a.id, publicIp: undefined, privateIp: undefined });
+    }
     return id;
   }
 

@@ -68,7 +68,12 @@ export async function dropletsUp(spec: DropletSpec, client: DoClient, report: Re
 
   const pending = new Map<number, { name: string; actionId?: number }>();
   for (const k of plan.keep) {
-    if (k.droplet.status === 'new' || !publicIpv4(k.droplet)) pending.set(k.droplet.id, { name: k.droplet.name });
+    if (k.droplet.status === 'new') {
+      // Still starting (e.g. an earlier run was interrupted): follow its create action rather than create again.
+      const create = (await client.listDropletActions(k.droplet.id)).find((a) => a.type === 'create' && a.status === 'in-progress');
+      report.info(`${k.droplet.name} (id ${k.droplet.id}) exists and is still starting`);
+      pending.set(k.droplet.id, { name: k.droplet.name, actionId: create?.id });
+    } else if (k.droplet.status === 'active' && !publicIpv4(k.droplet)) pending.set(k.droplet.id, { name: k.droplet.name });
     else if (k.droplet.status !== 'active') report.warn(`${k.droplet.name} is ${k.droplet.status}; drover does not power droplets on`);
   }
 

@@ -157,6 +157,18 @@ describe('drover droplet up', () => {
     expect([...fake.droplets.values()].map((d) => d.name).sort()).toEqual(['compute1', 'compute2', 'controller']);
   });
 
+  it('a droplet still starting from an interrupted run is waited for (its create action followed), not created again', async () => {
+    const spec = writeSpec('name: lab\nregion: fra1\nsize: s-1vcpu-1gb\nimage: debian-12-x64\ndroplets:\n  - name: web{n}\n    count: 2\n');
+    const starting = fake.seedDroplet({ name: 'web1', tags: ['drover:lab'], status: 'new' });
+    const r = await drover('droplet', 'up', spec, ...FAST);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/web1 \(id \d+\) exists and is still starting/);
+    expect(dropletPosts().map((p) => p.body)).toEqual([expect.objectContaining({ name: 'web2' })]);
+    expect(fake.requests.some((q) => q.path === `/v2/droplets/${starting}/actions`)).toBe(true);
+    expect(fake.actions.get(fake.droplets.get(starting)!.actionId!)!.status).toBe('completed');
+    expect(readFileSync(path.join(dir, 'droplets.ini'), 'utf8')).toMatch(new RegExp(`^web1 ansible_host=${fake.droplets.get(starting)!.publicIp!.replace(/\./g, '\\.')} `, 'm'));
+  });
+
   it('a 5xx on create is not repeated blindly: drover lists again and creates only what is missing', async () => {
     const spec = writeSpec(LAB_SPEC.replace(/ssh_keys:\n {2}- public_key_file: id_test.pub\n/, ''));
     fake.failNext(1, 503, 'POST');
