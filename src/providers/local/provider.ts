@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { dirname, join } from 'node:path';
 import type { LabNode, LabProvider, NodeStatus, UpResult } from '../select.js';
 import { addressInSubnet, loadConfig, paths, type LocalConfig, type Paths } from './config.js';
-import { run } from './exec.js';
+import { processAlive, run, sleep } from './exec.js';
 import { HostSetupError, ensureBridge, ensureHostPackages, requireRoot } from './host-setup.js';
 import { ensureProxy, stopProxy } from './apt-proxy.js';
 import { ensureBaseImage } from './base-image.js';
@@ -131,8 +131,45 @@ export class LocalProvider implements LabProvider {
     return readFileSync(`${key}.pub`, 'utf8').trim();
   }
 
+  /**
+   * One drover at a time changes nodes on this machine: a lock file holding
+   * the owner's pid (a stale one, whose process is gone, is taken over).
+   */
+  private async locked<T>(f: () => Promise<T>): Promise<T> {
+    const lock = join(this.paths.runDir, 'lock');
+    mkdirSync(this.paths.runDir, { recursive: true });
+    const deadline = Date.now() + 15 * 60_000;
+    let told = false;
+    for (;;) {
+      try {
+        writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const owner = Number(readFileSync(lock, 'utf8').trim());
+      if (!(owner > 0) || !processAlive(owner)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new HostSetupError(`another drover (pid ${owner}) has held ${lock} for 15 minutes`);
+      if (!told) this.log(`waiting for another drover (pid ${owner}) to finish with the lab nodes`);
+      told = true;
+      await sleep(500);
+    }
+    try {
+      return await f();
+    } finally {
+      rmSync(lock, { force: true });
+    }
+  }
+
   async up(lab: string, labNodes: readonly LabNode[]): Promise<UpResult> {
     requireRoot(`drover lab up ${lab}`);
+    return this.locked(() => this.upLocked(lab, labNodes));
+  }
+
+  private async upLocked(lab: string, labNodes: readonly LabNode[]): Promise<UpResult> {
     const timings: Record<string, number> = {};
     const timed = async <T>(step: string, f: () => Promise<T>): Promise<T> => {
       const t0 = Date.now();
@@ -156,31 +193,32 @@ export class LocalProvider implements LabProvider {
     );
     const publicKey = await this.ensureKey(lab);
 
-    const started: string[] = [];
-    let base: string | undefined;
-    for (const node of nodes) {
+    const toStart = nodes.filter((n) => supervisorPid(this.paths.nodeDir(lab, n.name)) === undefined);
+    const toCreate = toStart.filter((n) => !nodeExists(this.paths.nodeDir(lab, n.name)));
+    if (toCreate.length) {
+      const base = (await timed('baseImage', () => ensureBaseImage({ cacheDir: this.paths.cacheDir, suite: this.cfg.suite, mirror: this.cfg.mirror }, this.log))).path;
+      this.log(`creating ${toCreate.map((n) => `${n.name} (${n.ip})`).join(', ')}`);
+      await timed('createNodes', () => Promise.all(toCreate.map((n) => createNode(this.nodeCtx(lab, n, nodes, publicKey), base))));
+    }
+    for (const node of toStart) {
       const ctx = this.nodeCtx(lab, node, nodes, publicKey);
-      if (supervisorPid(ctx.dir) !== undefined) continue;
-      if (!nodeExists(ctx.dir)) {
-        base ??= (await timed('baseImage', () => ensureBaseImage({ cacheDir: this.paths.cacheDir, suite: this.cfg.suite, mirror: this.cfg.mirror }, this.log))).path;
-        this.log(`creating node ${node.name} (${node.ip})`);
-        await timed('createNodes', () => createNode(ctx, base!));
-      }
       const cgroups = localNodeCgroups(`drover-${lab}-${node.name}`);
       ctx.cgroupDirs = cgroups.dirs;
       writeFileSync(join(ctx.dir, 'cgroups.json'), JSON.stringify(cgroups) + '\n');
       startNode(ctx);
-      started.push(node.name);
     }
+    const started = toStart.map((n) => n.name);
     this.writeAccessFiles(lab, nodes);
     if (started.length) {
       this.log(`booting ${started.join(', ')}; waiting for ssh`);
       await timed('bootToSsh', () =>
         Promise.all(
-          nodes.filter((n) => started.includes(n.name)).map((n) => waitForSsh(n.ip, this.cfg.sshTimeoutSec * 1000)),
-        ).catch((e: Error) => {
-          throw new Error(`${e.message}; see ${join(this.paths.labDir(lab), 'nodes', '<node>', 'console.log')}`);
-        }),
+          toStart.map((n) =>
+            waitForSsh(n.ip, this.cfg.sshTimeoutSec * 1000).catch((e: Error) => {
+              throw new Error(`node ${n.name}: ${e.message}; its console: ${join(this.paths.nodeDir(lab, n.name), 'console.log')}`);
+            }),
+          ),
+        ),
       );
     }
     return { inventory: this.paths.inventory(lab), started, timings };
@@ -198,6 +236,10 @@ export class LocalProvider implements LabProvider {
 
   async down(lab: string): Promise<void> {
     requireRoot(`drover lab down ${lab}`);
+    return this.locked(() => this.downLocked(lab));
+  }
+
+  private async downLocked(lab: string): Promise<void> {
     const rec = this.readLab(lab);
     if (rec) {
       const stopped = await Promise.all(rec.nodes.map((n) => stopNode(this.paths.nodeDir(lab, n.name))));
@@ -215,6 +257,10 @@ export class LocalProvider implements LabProvider {
 
   async destroy(lab: string): Promise<void> {
     requireRoot(`drover lab destroy ${lab}`);
+    return this.locked(() => this.destroyLocked(lab));
+  }
+
+  private async destroyLocked(lab: string): Promise<void> {
     const rec = this.readLab(lab);
     if (rec) {
       for (const n of rec.nodes) {
