@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { writeFileAtomic } from '../util/local-files.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -58,7 +59,7 @@ export function register(program: Command): void {
         inventoryFromSshConfig(text, { mgmtIps: mgmt, file: '<vagrant ssh-config>' }),
         `Written by \`drover inventory from-vagrant\` from \`vagrant ssh-config\` in ${o.dir}.`,
       );
-      if (o.output) await writeAtomic(o.output, rendered);
+      if (o.output) writeFileAtomic(o.output, rendered);
       else process.stdout.write(rendered);
     });
 }
@@ -92,21 +93,3 @@ async function vagrantSshConfig(dir: string): Promise<string> {
 }
 
 /** Temp file in the same directory, fsync, rename. */
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const { open, rename, unlink } = await import('node:fs/promises');
-  const path = await import('node:path');
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  const fh = await open(tmp, 'w', 0o644);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-}

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/local-files.js';
 import { join } from 'node:path';
 
 /**
@@ -52,12 +53,7 @@ export class RunState {
   }
 
   private save(): void {
-    const tmp = `${this.path}.tmp-${process.pid}`;
     const body: StateFile = { version: 1, inventory: this.inventoryKey, pending: this.pending };
-    writeFileSync(tmp, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 });
-    const fd = openSync(tmp, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, this.path);
+    writeFileAtomic(this.path, JSON.stringify(body, null, 2) + '\n', 0o600);
   }
 }

@@ -6,7 +6,7 @@ import { parseCertificate, splitPemCertificates } from './cert.js';
 import { chainPem, verifyPemChain } from './chain.js';
 import { describeCertificate } from './describe.js';
 import { checkKeyRequest } from './keys.js';
-import { refuseOverwrite, writeFileAtomic } from './local-files.js';
+import { refuseOverwrite, writeFileAtomic } from '../util/local-files.js';
 import { normalizeExtKeyUsages, normalizeSans, parseSubject, type Subject } from './names.js';
 
 /** The actions behind `drover pki …` (src/cli/pki.ts parses flags and imports this lazily). */

@@ -1,4 +1,5 @@
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
+import { writeFileIfChanged } from '../../util/local-files.js';
 import path from 'node:path';
 import { DoApiError, type DoClient } from './api.js';
 import { renderDropletInventory } from './inventory-text.js';
@@ -96,7 +97,7 @@ export async function dropletsUp(spec: DropletSpec, client: DoClient, report: Re
   result.droplets = planDown(spec, final);
   const text = renderDropletInventory(spec, final, `${INVENTORY_HEADER} from ${path.basename(spec.file)} (spec ${spec.name}, tag ${spec.ownershipTag}).\nRe-run it to refresh; \`drover droplet down\` removes this file.`);
   result.inventoryFile = spec.inventoryFile;
-  result.inventoryChanged = await writeIfChanged(spec.inventoryFile, text);
+  result.inventoryChanged = writeFileIfChanged(spec.inventoryFile, text);
   report.info(`inventory ${result.inventoryChanged ? 'written' : 'unchanged'}: ${spec.inventoryFile} (${result.droplets.filter((d) => publicIpv4(d)).length} host(s))`);
   report.event({ type: 'inventory', file: spec.inventoryFile, changed: result.inventoryChanged });
   if (!result.created.length && !result.failed.length) report.info(`all ${spec.droplets.length} droplet(s) exist; nothing created`);
@@ -342,26 +343,6 @@ export function formatDropletTable(rows: readonly ListedDroplet[]): string {
   return table.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
-/** Temp file in the same directory, fsync, rename; skipped when the content is the same (a re-run is a no-op). */
-async function writeIfChanged(file: string, text: string): Promise<boolean> {
-  const old = await readFile(file, 'utf8').catch(() => undefined);
-  if (old === text) return false;
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  const fh = await open(tmp, 'w', 0o644);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-  return true;
-}
 
 /** Remove the inventory `up` wrote (only if drover wrote it), so nothing points at deleted droplets. */
 async function removeInventory(file: string, report: Reporter): Promise<void> {

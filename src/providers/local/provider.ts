@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../util/local-files.js';
 import { dirname, join } from 'node:path';
 import type { LabNode, LabProvider, NodeStatus, UpResult } from '../select.js';
 import { addressInSubnet, loadConfig, paths, type LocalConfig, type Paths } from './config.js';
@@ -34,12 +35,10 @@ export interface LocalProviderOptions {
   log?: (msg: string) => void;
 }
 
-/** Write a file atomically: temp file in the same directory, then rename. */
+/** Write a file atomically, creating its directory first. */
 function writeAtomic(path: string, text: string, mode = 0o644): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text, { mode });
-  renameSync(tmp, path);
+  writeFileAtomic(path, text, mode);
 }
 
 /** The cgroups recorded for a node when it was last started. */

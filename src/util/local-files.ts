@@ -1,14 +1,15 @@
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
+import { readFileSync, closeSync, existsSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { InputError } from '../util/errors.js';
+import { InputError } from './errors.js';
 
 /**
- * Controller-side file writing for `drover pki`: atomic (temp file in the
- * same directory, fsync, rename) and created with its final mode, so a key
- * is never readable by others, not even for a moment.
+ * Controller-side file writing (pki output, inventories, run state, node
+ * files): atomic (temp file in the same directory, fsync, rename, directory
+ * fsync) and created with its final mode, so a key is never readable by
+ * others, not even for a moment, and a reader never sees half a file.
  */
-export function writeFileAtomic(path: string, content: string, mode: number): void {
+export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'wx', mode);
   try {
@@ -35,4 +36,17 @@ export function refuseOverwrite(paths: readonly string[], force: boolean): void 
   if (force) return;
   const present = paths.filter((p) => existsSync(p));
   if (present.length) throw new InputError(`refusing to overwrite ${present.join(', ')}`, undefined, 'pass --force to replace them');
+}
+
+/** writeFileAtomic, skipped when the file already holds exactly this text (re-runs are no-ops). */
+export function writeFileIfChanged(path: string, content: string, mode = 0o644): boolean {
+  let old: string | undefined;
+  try {
+    old = readFileSync(path, 'utf8');
+  } catch {
+    old = undefined;
+  }
+  if (old === content) return false;
+  writeFileAtomic(path, content, mode);
+  return true;
 }
