@@ -117,6 +117,8 @@ export class PlayRunner {
         }
       } catch (e) {
         if (!(e instanceof EndPlay)) throw e;
+        // any_errors_fatal, max_fail_percentage, end_play and Ctrl-C end the whole play, not just this batch.
+        break;
       }
     }
   }
@@ -411,7 +413,7 @@ export class PlayRunner {
     if (tInh.runOnce && targets.length) {
       const out = outcomes.get(targets[0]!)!;
       for (const h of hosts.slice(1)) {
-        this.applyOutcome(node, h, out, tInh, handler);
+        this.applyOutcome(node, h, out, tInh, handler, true);
       }
     }
     for (const [h, out] of outcomes) this.applyOutcome(node, h, out, tInh, handler);
@@ -470,7 +472,7 @@ export class PlayRunner {
   }
 
   /** Register, notify, fail the host: what a result means for the rest of the run. */
-  private applyOutcome(node: TaskNode, h: HostState, out: TaskOutcome, inh: Inherited, handler: boolean): void {
+  private applyOutcome(node: TaskNode, h: HostState, out: TaskOutcome, inh: Inherited, handler: boolean, runOnceCopy = false): void {
     const { env } = this;
     if (node.register) {
       h.runtimeVars[node.register] = out.result;
@@ -496,8 +498,8 @@ export class PlayRunner {
     }
     const where = formatPos(node.pos);
     const entry = { host: h.name, task: taskTitle(node), where };
-    if (out.status === 'changed') env.changed.push(entry);
-    if (out.status === 'unknown') env.unknown.push(entry);
+    if (out.status === 'changed' && !runOnceCopy) env.changed.push(entry);
+    if (out.status === 'unknown' && !runOnceCopy) env.unknown.push(entry);
     if (out.status === 'unreachable') h.unreachable = true;
     if (out.status === 'failed' && !out.ignored) {
       h.failed = true;

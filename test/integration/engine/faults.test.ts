@@ -83,7 +83,7 @@ describe('faults over a real sshd', () => {
     expect(existsSync(join(t.workdirs.h2!, 'after.txt'))).toBe(true);
     expect(existsSync(join(t.workdirs.h1!, 'after.txt'))).toBe(false);
     // the sleep was killed on the target
-    expect(() => execFileSync('pgrep', ['-u', sshd.user, '-f', '^sleep 3600'])).toThrow();
+    expect(() => execFileSync('pgrep', ['-u', sshd.user, '-f', '^sleep 3477'])).toThrow();
   });
 
   it('secrets are masked in events, diffs and the event log', async () => {
