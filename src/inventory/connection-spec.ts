@@ -3,6 +3,7 @@
  * already have in their inventories (ansible_host, ansible_port, …), so
  * existing inventories work unchanged.
  */
+import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { ConnectionSpec } from '../transport/connection.js';
@@ -51,6 +52,9 @@ export function connectionSpecFromVars(name: string, vars: Record<string, unknow
     return n;
   };
 
+  // Set but empty (`ansible_host=`) is a mistake, not "use the inventory name".
+  for (const k of ['ansible_host', 'ansible_ssh_host']) if (vars[k] === '') throw bad(name, k, '', 'an address or host name');
+
   const connection = str('ansible_connection');
   let kind: ConnectionSpec['kind'];
   if (connection === undefined) {
@@ -93,6 +97,31 @@ export function connectionSpecFromVars(name: string, vars: Record<string, unknow
   const jump = parseJump(name, argsKey, [str('ansible_ssh_common_args'), str('ansible_ssh_extra_args')].filter(Boolean).join(' '), baseDir);
   if (jump) spec.jump = jump;
   return spec;
+}
+
+/**
+ * What is wrong with a host's connection settings that can be known without
+ * contacting it: a private key file that is missing or readable by others
+ * (OpenSSH refuses such a key with "UNPROTECTED PRIVATE KEY FILE"; so does
+ * drover, before any host is touched). Undefined when nothing is.
+ */
+export function connectionSpecProblem(spec: ConnectionSpec): string | undefined {
+  if (spec.kind !== 'ssh') return undefined;
+  for (const [what, file] of [['ansible_ssh_private_key_file', spec.privateKeyFile], ['jump host key', spec.jump?.privateKeyFile]] as const) {
+    if (!file) continue;
+    let st;
+    try {
+      st = statSync(file);
+    } catch {
+      return `host ${spec.name}: ${what} ${file} does not exist`;
+    }
+    if (!st.isFile()) return `host ${spec.name}: ${what} ${file} is not a file`;
+    if (st.uid === process.getuid?.() && (st.mode & 0o077) !== 0) {
+      const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+      return `host ${spec.name}: private key ${file} is accessible by others (mode ${mode}); OpenSSH refuses such keys, and so does drover (chmod 600 ${file})`;
+    }
+  }
+  return undefined;
 }
 
 function bad(host: string, key: string, value: unknown, expected: string): InputError {

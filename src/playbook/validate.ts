@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Inventory } from '../inventory/types.js';
+import { connectionSpecFromVars, connectionSpecProblem } from '../inventory/connection-spec.js';
 import { checkTemplate, conditionRefs, isTemplated, renderString, templateRefs } from '../template/index.js';
 import { UndefinedVariableError } from '../template/errors.js';
 import { InputError, InputErrors } from '../util/errors.js';
@@ -196,7 +197,30 @@ class Validator {
         this.addAll(e);
         continue;
       }
-      for (const host of hosts) this.checkPlayForHost(play, host);
+      for (const host of hosts) {
+        this.checkConnection(host);
+        this.checkPlayForHost(play, host);
+      }
+    }
+  }
+
+  private connChecked = new Set<string>();
+
+  /** Connection settings (address, port, key file) are input too: wrong ones fail here, before any host is contacted. */
+  private checkConnection(host: string): void {
+    if (this.connChecked.has(host)) return;
+    this.connChecked.add(host);
+    const vars = { ...this.hostVars(host), ...this.extraVars };
+    // Templated settings are only known at run time.
+    if (Object.entries(vars).some(([k, v]) => k.startsWith('ansible_') && typeof v === 'string' && isTemplated(v))) return;
+    const pos = this.inv.hosts.get(host)?.pos;
+    try {
+      const spec = connectionSpecFromVars(host, vars, path.dirname(path.resolve(this.inv.sources[0] ?? '.')));
+      const problem = connectionSpecProblem(spec);
+      if (problem) this.add(new InputError(problem, pos));
+    } catch (e) {
+      if (e instanceof InputError) this.add(new InputError(e.detail, e.pos ?? pos, e.hint));
+      else throw e;
     }
   }
 
