@@ -481,7 +481,11 @@ export class PlayRunner {
       const readsChangedHost = env.check && h.predictedChange && getModule(node.module)?.runsOn !== 'controller';
       if (out.unknownResult || out.status === 'unknown' || readsChangedHost) h.unknownVars.add(node.register);
       else h.unknownVars.delete(node.register);
-      if (this.truthy(inh.noLog, h, node, inh)) env.redactor.addAll(collectLeaves(out.result));
+      if (this.truthy(inh.noLog, h, node, inh)) {
+        // What the playbook itself says ("echo", a path) is not a secret; masking it would mangle later output.
+        const literal = collectLeaves(node.args).join('\n');
+        env.redactor.addAll(collectLeaves(stripMeta(out.result)).filter((v) => !literal.includes(String(v))));
+      }
     }
     if (out.result.facts && typeof out.result.facts === 'object') {
       const facts = out.result.facts as Vars;
@@ -575,6 +579,12 @@ export class PlayRunner {
 
 function stripInternal(r: Record<string, unknown>): Record<string, unknown> {
   const { facts: _facts, ...rest } = r;
+  return rest;
+}
+
+/** A result's bookkeeping (the command line as written, timings): not data the task produced. */
+function stripMeta(r: Record<string, unknown>): Record<string, unknown> {
+  const { cmd: _c, start: _s, end: _e, delta: _d, rc: _rc, ...rest } = r;
   return rest;
 }
 

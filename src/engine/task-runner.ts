@@ -219,7 +219,7 @@ async function runOnce(p: TaskRunParams, mod: Module, vars: Record<string, unkno
     env,
     timeoutMs: node.timeout ? node.timeout * 1000 : p.timeoutMs,
     redactor,
-    log: p.log,
+    log: p.noLog ? hideNoLog(p.log) : p.log,
   });
 
   // A lost connection before apply started is retried once: planning only reads.
@@ -283,6 +283,14 @@ async function runOnce(p: TaskRunParams, mod: Module, vars: Record<string, unkno
     out.ignored = p.ignoreErrors;
   }
   return out;
+}
+
+/** -v lines of a no_log task: say that a command ran and how it ended, not what it was or printed. */
+function hideNoLog(log: (m: string) => void): (m: string) => void {
+  return (m) => {
+    const end = / -> rc=-?\d+ \d+ms/.exec(m)?.[0] ?? '';
+    log(m.startsWith('$ ') ? `$ <command hidden by no_log>${end}` : '<hidden by no_log>');
+  };
 }
 
 function renderEnvironment(p: TaskRunParams, vars: Record<string, unknown>): Record<string, string> | undefined {
