@@ -11,7 +11,7 @@ import { evaluateCondition, renderDeep, renderString } from '../template/index.j
 import { InputError, ModuleError, UnreachableError } from '../util/errors.js';
 import { formatPos } from '../util/source.js';
 import type { Redactor } from '../util/redact.js';
-import { isSecretName } from '../util/redact.js';
+import { isSecretName, maskSecretAssignments } from '../util/redact.js';
 import type { Inventory } from '../inventory/types.js';
 import type { ConnectionPool } from './connections.js';
 import type { HostState } from './host-state.js';
@@ -555,7 +555,9 @@ export class PlayRunner {
       ? out.changes.map((c) => ({ summary: r.redact(c.summary) }))
       : out.changes.map((c) => ({
           summary: r.redact(c.summary),
-          ...(c.diff ? { diff: { path: c.diff.path, before: r.redact(c.diff.before), after: r.redact(c.diff.after) } } : {}),
+          ...(c.diff
+            ? { diff: { path: c.diff.path, before: maskSecretAssignments(r.redact(c.diff.before)), after: maskSecretAssignments(r.redact(c.diff.after)) } }
+            : {}),
         }));
     env.emit({
       type: 'task_result',

@@ -66,3 +66,15 @@ function escapeRegExp(s: string): string {
 export function isSecretName(name: string): boolean {
   return /(pass(word)?|secret|token|private_key_passphrase|_key_data)$/i.test(name) || /^(ansible_(ssh_|become_)?pass(word)?)$/i.test(name);
 }
+
+const SECRET_ASSIGNMENT = /^([ \t]*(?:export[ \t]+)?["']?[\w.-]*(?:pass|passwd|password|secret|secret_key|token)["']?[ \t]*[=:][ \t]*)(\S.*?)[ \t]*$/gim;
+
+/**
+ * Mask the values of secret-looking assignments (`password = …`,
+ * `OS_PASSWORD=…`, `token: …`) in file text shown in a diff. The file on the
+ * target may hold a secret drover never knew (an old password being replaced):
+ * the redactor cannot mask what it was never told.
+ */
+export function maskSecretAssignments(text: string): string {
+  return text.replace(SECRET_ASSIGNMENT, (_m, key: string, value: string) => (value === MASK ? key + value : key + MASK));
+}
