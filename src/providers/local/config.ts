@@ -21,6 +21,12 @@ export interface LocalConfig {
   suite: string;
   /** Seconds to wait for a node's sshd after boot. */
   sshTimeoutSec: number;
+  /**
+   * Prepended to node names for systemd-nspawn's machine name, which names the
+   * host side of the veth (vb-NAME): two drover homes on one machine must
+   * not both have a vb-controller. Empty by default.
+   */
+  machinePrefix: string;
 }
 
 export const DEFAULT_SUBNET = '10.77.0.0/24';
@@ -67,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, uid = process.g
   const bridge = env.DROVER_BRIDGE ?? DEFAULT_BRIDGE;
   // Linux interface names: at most 15 bytes, no slashes or spaces.
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(bridge)) throw new Error(`DROVER_BRIDGE=${bridge} is not a valid interface name`);
+  if (!/^[A-Za-z0-9-]{0,4}$/.test(env.DROVER_MACHINE_PREFIX ?? '')) throw new Error('DROVER_MACHINE_PREFIX must be at most 4 letters, digits or dashes (veth names have 15 bytes)');
   const timeout = Number(env.DROVER_SSH_TIMEOUT ?? 120);
   return {
     home: defaultHome(env, uid),
@@ -78,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, uid = process.g
     mirror: env.DROVER_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian',
     suite: 'bookworm',
     sshTimeoutSec: Number.isFinite(timeout) && timeout > 0 ? timeout : 120,
+    machinePrefix: env.DROVER_MACHINE_PREFIX ?? '',
   };
 }
 

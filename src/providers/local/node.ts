@@ -46,6 +46,8 @@ export interface NodeContext {
   /** The lab's SSH public key (one line). */
   publicKey: string;
   supervisorScript: string;
+  /** systemd-nspawn's machine name (default: the node's name); see LocalConfig.machinePrefix. */
+  machineName?: string;
   /** Cgroup directories the node's supervisor joins (see cgroups.ts). */
   cgroupDirs?: string[];
 }
@@ -147,7 +149,7 @@ export function supervisorPid(dir: string): number | undefined {
 export function startNode(ctx: NodeContext): number {
   writeNodeConfig(ctx);
   const logFd = openSync(join(ctx.dir, 'console.log'), 'a');
-  const args = [ctx.supervisorScript, ctx.dir, ctx.node.name, ctx.bridge];
+  const args = [ctx.supervisorScript, ctx.dir, ctx.machineName ?? ctx.node.name, ctx.bridge];
   args.push(...(ctx.cgroupDirs ?? []));
   // detached: its own session, so it outlives `drover lab up` and ignores our terminal's signals.
   const child = spawn('/bin/bash', args, { detached: true, stdio: ['ignore', logFd, logFd] });

@@ -105,6 +105,7 @@ export class LocalProvider implements LabProvider {
       proxyPort: this.cfg.proxyPort,
       publicKey,
       supervisorScript: this.paths.supervisorScript,
+      machineName: this.cfg.machinePrefix + node.name,
     };
   }
 

@@ -1,0 +1,344 @@
+/**
+ * The OpenStack REST client behind the os_* modules. Requests are made ON THE
+ * TARGET with curl over the task's SSH channel, for three reasons: the target
+ * resolves the names the catalog uses (`http://controller:5000/v3` comes from
+ * the node's /etc/hosts, which drover's machine does not have); an image file
+ * lives on the node and is uploaded from there without a detour; and it works
+ * wherever SSH works (Vagrant, local nodes, droplets with private API
+ * addresses). One curl process costs a few ms on the open channel — the
+ * `openstack` CLI costs 1–2 s per call.
+ *
+ * Secrets (password, token, request bodies) travel in a curl config read from
+ * stdin (`curl -K -`), never on a command line. Tokens are cached per host and
+ * credentials for the run, so a role's dozen catalog tasks authenticate once.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { ModuleError } from '../../util/errors.js';
+import type { Plan, TaskContext } from '../types.js';
+
+/** Ansible's `auth:` dict (password auth; the os_ prefixed keys are the blog's spelling). */
+export const authSchema = z
+  .object({
+    auth_url: z.string().min(1),
+    username: z.string().min(1),
+    password: z.string().min(1),
+    project_name: z.string().optional(),
+    project_domain_name: z.string().optional(),
+    user_domain_name: z.string().optional(),
+    os_project_name: z.string().optional(),
+    os_project_domain_name: z.string().optional(),
+    os_user_domain_name: z.string().optional(),
+    system_scope: z.string().optional().describe('"all" for a system-scoped token instead of a project one.'),
+  })
+  .passthrough();
+
+export type OsAuth = z.infer<typeof authSchema>;
+
+/** Arguments every os_* module takes (Ansible's openstack.cloud common options). */
+export const commonArgs = {
+  auth: authSchema.describe('Admin credentials: auth_url, username, password, project_name, domains.'),
+  auth_type: z.string().optional().describe('Only "password" is supported.'),
+  region_name: z.string().optional().describe('Region of the endpoints used (default: the first one found).'),
+  interface: z.enum(['public', 'internal', 'admin']).default('public').describe('Catalog interface used to reach the services.'),
+  validate_certs: z.union([z.boolean(), z.string()]).optional(),
+  ca_cert: z.string().optional().describe('CA bundle on the target for https endpoints.'),
+  api_timeout: z.coerce.number().positive().default(60).describe('Seconds to keep retrying while the API is not reachable yet (a service that was just restarted).'),
+  wait: z.union([z.boolean(), z.string()]).optional(),
+  timeout: z.coerce.number().optional(),
+};
+
+export interface CommonArgs {
+  auth: OsAuth;
+  auth_type?: string;
+  region_name?: string;
+  interface: 'public' | 'internal' | 'admin';
+  validate_certs?: boolean | string;
+  ca_cert?: string;
+  api_timeout: number;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  json?: unknown;
+  /** A file on the target sent as the body (image data). */
+  uploadFile?: string;
+  timeoutSec?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** curl's config syntax: a double-quoted value with \\ and \" escaped. */
+export function curlQuote(v: string): string {
+  if (/[\r\n]/.test(v)) throw new Error('a curl config value cannot contain a newline');
+  return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+const STATUS_MARK = '\n__drover_http_status__=';
+
+/** Pure: the curl config (sent on stdin) for one request. */
+export function curlConfig(req: HttpRequest, caCert?: string, insecure = false): string {
+  const lines = [
+    `url = ${curlQuote(req.url)}`,
+    `request = ${curlQuote(req.method)}`,
+    'silent',
+    'show-error',
+    'dump-header = "-"',
+    `write-out = ${curlQuote(STATUS_MARK.replace('\n', '\\n') + '%{http_code}')}`,
+    'connect-timeout = 10',
+    `max-time = ${req.timeoutSec ?? 60}`,
+    // A 16 MiB upload would otherwise wait for "100 Continue" first.
+    'header = "Expect:"',
+    'header = "Accept: application/json"',
+  ];
+  if (req.method === 'HEAD') lines.push('head');
+  if (caCert) lines.push(`cacert = ${curlQuote(caCert)}`);
+  if (insecure) lines.push('insecure');
+  for (const [k, v] of Object.entries(req.headers ?? {})) lines.push(`header = ${curlQuote(`${k}: ${v}`)}`);
+  const hasType = Object.keys(req.headers ?? {}).some((k) => k.toLowerCase() === 'content-type');
+  if (req.json !== undefined) {
+    if (!hasType) lines.push('header = "Content-Type: application/json"');
+    // JSON.stringify never emits raw newlines; a leading @ would make curl read a file, JSON never starts with one.
+    lines.push(`data-binary = ${curlQuote(JSON.stringify(req.json))}`);
+  }
+  if (req.uploadFile !== undefined) {
+    if (!hasType) lines.push('header = "Content-Type: application/octet-stream"');
+    lines.push(`upload-file = ${curlQuote(req.uploadFile)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Pure: split curl's stdout (header blocks, body, status mark) into a response. */
+export function parseCurlOutput(out: string): HttpResponse {
+  const at = out.lastIndexOf(STATUS_MARK);
+  if (at < 0) throw new Error('curl output has no status line');
+  const status = Number(out.slice(at + STATUS_MARK.length).trim());
+  let rest = out.slice(0, at);
+  let headers: Record<string, string> = {};
+  // Interim responses (100 Continue) come first, each with its own header block.
+  while (/^HTTP\/[\d.]+ \d{3}/.test(rest)) {
+    const end = rest.search(/\r?\n\r?\n/);
+    const block = end < 0 ? rest : rest.slice(0, end);
+    rest = end < 0 ? '' : rest.slice(end).replace(/^\r?\n\r?\n/, '');
+    headers = {};
+    for (const line of block.split(/\r?\n/).slice(1)) {
+      const i = line.indexOf(':');
+      if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+    }
+  }
+  return { status, headers, body: rest };
+}
+
+/** curl exit codes that mean "nobody answers (yet)": refused, reset, empty reply, timeout. */
+const NOT_REACHABLE = new Set([7, 28, 52, 56]);
+
+export class ApiUnreachable extends ModuleError {}
+
+/** One HTTP request through curl on the target; retries while the API is not reachable or answers 502/503. */
+export async function httpRequest(ctx: TaskContext, req: HttpRequest, opts: { caCert?: string; insecure?: boolean; retryForSec?: number } = {}): Promise<HttpResponse> {
+  const deadline = Date.now() + (opts.retryForSec ?? 0) * 1000;
+  const config = curlConfig(req, opts.caCert, opts.insecure);
+  for (let attempt = 1; ; attempt++) {
+    const r = await ctx.exec('curl -q -K -', { stdin: config, timeoutMs: ((req.timeoutSec ?? 60) + 15) * 1000 });
+    if (r.rc === 127) throw new ModuleError('the os_* modules need curl on the target (install the curl package first)', 'curl -q -K -', r.stderr, r.rc);
+    const retryable = NOT_REACHABLE.has(r.rc);
+    let res: HttpResponse | undefined;
+    if (r.rc === 0) res = parseCurlOutput(r.stdout);
+    if (!retryable && !(res && (res.status === 502 || res.status === 503))) {
+      if (r.rc !== 0) throw new ModuleError(`${req.method} ${req.url}: curl failed (rc=${r.rc})`, 'curl -q -K -', r.stderr, r.rc);
+      return res!;
+    }
+    if (Date.now() >= deadline) {
+      const why = res ? `HTTP ${res.status}` : r.stderr.trim() || `curl rc=${r.rc}`;
+      throw new ApiUnreachable(`${req.method} ${req.url}: API not reachable: ${why}`, 'curl -q -K -', r.stderr, r.rc);
+    }
+    ctx.log(`${req.method} ${req.url}: not reachable yet (attempt ${attempt}), retrying`);
+    await new Promise((res2) => setTimeout(res2, Math.min(500 * attempt, 3000)));
+  }
+}
+
+export interface CatalogEndpoint {
+  interface: string;
+  region_id?: string;
+  region?: string;
+  url: string;
+}
+export interface CatalogEntry {
+  type: string;
+  name?: string;
+  endpoints: CatalogEndpoint[];
+}
+
+export interface Session {
+  token: string;
+  catalog: CatalogEntry[];
+  authUrl: string;
+}
+
+const sessions = new Map<string, Session>();
+
+function pick<T>(...v: Array<T | undefined>): T | undefined {
+  return v.find((x) => x !== undefined && x !== '');
+}
+
+/** Pure: the body of POST /v3/auth/tokens for these credentials. */
+export function authBody(auth: OsAuth): unknown {
+  const userDomain = pick(auth.user_domain_name, auth.os_user_domain_name, 'Default')!;
+  const project = pick(auth.project_name, auth.os_project_name);
+  const projectDomain = pick(auth.project_domain_name, auth.os_project_domain_name, 'Default')!;
+  const scope = auth.system_scope ? { system: { all: true } } : project ? { project: { name: project, domain: { name: projectDomain } } } : undefined;
+  return {
+    auth: {
+      identity: { methods: ['password'], password: { user: { name: auth.username, domain: { name: userDomain }, password: auth.password } } },
+      ...(scope ? { scope } : {}),
+    },
+  };
+}
+
+/** The v3 base URL from an auth_url with or without /v3. */
+export function identityBase(authUrl: string): string {
+  const u = authUrl.replace(/\/+$/, '');
+  return /\/v3$/.test(u) ? u : `${u}/v3`;
+}
+
+function tlsOpts(a: CommonArgs) {
+  const v = a.validate_certs;
+  const insecure = v === false || (typeof v === 'string' && /^(no|false|off|0)$/i.test(v));
+  return { caCert: a.ca_cert, insecure };
+}
+
+/** A token for these credentials (cached per host for the run). */
+export async function session(ctx: TaskContext, a: CommonArgs, fresh = false): Promise<Session> {
+  ctx.secret(a.auth.password);
+  if (a.auth_type && a.auth_type !== 'password') throw new ModuleError(`auth_type ${a.auth_type} is not supported (only password)`);
+  const key = createHash('sha256').update(JSON.stringify([ctx.host, a.auth])).digest('hex');
+  const cached = sessions.get(key);
+  if (cached && !fresh) return cached;
+  const base = identityBase(a.auth.auth_url);
+  const res = await httpRequest(ctx, { method: 'POST', url: `${base}/auth/tokens`, json: authBody(a.auth) }, { ...tlsOpts(a), retryForSec: a.api_timeout });
+  if (res.status !== 201) throw new ModuleError(`authentication as ${a.auth.username} at ${base} failed: HTTP ${res.status} ${apiMessage(res.body)}`);
+  const token = res.headers['x-subject-token'];
+  if (!token) throw new ModuleError(`authentication at ${base}: no X-Subject-Token in the answer`);
+  ctx.secret(token);
+  const body = JSON.parse(res.body) as { token?: { catalog?: CatalogEntry[] } };
+  const s: Session = { token, catalog: body.token?.catalog ?? [], authUrl: base };
+  sessions.set(key, s);
+  return s;
+}
+
+/** Pure: a service's endpoint URL from the catalog. */
+export function endpointFor(catalog: CatalogEntry[], type: string, iface: string, region?: string): string | undefined {
+  const entry = catalog.find((c) => c.type === type);
+  const ep = entry?.endpoints.find((e) => e.interface === iface && (!region || e.region_id === region || e.region === region));
+  return ep?.url.replace(/\/+$/, '');
+}
+
+/** The message of an OpenStack error body ({"error": {"message": …}} and friends). */
+export function apiMessage(body: string): string {
+  try {
+    const j = JSON.parse(body) as Record<string, unknown>;
+    const e = (j.error ?? j.badRequest ?? j.itemNotFound ?? j.conflictingRequest ?? j) as Record<string, unknown>;
+    const m = e.message ?? e.title ?? e.explanation;
+    if (typeof m === 'string') return m;
+  } catch {
+    /* not JSON */
+  }
+  return body.trim().slice(0, 300);
+}
+
+/**
+ * A client bound to one service: `call('GET', '/projects?name=x')`. Relative
+ * paths are resolved against the service's catalog URL (identity: the
+ * auth_url). A 401 (token expired or revoked) re-authenticates once.
+ */
+export class OsClient {
+  constructor(
+    private ctx: TaskContext,
+    private a: CommonArgs,
+    private s: Session,
+  ) {}
+
+  static async connect(ctx: TaskContext, a: CommonArgs): Promise<OsClient> {
+    return new OsClient(ctx, a, await session(ctx, a));
+  }
+
+  /** Base URL of a service type. */
+  url(type: string): string {
+    if (type === 'identity') return this.s.authUrl;
+    const u = endpointFor(this.s.catalog, type, this.a.interface, this.a.region_name);
+    if (!u) throw new ModuleError(`no ${this.a.interface} endpoint of type ${type}${this.a.region_name ? ` in region ${this.a.region_name}` : ''} in the catalog`);
+    return u;
+  }
+
+  async call(service: string, method: HttpRequest['method'], path: string, extra: Partial<HttpRequest> = {}): Promise<HttpResponse> {
+    const url = /^https?:/.test(path) ? path : `${this.url(service)}${path}`;
+    const send = () =>
+      httpRequest(this.ctx, { method, url, ...extra, headers: { 'X-Auth-Token': this.s.token, ...(extra.headers ?? {}) } }, { ...tlsOpts(this.a), retryForSec: this.a.api_timeout });
+    let res = await send();
+    if (res.status === 401) {
+      this.s = await session(this.ctx, this.a, true);
+      res = await send();
+    }
+    return res;
+  }
+
+  /** call() that expects one of `ok` statuses and returns the parsed JSON body (or null when empty). */
+  async json<T = any>(service: string, method: HttpRequest['method'], path: string, extra: Partial<HttpRequest> = {}, ok: number[] = [200, 201, 202, 204]): Promise<T> {
+    const res = await this.call(service, method, path, extra);
+    if (!ok.includes(res.status)) throw new ModuleError(`${method} ${service} ${path}: HTTP ${res.status}: ${apiMessage(res.body)}`);
+    return (res.body.trim() ? JSON.parse(res.body) : null) as T;
+  }
+}
+
+/** Read-time lookups shared by the identity modules. */
+export const identity = {
+  /** A domain's id from its name or id (Ansible accepts both); "default"/"Default" is the default domain. */
+  async domainId(c: OsClient, nameOrId: string | undefined): Promise<string> {
+    if (!nameOrId || /^default$/i.test(nameOrId)) return 'default';
+    const byName = await c.json<{ domains: Array<{ id: string }> }>('identity', 'GET', `/domains?name=${encodeURIComponent(nameOrId)}`);
+    if (byName.domains[0]) return byName.domains[0].id;
+    const res = await c.call('identity', 'GET', `/domains/${encodeURIComponent(nameOrId)}`);
+    if (res.status === 200) return (JSON.parse(res.body) as { domain: { id: string } }).domain.id;
+    throw new ModuleError(`domain ${nameOrId} not found`);
+  },
+
+  /** One named object of a collection (projects, users, roles, services, groups); undefined when absent. */
+  async findByName<T extends { id: string; name?: string }>(c: OsClient, collection: string, name: string, query = ''): Promise<T | undefined> {
+    const list = await c.json<Record<string, T[]>>('identity', 'GET', `/${collection}?name=${encodeURIComponent(name)}${query}`);
+    const found = (list[collection] ?? []).filter((x) => x.name === name);
+    if (found.length > 1) throw new ModuleError(`${found.length} ${collection} are named ${name}: give an id`);
+    if (found[0]) return found[0];
+    // Ansible also accepts an id where a name is expected.
+    if (/^[0-9a-f]{32}$/.test(name)) {
+      const res = await c.call('identity', 'GET', `/${collection}/${name}`);
+      if (res.status === 200) return Object.values(JSON.parse(res.body) as Record<string, T>)[0];
+    }
+    return undefined;
+  },
+};
+
+/**
+ * Plan with a client. In check mode an API that does not answer (the service
+ * is not installed yet) makes the task "unknown" instead of failing, and is
+ * not waited for: nothing was restarted.
+ */
+export async function planWithClient<D>(ctx: TaskContext, a: CommonArgs, what: string, read: (c: OsClient) => Promise<Plan<D>>): Promise<Plan<D>> {
+  const args = ctx.check ? { ...a, api_timeout: 0 } : a;
+  try {
+    return await read(await OsClient.connect(ctx, args));
+  } catch (e) {
+    if (ctx.check && e instanceof ApiUnreachable) return { changes: [], unknown: `${what}: ${e.message}` };
+    throw e;
+  }
+}
+
+/** For tests: forget cached tokens. */
+export function clearSessions(): void {
+  sessions.clear();
+}

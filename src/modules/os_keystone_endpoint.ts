@@ -1,0 +1,99 @@
+/**
+ * `os_keystone_endpoint` (openstack.cloud.endpoint): one endpoint of a catalog
+ * service per interface and region; its URL is updated in place when it
+ * differs (no delete + create, so the endpoint id stays).
+ */
+import { z } from 'zod';
+import { ModuleError } from '../util/errors.js';
+import { bool } from './common/args.js';
+import { commonArgs, OsClient, planWithClient, type CommonArgs } from './common/openstack-api.js';
+import { findService } from './os_keystone_service.js';
+import { registerModule } from './registry.js';
+import type { Module } from './types.js';
+
+const schema = z.strictObject({
+  ...commonArgs,
+  service: z.string().min(1).describe('Service name or id.'),
+  endpoint_interface: z.enum(['public', 'internal', 'admin']),
+  url: z.string().min(1),
+  region: z.string().optional().describe('Region id, e.g. RegionOne.'),
+  enabled: bool.default(true),
+  state: z.enum(['present', 'absent']).default('present'),
+});
+
+export type OsEndpointArgs = z.infer<typeof schema> & CommonArgs;
+
+interface Endpoint {
+  id: string;
+  interface: string;
+  url: string;
+  region_id?: string | null;
+  service_id: string;
+  enabled?: boolean;
+}
+
+interface Data {
+  action: 'create' | 'update' | 'delete';
+  endpoint?: Endpoint;
+  body?: Record<string, unknown>;
+}
+
+/** Pure: what differs between an endpoint and the arguments. */
+export function endpointUpdates(e: Endpoint, a: Pick<OsEndpointArgs, 'url' | 'enabled'>): Record<string, unknown> {
+  const u: Record<string, unknown> = {};
+  if (e.url !== a.url) u.url = a.url;
+  if ((e.enabled ?? true) !== a.enabled) u.enabled = a.enabled;
+  return u;
+}
+
+export const osKeystoneEndpointModule: Module<OsEndpointArgs, Data> = {
+  name: 'os_keystone_endpoint',
+  aliases: ['os_endpoint', 'openstack.cloud.endpoint', 'openstack.cloud.os_keystone_endpoint'],
+  schema: schema as never,
+  async plan(ctx, a) {
+    const what = `${a.endpoint_interface} endpoint of ${a.service}`;
+    return planWithClient<Data>(ctx, a, what, async (c) => {
+      const s = await findService(c, a.service);
+      if (!s) {
+        if (a.state === 'absent') return { changes: [] };
+        if (ctx.check) return { changes: [{ summary: `create ${what} at ${a.url} (service not there yet)` }] };
+        throw new ModuleError(`${what}: service ${a.service} not found`);
+      }
+      let q = `/endpoints?service_id=${s.id}&interface=${a.endpoint_interface}`;
+      if (a.region) q += `&region_id=${encodeURIComponent(a.region)}`;
+      const list = (await c.json<{ endpoints: Endpoint[] }>('identity', 'GET', q)).endpoints.filter(
+        (e) => e.interface === a.endpoint_interface && (!a.region || e.region_id === a.region),
+      );
+      if (list.length > 1) throw new ModuleError(`${what}: ${list.length} endpoints match; remove the extra ones`);
+      const e = list[0];
+      if (a.state === 'absent') return e ? { changes: [{ summary: `delete ${what}` }], data: { action: 'delete', endpoint: e } } : { changes: [] };
+      if (!e) {
+        const body = { service_id: s.id, interface: a.endpoint_interface, url: a.url, enabled: a.enabled, ...(a.region ? { region_id: a.region } : {}) };
+        return { changes: [{ summary: `create ${what} at ${a.url}` }], data: { action: 'create', body } };
+      }
+      const u = endpointUpdates(e, a);
+      if (Object.keys(u).length === 0) return { changes: [], result: { endpoint: e, id: e.id } };
+      return { changes: [{ summary: `update ${what}: ${u.url ? `url ${e.url} -> ${a.url}` : Object.keys(u).join(', ')}` }], data: { action: 'update', endpoint: e, body: u } };
+    });
+  },
+  async apply(ctx, a, plan) {
+    const d = plan.data!;
+    const c = await OsClient.connect(ctx, a);
+    if (d.action === 'delete') {
+      await c.json('identity', 'DELETE', `/endpoints/${d.endpoint!.id}`);
+      return { changed: true };
+    }
+    let body = d.body!;
+    if (d.action === 'create' && !body.service_id) {
+      const s = await findService(c, a.service);
+      if (!s) throw new ModuleError(`service ${a.service} not found`);
+      body = { ...body, service_id: s.id };
+    }
+    const r = d.action === 'create'
+      ? await c.json<{ endpoint: Endpoint }>('identity', 'POST', '/endpoints', { json: { endpoint: body } })
+      : await c.json<{ endpoint: Endpoint }>('identity', 'PATCH', `/endpoints/${d.endpoint!.id}`, { json: { endpoint: body } });
+    return { changed: true, endpoint: r.endpoint, id: r.endpoint.id };
+  },
+};
+
+registerModule(osKeystoneEndpointModule);
