@@ -140,8 +140,10 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
     interrupted: () => interrupted,
   } as const;
 
+  // First Ctrl-C: finish what is in flight, then stop. A second one gets Node's default: exit at once.
   const onSigint = () => {
     interrupted = true;
+    redactedEmit({ type: 'warning', message: 'interrupted: finishing the tasks in flight, then stopping (Ctrl-C again aborts at once)' });
   };
   process.once('SIGINT', onSigint);
   try {
@@ -163,6 +165,13 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
   summary.durationMs = Date.now() - started;
   const anyFailed = [...hosts.values()].some((h) => h.failed || h.tally.failed > 0);
   const anyUnreachable = [...hosts.values()].some((h) => h.unreachable);
+  if (interrupted) {
+    const pending = [...hosts.keys()].flatMap((h) => runState.pendingFor(h).map((x) => `${x} on ${h}`));
+    redactedEmit({
+      type: 'warning',
+      message: `stopped by Ctrl-C${pending.length ? `; handlers pending for the next run: ${pending.join(', ')} (${runState.path})` : ''}`,
+    });
+  }
   summary.exitCode = interrupted ? EXIT.interrupted : anyFailed ? EXIT.taskFailed : anyUnreachable ? EXIT.unreachable : EXIT.ok;
   redactedEmit({ type: 'recap', hosts: tally, durationMs: summary.durationMs });
   logClose?.();
