@@ -1,14 +1,20 @@
 // Every module registers itself on import; this list makes them all available.
 // Keep it a plain list: one line per module file in src/modules/.
+import './apt.js';
+import './apt_repository.js';
 import './assert.js';
 import './command.js';
 import './copy.js';
+import './debconf.js';
 import './debug.js';
 import './fail.js';
 import './file.js';
+import './get_url.js';
 import './include_vars.js';
 import './ini_file.js';
 import './lineinfile.js';
+import './mysql_db.js';
+import './mysql_user.js';
 import './openssh_keypair.js';
 import './openssl_certificate.js';
 import './openssl_csr.js';
@@ -22,6 +28,8 @@ import './os_user.js';
 import './os_user_role.js';
 import './pause.js';
 import './ping.js';
+import './rabbitmq_user.js';
+import './service.js';
 import './set_fact.js';
 import './setup.js';
 import './shell.js';

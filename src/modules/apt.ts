@@ -1,0 +1,374 @@
+/**
+ * `apt`: Debian packages present/latest/absent, a local .deb, autoremove.
+ *
+ * Facts: every installed package's version is read ONCE per host per run
+ * (one dpkg-query, cached in ctx.facts, invalidated after a change), so
+ * twenty apt tasks cost one query. `latest` compares with the candidates of
+ * one `apt-cache policy` for all names. Before anything is installed, planning
+ * asks `apt-get -s install` (a simulation: read-only), so a package that does
+ * not exist fails in plan — also in check mode — with apt's own message.
+ *
+ * update_cache: refreshing the package index is NOT reported as a change
+ * (unlike Ansible, where it always is): it does not change what is installed
+ * or configured, and a second run must report changed=0. It happens while
+ * planning (never in check mode), because `latest` and the simulation must
+ * see the fresh index; cache_valid_time (seconds) skips it when the index is
+ * younger than that. After a refresh drover touches apt's
+ * update-success-stamp, which is what cache_valid_time reads.
+ */
+import { z } from 'zod';
+import { InputError, ModuleError } from '../util/errors.js';
+import { shjoin, shq } from '../util/shell.js';
+import { bool } from './common/args.js';
+import { num } from './command-common.js';
+import { registerModule } from './registry.js';
+import type { Change, Module, Plan, TaskContext } from './types.js';
+
+const names = z.union([z.string().min(1), z.array(z.string().min(1))]);
+
+const schema = z
+  .strictObject({
+    name: names.optional().describe('Package name(s); `name=version` pins a version (a trailing * matches a prefix).'),
+    pkg: names.optional().describe('Alias of name.'),
+    package: names.optional().describe('Alias of name.'),
+    state: z.enum(['present', 'installed', 'latest', 'absent', 'removed']).default('present'),
+    update_cache: bool.default(false).describe('Refresh the package index first (not reported as a change).'),
+    update_cache_retries: num.int().min(0).default(3).describe('Retries of a failed index refresh.'),
+    cache_valid_time: num.int().min(0).default(0).describe('Seconds: skip the refresh when the index is younger.'),
+    install_recommends: bool.optional().describe('false: --no-install-recommends; true: --install-recommends; unset: apt\'s default.'),
+    deb: z.string().min(1).optional().describe('A .deb file on the target to install (its dependencies come from apt).'),
+    dpkg_options: z.string().default('force-confdef,force-confold').describe('Comma-separated dpkg options.'),
+    autoremove: bool.default(false).describe('Remove packages nothing depends on any more.'),
+    purge: bool.default(false).describe('With absent: remove configuration files too.'),
+    allow_downgrade: bool.default(false),
+    force_apt_get: bool.optional().describe('Accepted for compatibility: drover always uses apt-get.'),
+    default_release: z.string().optional().describe('apt-get -t RELEASE.'),
+  })
+  .superRefine((a, ctx) => {
+    const given = ['name', 'pkg', 'package'].filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+    if (given.length > 1) ctx.addIssue({ code: 'custom', message: `${given.join(' and ')} are aliases: give only one` });
+    if (given.length === 0 && a.deb === undefined && !a.update_cache && !a.autoremove) {
+      ctx.addIssue({ code: 'custom', message: 'one of name, deb, update_cache or autoremove is required' });
+    }
+    if (a.deb !== undefined && (a.state === 'absent' || a.state === 'removed')) {
+      ctx.addIssue({ code: 'custom', path: ['deb'], message: 'deb installs a package file; use name with state: absent to remove' });
+    }
+  });
+
+export type AptArgs = z.infer<typeof schema>;
+
+/** One line of dpkg-query: what dpkg knows about a package. */
+export interface InstalledPackage {
+  version: string;
+  /** db:Status-Abbrev, e.g. "ii ", "rc ", "iU ". */
+  status: string;
+}
+
+export type InstalledMap = Map<string, InstalledPackage>;
+
+export const DPKG_QUERY = `dpkg-query -W -f='\${Package}\\t\${Version}\\t\${db:Status-Abbrev}\\n'`;
+const INSTALLED_KEY = 'apt:installed';
+
+/** Parse dpkg-query output. A package is installed when its status is "ii" (or "hi": held). */
+export function parseInstalled(stdout: string): InstalledMap {
+  const out: InstalledMap = new Map();
+  for (const line of stdout.split('\n')) {
+    const [name, version, status] = line.split('\t');
+    if (!name || version === undefined || status === undefined) continue;
+    const prev = out.get(name);
+    // Multi-arch: the same name twice; an installed one wins.
+    if (prev && isInstalled(prev)) continue;
+    out.set(name, { version, status });
+  }
+  return out;
+}
+
+export function isInstalled(p: InstalledPackage | undefined): boolean {
+  return !!p && /^[ih]i/.test(p.status);
+}
+
+/** `name=version` → {name, version}; `name:arch` keeps only the name for lookups. */
+export function parseSpec(spec: string): { name: string; version?: string; arch?: string; text: string } {
+  const eq = spec.indexOf('=');
+  const left = eq >= 0 ? spec.slice(0, eq) : spec;
+  const version = eq >= 0 ? spec.slice(eq + 1) : undefined;
+  if (!/^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?$/.test(left)) throw new InputError(`apt: ${JSON.stringify(spec)} is not a package name (expected name or name=version)`);
+  if (version !== undefined && !/^[A-Za-z0-9.+~:*-]+$/.test(version)) throw new InputError(`apt: ${JSON.stringify(spec)} has an invalid version`);
+  const [name, arch] = left.split(':');
+  return { name: name!, version, arch, text: spec };
+}
+
+/** Does an installed version satisfy a pin? `1.2*` matches versions starting with 1.2. */
+export function versionMatches(installed: string, pin: string): boolean {
+  return pin.endsWith('*') ? installed.startsWith(pin.slice(0, -1)) : installed === pin;
+}
+
+/** Parse `apt-cache policy a b c`: name → {installed, candidate} (candidate undefined: none). */
+export function parsePolicy(stdout: string): Map<string, { installed?: string; candidate?: string }> {
+  const out = new Map<string, { installed?: string; candidate?: string }>();
+  let cur: { installed?: string; candidate?: string } | undefined;
+  for (const line of stdout.split('\n')) {
+    const head = /^(\S+):$/.exec(line);
+    if (head) {
+      cur = {};
+      out.set(head[1]!.replace(/:[a-z0-9-]+$/, ''), cur);
+      continue;
+    }
+    const m = /^\s+(Installed|Candidate):\s*(\S+)/.exec(line);
+    if (m && cur) {
+      const v = m[2] === '(none)' ? undefined : m[2];
+      if (m[1] === 'Installed') cur.installed = v;
+      else cur.candidate = v;
+    }
+  }
+  return out;
+}
+
+/** Parse `apt-get -s` output: packages it would install/upgrade (Inst) and remove (Remv). */
+export function parseSimulation(stdout: string): { inst: Array<{ name: string; version?: string }>; remv: string[] } {
+  const inst: Array<{ name: string; version?: string }> = [];
+  const remv: string[] = [];
+  for (const line of stdout.split('\n')) {
+    let m = /^Inst (\S+)(?: \[[^\]]*\])? \((\S+)/.exec(line);
+    if (m) {
+      inst.push({ name: m[1]!, version: m[2] });
+      continue;
+    }
+    m = /^Remv (\S+)/.exec(line);
+    if (m) remv.push(m[1]!);
+  }
+  return { inst, remv };
+}
+
+/** What the package part of the plan decides, from facts only (pure). */
+export interface PackageDecision {
+  install: string[];
+  remove: string[];
+  changes: Change[];
+  /** Names for which `apt-cache policy` is needed (latest) — computed first by the caller. */
+}
+
+export function decidePackages(
+  specs: ReturnType<typeof parseSpec>[],
+  state: 'present' | 'latest' | 'absent',
+  installed: InstalledMap,
+  candidates: Map<string, { installed?: string; candidate?: string }> | undefined,
+  purge: boolean,
+): PackageDecision {
+  const install: string[] = [];
+  const remove: string[] = [];
+  const changes: Change[] = [];
+  for (const s of specs) {
+    const have = installed.get(s.name);
+    const on = isInstalled(have);
+    if (state === 'absent') {
+      if (on) {
+        remove.push(s.name);
+        changes.push({ summary: `${purge ? 'purge' : 'remove'} ${s.name} ${have!.version}` });
+      } else if (purge && have && have.status.startsWith('rc')) {
+        remove.push(s.name);
+        changes.push({ summary: `purge the configuration files of ${s.name}` });
+      }
+      continue;
+    }
+    if (s.version !== undefined) {
+      if (on && versionMatches(have!.version, s.version)) continue;
+      install.push(s.text);
+      changes.push({ summary: on ? `change ${s.name} ${have!.version} -> ${s.version}` : `install ${s.name} ${s.version}` });
+      continue;
+    }
+    if (state === 'latest') {
+      const cand = candidates?.get(s.name)?.candidate;
+      if (on && (cand === undefined || cand === have!.version)) continue;
+      install.push(s.name);
+      changes.push({ summary: on ? `upgrade ${s.name} ${have!.version} -> ${cand}` : `install ${s.name}${cand ? ` ${cand}` : ''}` });
+      continue;
+    }
+    if (on) continue;
+    install.push(s.name);
+    changes.push({ summary: `install ${s.name}` });
+  }
+  return { install, remove, changes };
+}
+
+/** Is the package index older than validSec? mtimes in epoch seconds (undefined: never updated). */
+export function cacheIsStale(indexMtime: number | undefined, now: number, validSec: number): boolean {
+  if (indexMtime === undefined) return true;
+  if (validSec <= 0) return true;
+  return now - indexMtime > validSec;
+}
+
+/** Newest of update-success-stamp and the lists dir, and the target's clock: one round trip. */
+export const CACHE_AGE_COMMAND =
+  'stat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null || echo -; ' +
+  'n=$(ls /var/lib/apt/lists 2>/dev/null | grep -c _Packages); if [ "$n" -gt 0 ]; then stat -c %Y /var/lib/apt/lists; else echo -; fi; date +%s';
+
+export function parseCacheAge(stdout: string): { mtime?: number; now: number } {
+  const [stamp, lists, now] = stdout.trim().split('\n').map((l) => l.trim());
+  const nums = [stamp, lists].filter((x) => x && /^\d+$/.test(x)).map(Number);
+  const n = Number(now);
+  if (!Number.isFinite(n)) throw new Error(`unexpected output from the apt cache age check: ${JSON.stringify(stdout)}`);
+  return { mtime: nums.length ? Math.max(...nums) : undefined, now: n };
+}
+
+/** apt-get options shared by the real run and the simulation. */
+export function aptGetOptions(a: Pick<AptArgs, 'install_recommends' | 'dpkg_options' | 'allow_downgrade' | 'default_release'>): string[] {
+  const o = ['-y', '-q'];
+  for (const d of a.dpkg_options.split(',').map((x) => x.trim()).filter(Boolean)) o.push('-o', `Dpkg::Options::=--${d}`);
+  if (a.install_recommends === false) o.push('--no-install-recommends');
+  if (a.install_recommends === true) o.push('--install-recommends');
+  if (a.allow_downgrade) o.push('--allow-downgrades');
+  if (a.default_release) o.push('-t', a.default_release);
+  return o;
+}
+
+const APT_ENV = 'DEBIAN_FRONTEND=noninteractive APT_LISTCHANGES_FRONTEND=none';
+
+function specsOf(a: AptArgs): string[] {
+  const v = a.name ?? a.pkg ?? a.package;
+  if (v === undefined) return [];
+  const list = Array.isArray(v) ? v : [v];
+  // Ansible accepts "a,b" as a list too.
+  return list.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+}
+
+export function installedPackages(ctx: TaskContext): Promise<InstalledMap> {
+  return ctx.facts.get(INSTALLED_KEY, async () => {
+    const r = await ctx.exec(DPKG_QUERY);
+    if (r.rc !== 0) throw new ModuleError(`reading installed packages failed (rc ${r.rc}): ${r.stderr.trim()}`, DPKG_QUERY, r.stderr, r.rc);
+    return parseInstalled(r.stdout);
+  });
+}
+
+/** The last lines apt printed that explain a failure (E:/W: lines first). */
+export function aptError(stdout: string, stderr: string): string {
+  const lines = `${stderr}\n${stdout}`.split('\n').map((l) => l.trimEnd()).filter(Boolean);
+  const errs = lines.filter((l) => /^(E|Err):/.test(l));
+  return (errs.length ? errs : lines.slice(-8)).join('\n');
+}
+
+interface AptPlanData {
+  refreshed: boolean;
+  install: string[];
+  remove: string[];
+  deb?: string;
+  autoremove: boolean;
+}
+
+async function refreshIndex(ctx: TaskContext, retries: number): Promise<void> {
+  const cmd = `${APT_ENV} apt-get update -q && mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/update-success-stamp`;
+  let last = { stdout: '', stderr: '', rc: 0 };
+  for (let i = 0; i <= retries; i++) {
+    last = await ctx.exec(cmd);
+    // apt-get update exits 0 even when a source failed; "E:"/"Err:" lines mean the index is incomplete.
+    if (last.rc === 0 && !/^(E:|Err:)/m.test(last.stdout + last.stderr)) return;
+    if (i < retries) await new Promise((r) => setTimeout(r, 1000 * (i + 1)));
+  }
+  throw new ModuleError(`apt-get update failed: ${aptError(last.stdout, last.stderr)}`, cmd, last.stderr, last.rc);
+}
+
+export const aptModule: Module<AptArgs, AptPlanData> = {
+  name: 'apt',
+  schema,
+  async plan(ctx, a) {
+    const state = a.state === 'installed' ? 'present' : a.state === 'removed' ? 'absent' : a.state;
+    const specs = specsOf(a).map(parseSpec);
+    const changes: Change[] = [];
+    const notes: string[] = [];
+    let refreshed = false;
+
+    if (a.update_cache) {
+      const r = await ctx.exec(CACHE_AGE_COMMAND);
+      const age = parseCacheAge(r.stdout);
+      if (cacheIsStale(age.mtime, age.now, a.cache_valid_time)) {
+        if (ctx.check) notes.push('check mode: the package index is stale and was not refreshed');
+        else {
+          await refreshIndex(ctx, a.update_cache_retries);
+          refreshed = true;
+        }
+      }
+    }
+
+    const installed = await installedPackages(ctx);
+    let candidates: Map<string, { installed?: string; candidate?: string }> | undefined;
+    if (state === 'latest' && specs.length) {
+      const cmd = `LC_ALL=C apt-cache policy ${shjoin(specs.map((s) => s.name))}`;
+      const r = await ctx.exec(cmd);
+      if (r.rc !== 0) throw new ModuleError(`apt-cache policy failed: ${r.stderr.trim()}`, cmd, r.stderr, r.rc);
+      candidates = parsePolicy(r.stdout);
+    }
+    const d = decidePackages(specs, state, installed, candidates, a.purge);
+    changes.push(...d.changes);
+
+    let deb: string | undefined;
+    if (a.deb !== undefined) {
+      const cmd = `dpkg-deb -W --showformat='\${Package}\\t\${Version}\\n' ${shq(a.deb)}`;
+      const r = await ctx.exec(cmd);
+      if (r.rc !== 0) {
+        if (ctx.check && /No such file|cannot access/i.test(r.stderr)) {
+          changes.push({ summary: `install ${a.deb} (the file does not exist yet: an earlier task must create it)` });
+          deb = a.deb;
+        } else throw new ModuleError(`cannot read the package file ${a.deb}: ${r.stderr.trim()}`, cmd, r.stderr, r.rc);
+      } else {
+        const [pname, pver] = r.stdout.trim().split('\t');
+        const have = installed.get(pname!);
+        if (!(isInstalled(have) && have!.version === pver)) {
+          deb = a.deb;
+          changes.push({ summary: `install ${pname} ${pver} from ${a.deb}${isInstalled(have) ? ` (installed: ${have!.version})` : ''}` });
+        }
+      }
+    }
+
+    // Ask apt what it would do: a package that does not exist fails here, with apt's words.
+    if (d.install.length) {
+      const cmd = `LC_ALL=C apt-get -s ${shjoin(aptGetOptions(a))} install ${shjoin(d.install)}`;
+      const r = await ctx.exec(cmd);
+      if (r.rc !== 0) {
+        const msg = aptError(r.stdout, r.stderr);
+        throw new ModuleError(`apt cannot install ${d.install.join(', ')}: ${msg}`, cmd, r.stderr, r.rc);
+      }
+      const sim = parseSimulation(r.stdout);
+      const extra = sim.inst.filter((p) => !d.install.some((x) => parseSpec(x).name === p.name));
+      if (extra.length) changes.push({ summary: `and ${extra.length} dependenc${extra.length === 1 ? 'y' : 'ies'}: ${extra.map((p) => p.name).slice(0, 12).join(', ')}${extra.length > 12 ? ' …' : ''}` });
+    }
+
+    let autoremove = false;
+    if (a.autoremove) {
+      const cmd = `LC_ALL=C apt-get -s autoremove${a.purge ? ' --purge' : ''}`;
+      const r = await ctx.exec(cmd);
+      if (r.rc !== 0) throw new ModuleError(`apt-get -s autoremove failed: ${aptError(r.stdout, r.stderr)}`, cmd, r.stderr, r.rc);
+      const gone = parseSimulation(r.stdout).remv;
+      if (gone.length) {
+        autoremove = true;
+        changes.push({ summary: `autoremove ${gone.join(', ')}` });
+      }
+    }
+
+    const data: AptPlanData = { refreshed, install: d.install, remove: d.remove, deb, autoremove };
+    const result = { changed: false, cache_updated: refreshed, ...(notes.length ? { msg: notes.join('; ') } : {}) };
+    return { changes, data, result };
+  },
+
+  async apply(ctx, a, plan: Plan<AptPlanData>) {
+    const d = plan.data!;
+    const opts = shjoin(aptGetOptions(a));
+    const steps: string[] = [];
+    if (d.install.length) steps.push(`${APT_ENV} apt-get ${opts} install ${shjoin(d.install)}`);
+    if (d.deb) steps.push(`${APT_ENV} apt-get ${opts} install ${shq(d.deb.startsWith('/') ? d.deb : `./${d.deb}`)}`);
+    if (d.remove.length) steps.push(`${APT_ENV} apt-get -y -q ${a.purge ? 'purge' : 'remove'} ${shjoin(d.remove)}`);
+    if (d.autoremove) steps.push(`${APT_ENV} apt-get -y -q autoremove${a.purge ? ' --purge' : ''}`);
+    try {
+      for (const cmd of steps) {
+        const r = await ctx.exec(cmd);
+        if (r.rc !== 0) throw new ModuleError(`apt-get failed (rc ${r.rc}): ${aptError(r.stdout, r.stderr)}`, cmd, r.stderr, r.rc);
+      }
+    } finally {
+      // Whatever happened, the installed set may have changed (and with it services and users).
+      ctx.facts.invalidate(INSTALLED_KEY);
+      ctx.facts.invalidate('service:*');
+    }
+    return { changed: true, cache_updated: d.refreshed, packages: [...d.install, ...d.remove, ...(d.deb ? [d.deb] : [])] };
+  },
+};
+
+registerModule(aptModule);

@@ -1,0 +1,63 @@
+/**
+ * `debconf`: preseed a package's debconf answer before it is installed, so
+ * a noninteractive install takes it. The current value is read from debconf's
+ * own database files in one command (passwords.dat too, so a password answer
+ * is compared, not re-set every run); it is set with debconf-set-selections,
+ * the answer on stdin.
+ */
+import { z } from 'zod';
+import { ModuleError } from '../util/errors.js';
+import { shq } from '../util/shell.js';
+import { bool } from './common/args.js';
+import { registerModule } from './registry.js';
+import type { Module } from './types.js';
+
+const schema = z.strictObject({
+  name: z.string().min(1).describe('Package the question belongs to (also the owner of a new question).'),
+  question: z.string().regex(/^\S+$/, 'a debconf question has no spaces'),
+  vtype: z.enum(['boolean', 'error', 'multiselect', 'note', 'password', 'seen', 'select', 'string', 'text', 'title']),
+  value: z.union([z.string(), z.boolean(), z.number()]).transform((v) => (typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v))),
+  unseen: bool.default(false).describe('Do not mark the question seen (the package may still ask it).'),
+});
+
+export type DebconfArgs = z.infer<typeof schema>;
+
+/** Prints the question's stanza from config.dat and passwords.dat (pure). */
+export function debconfReadCommand(question: string): string {
+  return `for f in /var/cache/debconf/config.dat /var/cache/debconf/passwords.dat; do [ -r "$f" ] && awk -v q=${shq(question)} 'BEGIN{RS=""} index($0, "Name: " q "\\n") == 1 {print; print ""}' "$f"; done; true`;
+}
+
+/** The Value of the question (undefined: never set). The passwords.dat stanza wins. */
+export function parseDebconfValue(stdout: string): string | undefined {
+  let value: string | undefined;
+  for (const stanza of stdout.split(/\n\s*\n/)) {
+    const m = /^Value: ?(.*)$/m.exec(stanza);
+    if (m) value = m[1];
+  }
+  return value;
+}
+
+export const debconfModule: Module<DebconfArgs, { line: string }> = {
+  name: 'debconf',
+  schema,
+  secretArgs: ['value'],
+  async plan(ctx, a) {
+    if (a.vtype === 'password') ctx.secret(a.value);
+    const cmd = debconfReadCommand(a.question);
+    const r = await ctx.exec(cmd);
+    if (r.rc !== 0) throw new ModuleError(`reading debconf failed: ${r.stderr.trim()}`, cmd, r.stderr, r.rc);
+    const current = parseDebconfValue(r.stdout);
+    const line = `${a.name} ${a.question} ${a.vtype} ${a.value}\n`;
+    if (current === a.value) return { changes: [], result: { changed: false, current: { [a.question]: current } } };
+    const shown = a.vtype === 'password' ? '(a password)' : JSON.stringify(a.value);
+    return { changes: [{ summary: `debconf ${a.question}: ${current === undefined ? '(unset)' : a.vtype === 'password' ? '(another)' : JSON.stringify(current)} -> ${shown}` }], data: { line } };
+  },
+  async apply(ctx, a, plan) {
+    const cmd = `debconf-set-selections${a.unseen ? ' -u' : ''}`;
+    const r = await ctx.exec(cmd, { stdin: plan.data!.line });
+    if (r.rc !== 0) throw new ModuleError(`debconf-set-selections failed (rc ${r.rc}): ${r.stderr.trim()}`, cmd, r.stderr, r.rc);
+    return { changed: true };
+  },
+};
+
+registerModule(debconfModule);

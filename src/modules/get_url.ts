@@ -1,0 +1,147 @@
+/**
+ * `get_url`: download a URL (http, https, ftp, file://) on the target to dest.
+ * The target fetches it itself with curl, wget or python3 (whichever exists:
+ * a minimal Debian has only python3). Planning never writes: an existing dest
+ * is compared with `checksum` when given; with `force` the remote content is
+ * streamed through sha256sum (nothing stored) and compared with dest's.
+ * Apply downloads to a temp file, checks the checksum, then moves it into
+ * place atomically with its owner and mode.
+ */
+import { posix } from 'node:path';
+import { z } from 'zod';
+import { readFileStates, type ChecksumAlgorithm } from '../facts/file-state.js';
+import { ModuleError } from '../util/errors.js';
+import { shq } from '../util/shell.js';
+import { attrArgs, bool, idString } from './common/args.js';
+import { atomicWrite } from './common/atomic-write.js';
+import { attrCommands, chmodArg, parseMode, planAttrs } from './common/file-attrs.js';
+import { num } from './command-common.js';
+import { registerModule } from './registry.js';
+import type { Change, Module, TaskContext } from './types.js';
+
+const CHECKSUM = /^(md5|sha1|sha224|sha256|sha384|sha512):([0-9a-fA-F]+)$/;
+
+const schema = z.strictObject({
+  url: z.string().regex(/^(https?|ftp|file):\/\//, 'url must start with http://, https://, ftp:// or file://'),
+  dest: z.string().min(1).describe('File path, or an existing directory / path ending in / (the URL\'s file name is used).'),
+  checksum: z.string().regex(CHECKSUM, "checksum must look like 'sha256:<hex>'").optional(),
+  force: bool.default(false).describe('Download even when dest exists (replaced only if the content differs).'),
+  timeout: num.int().min(1).default(10),
+  validate_certs: bool.default(true),
+  ...attrArgs,
+});
+
+export type GetUrlArgs = z.infer<typeof schema>;
+
+/** A shell function `_fetch URL OUT TIMEOUT INSECURE` (OUT '-' = stdout) using curl, wget or python3. */
+export const FETCH_FUNCTION = String.raw`_fetch() {
+  if command -v curl >/dev/null 2>&1; then
+    if [ "$4" = 1 ]; then k=-k; else k=; fi
+    curl -fsSL $k --max-time "$3" -o "$2" -- "$1"
+  elif command -v wget >/dev/null 2>&1; then
+    if [ "$4" = 1 ]; then k=--no-check-certificate; else k=; fi
+    wget -q $k -T "$3" -O "$2" -- "$1"
+  else
+    python3 -c 'import sys, ssl, shutil, urllib.request as r
+u, o, t, k = sys.argv[1:5]
+c = ssl._create_unverified_context() if k == "1" else None
+with r.urlopen(u, timeout=float(t), context=c) as f:
+    out = sys.stdout.buffer if o == "-" else open(o, "wb")
+    shutil.copyfileobj(f, out)
+    out.flush()' "$1" "$2" "$3" "$4"
+  fi
+}`;
+
+/** The file name a URL names (dest is a directory). */
+export function urlFileName(url: string): string {
+  const path = url.replace(/^[a-z]+:\/\/[^/]*/, '').replace(/[?#].*$/, '');
+  const name = decodeURIComponent(posix.basename(path));
+  if (!name || name === '/') throw new ModuleError(`cannot take a file name from ${url}: give dest as a file path`);
+  return name;
+}
+
+interface GetUrlPlanData {
+  dest: string;
+  download: boolean;
+  attrs?: { chmod?: string; chown?: string };
+}
+
+function fetchCommand(a: GetUrlArgs, out: string): string {
+  return `${FETCH_FUNCTION}\n_fetch ${shq(a.url)} ${out} ${a.timeout} ${a.validate_certs ? 0 : 1}`;
+}
+
+async function remoteChecksum(ctx: TaskContext, a: GetUrlArgs, alg: ChecksumAlgorithm): Promise<string> {
+  const cmd = `set -o pipefail 2>/dev/null; (${fetchCommand(a, '-')}) | ${alg}sum`;
+  const r = await ctx.exec(cmd);
+  if (r.rc !== 0) throw new ModuleError(`downloading ${a.url} failed (rc ${r.rc}): ${r.stderr.trim()}`, cmd, r.stderr, r.rc);
+  return r.stdout.trim().split(/\s+/)[0]!;
+}
+
+export const getUrlModule: Module<GetUrlArgs, GetUrlPlanData> = {
+  name: 'get_url',
+  schema,
+  async plan(ctx, a) {
+    const want = a.checksum ? CHECKSUM.exec(a.checksum)! : undefined;
+    const alg = (want?.[1] ?? 'sha256') as ChecksumAlgorithm;
+    const [first] = await readFileStates(ctx.exec.bind(ctx), [{ path: a.dest, follow: true, checksum: alg }]);
+    let dest = a.dest;
+    let state = first!;
+    if (a.dest.endsWith('/') || (state.exists && state.type === 'directory')) {
+      dest = posix.join(a.dest, urlFileName(a.url));
+      state = (await readFileStates(ctx.exec.bind(ctx), [{ path: dest, follow: true, checksum: alg }]))[0]!;
+    }
+    const changes: Change[] = [];
+    let download = false;
+    if (!state.exists) {
+      download = true;
+      changes.push({ summary: `download ${a.url} to ${dest}` });
+    } else if (state.type !== 'file') {
+      throw new ModuleError(`${dest} exists and is a ${state.type}, not a file`);
+    } else if (want && state.checksum !== want[2]!.toLowerCase()) {
+      download = true;
+      changes.push({ summary: `download ${a.url} to ${dest} (its ${alg} differs from the checksum given)` });
+    } else if (!want && a.force) {
+      const remote = await remoteChecksum(ctx, a, alg);
+      if (remote !== state.checksum) {
+        download = true;
+        changes.push({ summary: `download ${a.url} to ${dest} (the remote content differs)` });
+      }
+    }
+    let attrs: GetUrlPlanData['attrs'];
+    if (!download && state.exists) {
+      const p = planAttrs(state, { mode: a.mode, owner: idString(a.owner), group: idString(a.group) }, dest);
+      changes.push(...p.changes);
+      if (p.chmod || p.chown) attrs = { chmod: p.chmod, chown: p.chown };
+    }
+    return { changes, data: { dest, download, attrs }, result: { changed: false, dest, url: a.url, ...(state.checksum ? { checksum_dest: state.checksum } : {}) } };
+  },
+  async apply(ctx, a, plan) {
+    const { dest, download, attrs } = plan.data!;
+    if (download) {
+      const want = a.checksum ? CHECKSUM.exec(a.checksum)! : undefined;
+      const alg = want?.[1] ?? 'sha256';
+      // Download next to nothing important (/tmp), check, then the atomic write copies it into place.
+      const cmd = `t=$(mktemp) || exit 1; (${fetchCommand(a, '"$t"')}) || { rc=$?; rm -f "$t"; exit $rc; }; echo "$t"; ${alg}sum < "$t"`;
+      const r = await ctx.exec(cmd);
+      if (r.rc !== 0) throw new ModuleError(`downloading ${a.url} failed (rc ${r.rc}): ${r.stderr.trim()}`, cmd, r.stderr, r.rc);
+      const [tmp, sum] = r.stdout.trim().split('\n');
+      const got = sum!.trim().split(/\s+/)[0]!;
+      try {
+        if (want && got !== want[2]!.toLowerCase()) {
+          throw new ModuleError(`the ${alg} of ${a.url} is ${got}, not ${want[2]} as the checksum argument says`);
+        }
+        await atomicWrite(ctx.exec.bind(ctx), { dest, remoteSource: tmp!, mode: a.mode === undefined ? undefined : chmodArg(parseMode(a.mode)), owner: idString(a.owner), group: idString(a.group) });
+      } finally {
+        await ctx.exec(`rm -f -- ${shq(tmp!)}`);
+      }
+      return { changed: true, dest, url: a.url, checksum_dest: got };
+    }
+    if (attrs) {
+      const cmds = attrCommands(dest, attrs, shq);
+      if (cmds.length) await ctx.run(cmds.join(' && '));
+    }
+    return { changed: true, dest, url: a.url };
+  },
+};
+
+registerModule(getUrlModule);

@@ -1,0 +1,209 @@
+/**
+ * `rabbitmq_user`: a RabbitMQ user with a password, tags and permissions on
+ * one vhost, through `rabbitmqctl` on the target.
+ *
+ * One round trip reads the users (`list_users --formatter json`), the user's
+ * permissions, and whether the wanted password is the current one:
+ * `rabbitmqctl authenticate_user USER` with the password on stdin (3.10
+ * reads it from stdin when the argument is left out). So a second run never
+ * resets an unchanged password, and a changed one is detected without
+ * reading any hash. Passwords never appear in argv: add_user and
+ * change_password get them on stdin as well.
+ */
+import { z } from 'zod';
+import { ModuleError } from '../util/errors.js';
+import { shq } from '../util/shell.js';
+import { bool } from './common/args.js';
+import { registerModule } from './registry.js';
+import type { Change, Module } from './types.js';
+
+const schema = z
+  .strictObject({
+    user: z.string().min(1).optional().describe('User name (alias: name).'),
+    name: z.string().min(1).optional(),
+    password: z.string().optional(),
+    update_password: z.enum(['always', 'on_create']).default('always'),
+    vhost: z.string().min(1).default('/'),
+    configure_priv: z.string().default('^$'),
+    read_priv: z.string().default('^$'),
+    write_priv: z.string().default('^$'),
+    tags: z.union([z.string(), z.array(z.string())]).optional().describe('Comma-separated or a list; unset: tags untouched.'),
+    state: z.enum(['present', 'absent']).default('present'),
+    force: bool.default(false).describe('Delete and re-create the user.'),
+    node: z.string().optional().describe('rabbitmqctl -n NODE.'),
+  })
+  .superRefine((a, ctx) => {
+    if ((a.user === undefined) === (a.name === undefined)) ctx.addIssue({ code: 'custom', message: 'exactly one of user or name is required' });
+    if (a.password !== undefined && /[\n\r]/.test(a.password)) ctx.addIssue({ code: 'custom', path: ['password'], message: 'a password cannot contain a line break' });
+  });
+
+export type RabbitmqUserArgs = z.infer<typeof schema>;
+
+export interface RabbitUserState {
+  exists: boolean;
+  tags: string[];
+  /** Permissions on the wanted vhost, if any. */
+  perms?: { configure: string; write: string; read: string };
+  /** Did authenticate_user accept the wanted password? undefined: not asked. */
+  passwordOk?: boolean;
+}
+
+const MARK = '@drover-rmq';
+
+/** The read command (pure). stdin: the wanted password (when one is given). */
+export function readCommand(user: string, vhost: string, withPassword: boolean, node?: string): string {
+  const ctl = `rabbitmqctl${node ? ` -n ${shq(node)}` : ''}`;
+  const u = shq(user);
+  return [
+    withPassword ? 'IFS= read -r pw' : ':',
+    `echo "${MARK} users"; ${ctl} -q list_users --formatter json || exit $?`,
+    `echo "${MARK} perms"; ${ctl} -q list_user_permissions ${u} --formatter json 2>/dev/null`,
+    withPassword ? `echo "${MARK} auth"; printf '%s' "$pw" | ${ctl} -q authenticate_user ${u} >/dev/null 2>&1; echo "rc=$?"; pw=` : ':',
+    `echo "${MARK} end"`,
+  ].join('\n');
+}
+
+export function parseRead(stdout: string, user: string, vhost: string): RabbitUserState {
+  const parts = new Map<string, string>();
+  let cur: string | undefined;
+  for (const line of stdout.split('\n')) {
+    const m = new RegExp(`^${MARK} (\\w+)$`).exec(line);
+    if (m) {
+      cur = m[1];
+      parts.set(cur!, '');
+    } else if (cur) parts.set(cur, parts.get(cur)! + line + '\n');
+  }
+  const users = JSON.parse(parts.get('users')?.trim() || '[]') as Array<{ user: string; tags: string[] | string }>;
+  const me = users.find((u) => u.user === user);
+  if (!me) return { exists: false, tags: [] };
+  const tags = Array.isArray(me.tags) ? me.tags : String(me.tags).split(/[\s,]+/).filter(Boolean);
+  let perms: RabbitUserState['perms'];
+  const permText = parts.get('perms')?.trim();
+  if (permText) {
+    const list = JSON.parse(permText) as Array<{ vhost: string; configure: string; write: string; read: string }>;
+    const p = list.find((x) => x.vhost === vhost);
+    if (p) perms = { configure: p.configure, write: p.write, read: p.read };
+  }
+  const auth = /rc=(\d+)/.exec(parts.get('auth') ?? '');
+  return { exists: true, tags, perms, passwordOk: auth ? auth[1] === '0' : undefined };
+}
+
+export type RabbitStep =
+  | { op: 'delete' }
+  | { op: 'add' }
+  | { op: 'password' }
+  | { op: 'tags'; tags: string[] }
+  | { op: 'perms' };
+
+function wantTags(a: RabbitmqUserArgs): string[] | undefined {
+  if (a.tags === undefined) return undefined;
+  const list = Array.isArray(a.tags) ? a.tags : a.tags.split(',');
+  return list.map((t) => t.trim()).filter(Boolean);
+}
+
+/** Pure: the steps to reach the wanted state. */
+export function decideRabbit(a: RabbitmqUserArgs, s: RabbitUserState): { steps: RabbitStep[]; changes: Change[] } {
+  const user = a.user ?? a.name!;
+  const steps: RabbitStep[] = [];
+  const changes: Change[] = [];
+  if (a.state === 'absent') {
+    if (s.exists) {
+      steps.push({ op: 'delete' });
+      changes.push({ summary: `delete user ${user}` });
+    }
+    return { steps, changes };
+  }
+  const fresh = !s.exists || a.force;
+  if (s.exists && a.force) {
+    steps.push({ op: 'delete' });
+    changes.push({ summary: `delete user ${user} (force)` });
+  }
+  if (fresh) {
+    steps.push({ op: 'add' });
+    changes.push({ summary: `add user ${user}${a.password !== undefined ? ' with a password' : ''}` });
+  } else if (a.password !== undefined && a.update_password === 'always' && s.passwordOk === false) {
+    steps.push({ op: 'password' });
+    changes.push({ summary: `${user}: change the password (authenticate_user rejected the wanted one)` });
+  }
+  const tags = wantTags(a);
+  const curTags = fresh ? [] : s.tags;
+  if (tags !== undefined && [...tags].sort().join(',') !== [...curTags].sort().join(',')) {
+    steps.push({ op: 'tags', tags });
+    changes.push({ summary: `${user}: tags [${curTags.join(', ')}] -> [${tags.join(', ')}]` });
+  }
+  const want = { configure: a.configure_priv, write: a.write_priv, read: a.read_priv };
+  const cur = fresh ? undefined : s.perms;
+  if (!cur || cur.configure !== want.configure || cur.write !== want.write || cur.read !== want.read) {
+    steps.push({ op: 'perms' });
+    changes.push({
+      summary: `${user}: permissions on vhost ${a.vhost}: ${cur ? `${cur.configure} ${cur.write} ${cur.read}` : '(none)'} -> ${want.configure} ${want.write} ${want.read} (configure write read)`,
+    });
+  }
+  return { steps, changes };
+}
+
+export const rabbitmqUserModule: Module<RabbitmqUserArgs, { steps: RabbitStep[] }> = {
+  name: 'rabbitmq_user',
+  aliases: ['community.rabbitmq.rabbitmq_user'],
+  schema,
+  secretArgs: ['password'],
+  async plan(ctx, a) {
+    const user = a.user ?? a.name!;
+    if (a.password !== undefined) ctx.secret(a.password);
+    const withPw = a.password !== undefined && a.state === 'present';
+    const cmd = readCommand(user, a.vhost, withPw, a.node);
+    const r = await ctx.exec(cmd, withPw ? { stdin: `${a.password}\n` } : {});
+    if (r.rc !== 0 || !r.stdout.includes(`${MARK} end`)) {
+      if (ctx.check && (r.rc === 127 || /command not found/.test(r.stderr))) {
+        const d = decideRabbit(a, { exists: false, tags: [] });
+        return { changes: d.changes.map((c) => ({ summary: `${c.summary} (RabbitMQ is not installed yet)` })), data: { steps: d.steps } };
+      }
+      throw new ModuleError(`reading RabbitMQ user ${user} failed (rc ${r.rc}): ${r.stderr.trim() || r.stdout.trim()}`, cmd, r.stderr, r.rc);
+    }
+    let state: RabbitUserState;
+    try {
+      state = parseRead(r.stdout, user, a.vhost);
+    } catch (e) {
+      throw new ModuleError(`unexpected rabbitmqctl output: ${(e as Error).message}`, cmd, r.stdout);
+    }
+    const d = decideRabbit(a, state);
+    return { changes: d.changes, data: { steps: d.steps }, result: { changed: false, user } };
+  },
+  async apply(ctx, a, plan) {
+    const user = a.user ?? a.name!;
+    const ctl = `rabbitmqctl${a.node ? ` -n ${shq(a.node)}` : ''} -q`;
+    const u = shq(user);
+    for (const step of plan.data!.steps) {
+      let cmd: string;
+      let stdin: string | undefined;
+      switch (step.op) {
+        case 'delete':
+          cmd = `${ctl} delete_user ${u}`;
+          break;
+        case 'add':
+          // No password: add with a random one, then clear it (password login off), as Ansible does.
+          if (a.password === undefined) cmd = `head -c 24 /dev/urandom | base64 | ${ctl} add_user ${u} && ${ctl} clear_password ${u}`;
+          else {
+            cmd = `${ctl} add_user ${u}`;
+            stdin = `${a.password}\n`;
+          }
+          break;
+        case 'password':
+          cmd = `${ctl} change_password ${u}`;
+          stdin = `${a.password}\n`;
+          break;
+        case 'tags':
+          cmd = `${ctl} set_user_tags ${u} ${step.tags.map(shq).join(' ')}`;
+          break;
+        case 'perms':
+          cmd = `${ctl} set_permissions -p ${shq(a.vhost)} ${u} ${shq(a.configure_priv)} ${shq(a.write_priv)} ${shq(a.read_priv)}`;
+          break;
+      }
+      const r = await ctx.exec(cmd, stdin !== undefined ? { stdin } : {});
+      if (r.rc !== 0) throw new ModuleError(`rabbitmqctl ${step.op === 'perms' ? 'set_permissions' : step.op} for ${user} failed (rc ${r.rc}): ${(r.stderr || r.stdout).trim()}`, cmd, r.stderr, r.rc);
+    }
+    return { changed: true, user };
+  },
+};
+
+registerModule(rabbitmqUserModule);
