@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Connection, ExecOptions, ExecResult } from '../transport/connection.js';
 import type { LocalFileKind, TaskContext } from '../modules/types.js';
@@ -89,6 +90,8 @@ export function makeTaskContext(p: ContextParams): TaskContext {
 
 /** Role dir/<kind>/p, then the playbook's dir/<kind>/p, then the playbook's dir/p. */
 export function findLocalFile(node: { role?: { path: string }; baseDir: string }, kind: LocalFileKind, p: string): string {
+  // Controller-side paths like the blog's "~/.os_credentials/credentials.yaml": ~ is this user's home.
+  if (p === '~' || p.startsWith('~/')) p = join(homedir(), p.slice(1));
   if (isAbsolute(p)) {
     if (existsSync(p)) return p;
     throw new ModuleError(`file not found: ${p}`);

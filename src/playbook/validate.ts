@@ -142,6 +142,8 @@ interface HostRun {
   registered: Map<string, Binding>;
   /** Set after a dynamic include we cannot see into: later names may come from it. */
   blind: boolean;
+  /** include_vars of a file we cannot read now (templated path): its names live on in later plays too. */
+  varsBlind?: boolean;
   facts: boolean;
   /** Bindings whose templates were already checked for this host. */
   checked: WeakSet<Binding>;
@@ -232,7 +234,7 @@ class Validator {
 
   private checkPlayForHost(play: Play, host: string): void {
     const run = this.hostRun(host);
-    run.blind = false;
+    run.blind = run.varsBlind === true;
     run.facts ||= play.gatherFacts;
     const hostVars = this.hostVars(host);
 
@@ -374,6 +376,7 @@ class Validator {
     const file = typeof a.file === 'string' ? a.file : undefined;
     if (!file || isTemplated(file)) {
       ctx.run.blind = true;
+      ctx.run.varsBlind = true;
       return;
     }
     const candidates = [
