@@ -69,6 +69,8 @@ export function atomicWriteScript(o: AtomicWriteOptions): string {
   if (o.mode !== undefined) lines.push(`chmod -- ${shq(o.mode)} "$tmp" || fail ${shq(`chmod ${o.mode} failed`)}`);
   if (o.validate !== undefined) {
     const cmd = o.validate.replaceAll('%s', '"$tmp"');
+    // Exported: a %s inside single quotes (`sh -c 'nginx -t -c %s'`) is expanded by the inner shell.
+    lines.push('export tmp');
     lines.push(`{ ${cmd} ; } >&2 || { rc=$?; echo ${shq(`drover: validation failed: ${o.validate}`)}" (rc $rc)" >&2; exit ${VALIDATE_FAILED}; }`);
   }
   if (o.backup) {
