@@ -1,0 +1,67 @@
+/**
+ * Shared by the lab e2e tests (lab2, lab3, lab4): run `drover lab …` from
+ * source as a child process on real local nodes, and pull the numbers the
+ * issue asks for (converge times, memory) out of its output.
+ * Node placement follows the environment (DROVER_HOME, DROVER_SUBNET,
+ * DROVER_BRIDGE, DROVER_MACHINE_PREFIX), so a test can run beside other labs.
+ */
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const CLI = join(ROOT, 'test', 'e2e', 'drover-cli.ts');
+
+export const isRoot = process.getuid?.() === 0;
+
+export interface Run {
+  status: number | null;
+  out: string;
+  ms: number;
+}
+
+/** `drover ARGS…` from source; output is echoed with a prefix so a long test shows progress in its log. */
+export function drover(args: string[], timeoutMs = 3_600_000): Run {
+  const t0 = Date.now();
+  const r: SpawnSyncReturns<string> = spawnSync(TSX, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 256 << 20 });
+  const out = (r.stdout ?? '') + (r.stderr ?? '');
+  return { status: r.status, out, ms: Date.now() - t0 };
+}
+
+/** The "(12.34s)" durations printed after each play run's recap, in order. */
+export function recapSeconds(out: string): number[] {
+  return [...out.matchAll(/^\((\d+(?:\.\d+)?)s\)$/gm)].map((m) => Number(m[1]));
+}
+
+/** A command on a lab node through `drover lab ssh` (strict host keys, the lab's key). */
+export function onNode(lab: string, node: string, command: string): Run {
+  return drover(['lab', 'ssh', '--lab', lab, node, '--', command], 600_000);
+}
+
+/** `drover lab status LAB --json` rows. */
+export function status(lab: string): Array<{ name: string; state: string; memoryBytes?: number }> {
+  const r = drover(['lab', 'status', lab, '--json'], 60_000);
+  return JSON.parse(r.out.slice(r.out.indexOf('[')));
+}
+
+export const mib = (b: number | undefined) => (b === undefined ? '-' : `${Math.round(b / 2 ** 20)} MiB`);
+
+/**
+ * `drover lab test LAB` on fresh nodes (destroyed first): converge, converge
+ * again (changed=0), check mode (0 predicted), verify. Returns the output and
+ * the measured times; the caller asserts and reports.
+ */
+export function labTest(lab: string): { run: Run; times: Record<string, string> } {
+  drover(['lab', 'destroy', lab], 300_000);
+  const run = drover(['lab', 'test', lab]);
+  const s = recapSeconds(run.out);
+  const times: Record<string, string> = {
+    'lab test total': `${(run.ms / 1000).toFixed(0)} s`,
+    'converge (fresh nodes)': s[0] !== undefined ? `${s[0]} s` : '-',
+    'second converge (changed=0)': s[1] !== undefined ? `${s[1]} s` : '-',
+    'check mode': s[2] !== undefined ? `${s[2]} s` : '-',
+    verify: s[3] !== undefined ? `${s[3]} s` : '-',
+  };
+  return { run, times };
+}
