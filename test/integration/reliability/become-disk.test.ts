@@ -83,8 +83,9 @@ describe('sudo fails', () => {
       // sudo -n for the user with no password set: sudo never prompts, nothing is tried.
       expect(log).not.toMatch(/user=drover-t3|drover-t3 : .*incorrect password/);
     }
-    // And by time: one failed sudo (pam's ~2 s delay) — three tasks retrying would take 6 s or more.
-    expect(r.ms).toBeLessThan(6000);
+    // Without sudo's log (someone else owns /dev/log), by time: each failed sudo costs pam's ~2-3 s delay;
+    // three tasks each asking again would take 9 s or more.
+    else expect(r.ms).toBeLessThan(9000);
   });
 });
 
