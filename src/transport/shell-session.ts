@@ -305,7 +305,8 @@ export class ShellSession {
       }
     }
     const secs = opts.timeoutMs && opts.timeoutMs > 0 ? (opts.timeoutMs / 1000).toFixed(3) : '0';
-    const call = `__drv_run ${token} ${hasStdin} ${secs}\n`;
+    const micros = opts.timeoutMs && opts.timeoutMs > 0 ? Math.round(opts.timeoutMs * 1000) : 0;
+    const call = `__drv_run ${token} ${hasStdin} ${secs} ${micros}\n`;
     if (!raw) return [Buffer.from(lines.join('\n') + '\n' + call)];
     // The raw bytes follow the line that reads them.
     return [Buffer.from(lines.join('\n') + '\n'), raw, Buffer.from('\n' + call)];
@@ -328,33 +329,93 @@ export class ShellSession {
  * Sent once per session. fd 3 keeps the real stderr for jobs; the shell's own
  * stderr (job notices such as "Terminated") goes to /dev/null so it never
  * leaks into the next command's stderr. __drv_run TOKEN HAS_STDIN TIMEOUT_S
- * runs $__drv_c as a background job (own process group under bash's set -m),
- * with a watchdog that TERMs the group at the timeout and KILLs it 3 s later;
- * the watchdog exits 124 only once it has fired, which is how a timeout is
- * told apart from a command that exits 143 by itself. `set --` keeps the
- * function's arguments out of the command's $1, $2.
+ * TIMEOUT_US runs $__drv_c as a background job (own process group under
+ * bash's set -m) and waits for it; on timeout the group gets TERM, and KILL
+ * 3 s later (or as soon as the job's main process is gone). `set --` keeps
+ * the function's arguments out of the command's $1, $2.
+ *
+ * The watchdog: under bash 5 (EPOCHREALTIME), one watchdog process per
+ * session (__drv_wd), told `arm TOKEN PID MICROSECONDS` / `disarm` through a
+ * pipe (fd 4); it sleeps in `read -t` (a builtin: no process), and when a
+ * deadline passes it writes TOKEN on fd 5 before it signals, so the waiting
+ * shell can tell a timeout from a command that exits 143 by itself. A
+ * watchdog subshell plus a `sleep` per command cost ~0.85 ms of target CPU
+ * per command, more than the command itself for most probes (measured: 600
+ * commands, 1.2 s of CPU vs 0.7 s). Elsewhere (sh, older bash) each command
+ * gets its own watchdog subshell, which exits 124 only once it has fired.
  */
 export function sessionPreamble(bash: boolean): string {
   const g = bash ? '-' : ''; // without job control (sh), only the job's main process can be signalled
+  const closeFds = bash ? '3>&- 4>&- 5>&-' : '3>&-';
   const withStdin = bash
-    ? `{ set --; eval "$__drv_c"; } < <(printf '%s' "$__drv_s" | base64 -d) 2>&3 3>&- &`
-    : `printf '%s' "$__drv_s" | base64 -d | { set --; eval "$__drv_c"; } 2>&3 3>&- &`;
-  return [
-    'exec 3>&2 2>/dev/null',
-    bash ? 'set -m' : '',
-    '__drv_run() {',
-    '  __drv_t=0',
-    `  if [ "$2" = 1 ]; then ${withStdin}`,
-    `  else { set --; eval "$__drv_c"; } </dev/null 2>&3 3>&- & fi`,
-    '  __drv_p=$!',
-    '  if [ "$3" != 0 ]; then',
+    ? `{ set --; eval "$__drv_c"; } < <(printf '%s' "$__drv_s" | base64 -d) 2>&3 ${closeFds} &`
+    : `printf '%s' "$__drv_s" | base64 -d | { set --; eval "$__drv_c"; } 2>&3 ${closeFds} &`;
+  const perCommandWatchdog = [
     // `sleep & wait`: a trapped signal interrupts wait at once, not after the sleep.
     `    ( sleep "$3"; trap 'exit 124' TERM; kill -TERM ${g}$__drv_p; sleep 3 & wait $!; kill -KILL ${g}$__drv_p; exit 124 ) </dev/null >/dev/null 2>&1 &`,
     '    __drv_w=$!',
     '    wait $__drv_p; __drv_rc=$?',
     `    kill -TERM ${g}$__drv_w 2>/dev/null; wait $__drv_w; [ $? = 124 ] && { __drv_t=1; kill -KILL ${g}$__drv_p 2>/dev/null; }`,
+  ];
+  const sessionWatchdog = bash
+    ? [
+        '__drv_wdp=',
+        'if [ -n "${EPOCHREALTIME:-}" ] && { exec 4<> <(:) 5<> <(:); } 2>/dev/null; then',
+        '  __drv_wd() {',
+        '    exec </dev/null >/dev/null 3>&-',
+        '    local pid= tok= due=0 kdue=0 line now rem t',
+        '    while :; do',
+        '      if [ -z "$pid" ]; then',
+        // Idle: wait for a request; now and then make sure the session shell still exists.
+        '        IFS= read -r -t 10 -u 4 line || { kill -0 $__drv_main 2>/dev/null || exit 0; continue; }',
+        '      else',
+        '        now=${EPOCHREALTIME/[.,]/}; rem=$(( (kdue ? kdue : due) - now ))',
+        '        if [ $rem -le 0 ]; then',
+        // A request already queued (the command ended in time) goes first.
+        '          if read -t 0 -u 4; then IFS= read -r -u 4 line',
+        "          elif [ $kdue = 0 ]; then printf '%s\\n' \"$tok\" >&5; kill -TERM -$pid; kdue=$(( now + 3000000 )); continue",
+        '          else kill -KILL -$pid; pid=; continue; fi',
+        '        else',
+        "          printf -v t '%d.%06d' $(( rem / 1000000 )) $(( rem % 1000000 ))",
+        '          IFS= read -r -t $t -u 4 line || continue',
+        '        fi',
+        '      fi',
+        '      case $line in',
+        '        arm\\ *) set -- $line; tok=$2; pid=$3; due=$(( ${EPOCHREALTIME/[.,]/} + $4 )); kdue=0 ;;',
+        '        disarm) pid= ;;',
+        '      esac',
+        '    done',
+        '  }',
+        '  __drv_main=$$',
+        '  __drv_wd &',
+        '  __drv_wdp=$!',
+        "  trap 'kill -KILL $__drv_wdp 2>/dev/null' EXIT",
+        'fi',
+      ]
+    : [];
+  return [
+    'exec 3>&2 2>/dev/null',
+    bash ? 'set -m' : '',
+    ...sessionWatchdog,
+    '__drv_run() {',
+    '  __drv_t=0',
+    `  if [ "$2" = 1 ]; then ${withStdin}`,
+    `  else { set --; eval "$__drv_c"; } </dev/null 2>&3 ${closeFds} & fi`,
+    '  __drv_p=$!',
+    ...(bash
+      ? [
+          '  if [ "$3" != 0 ] && [ -n "$__drv_wdp" ]; then',
+          "    printf 'arm %s %s %s\\n' \"$1\" $__drv_p \"$4\" >&4",
+          '    wait $__drv_p; __drv_rc=$?',
+          "    printf 'disarm\\n' >&4",
+          '    while read -t 0 -u 5; do IFS= read -r -u 5 __drv_l; [ "$__drv_l" = "$1" ] && __drv_t=1; done',
+          '    [ $__drv_t = 1 ] && kill -KILL -$__drv_p 2>/dev/null',
+          '  elif [ "$3" != 0 ]; then',
+        ]
+      : ['  if [ "$3" != 0 ]; then']),
+    ...perCommandWatchdog,
     '  else wait $__drv_p; __drv_rc=$?; fi',
-    `  printf '%s%s:%s\n' "$1" "$__drv_rc" "$__drv_t"`,
+    `  printf '%s%s:%s\\n' "$1" "$__drv_rc" "$__drv_t"`,
     `  printf '%s' "$1" >&3`,
     '  unset __drv_c __drv_s',
     '}',
