@@ -4,7 +4,7 @@
  * offers (strict, accept-new, off).
  */
 import { createHash, createHmac } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface KnownHostsEntry {
@@ -37,8 +37,15 @@ export function hostKeyName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
+/** Compiled patterns: every connection of a run checks the same known_hosts lines. */
+const globCache = new Map<string, RegExp>();
+
 function globMatch(pattern: string, s: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i');
+  let re = globCache.get(pattern);
+  if (!re) {
+    re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i');
+    globCache.set(pattern, re);
+  }
   return re.test(s);
 }
 
@@ -108,8 +115,27 @@ export function knownKeyTypes(entries: KnownHostsEntry[], host: string, port: nu
   return [...new Set(entries.filter((e) => !e.marker && entryMatches(e, host, port)).map((e) => e.keyType))];
 }
 
+/**
+ * Parsed files, reused while the file is unchanged (same inode, size and
+ * mtime): 500 hosts sharing one known_hosts file read and parse it once, and
+ * an accept-new append (size changes) is seen by the next connection.
+ */
+const parsedFiles = new Map<string, { stamp: string; entries: KnownHostsEntry[] }>();
+
 export function readKnownHosts(file: string): KnownHostsEntry[] {
-  return existsSync(file) ? parseKnownHosts(readFileSync(file, 'utf8')) : [];
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    parsedFiles.delete(file);
+    return [];
+  }
+  const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+  const hit = parsedFiles.get(file);
+  if (hit && hit.stamp === stamp) return hit.entries;
+  const entries = parseKnownHosts(readFileSync(file, 'utf8'));
+  parsedFiles.set(file, { stamp, entries });
+  return entries;
 }
 
 export type HostKeyPolicy = 'strict' | 'accept-new' | 'off';
