@@ -325,9 +325,13 @@ export const aptModule: Module<AptArgs, AptPlanData> = {
       const r = await ctx.exec(cmd);
       if (r.rc !== 0) {
         const msg = aptError(r.stdout, r.stderr);
-        throw new ModuleError(`apt cannot install ${d.install.join(', ')}: ${msg}`, cmd, r.stderr, r.rc);
+        // Check mode with a stale index it may not refresh: apt may not know the package yet. Say so, do not fail.
+        if (ctx.check && notes.length && /Unable to locate package|has no installation candidate/.test(msg)) {
+          notes.push(`apt could not verify ${d.install.join(', ')} against the stale index (${msg.split('\n')[0]})`);
+          changes.push({ summary: `(unverified: the package index would be refreshed first)` });
+        } else throw new ModuleError(`apt cannot install ${d.install.join(', ')}: ${msg}`, cmd, r.stderr, r.rc);
       }
-      const sim = parseSimulation(r.stdout);
+      const sim = parseSimulation(r.rc === 0 ? r.stdout : '');
       const extra = sim.inst.filter((p) => !d.install.some((x) => parseSpec(x).name === p.name));
       if (extra.length) changes.push({ summary: `and ${extra.length} dependenc${extra.length === 1 ? 'y' : 'ies'}: ${extra.map((p) => p.name).slice(0, 12).join(', ')}${extra.length > 12 ? ' …' : ''}` });
     }
