@@ -5,8 +5,8 @@
  * flight (retryable) and is reopened by the next exec.
  */
 import ssh2 from 'ssh2';
-import type { Client as ClientType, ClientChannel, ConnectConfig } from 'ssh2';
-import { readFileSync } from 'node:fs';
+import type { AgentAuthMethod, AuthMethod, Client as ClientType, ClientChannel, ConnectConfig, ParsedKey, PasswordAuthMethod, PublicKeyAuthMethod } from 'ssh2';
+import { readFileSync, statSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -152,15 +152,30 @@ export class SshConnection extends ShellConnection {
       const order = [...new Set([...known.filter((t) => HOST_KEY_ALGOS.includes(t)), ...HOST_KEY_ALGOS])];
       cfg.algorithms = { serverHostKey: order as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] };
     }
+    // The methods we have, in ssh2's own order (password, key, agent), without
+    // its opening 'none' probe: one round trip less per connection.
+    const methods: AuthMethod[] = [];
+    let hasKey = false;
+    if (h.password !== undefined) {
+      cfg.password = h.password;
+      methods.push({ type: 'password', username: h.user, password: h.password } as PasswordAuthMethod);
+    }
     if (h.privateKeyFile) {
       try {
-        cfg.privateKey = readFileSync(h.privateKeyFile);
+        const key = privateKeyFrom(h.privateKeyFile);
+        hasKey = true;
+        // A key ssh2 cannot parse alone goes in raw too: ssh2 rejects it at connect, as before.
+        if (Buffer.isBuffer(key)) cfg.privateKey = key;
+        methods.push({ type: 'publickey', username: h.user, key } as PublicKeyAuthMethod);
       } catch (e) {
         return Promise.reject(new UnreachableError(this.host, `cannot read private key ${h.privateKeyFile}: ${(e as Error).message}`, false));
       }
     }
-    if (h.password !== undefined) cfg.password = h.password;
-    if (s.agent) cfg.agent = s.agent;
+    if (s.agent) {
+      cfg.agent = s.agent;
+      methods.push({ type: 'agent', username: h.user, agent: s.agent } as AgentAuthMethod);
+    }
+    cfg.authHandler = methods.length ? methods : [{ type: 'none', username: h.user }];
 
     return new Promise<ClientType>((resolve, reject) => {
       const c = new Client();
@@ -175,7 +190,7 @@ export class SshConnection extends ShellConnection {
         c.end();
         if (refusal) return reject(new UnreachableError(this.host, `${where}: ${refusal}`, false));
         if (err.level === 'client-authentication')
-          return reject(new UnreachableError(this.host, `${where}: authentication failed (tried: ${authTried(cfg)})`, false));
+          return reject(new UnreachableError(this.host, `${where}: authentication failed (tried: ${authTried(cfg, hasKey)})`, false));
         if (err.level === 'client-timeout') return reject(new UnreachableError(this.host, `${where}: no SSH handshake within ${s.connectTimeoutMs} ms`));
         reject(new UnreachableError(this.host, `${where}: ${err.code ? err.code + ' ' : ''}${err.message}`));
       });
@@ -220,12 +235,32 @@ export class SshConnection extends ShellConnection {
   }
 }
 
-function authTried(cfg: ConnectConfig): string {
+function authTried(cfg: ConnectConfig, hasKey: boolean): string {
   const m: string[] = [];
-  if (cfg.privateKey) m.push('private key');
+  if (hasKey) m.push('private key');
   if (cfg.agent) m.push('ssh-agent');
   if (cfg.password !== undefined) m.push('password');
   return m.length ? m.join(', ') : 'nothing: no key file, agent or password configured';
+}
+
+/**
+ * A key file parsed once per run, not once per connection (hosts usually
+ * share one key; ssh2 re-parses a key buffer on every connect, ~0.6 ms of
+ * CPU). Returns the raw bytes when ssh2 cannot parse them without help (an
+ * encrypted or invalid key), so ssh2 reports that as before.
+ */
+const parsedKeys = new Map<string, { stamp: string; key: ParsedKey | Buffer }>();
+function privateKeyFrom(file: string): ParsedKey | Buffer {
+  const st = statSync(file);
+  const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+  const hit = parsedKeys.get(file);
+  if (hit && hit.stamp === stamp) return hit.key;
+  const raw = readFileSync(file);
+  const parsed = ssh2.utils.parseKey(raw) as ParsedKey | ParsedKey[] | Error;
+  const one = Array.isArray(parsed) ? parsed[0] : parsed;
+  const key = !one || one instanceof Error || one.getPrivatePEM() === null ? raw : one;
+  parsedKeys.set(file, { stamp, key });
+  return key;
 }
 
 function sleep(ms: number): Promise<void> {
