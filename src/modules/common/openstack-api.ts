@@ -277,6 +277,8 @@ export class OsClient {
   }
 
   async call(service: string, method: HttpRequest['method'], path: string, extra: Partial<HttpRequest> = {}): Promise<HttpResponse> {
+    // A cached token's catalog predates endpoints created later in the run (glance's, placement's): refresh once.
+    if (service !== 'identity' && !endpointFor(this.s.catalog, service, this.a.interface, this.a.region_name)) this.s = await session(this.ctx, this.a, true);
     const url = /^https?:/.test(path) ? path : `${this.url(service)}${path}`;
     const send = () =>
       httpRequest(this.ctx, { method, url, ...extra, headers: { 'X-Auth-Token': this.s.token, ...(extra.headers ?? {}) } }, { ...tlsOpts(this.a), retryForSec: this.a.api_timeout });

@@ -117,3 +117,14 @@ describe('planning from recorded API answers', () => {
     );
   });
 });
+
+describe('token cache', () => {
+  it('re-authenticates when the cached catalog lacks a service created later in the run', async () => {
+    const { OsClient } = await import('../../../src/modules/common/openstack-api.js');
+    const withImage = curlOut(201, { token: { catalog: [{ type: 'image', endpoints: [{ interface: 'public', region_id: 'RegionOne', url: 'http://controller:9292' }] }] } }, { 'X-Subject-Token': 'gAAAA-token-2' });
+    const r = recordedContext([TOKEN, withImage, curlOut(200, { images: [] })]);
+    const c = await OsClient.connect(r.ctx, COMMON);
+    await c.json('image', 'GET', '/v2/images?name=cirros');
+    expect(String(r.sent[2]!.opts?.stdin)).toContain('url = "http://controller:9292/v2/images?name=cirros"');
+  });
+});
