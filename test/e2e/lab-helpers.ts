@@ -5,7 +5,7 @@
  * Node placement follows the environment (DROVER_HOME, DROVER_SUBNET,
  * DROVER_BRIDGE, DROVER_MACHINE_PREFIX), so a test can run beside other labs.
  */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,12 +21,23 @@ export interface Run {
   ms: number;
 }
 
-/** `drover ARGS…` from source; output is echoed with a prefix so a long test shows progress in its log. */
-export function drover(args: string[], timeoutMs = 3_600_000): Run {
+/**
+ * `drover ARGS…` from source. Asynchronous on purpose: a lab converge takes
+ * minutes, and a blocked event loop makes vitest's worker RPC time out.
+ */
+export function drover(args: string[], timeoutMs = 3_600_000): Promise<Run> {
   const t0 = Date.now();
-  const r: SpawnSyncReturns<string> = spawnSync(TSX, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 256 << 20 });
-  const out = (r.stdout ?? '') + (r.stderr ?? '');
-  return { status: r.status, out, ms: Date.now() - t0 };
+  return new Promise((resolveRun) => {
+    const child = spawn(TSX, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolveRun({ status, out, ms: Date.now() - t0 });
+    });
+  });
 }
 
 /** The "(12.34s)" durations printed after each play run's recap, in order. */
@@ -35,13 +46,13 @@ export function recapSeconds(out: string): number[] {
 }
 
 /** A command on a lab node through `drover lab ssh` (strict host keys, the lab's key). */
-export function onNode(lab: string, node: string, command: string): Run {
+export function onNode(lab: string, node: string, command: string): Promise<Run> {
   return drover(['lab', 'ssh', '--lab', lab, node, '--', command], 600_000);
 }
 
 /** `drover lab status LAB --json` rows. */
-export function status(lab: string): Array<{ name: string; state: string; memoryBytes?: number }> {
-  const r = drover(['lab', 'status', lab, '--json'], 60_000);
+export async function status(lab: string): Promise<Array<{ name: string; state: string; memoryBytes?: number }>> {
+  const r = await drover(['lab', 'status', lab, '--json'], 60_000);
   return JSON.parse(r.out.slice(r.out.indexOf('[')));
 }
 
@@ -52,9 +63,9 @@ export const mib = (b: number | undefined) => (b === undefined ? '-' : `${Math.r
  * again (changed=0), check mode (0 predicted), verify. Returns the output and
  * the measured times; the caller asserts and reports.
  */
-export function labTest(lab: string): { run: Run; times: Record<string, string> } {
-  drover(['lab', 'destroy', lab], 300_000);
-  const run = drover(['lab', 'test', lab]);
+export async function labTest(lab: string): Promise<{ run: Run; times: Record<string, string> }> {
+  await drover(['lab', 'destroy', lab], 300_000);
+  const run = await drover(['lab', 'test', lab]);
   const s = recapSeconds(run.out);
   const times: Record<string, string> = {
     'lab test total': `${(run.ms / 1000).toFixed(0)} s`,

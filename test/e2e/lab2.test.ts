@@ -11,38 +11,38 @@ const LAB = 'lab2';
 const measured: Record<string, string> = {};
 
 describe.skipIf(!isRoot)('lab2 on local nodes', () => {
-  afterAll(() => {
-    drover(['lab', 'down', LAB], 300_000);
+  afterAll(async () => {
+    await drover(['lab', 'down', LAB], 300_000);
     console.log('\nlab2, measured:\n' + Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
   });
 
-  it('drover lab test lab2: converges, is idempotent, check mode is clean, verify passes', () => {
-    const { run, times } = labTest(LAB);
+  it('drover lab test lab2: converges, is idempotent, check mode is clean, verify passes', async () => {
+    const { run, times } = await labTest(LAB);
     Object.assign(measured, times);
     if (run.status !== 0) console.log(run.out.slice(-8000));
     expect(run.out).toMatch(/lab lab2: converged, idempotent, check mode clean, verified/);
     expect(run.status).toBe(0);
-    const controller = status(LAB).find((s) => s.name === 'controller');
+    const controller = (await status(LAB)).find((s) => s.name === 'controller');
     measured['controller memory'] = mib(controller?.memoryBytes);
   });
 
-  it('rotate-fernet.yaml: a token issued before the rotation still validates after it', () => {
-    const issue = onNode(LAB, 'controller', 'openstack --os-cloud admin token issue -f value -c id 2>/dev/null');
+  it('rotate-fernet.yaml: a token issued before the rotation still validates after it', async () => {
+    const issue = await onNode(LAB, 'controller', 'openstack --os-cloud admin token issue -f value -c id 2>/dev/null');
     expect(issue.status).toBe(0);
     const token = issue.out.trim().split('\n').pop()!;
     expect(token.length).toBeGreaterThan(100);
-    const keysBefore = onNode(LAB, 'controller', 'ls /etc/keystone/fernet-keys | sort -n | tr "\\n" " "').out.trim();
+    const keysBefore = (await onNode(LAB, 'controller', 'ls /etc/keystone/fernet-keys | sort -n | tr "\\n" " "')).out.trim();
 
-    const rot = drover(['play', '-i', inventoryOf(), 'labs/lab2/rotate-fernet.yaml']);
+    const rot = await drover(['play', '-i', inventoryOf(), 'labs/lab2/rotate-fernet.yaml']);
     if (rot.status !== 0) console.log(rot.out.slice(-4000));
     expect(rot.status).toBe(0);
-    const keysAfter = onNode(LAB, 'controller', 'ls /etc/keystone/fernet-keys | sort -n | tr "\\n" " "').out.trim();
+    const keysAfter = (await onNode(LAB, 'controller', 'ls /etc/keystone/fernet-keys | sort -n | tr "\\n" " "')).out.trim();
     expect(keysAfter).not.toBe(keysBefore);
     // Key files stay 0600 and keystone-owned.
-    expect(onNode(LAB, 'controller', 'stat -c "%a %U" /etc/keystone/fernet-keys/* | sort -u').out.trim()).toBe('600 keystone');
+    expect((await onNode(LAB, 'controller', 'stat -c "%a %U" /etc/keystone/fernet-keys/* | sort -u')).out.trim()).toBe('600 keystone');
 
     // Validate the old token with a fresh admin token; both go to curl on stdin, not argv.
-    const check = onNode(
+    const check = await onNode(
       LAB,
       'controller',
       `admin=$(openstack --os-cloud admin token issue -f value -c id 2>/dev/null); ` +

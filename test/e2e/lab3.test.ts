@@ -10,17 +10,17 @@ const LAB = 'lab3';
 const measured: Record<string, string> = {};
 
 describe.skipIf(!isRoot)('lab3 on local nodes', () => {
-  afterAll(() => {
-    drover(['lab', 'down', LAB], 300_000);
+  afterAll(async () => {
+    await drover(['lab', 'down', LAB], 300_000);
     console.log('\nlab3, measured:\n' + Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
   });
 
-  it('drover lab test lab3: converges, is idempotent, check mode is clean, verify passes', () => {
-    const { run, times } = labTest(LAB);
+  it('drover lab test lab3: converges, is idempotent, check mode is clean, verify passes', async () => {
+    const { run, times } = await labTest(LAB);
     Object.assign(measured, times);
     if (run.status !== 0) console.log(run.out.slice(-8000));
     expect(run.out).toMatch(/lab lab3: converged, idempotent, check mode clean, verified/);
     expect(run.status).toBe(0);
-    measured['controller memory'] = mib(status(LAB).find((s) => s.name === 'controller')?.memoryBytes);
+    measured['controller memory'] = mib((await status(LAB)).find((s) => s.name === 'controller')?.memoryBytes);
   });
 });
