@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/**
+ * `drover lab test lab1` end to end, through the real CLI, on fresh local
+ * nodes: converge, converge again (nothing may change), check mode (nothing
+ * may be predicted), verify (what the blog tells the reader to check). Needs root.
+ *
+ * Isolation: the test runs in its own DROVER_HOME, subnet and bridge
+ * (DROVER_E2E_LAB1_HOME, default /var/lib/drover-e2e-lab1; 10.91.0.0/24;
+ * bridge drover-e2e-l1), so it never touches anyone's lab1. It destroys and
+ * re-creates lab1 only in that home, and leaves the nodes DOWN at the end.
+ * DROVER_E2E_COLD_PROXY=1 empties that home's apt-cacher-ng cache first (a
+ * cold converge); otherwise the proxy keeps what earlier runs fetched (warm).
+ * Timings are printed at the end (the numbers for the issue note).
+ */
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const HOME = process.env.DROVER_E2E_LAB1_HOME ?? '/var/lib/drover-e2e-lab1';
+const ENV = {
+  ...process.env,
+  DROVER_HOME: HOME,
+  DROVER_SUBNET: process.env.DROVER_E2E_LAB1_SUBNET ?? '10.91.0.0/24',
+  DROVER_BRIDGE: process.env.DROVER_E2E_LAB1_BRIDGE ?? 'drover-e2e-l1',
+  // Node names are the blog's (controller, compute1 …): a prefix keeps their veth names apart from other labs'.
+  DROVER_MACHINE_PREFIX: process.env.DROVER_E2E_LAB1_MACHINE_PREFIX ?? 'e1-',
+};
+const isRoot = process.getuid?.() === 0;
+const measured: Record<string, string> = {};
+
+/** Refuse to share a subnet with another bridge on this machine (another engineer's lab): two routes would break both. */
+function assertSubnetFree(subnet: string, bridge: string): void {
+  const prefix = subnet.replace(/\.0\/\d+$/, '.');
+  const out = spawnSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout ?? '';
+  for (const line of out.split('\n')) {
+    const m = /^\d+:\s+(\S+)\s+inet\s+(\S+)/.exec(line);
+    if (m && m[2]!.startsWith(prefix) && m[1] !== bridge) throw new Error(`subnet ${subnet} is already used by ${m[1]} (${m[2]}): set another one for this test`);
+  }
+}
+
+/** The CLI from source (tsx), so the test never runs a stale dist/. */
+function drover(args: string[], timeoutMs = 3_600_000): Promise<{ code: number; out: string; ms: number }> {
+  const t0 = Date.now();
+  return new Promise((res, rej) => {
+    const p = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', "const {main}=await import('./src/cli/main.ts'); process.exitCode = await main(['node','drover',...process.argv.slice(1)])", '--', ...args],
+      { cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    const timer = setTimeout(() => p.kill('SIGTERM'), timeoutMs);
+    p.on('error', rej);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      res({ code: code ?? 1, out, ms: Date.now() - t0 });
+    });
+  });
+}
+
+describe.skipIf(!isRoot)('lab1 on local nodes: drover lab test lab1', () => {
+  const creds = mkdtempSync(join(tmpdir(), 'drover-lab1-creds-'));
+  const events = join(creds, 'events.jsonl');
+
+  beforeAll(async () => {
+    assertSubnetFree(ENV.DROVER_SUBNET, ENV.DROVER_BRIDGE);
+    // A cached base image from the default home saves a debootstrap (not part of what is measured).
+    const tarball = 'debian-bookworm-base-v1.tar.zst';
+    if (!existsSync(join(HOME, 'cache', tarball)) && existsSync(join('/var/lib/drover/cache', tarball))) {
+      mkdirSync(join(HOME, 'cache'), { recursive: true });
+      copyFileSync(join('/var/lib/drover/cache', tarball), join(HOME, 'cache', tarball));
+    }
+    // Fresh nodes: this home is the test's own.
+    const d = await drover(['lab', 'destroy', 'lab1']);
+    if (d.code !== 0) throw new Error(`lab destroy failed:\n${d.out}`);
+    if (process.env.DROVER_E2E_COLD_PROXY === '1') {
+      const { stopProxy } = await import('../../src/providers/local/apt-proxy.js');
+      await stopProxy(join(HOME, 'apt-cacher-ng'));
+      rmSync(join(HOME, 'apt-cacher-ng', 'cache'), { recursive: true, force: true });
+    }
+    const up = await drover(['lab', 'up', 'lab1']);
+    if (up.code !== 0) throw new Error(`lab up failed:\n${up.out}`);
+    measured['lab up (3 fresh nodes)'] = `${(up.ms / 1000).toFixed(1)} s`;
+  });
+
+  afterAll(async () => {
+    await drover(['lab', 'down', 'lab1']);
+    rmSync(creds, { recursive: true, force: true });
+    console.log(`\nlab1, measured (${process.env.DROVER_E2E_COLD_PROXY === '1' ? 'cold proxy' : 'proxy as left by earlier runs'}):\n` + Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
+  });
+
+  it('converges, converges again with changed=0, check mode predicts nothing, verify passes', async () => {
+    const r = await drover(['lab', 'test', 'lab1', '-e', `credentials_dir=${creds}`, '--events', events]);
+    if (r.code !== 0) console.log(r.out);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/lab lab1: converged, idempotent, check mode clean, verified/);
+    // Each stage ends with its recap duration "(12.34s)".
+    const secs = [...r.out.matchAll(/^\((\d+\.\d+)s\)$/gm)].map((m) => Number(m[1]));
+    expect(secs).toHaveLength(4);
+    const [converge, again, check, verify] = secs as [number, number, number, number];
+    measured['converge (fresh nodes)'] = `${converge.toFixed(1)} s`;
+    measured['second converge (changed=0)'] = `${again.toFixed(1)} s`;
+    measured['check mode'] = `${check.toFixed(1)} s`;
+    measured['verify'] = `${verify.toFixed(1)} s`;
+    // Nothing changed the second time, nothing predicted: the recaps say so.
+    const recaps = r.out.split(/^== /m).slice(1);
+    expect(recaps[1]).toMatch(/converge again/);
+    for (const block of [recaps[1]!, recaps[2]!]) {
+      for (const line of block.split('\n').filter((l) => /^(controller|compute1|compute2|localhost)\s+\d/.test(l))) {
+        expect(line.trim().split(/\s+/)[2], line).toBe('0');
+      }
+    }
+  });
+
+  it('kept the generated passwords private: file 0600, never printed, never in the event log', () => {
+    const file = join(creds, 'credentials.yaml');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const values = [...readFileSync(file, 'utf8').matchAll(/^[A-Z_]+: "([^"]+)"$/gm)].map((m) => m[1]!);
+    expect(values).toHaveLength(5);
+    const log = readFileSync(events, 'utf8');
+    expect(log.length).toBeGreaterThan(1000);
+    for (const v of values) expect(log.includes(v)).toBe(false);
+    expect(log).toMatch(/\*\*\*\*\*\*\*\*/);
+  });
+
+  it('the nodes show what the blog tells the reader to check, seen from outside the engine', async () => {
+    const ssh = async (node: string, cmd: string) => {
+      const r = await drover(['lab', 'ssh', '--lab', 'lab1', node, cmd]);
+      return r;
+    };
+    const ping = await ssh('controller', 'ping -c1 -W2 compute1 >/dev/null && ping -c1 -W2 compute2 >/dev/null && echo pong');
+    expect(ping.out).toMatch(/pong/);
+    const users = await ssh('controller', 'rabbitmqctl -q list_users');
+    expect(users.out).toMatch(/^openstack\s/m);
+    // `sudo mysql` still works for root (unix_socket kept), and root has a password hash.
+    const root = await ssh('controller', `mysql -N -B -e "SELECT JSON_VALUE(Priv, '$.authentication_string') FROM mysql.global_priv WHERE User='root' AND Host='localhost'"`);
+    expect(root.out.trim()).toMatch(/^\*[0-9A-F]{40}$/m);
+    const sources = await ssh('compute2', 'chronyc -n sources');
+    expect(sources.out).toMatch(new RegExp(`^\\^\\*\\s+${ENV.DROVER_SUBNET.replace(/\.0\/24$/, '').replace(/\./g, '\\.')}\\.11\\s`, 'm'));
+  });
+});
+
+// A quick self-check of the parsing above (no nodes needed).
+describe('lab1 e2e helpers', () => {
+  it('the CLI starts from source', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', "const {main}=await import('./src/cli/main.ts'); process.exitCode = await main(['node','drover','--help'])"], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stdout).toMatch(/lab/);
+  });
+});
