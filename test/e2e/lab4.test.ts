@@ -1,0 +1,39 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { drover, isRoot, labTest, mib, onNode, status } from './lab-helpers.js';
+
+/**
+ * Lab4 (Lab3 + Nova on the controller, nova-compute on compute1 and compute2,
+ * a minimal Neutron server) on fresh local nodes: `drover lab test lab4`
+ * (converge, second converge changed=0, check mode 0, verify: nova services
+ * running, compute service list all up, nova-status, a `--nic none` server
+ * ACTIVE on a compute node and deleted again). Slow (tens of minutes on a
+ * shared 2-CPU machine): run it alone,
+ *   npx vitest run -c vitest.nodes.config.ts test/e2e/lab4.test.ts
+ */
+const LAB = 'lab4';
+const measured: Record<string, string> = {};
+
+describe.skipIf(!isRoot)('lab4 on local nodes', () => {
+  afterAll(async () => {
+    await drover(['lab', 'down', LAB], 300_000);
+    console.log('\nlab4, measured:\n' + Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
+  });
+
+  it('drover lab test lab4: converges, is idempotent, check mode is clean, verify passes', async () => {
+    const { run, times } = await labTest(LAB);
+    Object.assign(measured, times);
+    if (run.status !== 0) console.log(run.out.slice(-8000));
+    expect(run.out).toMatch(/lab lab4: converged, idempotent, check mode clean, verified/);
+    expect(run.status).toBe(0);
+    const rows = await status(LAB);
+    for (const n of ['controller', 'compute1', 'compute2']) measured[`${n} memory`] = mib(rows.find((s) => s.name === n)?.memoryBytes);
+  });
+
+  it('the compute nodes run the fake driver without libvirt, enabled at boot', async () => {
+    for (const node of ['compute1', 'compute2']) {
+      const r = await onNode(LAB, node, 'systemctl is-enabled nova-compute; dpkg -s libvirt-daemon-system >/dev/null 2>&1 && echo libvirt || echo no-libvirt');
+      expect(r.out).toMatch(/^enabled$/m);
+      expect(r.out).toMatch(/^no-libvirt$/m);
+    }
+  });
+});
