@@ -25,10 +25,10 @@ export interface Run {
  * `drover ARGS…` from source. Asynchronous on purpose: a lab converge takes
  * minutes, and a blocked event loop makes vitest's worker RPC time out.
  */
-export function drover(args: string[], timeoutMs = 3_600_000): Promise<Run> {
+export function drover(args: string[], timeoutMs = 3_600_000, env: NodeJS.ProcessEnv = process.env): Promise<Run> {
   const t0 = Date.now();
   return new Promise((resolveRun) => {
-    const child = spawn(TSX, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(TSX, [CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));

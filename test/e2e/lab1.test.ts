@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { drover as run } from './lab-helpers.js';
 
 /**
  * `drover lab test lab1` end to end, through the real CLI, on fresh local
@@ -40,25 +41,9 @@ function assertSubnetFree(subnet: string, bridge: string): void {
   }
 }
 
-/** The CLI from source (tsx), so the test never runs a stale dist/. */
+/** The CLI from source, in this test's own drover home. */
 function drover(args: string[], timeoutMs = 3_600_000): Promise<{ code: number; out: string; ms: number }> {
-  const t0 = Date.now();
-  return new Promise((res, rej) => {
-    const p = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', "const {main}=await import('./src/cli/main.ts'); process.exitCode = await main(['node','drover',...process.argv.slice(1)])", '--', ...args],
-      { cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => p.kill('SIGTERM'), timeoutMs);
-    p.on('error', rej);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      res({ code: code ?? 1, out, ms: Date.now() - t0 });
-    });
-  });
+  return run(args, timeoutMs, ENV).then((r) => ({ code: r.status ?? 1, out: r.out, ms: r.ms }));
 }
 
 describe.skipIf(!isRoot)('lab1 on local nodes: drover lab test lab1', () => {
