@@ -18,6 +18,10 @@ import { checkHostKey, knownKeyTypes, readKnownHosts } from './known-hosts.js';
 
 const { Client } = ssh2;
 
+/** Why a live connection ended, when ssh2 said so before closing it (keepalives unanswered, a reset). */
+const lostReasons = new WeakMap<ClientType, string>();
+const KEEPALIVE_COUNT_MAX = 3;
+
 /** Host key algorithms ssh2 speaks, in its default preference. */
 const HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
 
@@ -137,7 +141,7 @@ export class SshConnection extends ShellConnection {
       username: h.user,
       readyTimeout: s.connectTimeoutMs,
       keepaliveInterval: s.keepaliveIntervalMs,
-      keepaliveCountMax: 3,
+      keepaliveCountMax: KEEPALIVE_COUNT_MAX,
       hostVerifier: (key: Buffer) => {
         const d = checkHostKey({ file: knownHosts, host: h.host, port: h.port, policy: s.hostKeyChecking, key });
         if (!d.ok) refusal = d.message;
@@ -185,7 +189,16 @@ export class SshConnection extends ShellConnection {
         resolve(c);
       });
       c.on('error', (err: Error & { level?: string; code?: string }) => {
-        if (done) return; // a live connection's errors surface as 'close' on its channels
+        if (done) {
+          // A live connection's errors surface as 'close' on its channels; keep the cause for their message.
+          lostReasons.set(
+            c,
+            err.level === 'client-timeout'
+              ? `no answer to ${KEEPALIVE_COUNT_MAX} SSH keepalives sent every ${s.keepaliveIntervalMs / 1000} s: network cut or host hung`
+              : `${err.code ? err.code + ' ' : ''}${err.message}`,
+          );
+          return;
+        }
         done = true;
         c.end();
         if (refusal) return reject(new UnreachableError(this.host, `${where}: ${refusal}`, false));
@@ -217,7 +230,7 @@ export class SshConnection extends ShellConnection {
       for (const cb of closers.splice(0)) cb(reason);
     };
     ch.on('close', () => onGone('channel closed'));
-    client.once('close', () => onGone('SSH connection closed'));
+    client.once('close', () => onGone(`SSH connection closed${lostReasons.has(client) ? ': ' + lostReasons.get(client) : ''}`));
     ch.on('error', () => undefined);
     return {
       stdin: ch,
