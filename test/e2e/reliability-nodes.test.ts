@@ -252,7 +252,7 @@ describe.skipIf(!isRoot)('faults on real nodes (issue 9): network cut, node stop
     const nspawn = Number(readFileSync(join(nodeDir, 'nspawn.pid'), 'utf8').trim());
     const init = childrenOf(nspawn);
     expect(init).toHaveLength(1);
-    const d = await drill('killed', () => process.kill(init[0]!, 'SIGKILL'));
+    const d = await drill('killed', () => void process.kill(init[0]!, 'SIGKILL'));
     expect(d.summary.exitCode).toBe(3);
     expect(d.summary.tally[VICTIM]).toMatchObject({ unreachable: 1, failed: 0 });
     othersFinished(d);
