@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { LocalProvider } from '../../src/providers/local/provider.js';
+import { BLOG_NODES } from '../../src/providers/select.js';
+import { runPlaybook } from '../../src/engine/run.js';
+
+/**
+ * Issue 6, the tls_ca role on real local nodes (labs/tls-nodes/site.yaml on
+ * lab1's three nodes): the lab CA (root -> intermediate) is made on this
+ * machine, every node trusts the root through its system store and gets a
+ * server certificate for its hostname and mgmt IP (key 0600 + chain); the
+ * controller node serves HTTPS with them, and `curl https://controller:8443/`
+ * from a compute node verifies against the installed CA. The second run
+ * changes nothing. Needs root. Own drover home, subnet and bridge
+ * (DROVER_E2E_TLS_HOME, default /var/lib/drover-rel; 10.93.0.0/24; drover93;
+ * machine prefix "r"); the nodes are left down at the end.
+ */
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const HOME = process.env.DROVER_E2E_TLS_HOME ?? '/var/lib/drover-rel';
+const ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  DROVER_HOME: HOME,
+  DROVER_SUBNET: process.env.DROVER_E2E_TLS_SUBNET ?? '10.93.0.0/24',
+  DROVER_BRIDGE: process.env.DROVER_E2E_TLS_BRIDGE ?? 'drover93',
+  DROVER_MACHINE_PREFIX: process.env.DROVER_E2E_TLS_MACHINE_PREFIX ?? 'r',
+};
+const LAB = 'lab1';
+const isRoot = process.getuid?.() === 0;
+const measured: Record<string, string> = {};
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Refuse to share a subnet with another bridge on this machine (another engineer's lab). */
+function assertSubnetFree(subnet: string, bridge: string): void {
+  const prefix = subnet.replace(/\.0\/\d+$/, '.');
+  const out = spawnSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout ?? '';
+  for (const line of out.split('\n')) {
+    const m = /^\d+:\s+(\S+)\s+inet\s+(\S+)/.exec(line);
+    if (m && m[2]!.startsWith(prefix) && m[1] !== bridge) throw new Error(`subnet ${subnet} is already used by ${m[1]} (${m[2]}): set another one for this test`);
+  }
+}
+
+describe.skipIf(!isRoot)('tls_ca role on real nodes (issue 6): CA chains, trust store, curl verifies', () => {
+  const p = new LocalProvider({ env: ENV, log: (m) => process.stderr.write(`  [drover] ${m}\n`) });
+  const dir = mkdtempSync(join(tmpdir(), 'drover-tls-nodes-'));
+  const pki = join(dir, 'pki');
+  const ip = (node: string) => p.place(BLOG_NODES).find((n) => n.name === node)!.ip;
+  const ssh = (node: string, cmd: string) =>
+    spawnSync(
+      'ssh',
+      ['-i', p.paths.sshKey(LAB), '-o', `UserKnownHostsFile=${p.paths.knownHosts(LAB)}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'ConnectTimeout=5', `root@${ip(node)}`, cmd],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+  const run = () =>
+    runPlaybook({
+      playbook: join(ROOT, 'labs', 'tls-nodes', 'site.yaml'),
+      inventory: [p.inventoryPath(LAB)],
+      // The CA stays in the test's temp dir, not in the checkout's labs/tls-nodes/.pki.
+      extraVars: [`tls_ca_dir=${pki}`],
+      stateDir: join(dir, '.drover'),
+    });
+
+  beforeAll(async () => {
+    assertSubnetFree(ENV.DROVER_SUBNET!, ENV.DROVER_BRIDGE!);
+    const tarball = 'debian-bookworm-base-v1.tar.zst';
+    if (!existsSync(join(HOME, 'cache', tarball)) && existsSync(join('/var/lib/drover/cache', tarball))) {
+      mkdirSync(join(HOME, 'cache'), { recursive: true });
+      copyFileSync(join('/var/lib/drover/cache', tarball), join(HOME, 'cache', tarball));
+    }
+    await p.destroy(LAB);
+    const t0 = Date.now();
+    const up = await p.up(LAB, BLOG_NODES);
+    expect(up.started).toEqual(['controller', 'compute1', 'compute2']);
+    measured['lab up (3 fresh nodes)'] = secs(Date.now() - t0);
+  }, 600_000);
+
+  afterAll(async () => {
+    await p.down(LAB);
+    rmSync(dir, { recursive: true, force: true });
+    console.log('\ntls_ca on real nodes, measured:\n' + Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
+  }, 300_000);
+
+  it('first run: CA on this machine, root trusted on every node, node certs deployed, HTTPS service up', async () => {
+    const r = await run();
+    measured['first run (CA + 3 node certs + service + curl install)'] = secs(r.durationMs);
+    expect(r.exitCode).toBe(0);
+    const changed = new Set(r.changed.map((c) => `${c.host}: ${c.task}`));
+    for (const h of ['controller', 'compute1', 'compute2']) {
+      expect(changed).toContain(`${h}: tls_ca : Trust the lab root CA`);
+      expect(changed).toContain(`${h}: tls_ca : update ca certificates`);
+      expect(changed).toContain(`${h}: tls_ca : Deploy the node key`);
+    }
+    // The CA lives on the controller machine (this one), keys private.
+    for (const f of ['root-ca.key', 'intermediate-ca.key', 'nodes/controller.key']) expect(statSync(join(pki, f)).mode & 0o777, f).toBe(0o600);
+    const chain = spawnSync('openssl', ['verify', '-CAfile', join(pki, 'root-ca.crt'), '-untrusted', join(pki, 'intermediate-ca.crt'), join(pki, 'nodes/compute2.crt')], { encoding: 'utf8' });
+    expect(chain.stdout, chain.stderr).toMatch(/: OK/);
+  }, 900_000);
+
+  it('each node: root in the system store, key 0600, a chain for its hostname and mgmt IP', () => {
+    for (const h of ['controller', 'compute1', 'compute2']) {
+      const r = ssh(
+        h,
+        [
+          'stat -c "%a %U" /etc/drover/tls/server.key',
+          'test -L /etc/ssl/certs/drover-lab-root-ca.pem && echo trusted',
+          'openssl x509 -in /etc/drover/tls/server-chain.crt -noout -subject -ext subjectAltName',
+          'grep -c "BEGIN CERTIFICATE" /etc/drover/tls/server-chain.crt',
+          `openssl verify -purpose sslserver -verify_hostname ${h} -untrusted /etc/drover/tls/server-chain.crt /etc/drover/tls/server-chain.crt`,
+          `openssl verify -purpose sslserver -verify_ip ${ip(h)} -untrusted /etc/drover/tls/server-chain.crt /etc/drover/tls/server-chain.crt`,
+        ].join(' && '),
+      );
+      expect(r.status, r.stderr).toBe(0);
+      const out = r.stdout;
+      expect(out).toMatch(/^600 root$/m);
+      expect(out).toMatch(/^trusted$/m);
+      expect(out).toMatch(new RegExp(`subject=.*CN = ${h}`));
+      expect(out).toMatch(new RegExp(`DNS:${h}, IP Address:${ip(h).replace(/\./g, '\\.')}`));
+      expect(out).toMatch(/^2$/m); // server + intermediate
+      expect(out.match(/: OK$/gm)).toHaveLength(2);
+    }
+  });
+
+  it('curl https://controller:8443/ from a compute node verifies against the installed CA (by name and by IP)', async () => {
+    // The service may take a moment after its (re)start.
+    const probe = 'for i in $(seq 50); do curl -sS --fail -o /dev/null https://controller:8443/ 2>/dev/null && break; sleep 0.2; done';
+    ssh('compute1', probe);
+    for (const h of ['compute1', 'compute2']) {
+      const byName = ssh(h, 'curl -sS --fail https://controller:8443/');
+      expect(byName.status, byName.stderr).toBe(0);
+      expect(byName.stdout).toMatch(/s_server/);
+      const byIp = ssh(h, `curl -sS --fail -o /dev/null -w '%{ssl_verify_result} %{http_code}' https://${ip('controller')}:8443/`);
+      expect(byIp.stdout, byIp.stderr).toBe('0 200');
+    }
+    // What the curl trusted is the installed root, and the name check is real:
+    const noTrust = ssh('compute1', 'curl -sS --fail --cacert /usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt --capath /nonexistent https://controller:8443/');
+    expect(noTrust.status).toBe(60); // peer certificate cannot be authenticated with the given CA certificates
+    const wrongName = ssh('compute1', `curl -sS --fail --resolve wrongname:8443:${ip('controller')} https://wrongname:8443/`);
+    expect(wrongName.status).toBe(60);
+    expect(wrongName.stderr).toMatch(/no alternative certificate subject name matches/);
+    // The server sends the chain: a client that knows only the root verifies both hops.
+    const sc = ssh('compute2', `openssl s_client -connect controller:8443 -servername controller -verify_return_error -CAfile /etc/ssl/certs/drover-lab-root-ca.pem </dev/null 2>&1`);
+    expect(sc.stdout).toMatch(/Verify return code: 0 \(ok\)/);
+    expect(sc.stdout).toMatch(/depth=2 .*drover lab root CA/);
+  });
+
+  it('second run changes nothing', async () => {
+    const r = await run();
+    measured['second run (changed=0)'] = secs(r.durationMs);
+    expect(r.exitCode).toBe(0);
+    expect(r.changed).toEqual([]);
+  }, 600_000);
+});
