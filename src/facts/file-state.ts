@@ -64,16 +64,23 @@ const TAG = '@drover-fs';
 // into a long-lived shell). Record kinds: A absent, S stat line, L link
 // target, R real path, C checksum, D content, B content too big, P access,
 // X error (base64 message). Names/paths that may hold odd bytes are base64.
+// Few processes per path (this runs before every file task): existence and
+// access come from shell builtins, stat prints its record straight to stdout,
+// and only a missing path costs a second stat to tell "absent" from "denied".
 const FUNCTION = String.raw`_dfs() {
   i=$1; p=$2; fo=$3; alg=$4; max=$5; acc=$6
   if [ "$fo" = 1 ]; then L=-L; else L=; fi
-  if ! s=$(LC_ALL=C stat $L --printf '%f\t%u\t%g\t%U\t%G\t%s\t%i\t%d\t%h\t%X\t%Y\t%Z' -- "$p" 2>&1); then
-    case $s in
-      *'No such file or directory'*|*'Not a directory'*) echo "${TAG} $i A"; return 0;;
-    esac
-    echo "${TAG} $i X $(printf '%s' "$s" | base64 -w0)"; return 0
+  if ! { [ -e "$p" ] || { [ -z "$L" ] && [ -L "$p" ]; }; }; then
+    if ! s=$(LC_ALL=C stat $L -c %f -- "$p" 2>&1); then
+      case $s in
+        *'No such file or directory'*|*'Not a directory'*) echo "${TAG} $i A"; return 0;;
+      esac
+      echo "${TAG} $i X $(printf '%s' "$s" | base64 -w0)"; return 0
+    fi
   fi
-  printf '${TAG} %s S\t%s\n' "$i" "$s"
+  if ! LC_ALL=C stat $L --printf "${TAG} $i S\t%f\t%u\t%g\t%U\t%G\t%s\t%i\t%d\t%h\t%X\t%Y\t%Z\n" -- "$p" 2>/dev/null; then
+    echo "${TAG} $i X $(printf 'stat failed for %s' "$p" | base64 -w0)"; return 0
+  fi
   if [ -L "$p" ]; then printf '${TAG} %s L ' "$i"; readlink -- "$p" | tr -d '\n' | base64 -w0; echo; fi
   if [ "$fo" = 1 ]; then printf '${TAG} %s R ' "$i"; readlink -f -- "$p" | tr -d '\n' | base64 -w0; echo; fi
   if [ "$acc" = 1 ]; then
@@ -81,16 +88,11 @@ const FUNCTION = String.raw`_dfs() {
     echo "${TAG} $i P $r$w$x"
   fi
   if [ -f "$p" ] && { [ "$fo" = 1 ] || [ ! -L "$p" ]; }; then
-    if [ -n "$alg" ]; then
-      if h=$( { "$alg"sum < "$p"; } 2>&1 ); then echo "${TAG} $i C $alg $(printf '%s' "$h" | cut -d' ' -f1)"
-      else echo "${TAG} $i X $(printf '%s' "$h" | base64 -w0)"; fi
+    if [ ! -r "$p" ] && { [ -n "$alg" ] || [ "$max" -ge 0 ]; }; then
+      echo "${TAG} $i X $(printf '%s: Permission denied' "$p" | base64 -w0)"; return 0
     fi
-    if [ "$max" -ge 0 ]; then
-      sz=$(stat -L -c %s -- "$p")
-      if [ "$sz" -gt "$max" ]; then echo "${TAG} $i B"
-      elif c=$( { base64 -w0 < "$p"; } 2>&1 ); then echo "${TAG} $i D $c"
-      else echo "${TAG} $i X $(printf '%s' "$c" | base64 -w0)"; fi
-    fi
+    if [ -n "$alg" ]; then printf '${TAG} %s C %s ' "$i" "$alg"; "$alg"sum < "$p" || echo; fi
+    if [ "$max" -ge 0 ]; then printf '${TAG} %s D ' "$i"; head -c $((max + 1)) -- "$p" | base64 -w0; echo; fi
   fi
   return 0
 }`;
@@ -182,14 +184,21 @@ export function parseFileStates(stdout: string, queries: readonly FileQuery[]): 
         st.executable = val[2] === '1';
         break;
       case 'C': {
+        // "<alg> <hex>  -" (the checksum tool's own output after the tag)
         const [alg, sum] = val.split(' ');
+        if (!sum) throw new ModuleError(`cannot checksum ${st.path}`);
         st.checksumAlgorithm = alg as ChecksumAlgorithm;
         st.checksum = sum;
         break;
       }
-      case 'D':
-        st.content = Buffer.from(val, 'base64');
+      case 'D': {
+        // At most max+1 bytes are sent: one more than allowed means "too large".
+        const content = Buffer.from(val, 'base64');
+        const max = queries[i]!.contentMaxBytes;
+        if (max !== undefined && content.length > max) st.contentTooLarge = true;
+        else st.content = content;
         break;
+      }
       case 'B':
         st.contentTooLarge = true;
         break;
