@@ -126,3 +126,39 @@ export function removeCgroupTree(dir: string): void {
     /* still has processes, or not ours to remove */
   }
 }
+
+/**
+ * SIGKILL every process in a cgroup tree. The last resort when a node does not
+ * power off: killing systemd-nspawn alone leaves the container's systemd
+ * running, with its address still on the bridge.
+ */
+export function killCgroupTree(dir: string): number {
+  let killed = 0;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = join(dir, e);
+    try {
+      if (statSync(p).isDirectory()) killed += killCgroupTree(p);
+    } catch {
+      /* gone */
+    }
+  }
+  try {
+    for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+        killed++;
+      } catch {
+        /* already gone */
+      }
+    }
+  } catch {
+    /* no procs file */
+  }
+  return killed;
+}

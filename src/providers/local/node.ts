@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { connect } from 'node:net';
 import { processAlive, run, sleep } from './exec.js';
 import { TAR_FLAGS } from './base-image.js';
-import { removeCgroupTree } from './cgroups.js';
+import { killCgroupTree, removeCgroupTree } from './cgroups.js';
 import {
   CHRONY_DROP_IN,
   CHRONY_DROP_IN_PATH,
@@ -160,6 +160,14 @@ export function startNode(ctx: NodeContext): number {
   return child.pid;
 }
 
+function readNodeCgroupDirs(dir: string): string[] {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'cgroups.json'), 'utf8')) as { dirs?: string[] }).dirs ?? [];
+  } catch {
+    return [];
+  }
+}
+
 /** Stop a node cleanly (SIGTERM = poweroff), waiting up to timeoutMs, then kill. Returns whether it was running. */
 export async function stopNode(dir: string, timeoutMs = 90_000): Promise<boolean> {
   const pid = supervisorPid(dir);
@@ -171,6 +179,8 @@ export async function stopNode(dir: string, timeoutMs = 90_000): Promise<boolean
     const nspawn = readPid(join(dir, 'nspawn.pid'));
     if (nspawn !== undefined && processAlive(nspawn, 'systemd-nspawn')) process.kill(nspawn, 'SIGKILL');
     process.kill(pid, 'SIGKILL');
+    // The container's own systemd and services outlive nspawn: kill everything in the node's cgroups.
+    for (const cg of readNodeCgroupDirs(dir)) killCgroupTree(cg);
     await sleep(500);
     rmSync(join(dir, 'supervisor.pid'), { force: true });
     rmSync(join(dir, 'nspawn.pid'), { force: true });

@@ -202,7 +202,8 @@ export class LocalProvider implements LabProvider {
     }
     for (const node of toStart) {
       const ctx = this.nodeCtx(lab, node, nodes, publicKey);
-      const cgroups = localNodeCgroups(`drover-${lab}-${node.name}`);
+      // The machine prefix keeps two drover homes running the same lab in separate cgroups.
+      const cgroups = localNodeCgroups(`drover-${this.cfg.machinePrefix}${lab}-${node.name}`);
       ctx.cgroupDirs = cgroups.dirs;
       writeFileSync(join(ctx.dir, 'cgroups.json'), JSON.stringify(cgroups) + '\n');
       startNode(ctx);
