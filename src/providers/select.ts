@@ -33,6 +33,8 @@ export const LAB_NODES: Readonly<Record<string, readonly LabNode[]>> = {
   tls1: [],
   tls2: [],
   tls3: [],
+  // The TLS CA chain on the blog's nodes (roles/tls_ca): its own nodes, like every lab.
+  'tls-nodes': BLOG_NODES,
 };
 
 /** The nodes a lab needs; undefined for a name drover does not know. */
