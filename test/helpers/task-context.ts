@@ -13,7 +13,7 @@ import type { Module, ModuleResult, Plan, TaskContext } from '../../src/modules/
 import { renderText } from '../../src/template/index.js';
 import type { Connection, ConnectionSpec, ExecOptions } from '../../src/transport/connection.js';
 import { ModuleError } from '../../src/util/errors.js';
-import type { Sshd } from './sshd.js';
+import { sshSpec, type Sshd } from './sshd.js';
 
 export interface TaskContextOptions {
   check?: boolean;
@@ -73,19 +73,7 @@ export function makeTaskContext(conn: Connection, o: TaskContextOptions = {}): T
 
 /** Connection settings for a test sshd (strict host key checking, the generated key). */
 export function sshdSpec(sshd: Sshd, name = 'target'): ConnectionSpec {
-  return {
-    name,
-    kind: 'ssh',
-    host: sshd.host,
-    port: sshd.port,
-    user: sshd.user,
-    privateKeyFile: sshd.keyFile,
-    hostKeyChecking: 'strict',
-    knownHostsFile: sshd.knownHostsFile,
-    connectTimeoutMs: 5000,
-    connectRetries: 2,
-    keepaliveIntervalMs: 5000,
-  };
+  return sshSpec(sshd, { name });
 }
 
 export interface ModuleRun {
