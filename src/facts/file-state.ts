@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ModuleError } from '../util/errors.js';
 import { shq } from '../util/shell.js';
 import type { ExecOptions, ExecResult } from '../transport/connection.js';
@@ -60,52 +61,78 @@ export interface FileState {
 /** Marker prefix so stray output (a noisy .bashrc) is ignored by the parser. */
 const TAG = '@drover-fs';
 
-// One shell function, run once per path inside a subshell (so nothing leaks
-// into a long-lived shell). Record kinds: A absent, S stat line, L link
-// target, R real path, C checksum, D content, B content too big, P access,
-// X error (base64 message). Names/paths that may hold odd bytes are base64.
-// Few processes per path (this runs before every file task): existence and
-// access come from shell builtins, stat prints its record straight to stdout,
-// and only a missing path costs a second stat to tell "absent" from "denied".
-const FUNCTION = String.raw`_dfs() {
-  i=$1; p=$2; fo=$3; alg=$4; max=$5; acc=$6
-  if [ "$fo" = 1 ]; then L=-L; else L=; fi
-  if ! { [ -e "$p" ] || { [ -z "$L" ] && [ -L "$p" ]; }; }; then
-    if ! s=$(LC_ALL=C stat $L -c %f -- "$p" 2>&1); then
-      case $s in
-        *'No such file or directory'*|*'Not a directory'*) echo "${TAG} $i A"; return 0;;
-      esac
-      echo "${TAG} $i X $(printf '%s' "$s" | base64 -w0)"; return 0
-    fi
-  fi
-  if ! LC_ALL=C stat $L --printf "${TAG} $i S\t%f\t%u\t%g\t%U\t%G\t%s\t%i\t%d\t%h\t%X\t%Y\t%Z\n" -- "$p" 2>/dev/null; then
-    echo "${TAG} $i X $(printf 'stat failed for %s' "$p" | base64 -w0)"; return 0
-  fi
-  if [ -L "$p" ]; then printf '${TAG} %s L ' "$i"; readlink -- "$p" | tr -d '\n' | base64 -w0; echo; fi
-  if [ "$fo" = 1 ]; then printf '${TAG} %s R ' "$i"; readlink -f -- "$p" | tr -d '\n' | base64 -w0; echo; fi
-  if [ "$acc" = 1 ]; then
-    r=0; w=0; x=0; [ -r "$p" ] && r=1; [ -w "$p" ] && w=1; [ -x "$p" ] && x=1
-    echo "${TAG} $i P $r$w$x"
-  fi
-  if [ -f "$p" ] && { [ "$fo" = 1 ] || [ ! -L "$p" ]; }; then
-    if [ ! -r "$p" ] && { [ -n "$alg" ] || [ "$max" -ge 0 ]; }; then
-      echo "${TAG} $i X $(printf '%s: Permission denied' "$p" | base64 -w0)"; return 0
-    fi
-    if [ -n "$alg" ]; then printf '${TAG} %s C %s ' "$i" "$alg"; "$alg"sum < "$p" || echo; fi
-    if [ "$max" -ge 0 ]; then printf '${TAG} %s D ' "$i"; head -c $((max + 1)) -- "$p" | base64 -w0; echo; fi
-  fi
-  return 0
+// The probe runs before every file task, and on a target each process costs
+// 1–2 ms, so it is built to start as few as possible: existence and access
+// come from shell builtins; ONE stat prints every present path's record and
+// ONE checksum run covers every regular file (content that is fetched anyway
+// is checksummed on the controller instead). Record kinds: A absent, E the
+// indexes whose S records follow in order, S stat record, K <alg> the indexes
+// whose checksum lines follow in order, L link target, R real path, D content
+// (up to max+1 bytes: one more means too large), P access, X error (base64).
+// Paths that may hold odd bytes are base64 in the output.
+const STAT_FORMAT = String.raw`%f\t%u\t%g\t%U\t%G\t%s\t%i\t%d\t%h\t%X\t%Y\t%Z\n`;
+
+/** Absent or unreadable: builtins decide when the parent is a searchable directory; otherwise stat says why. */
+const ABSENT_FN = String.raw`_dfa() {
+  d=${'$'}{2%/*}; [ "$d" = "$2" ] && d=.; [ -z "$d" ] && d=/
+  if { [ -d "$d" ] && [ -x "$d" ]; } || { [ -e "$d" ] && [ ! -d "$d" ]; }; then echo "${TAG} $1 A"; return 1; fi
+  if s=$(LC_ALL=C stat $3 -c %f -- "$2" 2>&1); then return 0; fi
+  case $s in
+    *'No such file or directory'*|*'Not a directory'*) echo "${TAG} $1 A";;
+    *) echo "${TAG} $1 X $(printf '%s' "$s" | base64 -w0)";;
+  esac
+  return 1
 }`;
 
 /** The shell command that reads every queried path (pure: tested by running it). */
 export function fileStateScript(queries: readonly FileQuery[]): string {
-  const calls = queries.map((q, i) => {
-    const alg = q.checksum === false ? '' : (q.checksum ?? 'sha256');
-    if (alg && !CHECKSUM_ALGORITHMS.includes(alg)) throw new Error(`unknown checksum algorithm ${alg}`);
-    const max = q.contentMaxBytes === undefined ? -1 : Math.max(0, Math.floor(q.contentMaxBytes));
-    return `_dfs ${i} ${shq(q.path)} ${q.follow ? 1 : 0} ${shq(alg)} ${max} ${q.access ? 1 : 0}`;
+  const out: string[] = [ABSENT_FN, 'E=; K=; set --'];
+  const present = (q: FileQuery, p: string) => (q.follow ? `[ -e ${p} ]` : `{ [ -e ${p} ] || [ -L ${p} ]; }`);
+  // 1. Which paths are there: lstat records of all of them in one stat run; followed paths one by one.
+  queries.forEach((q, i) => {
+    const p = shq(q.path);
+    const probe = `${present(q, p)} || _dfa ${i} ${p} ${q.follow ? '-L' : "''"}`;
+    if (q.follow) {
+      out.push(
+        `if ${probe}; then P${i}=1; printf '${TAG} %s ' ${i}; LC_ALL=C stat -L --printf 'S\t${STAT_FORMAT}' -- ${p};` +
+          ` printf '${TAG} %s R ' ${i}; readlink -f -- ${p} | tr -d '\n' | base64 -w0; echo; fi`,
+      );
+    } else {
+      out.push(`if ${probe}; then P${i}=1; E="$E ${i}"; set -- "$@" ${p}; fi`);
+    }
   });
-  return `(\n${FUNCTION}\n${calls.join('\n')}\n)`;
+  out.push(`if [ $# -gt 0 ]; then echo "${TAG} E$E"; LC_ALL=C stat --printf '${TAG} S\t${STAT_FORMAT}' -- "$@" || echo "${TAG} Z"; fi`);
+  out.push('set --');
+  // 2. Links, access, content, checksum lists: builtins, and processes only where asked for.
+  const sums = queries.filter((q) => q.checksum !== false && q.contentMaxBytes === undefined);
+  const primary = sums.length ? alg(sums[0]!) : undefined;
+  queries.forEach((q, i) => {
+    const p = shq(q.path);
+    const parts: string[] = [];
+    parts.push(`if [ -L ${p} ]; then printf '${TAG} %s L ' ${i}; readlink -- ${p} | tr -d '\n' | base64 -w0; echo; fi`);
+    if (q.access) parts.push(`r=0; w=0; x=0; [ -r ${p} ] && r=1; [ -w ${p} ] && w=1; [ -x ${p} ] && x=1; echo "${TAG} ${i} P $r$w$x"`);
+    let reader: string | undefined;
+    if (q.contentMaxBytes !== undefined) {
+      reader = `printf '${TAG} %s D ' ${i}; head -c ${Math.max(0, Math.floor(q.contentMaxBytes)) + 1} -- ${p} | base64 -w0; echo`;
+    } else if (q.checksum !== false) {
+      const a = alg(q);
+      reader = a === primary ? `K="$K ${i}"; set -- "$@" ${p}` : `echo "${TAG} K ${a} ${i}"; LC_ALL=C ${a}sum -- ${p} || echo "${TAG} Z"`;
+    }
+    if (reader) {
+      const regular = q.follow ? `[ -f ${p} ]` : `[ -f ${p} ] && [ ! -L ${p} ]`;
+      parts.push(`if ${regular}; then if [ -r ${p} ]; then ${reader}; else echo "${TAG} ${i} X $(printf '%s: Permission denied' ${p} | base64 -w0)"; fi; fi`);
+    }
+    if (parts.length) out.push(`if [ -n "$P${i}" ]; then ${parts.join('; ')}; fi`);
+  });
+  // 3. One checksum run for all regular files.
+  if (primary) out.push(`if [ $# -gt 0 ]; then echo "${TAG} K ${primary}$K"; LC_ALL=C ${primary}sum -- "$@" || echo "${TAG} Z"; fi`);
+  return out.join('\n');
+}
+
+function alg(q: FileQuery): ChecksumAlgorithm {
+  const a = q.checksum === false || q.checksum === undefined ? 'sha256' : q.checksum;
+  if (!CHECKSUM_ALGORITHMS.includes(a)) throw new Error(`unknown checksum algorithm ${a}`);
+  return a;
 }
 
 /** File type from the st_mode type bits. */
@@ -128,6 +155,26 @@ export function formatMode(bits: number): string {
 
 const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
 
+function applyStat(st: FileState, val: string): void {
+  const f = val.split('\t');
+  if (f.length < 12) throw new ModuleError(`unexpected stat output for ${st.path}: ${val}`);
+  const raw = parseInt(f[0]!, 16);
+  st.exists = true;
+  st.type = typeOf(raw);
+  st.mode = formatMode(raw);
+  st.uid = Number(f[1]);
+  st.gid = Number(f[2]);
+  st.owner = f[3] === 'UNKNOWN' ? undefined : f[3];
+  st.group = f[4] === 'UNKNOWN' ? undefined : f[4];
+  st.size = Number(f[5]);
+  st.inode = Number(f[6]);
+  st.dev = Number(f[7]);
+  st.nlink = Number(f[8]);
+  st.atime = Number(f[9]);
+  st.mtime = Number(f[10]);
+  st.ctime = Number(f[11]);
+}
+
 /**
  * Parse the output of fileStateScript. Throws a ModuleError when the target
  * reported an error for a path (permission denied …) or a record is missing.
@@ -135,16 +182,12 @@ const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
 export function parseFileStates(stdout: string, queries: readonly FileQuery[]): FileState[] {
   const states: FileState[] = queries.map((q) => ({ path: q.path, exists: false }));
   const seen = new Set<number>();
-  for (const line of stdout.split('\n')) {
-    if (!line.startsWith(TAG + ' ')) continue;
-    const rest = line.slice(TAG.length + 1);
-    const m = /^(\d+) ([A-Z])(?:[ \t](.*))?$/.exec(rest);
-    if (!m) continue;
-    const i = Number(m[1]);
+  // Batched records (one stat run, one checksum run) come in the order an E / K line announced.
+  let statQueue: number[] = [];
+  let sumQueue: { alg: ChecksumAlgorithm; indexes: number[] } = { alg: 'sha256', indexes: [] };
+  const record = (i: number, kind: string, val: string) => {
     const st = states[i];
-    if (!st) continue;
-    const kind = m[2];
-    const val = m[3] ?? '';
+    if (!st) return;
     seen.add(i);
     switch (kind) {
       case 'A':
@@ -152,26 +195,9 @@ export function parseFileStates(stdout: string, queries: readonly FileQuery[]): 
         break;
       case 'X':
         throw new ModuleError(`cannot read ${st.path}: ${b64(val).trim()}`);
-      case 'S': {
-        const f = val.split('\t');
-        if (f.length < 12) throw new ModuleError(`unexpected stat output for ${st.path}: ${val}`);
-        const raw = parseInt(f[0]!, 16);
-        st.exists = true;
-        st.type = typeOf(raw);
-        st.mode = formatMode(raw);
-        st.uid = Number(f[1]);
-        st.gid = Number(f[2]);
-        st.owner = f[3] === 'UNKNOWN' ? undefined : f[3];
-        st.group = f[4] === 'UNKNOWN' ? undefined : f[4];
-        st.size = Number(f[5]);
-        st.inode = Number(f[6]);
-        st.dev = Number(f[7]);
-        st.nlink = Number(f[8]);
-        st.atime = Number(f[9]);
-        st.mtime = Number(f[10]);
-        st.ctime = Number(f[11]);
+      case 'S':
+        applyStat(st, val);
         break;
-      }
       case 'L':
         st.linkTarget = b64(val);
         break;
@@ -183,26 +209,61 @@ export function parseFileStates(stdout: string, queries: readonly FileQuery[]): 
         st.writeable = val[1] === '1';
         st.executable = val[2] === '1';
         break;
-      case 'C': {
-        // "<alg> <hex>  -" (the checksum tool's own output after the tag)
-        const [alg, sum] = val.split(' ');
-        if (!sum) throw new ModuleError(`cannot checksum ${st.path}`);
-        st.checksumAlgorithm = alg as ChecksumAlgorithm;
-        st.checksum = sum;
-        break;
-      }
       case 'D': {
         // At most max+1 bytes are sent: one more than allowed means "too large".
         const content = Buffer.from(val, 'base64');
-        const max = queries[i]!.contentMaxBytes;
-        if (max !== undefined && content.length > max) st.contentTooLarge = true;
-        else st.content = content;
+        const q = queries[i]!;
+        if (q.contentMaxBytes !== undefined && content.length > q.contentMaxBytes) st.contentTooLarge = true;
+        else {
+          st.content = content;
+          // Fetched anyway: checksummed here instead of by another process on the target.
+          if (q.checksum !== false) {
+            st.checksumAlgorithm = alg(q);
+            st.checksum = createHash(st.checksumAlgorithm).update(content).digest('hex');
+          }
+        }
         break;
       }
       case 'B':
         st.contentTooLarge = true;
         break;
     }
+  };
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith(TAG + ' ')) {
+      // A checksum tool's line: "<hex>  <name>" (a leading backslash when the name was escaped).
+      if (sumQueue.indexes.length && line) {
+        const i = sumQueue.indexes.shift()!;
+        const sum = line.replace(/^\\/, '').split(' ')[0]!;
+        if (!/^[0-9a-f]+$/.test(sum)) throw new ModuleError(`cannot checksum ${queries[i]!.path}: ${line}`);
+        states[i]!.checksumAlgorithm = sumQueue.alg;
+        states[i]!.checksum = sum;
+      }
+      continue;
+    }
+    const rest = line.slice(TAG.length + 1);
+    if (rest === 'Z') throw new ModuleError(`reading ${queries.map((q) => q.path).join(', ')} failed: a path changed while it was read`);
+    let m = /^E((?: \d+)*)$/.exec(rest);
+    if (m) {
+      statQueue = m[1]!.trim().split(' ').filter(Boolean).map(Number);
+      continue;
+    }
+    m = /^K (\w+)((?: \d+)*)$/.exec(rest);
+    if (m) {
+      sumQueue = { alg: m[1] as ChecksumAlgorithm, indexes: m[2]!.trim().split(' ').filter(Boolean).map(Number) };
+      continue;
+    }
+    if (rest.startsWith('S\t')) {
+      const i = statQueue.shift();
+      if (i === undefined) throw new ModuleError('unexpected stat record (no path announced)');
+      record(i, 'S', rest.slice(2));
+      continue;
+    }
+    m = /^(\d+) ([A-Z])(?:[ \t](.*))?$/.exec(rest);
+    if (m) record(Number(m[1]), m[2]!, m[3] ?? '');
+  }
+  if (statQueue.length || sumQueue.indexes.length) {
+    throw new ModuleError(`incomplete file state for ${queries.map((q) => q.path).join(', ')} (unexpected output)`);
   }
   for (let i = 0; i < queries.length; i++) {
     if (!seen.has(i)) throw new ModuleError(`no file state reported for ${queries[i]!.path} (unexpected output)`);

@@ -11,24 +11,29 @@ const QUERIES: FileQuery[] = [
   { path: '/tmp/rec/lnk', follow: true, checksum: 'sha1' },
   { path: '/tmp/rec/bin', contentMaxBytes: 2 },
   { path: "/tmp/rec/it's here" },
+  { path: '/tmp/rec/d/x.conf' },
 ];
+// One stat run for the lstat'ed paths (announced by E), one sha256sum run (announced by K).
 const RECORDED = `motd noise from a login shell
-@drover-fs 0 S\t81a0\t1001\t1002\tdrover-t1\tdrover-t2\t6\t2147457\t65024\t1\t1795350773\t1795350773\t1795350773
-@drover-fs 0 P 110
-@drover-fs 0 C sha256 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03
-@drover-fs 0 D aGVsbG8K
 @drover-fs 1 A
-@drover-fs 2 S\t45ed\t0\t0\troot\troot\t4096\t2147474\t65024\t2\t1795350773\t1795350773\t1795350773
-@drover-fs 3 S\ta1ff\t0\t0\troot\troot\t6\t2147492\t65024\t1\t1795350773\t1795350773\t1795350773
-@drover-fs 3 L YS5jb25m
-@drover-fs 4 S\t81a0\t1001\t1002\tdrover-t1\tdrover-t2\t6\t2147457\t65024\t1\t1795350774\t1795350773\t1795350773
-@drover-fs 4 L YS5jb25m
+@drover-fs 4 S\t81a0\t0\t0\troot\troot\t6\t2147285\t65024\t1\t1795355217\t1795355217\t1795355217
 @drover-fs 4 R L3RtcC9yZWMvYS5jb25m
-@drover-fs 4 C sha1 f572d396fae9206628714fb2ce00f72e94f2258f
-@drover-fs 5 S\t81a4\t0\t0\troot\troot\t5\t2147505\t65024\t1\t1795350773\t1795350773\t1795350773
-@drover-fs 5 C sha256 fa4cbb9fe4f3ca7a3d765011edefcbd85b5762f0f3b8035a5d47cd153fc84eb5
-@drover-fs 5 B
 @drover-fs 6 A
+@drover-fs E 0 2 3 5 7
+@drover-fs S\t81a0\t1001\t1002\tdrover-t1\tdrover-t2\t6\t2147285\t65024\t1\t1795355217\t1795355217\t1795355217
+@drover-fs S\t45ed\t0\t0\troot\troot\t4096\t2147276\t65024\t2\t1795355217\t1795355217\t1795355217
+@drover-fs S\ta1ff\t0\t0\troot\troot\t6\t2147300\t65024\t1\t1795355218\t1795355217\t1795355217
+@drover-fs S\t81a4\t0\t0\troot\troot\t5\t2147318\t65024\t1\t1795355217\t1795355217\t1795355217
+@drover-fs S\t81a4\t0\t0\troot\troot\t1\t2147329\t65024\t1\t1795355217\t1795355217\t1795355217
+@drover-fs 0 P 110
+@drover-fs 0 D aGVsbG8K
+@drover-fs 3 L YS5jb25m
+@drover-fs 4 L YS5jb25m
+@drover-fs K sha1 4
+f572d396fae9206628714fb2ce00f72e94f2258f  /tmp/rec/lnk
+@drover-fs 5 D MTIz
+@drover-fs K sha256 7
+2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881  /tmp/rec/d/x.conf
 `;
 
 describe('parseFileStates', () => {
@@ -81,17 +86,27 @@ describe('parseFileStates', () => {
     expect(() => parseFileStates(err, [{ path: '/tmp/rec/private/x' }])).toThrow(/Permission denied/);
   });
 
+  it('maps batched stat and checksum records back to their paths', () => {
+    expect(states[7]).toMatchObject({ type: 'file', size: 1, checksumAlgorithm: 'sha256', checksum: '2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881' });
+    // content fetched anyway is checksummed on the controller
+    expect(states[0]!.checksum).toBe('5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03');
+  });
+
+  it('refuses output that lacks a record a header announced', () => {
+    expect(() => parseFileStates('@drover-fs E 0 1\n@drover-fs S\t81a4\t0\t0\troot\troot\t1\t1\t1\t1\t1\t1\t1\n', QUERIES.slice(0, 2))).toThrow(/incomplete file state/);
+  });
+
   it('refuses output that lacks a path (truncated output is not "absent")', () => {
     expect(() => parseFileStates('@drover-fs 0 A\n', QUERIES.slice(0, 2))).toThrow(/no file state reported for \/tmp\/rec\/missing/);
   });
 });
 
 describe('fileStateScript', () => {
-  it('quotes paths and runs in a subshell', () => {
-    const s = fileStateScript([{ path: "/etc/it's" }]);
-    expect(s.startsWith('(\n')).toBe(true);
-    expect(s.trimEnd().endsWith(')')).toBe(true);
-    expect(s).toContain(`_dfs 0 '/etc/it'\\''s' 0 sha256 -1 0`);
+  it('quotes paths and batches stat and checksum into one process each', () => {
+    const s = fileStateScript([{ path: "/etc/it's" }, { path: '/etc/b' }]);
+    expect(s).toContain(`'/etc/it'\\''s'`);
+    expect(s.match(/stat --printf/g)).toHaveLength(1);
+    expect(s.match(/sha256sum/g)).toHaveLength(1);
   });
   it('rejects unknown checksum algorithms', () => {
     expect(() => fileStateScript([{ path: '/x', checksum: 'crc' as never }])).toThrow();

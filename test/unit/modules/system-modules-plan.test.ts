@@ -363,7 +363,7 @@ describe('debconf, apt_repository, get_url planning', () => {
 
   it('get_url: an existing dest with the right checksum is not downloaded', async () => {
     const sum = 'a'.repeat(64);
-    const stat = `@drover-fs 0 S\t81a4\t0\t0\troot\troot\t5\t1\t2\t1\t0\t0\t0\n@drover-fs 0 C sha256 ${sum}\n`;
+    const stat = `@drover-fs E 0\n@drover-fs S\t81a4\t0\t0\troot\troot\t5\t1\t2\t1\t0\t0\t0\n@drover-fs K sha256 0\n${sum}  /tmp/x\n`;
     const { ctx, sent } = recordedContext([{ stdout: stat }]);
     const p = await getUrlModule.plan(ctx, getUrlModule.schema.parse({ url: 'http://h/x', dest: '/tmp/x', checksum: `sha256:${sum}` }));
     expect(p.changes).toEqual([]);
