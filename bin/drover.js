@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is compiled to dist/ (npm ci runs `prepare`), so start-up
+// Thin launcher: the CLI is compiled to dist/ (npm install runs `prepare`), so start-up
 // costs no TypeScript compilation.
 import { main } from '../dist/cli/main.js';
 
