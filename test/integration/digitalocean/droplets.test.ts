@@ -315,7 +315,10 @@ describe('API behaviour', () => {
 
 describe('-i droplets:SPEC', () => {
   it('inventory list and a play resolve the droplets as hosts', async () => {
-    const spec = writeSpec();
+    // A play checks connection settings before it starts: the key file must exist (0600).
+    const key = path.join(dir, 'id_play');
+    writeFileSync(key, 'not used: nothing is contacted\n', { mode: 0o600 });
+    const spec = writeSpec(LAB_SPEC.replace('ssh_private_key_file: ~/.ssh/id_test', `ssh_private_key_file: ${key}`));
     expect((await drover('droplet', 'up', spec, ...FAST)).code).toBe(0);
     const ips = Object.fromEntries([...fake.droplets.values()].map((d) => [d.name, d.publicIp]));
 
