@@ -75,6 +75,8 @@ class EndPlay extends Error {}
  */
 export class PlayRunner {
   private varsFiles = new Map<string, Vars>();
+  /** Handlers an earlier run notified but never ran, per host (see RunState). */
+  private restored = new Map<HostState, string[]>();
   private batch: HostState[] = [];
   private queue: PQueue;
 
@@ -111,6 +113,10 @@ export class PlayRunner {
           await this.flushHandlers(batch);
           await this.runNodes(play.roleTasks, batch, base);
           await this.runNodes(play.tasks, batch, base);
+          // Handlers left pending by an earlier run fire where this run's own would:
+          // after the play's tasks, once the roles have loaded the variables they need.
+          for (const [h, names] of this.restored) if (h.active) for (const n of names) h.notified.add(n);
+          this.restored.clear();
           await this.flushHandlers(batch);
           await this.runNodes(play.postTasks, batch, base);
           await this.flushHandlers(batch);
@@ -151,9 +157,10 @@ export class PlayRunner {
         });
         h.failed = true;
       }
-      if (env.runState && !env.check) {
+      if (env.runState && !env.check && env.mode === 'converge') {
         const names = new Set(play.handlers.flatMap((x) => [x.name ?? '', ...(x.listen ?? []), ...(x.role ? [`${x.role.name} : ${x.name}`] : [])]));
-        for (const pending of env.runState.pendingFor(h.name)) if (names.has(pending)) h.notified.add(pending);
+        const pending = env.runState.pendingFor(h.name).filter((n) => names.has(n));
+        if (pending.length) this.restored.set(h, pending);
       }
     }
     if (play.gatherFacts) {
