@@ -12,7 +12,7 @@ import { shq } from '../util/shell.js';
 import { attrArgs, bool, idString } from './common/args.js';
 import { atomicWrite } from './common/atomic-write.js';
 import { attrCommands, planAttrs, type AttrPlan } from './common/file-attrs.js';
-import type { Change, TaskContext } from './types.js';
+import type { Change, ModuleResult, Plan, TaskContext } from './types.js';
 
 export { attrArgs, bool, idString };
 
@@ -81,4 +81,26 @@ export async function removeTargetFiles(ctx: TaskContext, paths: readonly string
 
 export function removalChanges(states: Map<string, FileState>, paths: readonly string[]): Change[] {
   return paths.filter((p) => states.get(p)?.exists).map((p) => ({ summary: `remove ${p}` }));
+}
+
+/**
+ * The apply steps the key, CSR and certificate modules share: remove the file
+ * (state absent), or fix only its mode/owner/group. Undefined when the plan
+ * is to (re)generate, which each module does its own way.
+ */
+export async function applyRemoveOrAttrs(
+  ctx: TaskContext,
+  path: string,
+  plan: Plan<{ action: string; attrs?: AttrPlan }>,
+): Promise<ModuleResult | undefined> {
+  const d = plan.data!;
+  if (d.action === 'remove') {
+    await removeTargetFiles(ctx, [path]);
+    return { changed: true, filename: path };
+  }
+  if (d.action === 'attrs') {
+    await applyAttrPlan(ctx, path, d.attrs);
+    return { changed: true, ...plan.result };
+  }
+  return undefined;
 }

@@ -19,14 +19,13 @@ import { certMismatches } from '../pki/match.js';
 import { ModuleError } from '../util/errors.js';
 import type { AttrPlan } from './common/file-attrs.js';
 import {
-  applyAttrPlan,
+  applyRemoveOrAttrs,
   attrArgs,
   bool,
   idString,
   planKeptFile,
   readTargetFiles,
   removalChanges,
-  removeTargetFiles,
   requireText,
   stateArg,
   textOf,
@@ -170,15 +169,9 @@ export const opensslCertificateModule: Module<CertificateArgs, Data> = {
     return { changes: attrs.changes, data: { action: 'attrs', attrs }, result: { filename: a.path, csr: a.csr_path } };
   },
   async apply(ctx, a, plan) {
+    const done = await applyRemoveOrAttrs(ctx, a.path, plan);
+    if (done) return done;
     const d = plan.data!;
-    if (d.action === 'remove') {
-      await removeTargetFiles(ctx, [a.path]);
-      return { changed: true, filename: a.path };
-    }
-    if (d.action === 'attrs') {
-      await applyAttrPlan(ctx, a.path, d.attrs);
-      return { changed: true, ...plan.result };
-    }
     if (!d.csrPem || !d.signerPem) throw new ModuleError('openssl_certificate: inputs missing (CSR or key did not exist when planning)');
     const csr = parseCsr(d.csrPem);
     const signer = loadPrivateKey(d.signerPem, a.provider === 'ownca' ? a.ownca_privatekey_passphrase : a.privatekey_passphrase);

@@ -12,14 +12,13 @@ import { SUBJECT_ARGS, subjectField, type Subject } from '../pki/names.js';
 import { ModuleError } from '../util/errors.js';
 import type { AttrPlan } from './common/file-attrs.js';
 import {
-  applyAttrPlan,
+  applyRemoveOrAttrs,
   attrArgs,
   bool,
   idString,
   planKeptFile,
   readTargetFiles,
   removalChanges,
-  removeTargetFiles,
   stateArg,
   textOf,
   writeTargetFile,
@@ -163,15 +162,9 @@ export const opensslCsrModule: Module<CsrArgs, Data> = {
     return { changes: attrs.changes, data: { action: 'attrs', attrs }, result };
   },
   async apply(ctx, a, plan) {
+    const done = await applyRemoveOrAttrs(ctx, a.path, plan);
+    if (done) return done;
     const d = plan.data!;
-    if (d.action === 'remove') {
-      await removeTargetFiles(ctx, [a.path]);
-      return { changed: true, filename: a.path };
-    }
-    if (d.action === 'attrs') {
-      await applyAttrPlan(ctx, a.path, d.attrs);
-      return { changed: true, ...plan.result };
-    }
     if (!d.keyPem) throw new ModuleError(`openssl_csr: private key ${a.privatekey_path} does not exist`);
     const pem = createCsr(requestFromArgs(a), loadPrivateKey(d.keyPem, a.privatekey_passphrase));
     await writeTargetFile(ctx, { path: a.path, content: pem, mode: a.mode ?? '0644', owner: idString(a.owner), group: idString(a.group) });

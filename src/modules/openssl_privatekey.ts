@@ -10,14 +10,13 @@ import { describePrivateKey, generateRsaKey, NON_RSA_EXPLANATION, privateKeyToPe
 import { keyMismatches } from '../pki/match.js';
 import type { AttrPlan } from './common/file-attrs.js';
 import {
-  applyAttrPlan,
+  applyRemoveOrAttrs,
   attrArgs,
   bool,
   idString,
   planKeptFile,
   readTargetFiles,
   removalChanges,
-  removeTargetFiles,
   stateArg,
   textOf,
   writeTargetFile,
@@ -74,15 +73,9 @@ export const opensslPrivateKeyModule: Module<PrivateKeyArgs, Data> = {
     return { changes: attrs.changes, data: { action: 'attrs', attrs }, result: { ...result, fingerprint: facts.publicKeyFingerprint } };
   },
   async apply(ctx, a, plan) {
+    const done = await applyRemoveOrAttrs(ctx, a.path, plan);
+    if (done) return done;
     const d = plan.data!;
-    if (d.action === 'remove') {
-      await removeTargetFiles(ctx, [a.path]);
-      return { changed: true, filename: a.path };
-    }
-    if (d.action === 'attrs') {
-      await applyAttrPlan(ctx, a.path, d.attrs);
-      return { changed: true, ...plan.result };
-    }
     const key = await generateRsaKey(a.size);
     const pem = privateKeyToPem(key, { passphrase: a.passphrase, format: a.format === 'pkcs8' ? 'pkcs8' : 'pkcs1' });
     ctx.secret(pem);
