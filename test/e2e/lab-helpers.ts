@@ -5,7 +5,7 @@
  * Node placement follows the environment (DROVER_HOME, DROVER_SUBNET,
  * DROVER_BRIDGE, DROVER_MACHINE_PREFIX), so a test can run beside other labs.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -75,4 +75,14 @@ export async function labTest(lab: string): Promise<{ run: Run; times: Record<st
     verify: s[3] !== undefined ? `${s[3]} s` : '-',
   };
   return { run, times };
+}
+
+/** Refuse to share a subnet with another bridge on this machine (another lab): two routes would break both. */
+export function assertSubnetFree(subnet: string, bridge: string): void {
+  const prefix = subnet.replace(/\.0\/\d+$/, '.');
+  const out = spawnSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout ?? '';
+  for (const line of out.split('\n')) {
+    const m = /^\d+:\s+(\S+)\s+inet\s+(\S+)/.exec(line);
+    if (m && m[2]!.startsWith(prefix) && m[1] !== bridge) throw new Error(`subnet ${subnet} is already used by ${m[1]} (${m[2]}): set another one for this test`);
+  }
 }

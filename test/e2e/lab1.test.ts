@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { drover as run } from './lab-helpers.js';
+import { drover as run, assertSubnetFree } from './lab-helpers.js';
 
 /**
  * `drover lab test lab1` end to end, through the real CLI, on fresh local
@@ -31,15 +31,6 @@ const ENV = {
 const isRoot = process.getuid?.() === 0;
 const measured: Record<string, string> = {};
 
-/** Refuse to share a subnet with another bridge on this machine (another engineer's lab): two routes would break both. */
-function assertSubnetFree(subnet: string, bridge: string): void {
-  const prefix = subnet.replace(/\.0\/\d+$/, '.');
-  const out = spawnSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout ?? '';
-  for (const line of out.split('\n')) {
-    const m = /^\d+:\s+(\S+)\s+inet\s+(\S+)/.exec(line);
-    if (m && m[2]!.startsWith(prefix) && m[1] !== bridge) throw new Error(`subnet ${subnet} is already used by ${m[1]} (${m[2]}): set another one for this test`);
-  }
-}
 
 /** The CLI from source, in this test's own drover home. */
 function drover(args: string[], timeoutMs = 3_600_000): Promise<{ code: number; out: string; ms: number }> {

@@ -16,6 +16,7 @@ import { mysqlUserModule } from '../../src/modules/mysql_user.js';
 import { rabbitmqUserModule } from '../../src/modules/rabbitmq_user.js';
 import { getUrlModule } from '../../src/modules/get_url.js';
 import { makeTaskContext, runModule } from '../helpers/task-context.js';
+import { assertSubnetFree } from './lab-helpers.js';
 
 /**
  * The system modules against a real, fresh Debian 12 node (systemd-nspawn,
@@ -31,15 +32,6 @@ const LAB = 'e2e-modules';
 const NODES: LabNode[] = [{ name: 'modnode', group: 'controller_nodes', hostOctet: 51 }];
 const isRoot = process.getuid?.() === 0;
 
-/** Refuse to share a subnet with another bridge on this machine (another engineer's lab): two routes would break both. */
-function assertSubnetFree(subnet: string, bridge: string): void {
-  const prefix = subnet.replace(/\.0\/\d+$/, '.');
-  const out = spawnSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout ?? '';
-  for (const line of out.split('\n')) {
-    const m = /^\d+:\s+(\S+)\s+inet\s+(\S+)/.exec(line);
-    if (m && m[2]!.startsWith(prefix) && m[1] !== bridge) throw new Error(`subnet ${subnet} is already used by ${m[1]} (${m[2]}): set another one for this test`);
-  }
-}
 
 describe.skipIf(!isRoot)('system modules on a real node', () => {
   const p = new LocalProvider({ env: ENV, log: (m) => process.stderr.write(`  [drover] ${m}\n`) });

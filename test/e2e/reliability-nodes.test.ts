@@ -9,6 +9,7 @@ import { BLOG_NODES } from '../../src/providers/select.js';
 import { runPlaybook } from '../../src/engine/run.js';
 import type { RunSummary } from '../../src/engine/api.js';
 import type { EngineEvent } from '../../src/report/events.js';
+import { assertSubnetFree } from './lab-helpers.js';
 
 /**
  * Issue 9, faults on real nodes: lab1's three local nodes (systemd-nspawn),
@@ -57,15 +58,6 @@ const PLAYBOOK = `- name: fault drill
       changed_when: false
 `;
 
-/** Refuse to share a subnet with another bridge on this machine (another engineer's lab). */
-function assertSubnetFree(subnet: string, bridge: string): void {
-  const prefix = subnet.replace(/\.0\/\d+$/, '.');
-  const out = spawnSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout ?? '';
-  for (const line of out.split('\n')) {
-    const m = /^\d+:\s+(\S+)\s+inet\s+(\S+)/.exec(line);
-    if (m && m[2]!.startsWith(prefix) && m[1] !== bridge) throw new Error(`subnet ${subnet} is already used by ${m[1]} (${m[2]}): set another one for this test`);
-  }
-}
 
 function ipLink(...args: string[]): void {
   const r = spawnSync('ip', ['link', ...args], { encoding: 'utf8' });

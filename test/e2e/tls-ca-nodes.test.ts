@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { LocalProvider } from '../../src/providers/local/provider.js';
 import { BLOG_NODES } from '../../src/providers/select.js';
 import { runPlaybook } from '../../src/engine/run.js';
+import { assertSubnetFree } from './lab-helpers.js';
 
 /**
  * Issue 6, the tls_ca role on real local nodes (labs/tls-nodes/site.yaml on
@@ -32,15 +33,6 @@ const isRoot = process.getuid?.() === 0;
 const measured: Record<string, string> = {};
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-/** Refuse to share a subnet with another bridge on this machine (another engineer's lab). */
-function assertSubnetFree(subnet: string, bridge: string): void {
-  const prefix = subnet.replace(/\.0\/\d+$/, '.');
-  const out = spawnSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout ?? '';
-  for (const line of out.split('\n')) {
-    const m = /^\d+:\s+(\S+)\s+inet\s+(\S+)/.exec(line);
-    if (m && m[2]!.startsWith(prefix) && m[1] !== bridge) throw new Error(`subnet ${subnet} is already used by ${m[1]} (${m[2]}): set another one for this test`);
-  }
-}
 
 describe.skipIf(!isRoot)('tls_ca role on real nodes (issue 6): CA chains, trust store, curl verifies', () => {
   const p = new LocalProvider({ env: ENV, log: (m) => process.stderr.write(`  [drover] ${m}\n`) });
