@@ -213,6 +213,11 @@ export class SshConnection extends ShellConnection {
         reject(new UnreachableError(this.host, `${where}: ${refusal ?? 'connection closed during handshake'}`, refusal === undefined));
       });
       c.connect(cfg);
+      // SSH here is request/response: with Nagle on, a second small packet (the
+      // userauth request after NEWKEYS, a command after its stdin) waits for the
+      // server's delayed ACK, 40 ms each time; measured: connect + first shell
+      // 116 ms -> 41 ms on loopback.
+      c.setNoDelay(true);
     });
   }
 
