@@ -40,7 +40,9 @@ export class LocalConnection extends ShellConnection {
       this.opened = true;
       this.counters.connects++;
     }
-    const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: false });
+    // A session of its own: the shell's jobs never take over the controller's
+    // terminal (job control is on) and a Ctrl-C there reaches drover, not them.
+    const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const closers: Array<(reason: string) => void> = [];
     let closed: string | null = null;
     const onGone = (reason: string) => {

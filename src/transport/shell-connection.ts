@@ -5,7 +5,7 @@
  * channel, a child process) and how to (re)connect.
  */
 import type { Connection, ConnectionStats, ExecOptions, ExecResult } from './connection.js';
-import { ShellSession, bootstrapCommand, sudoCommand, type ShellStreams } from './shell-session.js';
+import { ShellSession, bootstrapCommand, sudoCommand, type ShellStartOptions, type ShellStreams } from './shell-session.js';
 import { BecomeError } from './errors.js';
 
 export abstract class ShellConnection implements Connection {
@@ -65,14 +65,25 @@ export abstract class ShellConnection implements Connection {
     }
   }
 
-  private async startSession(user: string | undefined): Promise<ShellSession> {
+  private async startSession(user: string | undefined, kill?: ShellStartOptions['kill']): Promise<ShellSession> {
     const streams = await this.launch(user ? this.becomeCommand(user) : bootstrapCommand());
     return ShellSession.start(streams, {
       host: this.host,
       becomeUser: user,
       becomePassword: user ? this.becomePassword : undefined,
       readyTimeoutMs: this.readyTimeoutMs,
+      kill: kill ?? ((script) => this.runAside(user, script)),
     });
+  }
+
+  /** Run a script in a shell of its own for `user`, next to the busy session (a timeout's kill). */
+  private async runAside(user: string | undefined, script: string): Promise<void> {
+    const aside = await this.startSession(user, async () => undefined);
+    try {
+      await aside.exec(script, { timeoutMs: 30_000 });
+    } finally {
+      await aside.close();
+    }
   }
 
   protected async closeSessions(): Promise<void> {

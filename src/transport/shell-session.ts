@@ -3,12 +3,19 @@
  * by random end markers. Starting a shell per command costs ~50 ms over SSH
  * (sshd runs a login shell each time); reusing one is ~40x cheaper.
  *
- * Each command runs as a background job of the shell. Under `set -m` bash gives
- * every job its own process group even without a tty, so a timeout can kill
- * the command and everything it started (dash cannot; on an sh-only target
- * the timeout kills the job's main process only). After the job the shell
- * prints `<token><rc>:<timedout>\n` on stdout and `<token>` on stderr; output
- * is everything before the token, byte for byte.
+ * Each command runs in a subshell (so `exit`, `cd` or `set -e` never reach the
+ * session), as a foreground job: under `set -m` bash gives every job its own
+ * process group even without a tty, so a timeout can kill the command and
+ * everything it started (dash cannot; on an sh-only target the timeout kills
+ * the job's main process only). After the job the shell prints
+ * `<token><rc>\n` on stdout and `<token>` on stderr; output is everything
+ * before the token, byte for byte.
+ *
+ * Timeouts are kept on the controller: when one passes, a second, short-lived
+ * shell for the same user (ShellStartOptions.kill) signals the jobs of this
+ * session's shell. Nothing runs per command for a timeout that never fires
+ * (a watchdog armed and disarmed per command cost ~0.1 ms of the ~1 ms a
+ * command takes).
  */
 import type { Readable, Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
@@ -37,9 +44,15 @@ export interface ShellStartOptions {
   becomePassword?: string;
   /** Fail if the shell is not ready within this time. */
   readyTimeoutMs: number;
+  /**
+   * Run a short sh script as the session's user, outside the session (its
+   * shell is busy waiting for the command that timed out). Resolves when the
+   * script has ended.
+   */
+  kill: (script: string) => Promise<void>;
 }
 
-/** Printed by the bootstrap once the shell is about to start; followed by `bash` or `sh`. */
+/** Printed by the bootstrap once the shell is about to start; followed by `bash` or `sh` and the shell's PID. */
 export const READY_MARK = '__drover_ready_7f3a__';
 /** The prompt we ask sudo to print, so we know when (and how often) it wants the password. */
 export const SUDO_PROMPT = '__drover_sudo_pw_7f3a__:';
@@ -50,8 +63,8 @@ export const SUDO_PROMPT = '__drover_sudo_pw_7f3a__:';
  */
 export function bootstrapCommand(): string {
   return (
-    `if command -v bash >/dev/null 2>&1; then printf '%s bash\\n' ${READY_MARK}; exec bash --noprofile --norc -s; ` +
-    `else printf '%s sh\\n' ${READY_MARK}; exec sh -s; fi`
+    `if command -v bash >/dev/null 2>&1; then printf '%s bash %s\\n' ${READY_MARK} $$; exec bash --noprofile --norc -s; ` +
+    `else printf '%s sh %s\\n' ${READY_MARK} $$; exec sh -s; fi`
   );
 }
 
@@ -77,6 +90,8 @@ interface Pending {
   outDone: boolean;
   errDone: boolean;
   rcLine?: string;
+  /** The controller's timer passed and the job was signalled. */
+  timedOut: boolean;
   resolve: (r: { stdout: Buffer; stderr: Buffer; rc: number; timedOut: boolean }) => void;
   reject: (e: Error) => void;
 }
@@ -88,11 +103,14 @@ export class ShellSession {
   private queue: Promise<unknown> = Promise.resolve();
   private dead: string | null = null;
   private isBash = true;
+  /** PID of the session shell: its children are the jobs a timeout kills. */
+  private pid = 0;
 
   private constructor(
     private streams: ShellStreams,
     readonly host: string,
     readonly becomeUser: string | undefined,
+    private readonly kill: (script: string) => Promise<void>,
   ) {}
 
   /** True until the shell process or channel went away. */
@@ -111,7 +129,7 @@ export class ShellSession {
    * sudo refuses, UnreachableError when the stream dies first.
    */
   static start(streams: ShellStreams, opts: ShellStartOptions): Promise<ShellSession> {
-    const s = new ShellSession(streams, opts.host, opts.becomeUser);
+    const s = new ShellSession(streams, opts.host, opts.becomeUser, opts.kill);
     return s.handshake(opts).then(() => s);
   }
 
@@ -146,7 +164,9 @@ export class ShellSession {
         if (i < 0) return;
         const nl = out.indexOf('\n', i);
         if (nl < 0) return;
-        this.isBash = out.slice(i + READY_MARK.length, nl).trim() === 'bash';
+        const [shell, pid] = out.slice(i + READY_MARK.length, nl).trim().split(/\s+/);
+        this.isBash = shell === 'bash';
+        this.pid = Number(pid) || 0;
         // fd 3 keeps the real stderr for jobs; the shell's own stderr (job
         // notices like "Terminated") goes to /dev/null so it never leaks into
         // the next command's stderr.
@@ -222,10 +242,10 @@ export class ShellSession {
       }
     }
     if (p.outDone && p.errDone && p.rcLine !== undefined && p.rcLine.includes('\n')) {
-      const m = /^(\d+):(\d+)/.exec(p.rcLine);
+      const m = /^(\d+)\n/.exec(p.rcLine);
       this.pending = null;
       if (!m) return p.reject(new UnreachableError(this.host, `shell protocol error: bad end line ${JSON.stringify(p.rcLine)}`, true));
-      p.resolve({ stdout: Buffer.concat(p.out), stderr: Buffer.concat(p.err), rc: Number(m[1]), timedOut: m[2] === '1' });
+      p.resolve({ stdout: Buffer.concat(p.out), stderr: Buffer.concat(p.err), rc: Number(m[1]), timedOut: p.timedOut });
     }
   }
 
@@ -247,23 +267,30 @@ export class ShellSession {
     if (this.dead !== null) throw new UnreachableError(this.host, `shell is gone (${this.dead})`, true);
     const id = randomBytes(12).toString('hex');
     const token = `__drover_end_${id}__`;
-    const script = this.frame(command, opts, id, token);
+    const script = this.frame(command, opts, token);
     const timeoutMs = opts.timeoutMs;
     const r = await new Promise<{ stdout: Buffer; stderr: Buffer; rc: number; timedOut: boolean }>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
       let backstop: NodeJS.Timeout | undefined;
       const done = <T>(f: (v: T) => void) => (v: T) => {
-        if (backstop) clearTimeout(backstop);
+        clearTimeout(timer);
+        clearTimeout(backstop);
         f(v);
       };
-      this.pending = { token: Buffer.from(token), out: [], err: [], outDone: false, errDone: false, resolve: done(resolve), reject: done(reject) };
+      const pending: Pending = { token: Buffer.from(token), out: [], err: [], outDone: false, errDone: false, timedOut: false, resolve: done(resolve), reject: done(reject) };
+      this.pending = pending;
       if (timeoutMs && timeoutMs > 0) {
-        // If even the watchdog cannot end it (process stuck in the kernel), give up on the shell.
+        timer = setTimeout(() => {
+          pending.timedOut = true;
+          this.kill(killJobsScript(this.pid, this.isBash)).catch(() => undefined);
+        }, timeoutMs);
+        // If even that cannot end it (no second shell, a process stuck in the kernel), give up on the shell.
         backstop = setTimeout(() => {
-          const p = this.pending;
+          if (this.pending !== pending) return;
           this.pending = null;
           this.dead = 'command did not end after its timeout';
           this.streams.destroy();
-          p?.reject(new CommandTimeoutError(this.host, command, timeoutMs));
+          pending.reject(new CommandTimeoutError(this.host, command, timeoutMs));
         }, timeoutMs + 15_000);
       }
       for (const part of script) this.streams.stdin.write(part);
@@ -273,24 +300,25 @@ export class ShellSession {
   }
 
   /**
-   * The shell text for one command: the command as a quoted heredoc (run
-   * through eval inside the job, so its syntax error is its own failure, not a
-   * broken session), optional stdin, then a call of __drv_run (see
-   * sessionPreamble). Kept short: bash reads a script from a pipe byte by byte.
+   * The shell text for one command: optional stdin, then one call of __drv_run
+   * (see sessionPreamble) with the command as a quoted argument (run through
+   * eval inside the job, so its syntax error is its own failure, not a broken
+   * session). Kept short: bash reads a script from a pipe byte by byte.
    */
-  private frame(command: string, opts: ExecOptions, id: string, token: string): Buffer[] {
+  private frame(command: string, opts: ExecOptions, token: string): Buffer[] {
     const bash = this.isBash;
-    const hd = `__DROVER_EOF_${id}`;
     const pre: string[] = [];
     if (opts.cwd) pre.push(`cd -- ${shq(opts.cwd)}`);
     for (const [k, v] of Object.entries(opts.env ?? {})) {
       if (!ENV_NAME.test(k)) throw new InputError(`invalid environment variable name ${JSON.stringify(k)}`);
       pre.push(`export ${k}=${shq(v)}`);
     }
-    const text = pre.length ? `${pre.join(' && ')} && {\n${command}\n}` : command;
-    const lines: string[] = bash ? [`IFS= read -r -d '' __drv_c <<'${hd}'`, text, hd] : [`__drv_c=$(cat <<'${hd}'`, text, hd, ')'];
+    // One program with plain words: the job's shell becomes it (exec) instead of forking it.
+    const body = isPlainExternalCommand(command) ? `exec ${command}` : pre.length ? `{\n${command}\n}` : command;
+    const text = pre.length ? `${pre.join(' && ')} && ${body}` : body;
     let raw: Buffer | undefined;
     let hasStdin = 0;
+    const lines: string[] = [];
     if (opts.stdin !== undefined && opts.stdin.length > 0) {
       hasStdin = 1;
       // Secrets arrive through the shell's stdin, never through argv.
@@ -300,14 +328,13 @@ export class ShellSession {
         raw = Buffer.from(opts.stdin);
         lines.push(`__drv_s=$(head -c ${raw.length} | base64 -w0)`);
       } else {
+        const hd = `__DROVER_EOF_${token}`;
         const b64 = Buffer.from(opts.stdin).toString('base64').replace(/.{1,76}/g, '$&\n');
         lines.push(`__drv_s=$(cat <<'${hd}'`, b64 + hd, ')');
       }
     }
-    const secs = opts.timeoutMs && opts.timeoutMs > 0 ? (opts.timeoutMs / 1000).toFixed(3) : '0';
-    const micros = opts.timeoutMs && opts.timeoutMs > 0 ? Math.round(opts.timeoutMs * 1000) : 0;
-    const call = `__drv_run ${token} ${hasStdin} ${secs} ${micros}\n`;
-    if (!raw) return [Buffer.from(lines.join('\n') + '\n' + call)];
+    const call = `__drv_run ${token} ${hasStdin} ${shq(text)}\n`;
+    if (!raw) return [Buffer.from(lines.length ? lines.join('\n') + '\n' + call : call)];
     // The raw bytes follow the line that reads them.
     return [Buffer.from(lines.join('\n') + '\n'), raw, Buffer.from('\n' + call)];
   }
@@ -328,99 +355,77 @@ export class ShellSession {
 /**
  * Sent once per session. fd 3 keeps the real stderr for jobs; the shell's own
  * stderr (job notices such as "Terminated") goes to /dev/null so it never
- * leaks into the next command's stderr. __drv_run TOKEN HAS_STDIN TIMEOUT_S
- * TIMEOUT_US runs $__drv_c as a background job (own process group under
- * bash's set -m) and waits for it; on timeout the group gets TERM, and KILL
- * 3 s later (or as soon as the job's main process is gone). `set --` keeps
- * the function's arguments out of the command's $1, $2.
- *
- * The watchdog: under bash 5 (EPOCHREALTIME), one watchdog process per
- * session (__drv_wd), told `arm TOKEN PID MICROSECONDS` / `disarm` through a
- * pipe (fd 4); it sleeps in `read -t` (a builtin: no process), and when a
- * deadline passes it writes TOKEN on fd 5 before it signals, so the waiting
- * shell can tell a timeout from a command that exits 143 by itself. A
- * watchdog subshell plus a `sleep` per command cost ~0.85 ms of target CPU
- * per command, more than the command itself for most probes (measured: 600
- * commands, 1.2 s of CPU vs 0.7 s). Elsewhere (sh, older bash) each command
- * gets its own watchdog subshell, which exits 124 only once it has fired.
+ * leaks into the next command's stderr. `__drv_run TOKEN HAS_STDIN COMMAND`
+ * runs COMMAND in a subshell, a foreground job (its own process group under
+ * bash's set -m); `set --` keeps the function's arguments out of the
+ * command's $1, $2.
  */
 export function sessionPreamble(bash: boolean): string {
-  const g = bash ? '-' : ''; // without job control (sh), only the job's main process can be signalled
-  const closeFds = bash ? '3>&- 4>&- 5>&-' : '3>&-';
   const withStdin = bash
-    ? `{ set --; eval "$__drv_c"; } < <(printf '%s' "$__drv_s" | base64 -d) 2>&3 ${closeFds} &`
-    : `printf '%s' "$__drv_s" | base64 -d | { set --; eval "$__drv_c"; } 2>&3 ${closeFds} &`;
-  const perCommandWatchdog = [
-    // `sleep & wait`: a trapped signal interrupts wait at once, not after the sleep.
-    `    ( sleep "$3"; trap 'exit 124' TERM; kill -TERM ${g}$__drv_p; sleep 3 & wait $!; kill -KILL ${g}$__drv_p; exit 124 ) </dev/null >/dev/null 2>&1 &`,
-    '    __drv_w=$!',
-    '    wait $__drv_p; __drv_rc=$?',
-    `    kill -TERM ${g}$__drv_w 2>/dev/null; wait $__drv_w; [ $? = 124 ] && { __drv_t=1; kill -KILL ${g}$__drv_p 2>/dev/null; }`,
-  ];
-  const sessionWatchdog = bash
-    ? [
-        '__drv_wdp=',
-        'if [ -n "${EPOCHREALTIME:-}" ] && { exec 4<> <(:) 5<> <(:); } 2>/dev/null; then',
-        '  __drv_wd() {',
-        '    exec </dev/null >/dev/null 3>&-',
-        '    local pid= tok= due=0 kdue=0 line now rem t',
-        '    while :; do',
-        '      if [ -z "$pid" ]; then',
-        // Idle: wait for a request; now and then make sure the session shell still exists.
-        '        IFS= read -r -t 10 -u 4 line || { kill -0 $__drv_main 2>/dev/null || exit 0; continue; }',
-        '      else',
-        '        now=${EPOCHREALTIME/[.,]/}; rem=$(( (kdue ? kdue : due) - now ))',
-        '        if [ $rem -le 0 ]; then',
-        // A request already queued (the command ended in time) goes first.
-        '          if read -t 0 -u 4; then IFS= read -r -u 4 line',
-        "          elif [ $kdue = 0 ]; then printf '%s\\n' \"$tok\" >&5; kill -TERM -$pid; kdue=$(( now + 3000000 )); continue",
-        '          else kill -KILL -$pid; pid=; continue; fi',
-        '        else',
-        "          printf -v t '%d.%06d' $(( rem / 1000000 )) $(( rem % 1000000 ))",
-        '          IFS= read -r -t $t -u 4 line || continue',
-        '        fi',
-        '      fi',
-        '      case $line in',
-        '        arm\\ *) set -- $line; tok=$2; pid=$3; due=$(( ${EPOCHREALTIME/[.,]/} + $4 )); kdue=0 ;;',
-        '        disarm) pid= ;;',
-        '      esac',
-        '    done',
-        '  }',
-        '  __drv_main=$$',
-        '  __drv_wd &',
-        '  __drv_wdp=$!',
-        "  trap 'kill -KILL $__drv_wdp 2>/dev/null' EXIT",
-        'fi',
-      ]
-    : [];
+    ? `( set --; eval "$__drv_c" ) < <(printf '%s' "$__drv_s" | base64 -d) 2>&3 3>&-`
+    : `printf '%s' "$__drv_s" | base64 -d | ( set --; eval "$__drv_c" ) 2>&3 3>&-`;
   return [
     'exec 3>&2 2>/dev/null',
     bash ? 'set -m' : '',
-    ...sessionWatchdog,
     '__drv_run() {',
-    '  __drv_t=0',
+    '  __drv_c=$3',
     `  if [ "$2" = 1 ]; then ${withStdin}`,
-    `  else { set --; eval "$__drv_c"; } </dev/null 2>&3 ${closeFds} & fi`,
-    '  __drv_p=$!',
-    ...(bash
-      ? [
-          '  if [ "$3" != 0 ] && [ -n "$__drv_wdp" ]; then',
-          "    printf 'arm %s %s %s\\n' \"$1\" $__drv_p \"$4\" >&4",
-          '    wait $__drv_p; __drv_rc=$?',
-          "    printf 'disarm\\n' >&4",
-          '    while read -t 0 -u 5; do IFS= read -r -u 5 __drv_l; [ "$__drv_l" = "$1" ] && __drv_t=1; done',
-          '    [ $__drv_t = 1 ] && kill -KILL -$__drv_p 2>/dev/null',
-          '  elif [ "$3" != 0 ]; then',
-        ]
-      : ['  if [ "$3" != 0 ]; then']),
-    ...perCommandWatchdog,
-    '  else wait $__drv_p; __drv_rc=$?; fi',
-    `  printf '%s%s:%s\\n' "$1" "$__drv_rc" "$__drv_t"`,
+    `  else ( set --; eval "$__drv_c" ) </dev/null 2>&3 3>&-; fi`,
+    `  printf '%s%s\\n' "$1" "$?"`,
     `  printf '%s' "$1" >&3`,
     '  unset __drv_c __drv_s',
     '}',
     '',
   ].join('\n');
+}
+
+/**
+ * Run from a second shell when a command's timeout passed: TERM the jobs of
+ * the session shell PID (the whole process group under bash, the job's main
+ * process under sh), then KILL what is left once the job's main process is
+ * gone or 3 s later. Children come from /proc (ps where that is missing).
+ */
+export function killJobsScript(pid: number, bash: boolean): string {
+  const sig = (s: string) => (bash ? `kill -${s} -$k 2>/dev/null || kill -${s} $k 2>/dev/null` : `kill -${s} $k 2>/dev/null`);
+  return [
+    `m=${pid}`,
+    'kids=$(cat /proc/$m/task/$m/children 2>/dev/null) || kids=$(ps -o pid= --ppid $m 2>/dev/null)',
+    `for k in $kids; do ${sig('TERM')}; done`,
+    'i=0',
+    'while [ $i -lt 30 ]; do',
+    '  alive=; for k in $kids; do kill -0 $k 2>/dev/null && alive=1; done',
+    '  [ -z "$alive" ] && break',
+    '  sleep 0.1; i=$((i + 1))',
+    'done',
+    `for k in $kids; do ${sig('KILL')}; done`,
+    'exit 0',
+  ].join('\n');
+}
+
+/** bash builtins and keywords: `exec` of these would run another program or fail. */
+const SHELL_WORDS = new Set(
+  (
+    '. : [ alias bg bind break builtin caller cd command compgen complete compopt continue declare dirs disown echo enable eval exec exit ' +
+    'export false fc fg getopts hash help history jobs kill let local logout mapfile popd printf pushd pwd read readarray readonly return ' +
+    'set shift shopt source suspend test times trap true type typeset ulimit umask unalias unset wait ' +
+    'if then else elif fi case esac for select while until do done in function time { } ! [[ ]] coproc'
+  ).split(' '),
+);
+const PLAIN_WORD = String.raw`(?:[A-Za-z0-9_./:@%+,=-]|'[^']*'|\\')+`;
+const PLAIN_COMMAND = new RegExp(`^${PLAIN_WORD}(?: +${PLAIN_WORD})*$`);
+
+/**
+ * True for one external program with literal words (what `shq` produces: no
+ * expansions, redirections, operators or assignments): the shell may exec it
+ * in place of the job's subshell. Builtins, keywords and anything else keep
+ * the subshell.
+ */
+export function isPlainExternalCommand(command: string): boolean {
+  if (!PLAIN_COMMAND.test(command)) return false;
+  const first = command.split(' ', 1)[0]!;
+  if (first.includes('=')) return false;
+  const name = first.replace(/'([^']*)'/g, '$1').replace(/\\'/g, "'");
+  return !SHELL_WORDS.has(name) && !name.startsWith('__drv');
 }
 
 function countOf(s: string, sub: string): number {

@@ -17,18 +17,23 @@ function spawnShell(bootstrap: string): ShellStreams {
   };
 }
 
+/** The out-of-band shell a timeout uses: here a local sh, like LocalConnection's. */
+function runSh(script: string): Promise<void> {
+  return new Promise((resolve) => spawn('/bin/sh', ['-c', script], { stdio: 'ignore' }).on('exit', () => resolve()));
+}
+
 const sessions: ShellSession[] = [];
 afterAll(() => Promise.all(sessions.map((s) => s.close())));
 
 async function start(bootstrap: string): Promise<ShellSession> {
-  const s = await ShellSession.start(spawnShell(bootstrap), { host: 'test', readyTimeoutMs: 5000 });
+  const s = await ShellSession.start(spawnShell(bootstrap), { host: 'test', readyTimeoutMs: 5000, kill: runSh });
   sessions.push(s);
   return s;
 }
 
 describe('ShellSession protocol', () => {
   it('bash: commands see no positional parameters and may use heredocs and functions', async () => {
-    const s = await start(`printf '%s bash\\n' ${READY_MARK}; exec bash --noprofile --norc -s`);
+    const s = await start(`printf '%s bash %s\\n' ${READY_MARK} $$; exec bash --noprofile --norc -s`);
     expect(s.shell).toBe('bash');
     expect((await s.exec('echo "[$#][$1]"')).stdout).toBe('[0][]\n');
     expect((await s.exec('cat <<EOF\nx\nEOF\nf() { echo in-f; }; f')).stdout).toBe('x\nin-f\n');
@@ -36,7 +41,7 @@ describe('ShellSession protocol', () => {
   });
 
   it('sh (dash) fallback: same results, stdin, cwd/env and timeouts', async () => {
-    const s = await start(`printf '%s sh\\n' ${READY_MARK}; exec dash -s`);
+    const s = await start(`printf '%s sh %s\\n' ${READY_MARK} $$; exec dash -s`);
     expect(s.shell).toBe('sh');
     expect(await s.exec('printf a; printf b >&2; exit 3')).toEqual({ stdout: 'a', stderr: 'b', rc: 3 });
     expect((await s.exec('cat', { stdin: Buffer.from([0, 255, 10]) })).stdout).toBe(Buffer.from([0, 255, 10]).toString('utf8'));

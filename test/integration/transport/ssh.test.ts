@@ -106,6 +106,36 @@ describe('SshConnection: one connection, one shell', () => {
     // A command exiting 143 by itself is not a timeout.
     expect((await c.exec('exit 143', { timeoutMs: 5000 })).rc).toBe(143);
   });
+  it('a plain program replaces the job shell (no extra fork) and keeps its process group, output and status', async () => {
+    const c = conn();
+    // Run as plain words, sh is the job itself: its PID is its process group.
+    const own = await c.exec('sh -c \'ps -o pid=,pgid= -p $$\'');
+    const [pid, pgid] = own.stdout.trim().split(/\s+/);
+    expect(pid).toBe(pgid);
+    expect(await c.exec("printf '%s|' a 'b c' \"d'e\"")).toEqual({ stdout: "a|b c|d'e|", stderr: '', rc: 0 });
+    expect((await c.exec('false')).rc).toBe(1);
+    expect((await c.exec('/no/such/program')).rc).toBe(127);
+  });
+});
+
+describe('SshConnection: timeouts of become sessions', () => {
+  it('kills a timed-out command run through sudo (NOPASSWD) from a second shell, then goes on', async () => {
+    const c = conn();
+    const mark = 3500 + Math.floor(Math.random() * 400);
+    const err = await c.exec(`sleep ${mark} & sleep ${mark}.5`, { becomeUser: 'root', timeoutMs: 400 }).catch((e) => e);
+    expect(err).toBeInstanceOf(CommandTimeoutError);
+    expect(pgrep(`sleep ${mark}`)).toBe('');
+    expect((await c.exec('id -un', { becomeUser: 'root' })).stdout).toBe('root\n');
+  });
+
+  it('the second shell types the become password too', async () => {
+    const c = conn({ user: TEST_USER_SUDO_PW, becomePassword: TEST_USER2_PASSWORD });
+    const mark = 3900 + Math.floor(Math.random() * 90);
+    const err = await c.exec(`sleep ${mark}.25`, { becomeUser: 'root', timeoutMs: 400 }).catch((e) => e);
+    expect(err).toBeInstanceOf(CommandTimeoutError);
+    expect(pgrep(`sleep ${mark}.25`)).toBe('');
+    expect((await c.exec('id -un', { becomeUser: 'root' })).stdout).toBe('root\n');
+  });
 });
 
 describe('SshConnection: become', () => {
