@@ -46,7 +46,7 @@ export interface FileState {
   ctime?: number;
   /** readlink of the path when it is a symlink (unresolved, as stored in the link). */
   linkTarget?: string;
-  /** readlink -f of the path (only with follow). */
+  /** readlink -f of the path, when it is a symlink and was queried with follow (else the path is its own real path for writing). */
   realPath?: string;
   checksum?: string;
   checksumAlgorithm?: ChecksumAlgorithm;
@@ -93,9 +93,10 @@ export function fileStateScript(queries: readonly FileQuery[]): string {
     const p = shq(q.path);
     const probe = `${present(q, p)} || _dfa ${i} ${p} ${q.follow ? '-L' : "''"}`;
     if (q.follow) {
+      // Only a symlink needs its own stat -L and real path; anything else joins the one stat run.
       out.push(
-        `if ${probe}; then P${i}=1; printf '${TAG} %s ' ${i}; LC_ALL=C stat -L --printf 'S\t${STAT_FORMAT}' -- ${p};` +
-          ` printf '${TAG} %s R ' ${i}; readlink -f -- ${p} | tr -d '\n' | base64 -w0; echo; fi`,
+        `if ${probe}; then P${i}=1; if [ -L ${p} ]; then printf '${TAG} %s ' ${i}; LC_ALL=C stat -L --printf 'S\t${STAT_FORMAT}' -- ${p};` +
+          ` printf '${TAG} %s R ' ${i}; readlink -f -- ${p} | tr -d '\n' | base64 -w0; echo; else E="$E ${i}"; set -- "$@" ${p}; fi; fi`,
       );
     } else {
       out.push(`if ${probe}; then P${i}=1; E="$E ${i}"; set -- "$@" ${p}; fi`);
