@@ -73,9 +73,9 @@ export function flags(argv = process.argv.slice(2)): Map<string, string> {
   return m;
 }
 
-/** dist/ must be current: the CLI runs compiled JS. Rebuilds when a src file is newer. */
+/** dist/ and its bundle must be current: the CLI runs them. Rebuilds when a src file is newer. */
 export function ensureBuilt(): void {
-  const main = join(ROOT, 'dist', 'cli', 'main.js');
+  const bundle = join(ROOT, 'dist', 'bundle', 'drover.cjs');
   const newest = (dir: string): number => {
     let t = 0;
     for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -84,13 +84,13 @@ export function ensureBuilt(): void {
     }
     return t;
   };
-  if (existsSync(main) && statSync(main).mtimeMs >= newest(join(ROOT, 'src'))) return;
-  process.stderr.write('building dist/ (npx tsc -p .)…\n');
+  if (existsSync(bundle) && statSync(bundle).mtimeMs >= newest(join(ROOT, 'src'))) return;
+  process.stderr.write('building dist/ (npm run build)…\n');
   try {
-    execFileSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch {
-    // Type errors still emit JS; only a missing output is fatal.
-    if (!existsSync(main)) throw new Error('build failed: dist/cli/main.js missing');
+    // Type errors still emit JS; only a missing bundle is fatal.
+    if (!existsSync(bundle)) throw new Error('build failed: dist/bundle/drover.cjs missing');
   }
 }
 
