@@ -6,12 +6,12 @@
  *   2b. the same, each command in a `( … )` subshell: what isolating a command costs
  *       (drover runs each command as its own job, so `exit`, `cd` or `set -e` in one
  *       command never reach the session, and a timeout can kill its process group)
- *   3. drover's transport alone (SshConnection.exec, with the engine's default timeout watchdog)
+ *   3. drover's transport alone (SshConnection.exec, with the engine's default timeout armed)
  *   4. drover's engine: a playbook of K `command` tasks (runPlaybook in this process),
  *      timed from the first task's result to the last one (connect and load excluded)
  * Each is repeated R times (alternated); medians; per-command cost and ratio to the floor.
  *
- *   npx tsx bench/overhead.ts [--tasks 60] [--runs 5]
+ *   npx tsx bench/overhead.ts [--tasks 300] [--runs 5]   (300: a sample large enough that one slow command does not move the median)
  */
 import { join } from 'node:path';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { droverInventory, flags, loopbackHosts, machine, median, table, tempDir 
 import { FloorShell, floorConnect, floorExec } from './floor-client.js';
 
 const f = flags();
-const K = Number(f.get('tasks') ?? 60);
+const K = Number(f.get('tasks') ?? 300);
 const runs = Number(f.get('runs') ?? 5);
 const COMMANDS = ['true', 'id -u', 'cat /etc/hostname', 'uname -r', 'test -d /tmp', 'date +%s'];
 const cmds = Array.from({ length: K }, (_, i) => COMMANDS[i % COMMANDS.length]!);
