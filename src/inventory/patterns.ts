@@ -46,6 +46,10 @@ function isIPv6(s: string): boolean {
 
 export function selectHosts(inv: PatternTarget, pattern: string, pos?: SourcePos): string[] {
   if (!pattern || !pattern.trim()) throw new InputError('empty host pattern', pos, 'use "all" for every host');
+  // (Regex terms, ~…, may hold any brackets.) An unclosed or stray bracket would otherwise split into terms nobody wrote ("web[0:" -> "web", "0").
+  if (!pattern.includes('~') && !isIPv6(pattern.trim().replace(/^[!&]/, '')) && !/^(?:[^[\]]|\[[^[\]]*\])*$/.test(pattern)) {
+    throw new InputError(`bad subscript in host pattern "${pattern}": unbalanced [ ]`, pos, 'use group[N] or group[START:END]');
+  }
   const terms = splitPattern(pattern);
   if (terms.length === 0) throw new InputError(`host pattern "${pattern}" has no terms`, pos);
   const plain = terms.filter((t) => !t.startsWith('!') && !t.startsWith('&'));

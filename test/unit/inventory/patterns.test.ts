@@ -91,6 +91,11 @@ describe('pattern errors', () => {
     expectInputError(() => inv.select('', POS), 'site.yaml:3:10', /empty host pattern/);
     expectInputError(() => inv.select('all:!', POS), 'site.yaml:3:10', /empty term/);
   });
+  it('an unclosed or stray bracket is a bad subscript, not terms nobody wrote', () => {
+    expectInputError(() => inv.select('web[0:', POS), 'site.yaml:3:10', /bad subscript in host pattern "web\[0:": unbalanced/);
+    expectInputError(() => inv.select('web]', POS), 'site.yaml:3:10', /bad subscript/);
+    expectInputError(() => inv.select('web[0]]', POS), 'site.yaml:3:10', /bad subscript/);
+  });
   it('unknown host for hostVars', () => {
     expect(() => inv.hostVars('compute3')).toThrow(/unknown host "compute3".*did you mean "compute1"/);
   });
