@@ -282,7 +282,10 @@ export class ShellSession {
       if (timeoutMs && timeoutMs > 0) {
         timer = setTimeout(() => {
           pending.timedOut = true;
-          this.kill(killJobsScript(this.pid, this.isBash)).catch(() => undefined);
+          // Without a second shell (or a PID) the backstop below ends the session instead.
+          Promise.resolve()
+            .then(() => this.kill(killJobsScript(this.pid, this.isBash)))
+            .catch(() => undefined);
         }, timeoutMs);
         // If even that cannot end it (no second shell, a process stuck in the kernel), give up on the shell.
         backstop = setTimeout(() => {
@@ -387,9 +390,12 @@ export function sessionPreamble(bash: boolean): string {
  */
 export function killJobsScript(pid: number, bash: boolean): string {
   const sig = (s: string) => (bash ? `kill -${s} -$k 2>/dev/null || kill -${s} $k 2>/dev/null` : `kill -${s} $k 2>/dev/null`);
+  // Never a PID of 0 or 1: their "children" are init and every session on the box.
+  if (!Number.isInteger(pid) || pid <= 1) throw new Error(`no session shell PID to kill the jobs of (got ${pid})`);
   return [
     `m=${pid}`,
     'kids=$(cat /proc/$m/task/$m/children 2>/dev/null) || kids=$(ps -o pid= --ppid $m 2>/dev/null)',
+    'k1=; for k in $kids; do [ "$k" -gt 1 ] 2>/dev/null && k1="$k1 $k"; done; kids=$k1',
     `for k in $kids; do ${sig('TERM')}; done`,
     'i=0',
     'while [ $i -lt 30 ]; do',

@@ -1,5 +1,6 @@
+// Pure parts of the shell session protocol: which commands may be exec'd, the script that kills a timed-out job.
 import { describe, expect, it } from 'vitest';
-import { isPlainExternalCommand } from '../../../src/transport/shell-session.js';
+import { isPlainExternalCommand, killJobsScript } from '../../../src/transport/shell-session.js';
 import { shjoin } from '../../../src/util/shell.js';
 
 describe('isPlainExternalCommand: when the job shell may exec the command', () => {
@@ -12,5 +13,13 @@ describe('isPlainExternalCommand: when the job shell may exec the command', () =
     for (const c of ['true', 'cd /tmp', 'exit 3', 'echo hi', "'echo' hi", 'test -d /tmp', '[ -d /tmp ]', 'if true', 'A=1 env', 'echo $HOME', 'ls *.txt', 'ls ~',
       'a | b', 'a; b', 'a && b', 'a > f', 'cat <f', 'a &', 'a\nb', '"quoted" word', 'x `id`', 'a\\ b', '__drv_run x', '', ' id'])
       expect(isPlainExternalCommand(c), c).toBe(false);
+  });
+});
+
+describe('killJobsScript', () => {
+  it('refuses PIDs 0 and 1 (their children are init and everything else)', () => {
+    expect(() => killJobsScript(0, true)).toThrow(/no session shell PID/);
+    expect(() => killJobsScript(1, true)).toThrow(/no session shell PID/);
+    expect(killJobsScript(4242, true)).toContain('m=4242');
   });
 });
