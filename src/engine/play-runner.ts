@@ -242,15 +242,18 @@ export class PlayRunner {
         inventory_hostname: h.name,
         inventory_hostname_short: h.name.split('.')[0],
         hostvars: env.hostvars,
-        groups: env.inventory.groupMap(),
-        group_names: (env.inventory.hosts.get(h.name)?.groups ?? []).filter((g) => g !== 'all' && g !== 'ungrouped'),
         playbook_dir: env.playbookDir,
         play_name: play.name,
-        ansible_play_hosts: this.batch.filter((x) => x.active).map((x) => x.name),
-        ansible_play_batch: this.batch.map((x) => x.name),
         ansible_check_mode: env.check,
         ansible_diff_mode: env.diff,
         ...(role ? { role_path: role.path, role_name: role.name } : {}),
+      },
+      // O(hosts) each: built per task and host they made a 500-host run quadratic.
+      lazyMagic: {
+        groups: () => env.inventory.groupMap(),
+        group_names: () => (env.inventory.hosts.get(h.name)?.groups ?? []).filter((g) => g !== 'all' && g !== 'ungrouped'),
+        ansible_play_hosts: () => this.batch.filter((x) => x.active).map((x) => x.name),
+        ansible_play_batch: () => this.batch.map((x) => x.name),
       },
     });
   }

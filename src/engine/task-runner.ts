@@ -258,7 +258,9 @@ async function runOnce(p: TaskRunParams, mod: Module, vars: Record<string, unkno
   let status: TaskStatus = result.failed ? 'failed' : result.changed ? 'changed' : 'ok';
   // changed_when / failed_when see the result under the register name (and bare, as a convenience).
   if (node.changedWhen !== undefined || node.failedWhen !== undefined) {
-    const scope = extendVars(vars, { ...result, ...(node.register ? { [node.register]: result } : {}) });
+    // Conditions read the result; a plain true/false needs no scope.
+    const needsScope = typeof node.changedWhen === 'object' || typeof node.failedWhen === 'object';
+    const scope = needsScope ? extendVars(vars, { ...result, ...(node.register ? { [node.register]: result } : {}) }) : vars;
     if (node.failedWhen !== undefined) {
       const f = typeof node.failedWhen === 'boolean' ? node.failedWhen : node.failedWhen.some((c) => evaluateCondition(c, scope, node.pos));
       result = { ...result, failed: f };

@@ -29,6 +29,8 @@ export interface VarLayers {
   runtime: Vars;
   extra: Vars;
   magic: Vars;
+  /** Magic values computed on first read (most tasks never read `groups` or `ansible_play_hosts`). */
+  lazyMagic?: Record<string, () => unknown>;
 }
 
 export function mergeVars(l: VarLayers): Vars {
@@ -48,6 +50,20 @@ export function mergeVars(l: VarLayers): Vars {
   // Magic values are set last, plain: they are never templates and hostvars must stay a lazy proxy.
   const out = lazyTemplated(merged, EMPTY);
   for (const [k, v] of Object.entries(l.magic)) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const [k, f] of Object.entries(l.lazyMagic ?? {})) {
+    Object.defineProperty(out, k, {
+      enumerable: true,
+      configurable: true,
+      get(this: Vars) {
+        const value = f();
+        Object.defineProperty(this, k, { value, enumerable: true, writable: true, configurable: true });
+        return value;
+      },
+      set(this: Vars, value: unknown) {
+        Object.defineProperty(this, k, { value, enumerable: true, writable: true, configurable: true });
+      },
+    });
+  }
   return out;
 }
 

@@ -39,9 +39,14 @@ export class InventoryModel implements Inventory {
     this.ensureGroup('ungrouped');
   }
 
+  /** groupMap() as last computed, and the membership it was computed from. */
+  private groupMapCache: { version: number; map: Record<string, string[]> } | undefined;
+  private membershipVersion = 0;
+
   ensureGroup(name: string, pos?: SourcePos): InventoryGroup {
     let g = this.groups.get(name);
     if (!g) {
+      this.membershipVersion++;
       g = { name, vars: {}, children: [], hosts: [], ...(pos ? { pos } : {}) };
       this.groups.set(name, g);
       this.groupLayers.set(name, emptyLayers());
@@ -52,6 +57,7 @@ export class InventoryModel implements Inventory {
   ensureHost(name: string, pos?: SourcePos): InventoryHost {
     let h = this.hosts.get(name);
     if (!h || h.implicit) {
+      this.membershipVersion++;
       if (h?.implicit) this.hosts.delete(name);
       h = { name, vars: {}, groups: [], ...(pos ? { pos } : {}) };
       this.hosts.set(name, h);
@@ -63,7 +69,10 @@ export class InventoryModel implements Inventory {
   addHostToGroup(group: string, host: string, pos?: SourcePos): void {
     const g = this.ensureGroup(group, pos);
     this.ensureHost(host, pos);
-    if (!g.hosts.includes(host)) g.hosts.push(host);
+    if (!g.hosts.includes(host)) {
+      g.hosts.push(host);
+      this.membershipVersion++;
+    }
   }
 
   /** Make `child` a child group of `parent`; a loop is an error at `pos`. */
@@ -74,7 +83,10 @@ export class InventoryModel implements Inventory {
     }
     const p = this.ensureGroup(parent, pos);
     this.ensureGroup(child, pos);
-    if (!p.children.includes(child)) p.children.push(child);
+    if (!p.children.includes(child)) {
+      p.children.push(child);
+      this.membershipVersion++;
+    }
   }
 
   private isDescendant(group: string, maybeDescendant: string): boolean {
@@ -140,6 +152,7 @@ export class InventoryModel implements Inventory {
         direct.set(h, s);
       }
     }
+    this.membershipVersion++;
     all.hosts = [];
     const ungroupedHosts: string[] = [];
     for (const h of this.hosts.values()) {
@@ -226,6 +239,7 @@ export class InventoryModel implements Inventory {
     if (!(LOCALHOST_NAMES as readonly string[]).includes(name)) return undefined;
     const h: InventoryHost = { name, vars: { ansible_connection: 'local' }, groups: ['all'], implicit: true };
     this.hosts.set(name, h);
+    this.membershipVersion++;
     const layers = emptyLayers();
     layers.inline.ansible_connection = 'local';
     for (const p of this.pendingHostDirVars.get(name) ?? []) Object.assign(layers[p.layer], p.vars);
@@ -239,8 +253,12 @@ export class InventoryModel implements Inventory {
   }
 
   groupMap(): Record<string, string[]> {
+    // Read by every task's `groups` variable: computed once per membership, shared read-only.
+    const c = this.groupMapCache;
+    if (c && c.version === this.membershipVersion) return c.map;
     const out: Record<string, string[]> = {};
-    for (const name of this.groups.keys()) out[name] = this.groupHosts(name);
+    for (const name of this.groups.keys()) out[name] = Object.freeze(this.groupHosts(name)) as string[];
+    this.groupMapCache = { version: this.membershipVersion, map: Object.freeze(out) as Record<string, string[]> };
     return out;
   }
 

@@ -320,7 +320,8 @@ function parseModuleTask(f: Fields, ctx: LoadContext, scope: TaskScope): TaskNod
     throw new InputError(`a task has two modules: '${modKeys[0]}' and '${modKeys[1]}'`, f.keyPos(modKeys[1]!), 'one module per task');
   }
   const candidatesKw = allowedKw;
-  const modules = moduleNames();
+  // Only a task with an unknown key needs the list (for "did you mean").
+  const modules = unknown.length ? moduleNames() : [];
   let bad = false;
   for (const k of unknown) {
     const dk = didYouMean(k, candidatesKw);
