@@ -81,7 +81,7 @@ const cases: Record<string, Case> = {
     inventory: `[web]\nweb1 ${conn}\n`,
     inPlaybook: true,
     at: [1, 11],
-    message: /no host or group matches "0" in host pattern "web\[0:"/,
+    message: /bad subscript in host pattern "web\[0:": unbalanced \[ \]/,
   },
 };
 
