@@ -7,7 +7,8 @@
  * `rabbitmqctl authenticate_user USER` with the password on stdin (3.10
  * reads it from stdin when the argument is left out). So a second run never
  * resets an unchanged password, and a changed one is detected without
- * reading any hash. Passwords never appear in argv: add_user and
+ * reading any hash. Right after a boot, when the broker's unit is active but
+ * its app still starting, the read waits for it (`await_startup`) once. Passwords never appear in argv: add_user and
  * change_password get them on stdin as well.
  */
 import { z } from 'zod';
@@ -56,7 +57,8 @@ export function readCommand(user: string, vhost: string, withPassword: boolean, 
   const u = shq(user);
   return [
     withPassword ? 'IFS= read -r pw' : ':',
-    `echo "${MARK} users"; ${ctl} -q list_users --formatter json || exit $?`,
+    // Just after a boot the broker's unit is active before its app is: wait for it once, then read again.
+    `echo "${MARK} users"; ${ctl} -q list_users --formatter json 2>/dev/null || { ${ctl} -q await_startup --timeout 120 >/dev/null && ${ctl} -q list_users --formatter json; } || exit $?`,
     `echo "${MARK} perms"; ${ctl} -q list_user_permissions ${u} --formatter json 2>/dev/null`,
     withPassword ? `echo "${MARK} auth"; printf '%s' "$pw" | ${ctl} -q authenticate_user ${u} >/dev/null 2>&1; echo "rc=$?"; pw=` : ':',
     `echo "${MARK} end"`,

@@ -117,6 +117,18 @@ describe.skipIf(!isRoot)('lab1 on local nodes: drover lab test lab1', () => {
     const sources = await ssh('compute2', 'chronyc -n sources');
     expect(sources.out).toMatch(new RegExp(`^\\^\\*\\s+${ENV.DROVER_SUBNET.replace(/\.0\/24$/, '').replace(/\./g, '\\.')}\\.11\\s`, 'm'));
   });
+
+  it('after the nodes are stopped and booted again, `drover lab run lab1` changes nothing (and waits for a broker still starting)', async () => {
+    const down = await drover(['lab', 'down', 'lab1']);
+    expect(down.code, down.out).toBe(0);
+    const r = await drover(['lab', 'run', 'lab1', '-e', `credentials_dir=${creds}`]);
+    if (r.code !== 0) console.log(r.out);
+    expect(r.code).toBe(0);
+    measured['lab run after a reboot (boot + converge, changed=0)'] = `${(r.ms / 1000).toFixed(1)} s`;
+    const rows = r.out.slice(r.out.lastIndexOf('RECAP')).split('\n').filter((l) => /^(controller|compute1|compute2|localhost)\s+\d/.test(l));
+    expect(rows).toHaveLength(4);
+    for (const line of rows) expect(line.trim().split(/\s+/)[2], line).toBe('0');
+  });
 });
 
 // A quick self-check of the parsing above (no nodes needed).

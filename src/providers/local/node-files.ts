@@ -19,7 +19,9 @@ export function hostsFile(nodes: readonly PlacedNode[]): string {
     'ff02::1\tip6-allnodes',
     'ff02::2\tip6-allrouters',
     '',
-    ...nodes.map((n) => `${n.ip}\t${n.name}`),
+    // "IP name", the very line the node_setup role keeps there: a converged node's
+    // first run after a boot (this file is rewritten before each) changes nothing.
+    ...nodes.map((n) => `${n.ip} ${n.name}`),
   ];
   return lines.join('\n') + '\n';
 }

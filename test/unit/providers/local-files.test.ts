@@ -55,7 +55,8 @@ describe('files written into nodes', () => {
   it('/etc/hosts names every node of the lab', () => {
     const h = hostsFile(nodes);
     expect(h).toContain('127.0.0.1\tlocalhost\n');
-    expect(h).toContain('10.77.0.11\tcontroller\n10.77.0.21\tcompute1\n10.77.0.22\tcompute2\n');
+    // In the node_setup role's own form ("IP name"), so the role finds its lines after a boot.
+    expect(h).toContain('10.77.0.11 controller\n10.77.0.21 compute1\n10.77.0.22 compute2\n');
     expect(h).not.toContain('127.0.1.1'); // the node's name must resolve to its management address
   });
 
