@@ -11,7 +11,7 @@
 //   node scripts/bundle.mjs [--no-warm]
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,8 @@ await build({
   logLevel: 'warning',
 });
 console.log(`bundle: ${relative(root, outfile)}`);
+// Code caches of earlier builds (named after the bundle's size and time) are of no use now.
+for (const f of readdirSync(dirname(outfile))) if (/^drover\.cjs(\..*)?\.cache$/.test(f)) rmSync(join(dirname(outfile), f), { force: true });
 
 if (!process.argv.includes('--no-warm')) warm();
 
