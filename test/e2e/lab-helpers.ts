@@ -6,6 +6,7 @@
  * DROVER_BRIDGE, DROVER_MACHINE_PREFIX), so a test can run beside other labs.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -84,5 +85,17 @@ export function assertSubnetFree(subnet: string, bridge: string): void {
   for (const line of out.split('\n')) {
     const m = /^\d+:\s+(\S+)\s+inet\s+(\S+)/.exec(line);
     if (m && m[2]!.startsWith(prefix) && m[1] !== bridge) throw new Error(`subnet ${subnet} is already used by ${m[1]} (${m[2]}): set another one for this test`);
+  }
+}
+
+/**
+ * A test's own drover home starts with the default home's cached base image,
+ * when there is one: it saves a debootstrap, which is not what the tests measure.
+ */
+export function seedBaseImage(home: string): void {
+  const tarball = 'debian-bookworm-base-v1.tar.zst';
+  if (!existsSync(join(home, 'cache', tarball)) && existsSync(join('/var/lib/drover/cache', tarball))) {
+    mkdirSync(join(home, 'cache'), { recursive: true });
+    copyFileSync(join('/var/lib/drover/cache', tarball), join(home, 'cache', tarball));
   }
 }

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { drover as run, assertSubnetFree } from './lab-helpers.js';
+import { drover as run, assertSubnetFree, seedBaseImage } from './lab-helpers.js';
 
 /**
  * `drover lab test lab1` end to end, through the real CLI, on fresh local
@@ -43,12 +43,7 @@ describe.skipIf(!isRoot)('lab1 on local nodes: drover lab test lab1', () => {
 
   beforeAll(async () => {
     assertSubnetFree(ENV.DROVER_SUBNET, ENV.DROVER_BRIDGE);
-    // A cached base image from the default home saves a debootstrap (not part of what is measured).
-    const tarball = 'debian-bookworm-base-v1.tar.zst';
-    if (!existsSync(join(HOME, 'cache', tarball)) && existsSync(join('/var/lib/drover/cache', tarball))) {
-      mkdirSync(join(HOME, 'cache'), { recursive: true });
-      copyFileSync(join('/var/lib/drover/cache', tarball), join(HOME, 'cache', tarball));
-    }
+    seedBaseImage(HOME);
     // Fresh nodes: this home is the test's own.
     const d = await drover(['lab', 'destroy', 'lab1']);
     if (d.code !== 0) throw new Error(`lab destroy failed:\n${d.out}`);

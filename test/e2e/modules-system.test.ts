@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { LocalProvider } from '../../src/providers/local/provider.js';
 import type { LabNode } from '../../src/providers/select.js';
 import { createConnection } from '../../src/transport/factory.js';
@@ -16,7 +14,7 @@ import { mysqlUserModule } from '../../src/modules/mysql_user.js';
 import { rabbitmqUserModule } from '../../src/modules/rabbitmq_user.js';
 import { getUrlModule } from '../../src/modules/get_url.js';
 import { makeTaskContext, runModule } from '../helpers/task-context.js';
-import { assertSubnetFree } from './lab-helpers.js';
+import { assertSubnetFree, seedBaseImage } from './lab-helpers.js';
 
 /**
  * The system modules against a real, fresh Debian 12 node (systemd-nspawn,
@@ -46,11 +44,7 @@ describe.skipIf(!isRoot)('system modules on a real node', () => {
 
   beforeAll(async () => {
     assertSubnetFree(ENV.DROVER_SUBNET, ENV.DROVER_BRIDGE);
-    const tarball = 'debian-bookworm-base-v1.tar.zst';
-    if (!existsSync(join(HOME, 'cache', tarball)) && existsSync(join('/var/lib/drover/cache', tarball))) {
-      mkdirSync(join(HOME, 'cache'), { recursive: true });
-      copyFileSync(join('/var/lib/drover/cache', tarball), join(HOME, 'cache', tarball));
-    }
+    seedBaseImage(HOME);
     await p.destroy(LAB);
     await p.up(LAB, NODES);
     const ip = p.place(NODES)[0]!.ip;

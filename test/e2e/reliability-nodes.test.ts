@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalProvider } from '../../src/providers/local/provider.js';
@@ -9,7 +9,7 @@ import { BLOG_NODES } from '../../src/providers/select.js';
 import { runPlaybook } from '../../src/engine/run.js';
 import type { RunSummary } from '../../src/engine/api.js';
 import type { EngineEvent } from '../../src/report/events.js';
-import { assertSubnetFree } from './lab-helpers.js';
+import { assertSubnetFree, seedBaseImage } from './lab-helpers.js';
 
 /**
  * Issue 9, faults on real nodes: lab1's three local nodes (systemd-nspawn),
@@ -161,12 +161,7 @@ describe.skipIf(!isRoot)('faults on real nodes (issue 9): network cut, node stop
 
   beforeAll(async () => {
     assertSubnetFree(ENV.DROVER_SUBNET!, ENV.DROVER_BRIDGE!);
-    // A cached base image from the default home saves a debootstrap.
-    const tarball = 'debian-bookworm-base-v1.tar.zst';
-    if (!existsSync(join(HOME, 'cache', tarball)) && existsSync(join('/var/lib/drover/cache', tarball))) {
-      mkdirSync(join(HOME, 'cache'), { recursive: true });
-      copyFileSync(join('/var/lib/drover/cache', tarball), join(HOME, 'cache', tarball));
-    }
+    seedBaseImage(HOME);
     await p.destroy(LAB);
     const up = await p.up(LAB, BLOG_NODES);
     expect(up.started).toEqual(['controller', 'compute1', 'compute2']);

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LocalProvider } from '../../src/providers/local/provider.js';
 import { BLOG_NODES } from '../../src/providers/select.js';
 import { runPlaybook } from '../../src/engine/run.js';
-import { assertSubnetFree } from './lab-helpers.js';
+import { assertSubnetFree, seedBaseImage } from './lab-helpers.js';
 
 /**
  * Issue 6, the tls_ca role on real local nodes (labs/tls-nodes/site.yaml on
@@ -56,11 +56,7 @@ describe.skipIf(!isRoot)('tls_ca role on real nodes (issue 6): CA chains, trust 
 
   beforeAll(async () => {
     assertSubnetFree(ENV.DROVER_SUBNET!, ENV.DROVER_BRIDGE!);
-    const tarball = 'debian-bookworm-base-v1.tar.zst';
-    if (!existsSync(join(HOME, 'cache', tarball)) && existsSync(join('/var/lib/drover/cache', tarball))) {
-      mkdirSync(join(HOME, 'cache'), { recursive: true });
-      copyFileSync(join('/var/lib/drover/cache', tarball), join(HOME, 'cache', tarball));
-    }
+    seedBaseImage(HOME);
     await p.destroy(LAB);
     const t0 = Date.now();
     const up = await p.up(LAB, BLOG_NODES);
