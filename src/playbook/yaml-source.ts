@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Document, type Node as YNode } from 'yaml';
 import { InputError } from '../util/errors.js';
+import { readInputFile } from '../util/local-files.js';
 import type { SourcePos } from '../util/source.js';
 
 /**
@@ -118,14 +118,7 @@ export interface YamlSource {
 /** Read and parse a YAML file. A missing file or a syntax error is an InputError at its position. */
 export function loadYamlFile(file: string, from?: SourcePos): YamlSource {
   const abs = path.resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? `file not found: ${displayPath(abs)}` : `cannot read ${displayPath(abs)}: ${(e as Error).message}`, from);
-  }
-  return parseYaml(text, abs);
+  return parseYaml(readInputFile(abs, displayPath(abs), 'file', from), abs);
 }
 
 /** Parse YAML text; `file` is used for positions (its display form). */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YNode } from 'yaml';
 import { z } from 'zod';
 import { InputError, InputErrors } from '../../util/errors.js';
+import { readInputFile } from '../../util/local-files.js';
 import type { SourcePos } from '../../util/source.js';
 
 /**
@@ -114,14 +115,7 @@ export function ownershipTagFor(specName: string): string {
 /** Read, validate and expand a spec file. Bad input is an InputError at file:line:col. */
 export function loadDropletSpec(file: string): DropletSpec {
   const abs = path.resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? `droplet spec not found: ${file}` : `cannot read droplet spec ${file}: ${(e as Error).message}`);
-  }
-  return parseDropletSpec(text, abs);
+  return parseDropletSpec(readInputFile(abs, file, 'droplet spec'), abs);
 }
 
 export function parseDropletSpec(text: string, file: string): DropletSpec {
