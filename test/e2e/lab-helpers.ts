@@ -99,3 +99,25 @@ export function seedBaseImage(home: string): void {
     copyFileSync(join('/var/lib/drover/cache', tarball), join(home, 'cache', tarball));
   }
 }
+
+/**
+ * Point this test process (one vitest fork per file) at the lab's own drover
+ * home, subnet, bridge and machine prefix, so it never touches anyone's labs
+ * in the default home: DROVER_E2E_<LAB>_HOME / _SUBNET / _BRIDGE override the
+ * defaults (/var/lib/drover-e2e-<lab>, the given subnet, drover-e2e-l<N>).
+ * Every helper above reads process.env. Call it at the top of the file.
+ */
+export function useOwnLabHome(lab: string, subnet: string): { home: string; subnet: string; bridge: string } {
+  const key = `DROVER_E2E_${lab.toUpperCase()}_`;
+  const home = process.env[`${key}HOME`] ?? `/var/lib/drover-e2e-${lab}`;
+  const net = process.env[`${key}SUBNET`] ?? subnet;
+  const bridge = process.env[`${key}BRIDGE`] ?? `drover-e2e-${lab.replace(/^lab/, 'l')}`;
+  Object.assign(process.env, { DROVER_HOME: home, DROVER_SUBNET: net, DROVER_BRIDGE: bridge, DROVER_MACHINE_PREFIX: `${lab.replace(/^lab/, 'e')}-` });
+  return { home, subnet: net, bridge };
+}
+
+/** Before a lab test in its own home: the subnet is free and the base image is seeded. */
+export function prepareOwnLabHome(own: { home: string; subnet: string; bridge: string }): void {
+  assertSubnetFree(own.subnet, own.bridge);
+  seedBaseImage(own.home);
+}

@@ -1,5 +1,5 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { drover, isRoot, labTest, mib, onNode, status } from './lab-helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drover, isRoot, labTest, mib, onNode, prepareOwnLabHome, status, useOwnLabHome } from './lab-helpers.js';
 
 /**
  * Lab2 (Lab1 + Keystone) on fresh local nodes: `drover lab test lab2`
@@ -8,9 +8,13 @@ import { drover, isRoot, labTest, mib, onNode, status } from './lab-helpers.js';
  * Timings and the controller's memory are printed at the end.
  */
 const LAB = 'lab2';
+// Its own drover home, subnet (10.95.0.0/24) and bridge: never anyone else's lab2.
+const OWN = useOwnLabHome(LAB, '10.95.0.0/24');
 const measured: Record<string, string> = {};
 
 describe.skipIf(!isRoot)('lab2 on local nodes', () => {
+  beforeAll(() => prepareOwnLabHome(OWN));
+
   afterAll(async () => {
     await drover(['lab', 'down', LAB], 300_000);
     console.log('\nlab2, measured:\n' + Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
@@ -54,6 +58,5 @@ describe.skipIf(!isRoot)('lab2 on local nodes', () => {
 });
 
 function inventoryOf(): string {
-  const home = process.env.DROVER_HOME ?? '/var/lib/drover';
-  return `${home}/labs/${LAB}/inventory.ini`;
+  return `${OWN.home}/labs/${LAB}/inventory.ini`;
 }

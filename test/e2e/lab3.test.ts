@@ -1,5 +1,5 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { drover, isRoot, labTest, mib, status } from './lab-helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drover, isRoot, labTest, mib, prepareOwnLabHome, status, useOwnLabHome } from './lab-helpers.js';
 
 /**
  * Lab3 (Lab2 + Glance + Placement) on fresh local nodes: `drover lab test
@@ -7,9 +7,13 @@ import { drover, isRoot, labTest, mib, status } from './lab-helpers.js';
  * active in the image list, Placement GET /resource_classes at 1.31 = 200).
  */
 const LAB = 'lab3';
+// Its own drover home, subnet (10.96.0.0/24) and bridge: never anyone else's lab3.
+const OWN = useOwnLabHome(LAB, '10.96.0.0/24');
 const measured: Record<string, string> = {};
 
 describe.skipIf(!isRoot)('lab3 on local nodes', () => {
+  beforeAll(() => prepareOwnLabHome(OWN));
+
   afterAll(async () => {
     await drover(['lab', 'down', LAB], 300_000);
     console.log('\nlab3, measured:\n' + Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n'));

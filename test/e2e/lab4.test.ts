@@ -1,5 +1,5 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { drover, isRoot, labTest, mib, onNode, status } from './lab-helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drover, isRoot, labTest, mib, onNode, prepareOwnLabHome, status, useOwnLabHome } from './lab-helpers.js';
 
 /**
  * Lab4 (Lab3 + Nova on the controller, nova-compute on compute1 and compute2,
@@ -11,9 +11,13 @@ import { drover, isRoot, labTest, mib, onNode, status } from './lab-helpers.js';
  *   npx vitest run -c vitest.nodes.config.ts test/e2e/lab4.test.ts
  */
 const LAB = 'lab4';
+// Its own drover home, subnet (10.97.0.0/24) and bridge: never anyone else's lab4.
+const OWN = useOwnLabHome(LAB, '10.97.0.0/24');
 const measured: Record<string, string> = {};
 
 describe.skipIf(!isRoot)('lab4 on local nodes', () => {
+  beforeAll(() => prepareOwnLabHome(OWN));
+
   afterAll(async () => {
     await drover(['lab', 'down', LAB], 300_000);
     console.log('\nlab4, measured:\n' + Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
