@@ -22,6 +22,7 @@ const schema = z
     content: z.union([z.string(), z.number(), z.boolean()]).optional().describe('Inline content (instead of src).'),
     ...attrArgs,
     backup: bool.default(false).describe('Keep a timestamped copy of the old file.'),
+    unsafe_writes: bool.default(false).describe('Where the atomic rename cannot replace the file (a bind mount such as Docker\'s /etc/hosts), write it in place, as Ansible does.'),
     force: bool.default(true).describe('false: never touch an existing dest.'),
     validate: z.string().includes('%s', { message: 'validate must contain %s (the path of the file to check)' }).optional(),
     follow: bool.default(false).describe('Write through a symlink at dest instead of replacing it.'),
@@ -70,6 +71,7 @@ export const copyModule: Module<CopyArgs, ContentPlanData> = {
       force: args.force,
       backup: args.backup,
       validate: args.validate,
+      unsafeWrites: args.unsafe_writes,
       follow: args.follow,
     });
   },

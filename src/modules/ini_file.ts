@@ -32,7 +32,7 @@ const schema = z
     backup: bool.default(false),
     follow: bool.default(false).describe('Write through a symlink instead of replacing it.'),
     ...attrArgs,
-    unsafe_writes: bool.optional().describe('Accepted for compatibility; writes are always atomic.'),
+    unsafe_writes: bool.default(false).describe('Where the atomic rename cannot replace the file (a bind mount such as Docker\'s /etc/hosts), write it in place, as Ansible does.'),
   })
   .superRefine(onePathOf(PATH_KEYS))
   .superRefine((a, ctx) => {
@@ -64,6 +64,7 @@ export const iniFileModule: Module<IniFileArgs, ContentPlanData> = {
         owner: idString(args.owner),
         group: idString(args.group),
         backup: args.backup,
+        unsafeWrites: args.unsafe_writes,
         missingMessage: `Destination ${path} does not exist! (create: false)`,
       },
       (text) =>

@@ -41,7 +41,7 @@ const schema = z
     backup: bool.default(false),
     validate: z.string().includes('%s', { message: 'validate must contain %s' }).optional(),
     ...attrArgs,
-    unsafe_writes: bool.optional().describe('Accepted for compatibility; writes are always atomic.'),
+    unsafe_writes: bool.default(false).describe('Where the atomic rename cannot replace the file (a bind mount such as Docker\'s /etc/hosts), write it in place, as Ansible does.'),
   })
   .superRefine(onePathOf(PATH_KEYS))
   .superRefine((a, ctx) => {
@@ -84,6 +84,7 @@ export const lineinfileModule: Module<LineInFileArgs, ContentPlanData> = {
         group: idString(args.group),
         backup: args.backup,
         validate: args.validate,
+        unsafeWrites: args.unsafe_writes,
         missingMessage: `Destination ${path} does not exist! (set create: true to create it)`,
       },
       (text) =>

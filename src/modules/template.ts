@@ -20,6 +20,7 @@ const schema = z.strictObject({
   dest: z.string().min(1).describe('Remote path (an existing directory receives dest/basename(src)).'),
   ...attrArgs,
   backup: bool.default(false),
+  unsafe_writes: bool.default(false).describe('Where the atomic rename cannot replace the file (a bind mount such as Docker\'s /etc/hosts), write it in place, as Ansible does.'),
   force: bool.default(true).describe('false: never touch an existing dest.'),
   validate: z.string().includes('%s', { message: 'validate must contain %s (the path of the file to check)' }).optional(),
   follow: bool.default(false),
@@ -54,6 +55,7 @@ export const templateModule: Module<TemplateArgs, ContentPlanData> = {
       force: args.force,
       backup: args.backup,
       validate: args.validate,
+      unsafeWrites: args.unsafe_writes,
       follow: args.follow,
     });
   },

@@ -28,6 +28,11 @@ export interface AtomicWriteOptions {
   backup?: boolean;
   /** Command run on the temp file before the rename; `%s` is its path (e.g. 'visudo -cf %s'). */
   validate?: string;
+  /**
+   * Ansible's unsafe_writes: when the rename cannot replace dest (a bind-mounted
+   * file such as Docker's /etc/hosts: EBUSY), write the content into dest in place.
+   */
+  unsafeWrites?: boolean;
 }
 
 export interface AtomicWriteResult {
@@ -78,7 +83,11 @@ export function atomicWriteScript(o: AtomicWriteOptions): string {
       `if [ -e "$dest" ]; then b="$dest.$$.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p -- "$dest" "$b" || fail "backup of $dest failed"; echo "${BACKUP}$b"; fi`,
     );
   }
-  lines.push(`mv -f -- "$tmp" "$dest" || fail "rename of $tmp to $dest failed"`);
+  lines.push(
+    o.unsafeWrites
+      ? `mv -f -- "$tmp" "$dest" 2>/dev/null || { echo "drover: cannot rename over $dest (a mount point?): writing it in place (unsafe_writes)" >&2; cat -- "$tmp" > "$dest" || fail "writing $dest in place failed"; }`
+      : `mv -f -- "$tmp" "$dest" || fail "rename of $tmp to $dest failed (a mount point such as Docker's /etc/hosts? set unsafe_writes: true)"`,
+  );
   // Make the rename itself durable; best effort (not every fs allows fsync on a directory).
   lines.push(`sync -- "$d" 2>/dev/null`);
   lines.push(`echo ${DONE}`);

@@ -27,6 +27,7 @@ export interface ContentWant {
   force?: boolean;
   backup?: boolean;
   validate?: string;
+  unsafeWrites?: boolean;
   /** Directory to create before writing (copy to `dir/` that does not exist). */
   mkdir?: string;
 }
@@ -34,7 +35,7 @@ export interface ContentWant {
 export interface ContentPlanData {
   dest: string;
   mkdir?: string;
-  write?: { content: Buffer; mode?: string; owner?: string; group?: string; backup?: boolean; validate?: string };
+  write?: { content: Buffer; mode?: string; owner?: string; group?: string; backup?: boolean; validate?: string; unsafeWrites?: boolean };
   attrs?: { chmod?: string; chown?: string };
   /** Values registered whether or not apply runs. */
   result: Record<string, unknown>;
@@ -104,7 +105,7 @@ export function planContent(w: ContentWant): { changes: Change[]; data: ContentP
     changes.push({ summary: `${dest}: owner ${w.owner ?? '(default)'}, group ${w.group ?? '(default)'}` });
   }
   data.mkdir = w.mkdir;
-  data.write = { content, mode, owner: w.owner, group: w.group, backup: w.backup, validate: w.validate };
+  data.write = { content, mode, owner: w.owner, group: w.group, backup: w.backup, validate: w.validate, unsafeWrites: w.unsafeWrites };
   Object.assign(result, { mode: mode ?? state.mode, owner: w.owner ?? state.owner, group: w.group ?? state.group });
   return { changes, data };
 }
@@ -116,7 +117,7 @@ export async function applyContent(ctx: TaskContext, data: ContentPlanData): Pro
   if (data.mkdir) await ctx.run(`mkdir -p -- ${shq(data.mkdir)}`);
   if (data.write) {
     const w = data.write;
-    const r = await atomicWrite(ctx.exec.bind(ctx), { dest: data.dest, content: w.content, mode: w.mode, owner: w.owner, group: w.group, backup: w.backup, validate: w.validate });
+    const r = await atomicWrite(ctx.exec.bind(ctx), { dest: data.dest, content: w.content, mode: w.mode, owner: w.owner, group: w.group, backup: w.backup, validate: w.validate, unsafeWrites: w.unsafeWrites });
     if (r.backupFile) result.backup_file = r.backupFile;
   }
   if (data.attrs) {

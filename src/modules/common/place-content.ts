@@ -22,6 +22,7 @@ export interface PlaceArgs {
   force?: boolean;
   backup?: boolean;
   validate?: string;
+  unsafeWrites?: boolean;
   /** Follow a symlink at dest and write its target (default: replace the link). */
   follow?: boolean;
 }

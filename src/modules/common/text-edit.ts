@@ -28,6 +28,7 @@ export interface TextEditArgs {
   group?: string;
   backup?: boolean;
   validate?: string;
+  unsafeWrites?: boolean;
   /** Message when the file is missing and create is false. */
   missingMessage: string;
 }
@@ -70,6 +71,7 @@ export function decideTextEdit(
     group: a.group,
     backup: a.backup,
     validate: a.validate,
+    unsafeWrites: a.unsafeWrites,
     mkdir,
   });
   data.result.msg = changes.length ? out.msg || 'attributes changed' : '';

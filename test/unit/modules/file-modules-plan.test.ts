@@ -278,3 +278,35 @@ describe('atomic write script', () => {
     expect(s.startsWith('(')).toBe(true);
   });
 });
+
+// A file that is a mount point (Docker's /etc/hosts is a bind mount) cannot be renamed over.
+describe.skipIf(process.getuid?.() !== 0)('atomic write over a bind-mounted file (root: needs mount)', () => {
+  it('fails with the hint by default; unsafe_writes writes it in place, as Ansible does', async () => {
+    const { mkdtempSync, writeFileSync, readFileSync, rmSync } = await import('node:fs');
+    const { spawnSync } = await import('node:child_process');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const d = mkdtempSync(join(tmpdir(), 'drover-bind-'));
+    const hosts = join(d, 'hosts');
+    writeFileSync(hosts, 'placeholder\n');
+    writeFileSync(join(d, 'real-hosts'), '172.17.0.4\tcontroller\n');
+    expect(spawnSync('mount', ['--bind', join(d, 'real-hosts'), hosts]).status).toBe(0);
+    try {
+      const run = (unsafeWrites: boolean) => spawnSync('bash', ['-c', atomicWriteScript({ dest: hosts, content: 'x', unsafeWrites })], { input: '192.168.1.11 controller\n', encoding: 'utf8' });
+      const safe = run(false);
+      expect(safe.status).toBe(1);
+      expect(safe.stderr).toMatch(/rename of .* to .*hosts failed \(a mount point .* set unsafe_writes: true\)/);
+      expect(readFileSync(hosts, 'utf8')).toBe('172.17.0.4\tcontroller\n');
+      const unsafe = run(true);
+      expect(unsafe.status, unsafe.stderr).toBe(0);
+      expect(unsafe.stderr).toMatch(/writing it in place \(unsafe_writes\)/);
+      expect(readFileSync(hosts, 'utf8')).toBe('192.168.1.11 controller\n');
+      expect(readFileSync(join(d, 'real-hosts'), 'utf8')).toBe('192.168.1.11 controller\n');
+      // No temp file left behind.
+      expect(spawnSync('sh', ['-c', `ls -A ${d} | grep -c drover`], { encoding: 'utf8' }).stdout.trim()).toBe('0');
+    } finally {
+      spawnSync('umount', [hosts]);
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
