@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { EXIT, InputError } from '../util/errors.js';
 import type { RunOptions, RunSummary } from '../engine/api.js';
 import type { LabNode, LabProvider, NodeStatus } from '../providers/select.js';
+import type { VagrantInventoryExtra } from '../providers/vagrant/provider.js';
 
 /** The project root: src/cli/lab.ts and dist/cli/lab.js both sit two levels below it. */
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -13,20 +14,31 @@ const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'
 const collect = (v: string, acc: string[]) => [...acc, v];
 const csv = (v: string, acc: string[]) => [...acc, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
-/** `vagrant ssh-config` output -> the lab's INI inventory (the inventory layer does the parsing). */
-export async function vagrantInventoryIni(sshConfig: string, lab: string): Promise<string> {
+/**
+ * `vagrant ssh-config` output -> the lab's INI inventory (the inventory layer
+ * does the parsing), with what the provider learned about the machines:
+ * management addresses, node-kind settings, each node's VM-network interface.
+ */
+export async function vagrantInventoryIni(sshConfig: string, lab: string, extra: VagrantInventoryExtra): Promise<string> {
   const { inventoryFromSshConfig, renderIni } = await import('../inventory/vagrant-ssh-config.js');
-  const inv = inventoryFromSshConfig(sshConfig);
-  // Node-kind vars, as the local provider writes them: roles choose by variable, not by hostname.
-  inv.allVars.lab_node_kind = 'vm';
-  inv.allVars.compute_driver = 'libvirt.LibvirtDriver';
+  const inv = inventoryFromSshConfig(sshConfig, { mgmtIps: extra.mgmtIps });
+  Object.assign(inv.allVars, extra.allVars);
+  for (const h of inv.hosts) Object.assign(h.vars, extra.hostVars[h.name] ?? {});
   return renderIni(inv, `Written by drover from \`vagrant ssh-config\` for lab ${lab}.`);
 }
 
-async function provider(): Promise<LabProvider> {
+/** The provider chosen by `--provider`, else DROVER_PROVIDER, else what this machine has. */
+async function provider(flag?: string): Promise<LabProvider> {
   const { selectProvider } = await import('../providers/select.js');
-  return selectProvider(process.env, { renderVagrantInventory: vagrantInventoryIni });
+  try {
+    return await selectProvider(process.env, { renderVagrantInventory: vagrantInventoryIni, provider: flag });
+  } catch (e) {
+    if (e instanceof Error && /is not a provider|configures/.test(e.message)) throw new InputError(e.message);
+    throw e;
+  }
 }
+
+const PROVIDER_HELP = 'where the nodes run: local, vagrant or vagrant:virtualbox|libvirt|docker (default: $DROVER_PROVIDER, else Vagrant where VirtualBox is installed, else local)';
 
 /** The nodes a lab needs; an unknown lab is bad input. */
 async function nodesFor(lab: string): Promise<readonly LabNode[]> {
@@ -67,7 +79,7 @@ export function formatStatus(rows: readonly NodeStatus[]): string {
 }
 
 /** Bring the lab's nodes up if needed and return its inventory. Labs without nodes run on this machine. */
-async function ensureLab(lab: string): Promise<string> {
+async function ensureLab(lab: string, providerFlag?: string): Promise<string> {
   const nodes = await nodesFor(lab);
   if (nodes.length === 0) {
     const own = join(dirname(labPlaybook(lab)), 'inventory.ini');
@@ -77,7 +89,7 @@ async function ensureLab(lab: string): Promise<string> {
     writeFileSync(inv, `# Written by drover: lab ${lab} runs on this machine.\nlocalhost ansible_connection=local\n`);
     return inv;
   }
-  const p = await provider();
+  const p = await provider(providerFlag);
   const r = await p.up(lab, nodes);
   if (r.started.length) process.stderr.write(`drover: lab ${lab} up (${r.started.join(', ')}); inventory ${r.inventory}\n`);
   return r.inventory;
@@ -92,6 +104,7 @@ interface PlayFlags {
   events?: string;
   verbose: number;
   diff?: boolean;
+  provider?: string;
 }
 
 async function play(lab: string, inventory: string, flags: PlayFlags, extra: Partial<RunOptions>, title?: string): Promise<RunSummary> {
@@ -123,6 +136,7 @@ function playOptions(cmd: Command): Command {
     .option('-f, --forks <n>', 'hosts worked on at once', (v) => parseInt(v, 10), 20)
     .option('--events <file>', 'write a JSON-lines event log')
     .option('-D, --diff', 'show unified diffs of files that change')
+    .option('--provider <provider>', PROVIDER_HELP)
     .addOption(new Option('-v, --verbose', 'show commands (-vv: results too)').argParser((_v, prev: number) => prev + 1).default(0));
 }
 
@@ -135,7 +149,7 @@ function listTasks(tasks: RunSummary['changed']): string {
  * nothing), check mode (must predict nothing to change), verify.
  */
 async function testLab(lab: string, flags: PlayFlags): Promise<number> {
-  const inventory = await ensureLab(lab);
+  const inventory = await ensureLab(lab, flags.provider);
   const converge = await play(lab, inventory, flags, { mode: 'converge' }, `converge (1/4)`);
   if (converge.exitCode !== EXIT.ok) return fail(`converge failed`, converge.exitCode);
   const again = await play(lab, inventory, flags, { mode: 'converge' }, `converge again: nothing may change (2/4)`);
@@ -160,19 +174,20 @@ function fail(msg: string, code: number): number {
 export function register(program: Command): void {
   const lab = program
     .command('lab')
-    .description('lab nodes (local containers, or Vagrant VMs where VirtualBox exists) and the labs that run on them');
+    .description('lab nodes (local containers, or Vagrant machines: VirtualBox, libvirt, docker) and the labs that run on them');
 
   lab
     .command('up')
     .description('create and boot the lab\'s nodes (running nodes are left alone)')
     .argument('[lab]', 'lab name', 'lab1')
-    .action(async (name: string) => {
+    .option('--provider <provider>', PROVIDER_HELP)
+    .action(async (name: string, o: { provider?: string }) => {
       const nodes = await nodesFor(name);
       if (nodes.length === 0) {
         process.stdout.write(`lab ${name} needs no nodes: it runs on this machine\n`);
         return;
       }
-          const p = await provider();
+      const p = await provider(o.provider);
       const t0 = Date.now();
       const r = await p.up(name, nodes);
       const steps = Object.entries(r.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}s`).join(', ');
@@ -188,8 +203,9 @@ export function register(program: Command): void {
     .command('down')
     .description('stop the lab\'s nodes cleanly (their disks are kept)')
     .argument('[lab]', 'lab name (default: every lab with nodes)')
-    .action(async (name?: string) => {
-      const p = await provider();
+    .option('--provider <provider>', PROVIDER_HELP)
+    .action(async (name: string | undefined, o: { provider?: string }) => {
+      const p = await provider(o.provider);
       const labs = name ? [name] : [...new Set((await p.status()).map((s) => s.lab))];
       for (const l of labs) await p.down(l);
     });
@@ -198,8 +214,9 @@ export function register(program: Command): void {
     .command('destroy')
     .description('remove the lab\'s nodes (the cached base image and apt cache are kept)')
     .argument('<lab>', 'lab name')
-    .action(async (name: string) => {
-      await (await provider()).destroy(name);
+    .option('--provider <provider>', PROVIDER_HELP)
+    .action(async (name: string, o: { provider?: string }) => {
+      await (await provider(o.provider)).destroy(name);
     });
 
   lab
@@ -207,8 +224,9 @@ export function register(program: Command): void {
     .description('node state, address, memory and uptime')
     .argument('[lab]', 'lab name (default: all)')
     .option('--json', 'machine-readable output')
-    .action(async (name: string | undefined, o: { json?: boolean }) => {
-      const rows = await (await provider()).status(name);
+    .option('--provider <provider>', PROVIDER_HELP)
+    .action(async (name: string | undefined, o: { json?: boolean; provider?: string }) => {
+      const rows = await (await provider(o.provider)).status(name);
       if (o.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
       else if (rows.length === 0) process.stdout.write('no lab nodes\n');
       else process.stdout.write(formatStatus(rows));
@@ -220,8 +238,9 @@ export function register(program: Command): void {
     .argument('<node>', 'node name, e.g. controller')
     .argument('[command...]', 'command to run instead of a shell')
     .option('--lab <lab>', 'lab the node belongs to (default: the one where it runs)')
-    .action(async (node: string, command: string[], o: { lab?: string }) => {
-      const p = await provider();
+    .option('--provider <provider>', PROVIDER_HELP)
+    .action(async (node: string, command: string[], o: { lab?: string; provider?: string }) => {
+      const p = await provider(o.provider);
       let labName = o.lab;
       if (!labName) {
         const rows = (await p.status()).filter((s) => s.name === node);
@@ -241,7 +260,7 @@ export function register(program: Command): void {
       .argument('<lab>', 'lab name')
       .option('-C, --check', 'plan only: report what would change, change nothing'),
   ).action(async (name: string, o: PlayFlags & { check?: boolean }) => {
-    const inventory = await ensureLab(name);
+    const inventory = await ensureLab(name, o.provider);
     const s = await play(name, inventory, o, { mode: 'converge', check: o.check });
     process.exitCode = s.exitCode;
   });
@@ -261,7 +280,7 @@ export function register(program: Command): void {
   )
     .argument('<lab>', 'lab name')
     .action(async (name: string, o: PlayFlags) => {
-      const inventory = await ensureLab(name);
+      const inventory = await ensureLab(name, o.provider);
       const s = await play(name, inventory, o, { mode: 'verify' });
       process.exitCode = s.exitCode;
     });

@@ -87,12 +87,37 @@ export interface LabProvider {
 
 export type ProviderName = LabProvider['name'];
 
-/** Pure part of the choice: DROVER_PROVIDER wins, then Vagrant when both tools exist. */
-export function chooseProvider(env: NodeJS.ProcessEnv, has: (cmd: string) => boolean): ProviderName {
-  const forced = env.DROVER_PROVIDER;
-  if (forced === 'local' || forced === 'vagrant') return forced;
-  if (forced) throw new Error(`DROVER_PROVIDER=${forced} is not a provider (expected local or vagrant)`);
-  return has('vagrant') && has('VBoxManage') ? 'vagrant' : 'local';
+/** A provider as named by `--provider` / DROVER_PROVIDER: `local`, `vagrant` or `vagrant:NAME`. */
+export interface ProviderChoice {
+  name: ProviderName;
+  /** Vagrant's own provider (virtualbox, libvirt, docker); unset: Vagrant's rules choose. */
+  vagrantProvider?: 'virtualbox' | 'libvirt' | 'docker';
+}
+
+const VAGRANT_PROVIDER_NAMES = ['virtualbox', 'libvirt', 'docker'] as const;
+
+/** Parse `local`, `vagrant` or `vagrant:NAME`; `source` names where the text came from, for the error. */
+export function parseProviderSpec(spec: string, source: string): ProviderChoice {
+  const [name, sub, ...rest] = spec.split(':');
+  if (name === 'local' && sub === undefined) return { name: 'local' };
+  if (name === 'vagrant' && rest.length === 0) {
+    if (sub === undefined) return { name: 'vagrant' };
+    const known = VAGRANT_PROVIDER_NAMES.find((p) => p === sub);
+    if (known) return { name: 'vagrant', vagrantProvider: known };
+    throw new Error(`${source}=${spec}: the Vagrantfile configures ${VAGRANT_PROVIDER_NAMES.join(', ')}, not "${sub}"`);
+  }
+  throw new Error(`${source}=${spec} is not a provider (expected local, vagrant or vagrant:${VAGRANT_PROVIDER_NAMES.join('|')})`);
+}
+
+/**
+ * Pure part of the choice: `--provider` wins, then DROVER_PROVIDER; else
+ * Vagrant when it is installed and either VirtualBox (the blog's) is or the
+ * user named Vagrant's default provider; else local nodes.
+ */
+export function chooseProvider(env: NodeJS.ProcessEnv, has: (cmd: string) => boolean, flag?: string): ProviderChoice {
+  if (flag) return parseProviderSpec(flag, '--provider');
+  if (env.DROVER_PROVIDER) return parseProviderSpec(env.DROVER_PROVIDER, 'DROVER_PROVIDER');
+  return has('vagrant') && (has('VBoxManage') || Boolean(env.VAGRANT_DEFAULT_PROVIDER)) ? { name: 'vagrant' } : { name: 'local' };
 }
 
 function onPath(cmd: string): boolean {
@@ -109,15 +134,18 @@ export interface SelectOptions {
    * Turns `vagrant ssh-config` output into INI inventory text. Supplied by the
    * CLI from the inventory layer (providers sit below it and cannot import it).
    */
-  renderVagrantInventory?: (sshConfig: string, lab: string) => Promise<string>;
+  renderVagrantInventory?: import('./vagrant/provider.js').SshConfigToIni;
   log?: (msg: string) => void;
+  /** `--provider` as given on the command line. */
+  provider?: string;
 }
 
-/** The provider for this machine: Vagrant + VirtualBox when present (or DROVER_PROVIDER=vagrant), else local. */
+/** The provider for this machine: see chooseProvider. */
 export async function selectProvider(env: NodeJS.ProcessEnv = process.env, opts: SelectOptions = {}): Promise<LabProvider> {
-  if (chooseProvider(env, onPath) === 'vagrant') {
+  const choice = chooseProvider(env, onPath, opts.provider);
+  if (choice.name === 'vagrant') {
     const { VagrantProvider } = await import('./vagrant/provider.js');
-    return new VagrantProvider({ env, renderInventory: opts.renderVagrantInventory, log: opts.log });
+    return new VagrantProvider({ env, renderInventory: opts.renderVagrantInventory, vagrantProvider: choice.vagrantProvider, log: opts.log });
   }
   const { LocalProvider } = await import('./local/provider.js');
   return new LocalProvider({ env, log: opts.log });

@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../util/local-files.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LabNode, LabProvider, NodeState, NodeStatus, UpResult } from '../select.js';
-import { defaultHome } from '../local/config.js';
+import { addressInSubnet, defaultHome } from '../local/config.js';
 import { run } from '../local/exec.js';
+import { DOCKER_IMAGE, ensureDockerImage } from './docker-image.js';
+import { GUEST_LINKS_COMMAND, parseGuestLinks, vmNetworkDevice } from './guest-network.js';
 
 /**
  * The blog's way: VirtualBox VMs from the top-level Vagrantfile, driven with
@@ -12,13 +15,45 @@ import { run } from '../local/exec.js';
  * the inventory layer's job (src/inventory/vagrant-ssh-config.ts); the CLI
  * passes that converter in, so this layer imports nothing above it.
  */
-export type SshConfigToIni = (sshConfig: string, lab: string) => Promise<string>;
+export type SshConfigToIni = (sshConfig: string, lab: string, extra: VagrantInventoryExtra) => Promise<string>;
+
+/** What the provider knows about the machines and `vagrant ssh-config` does not. */
+export interface VagrantInventoryExtra {
+  /** Node -> management address (the Vagrantfile's private_network). */
+  mgmtIps: Record<string, string>;
+  /** Settings every host shares ([all:vars]). */
+  allVars: Record<string, string>;
+  /** Per-host settings. */
+  hostVars: Record<string, Record<string, string>>;
+}
+
+/** The Vagrant providers the Vagrantfile configures, the blog's first. */
+export const VAGRANT_PROVIDERS = ['virtualbox', 'libvirt', 'docker'] as const;
+export type VagrantProviderName = (typeof VAGRANT_PROVIDERS)[number];
+
+/** The Vagrantfile's management network (upstream: vboxnet0, 192.168.1.0/24). */
+export const VAGRANT_MGMT_NETWORK = '192.168.1.0';
+
+/**
+ * Node-kind settings for the roles, by the Vagrant provider the machine runs
+ * on: containers cannot boot instances (nova's fake driver, as on local
+ * nodes), VMs use libvirt as in the blog. Roles choose by these variables,
+ * never by hostname or provider.
+ */
+export function nodeKindVars(provider: string): Record<string, string> {
+  return provider === 'docker'
+    ? // Docker owns a container's interfaces and brings them up itself.
+      { lab_node_kind: 'container', compute_driver: 'fake.FakeDriver', vm_network_device_config: 'none' }
+    : { lab_node_kind: 'vm', compute_driver: 'libvirt.LibvirtDriver' };
+}
 
 export interface VagrantProviderOptions {
   env?: NodeJS.ProcessEnv;
   /** Directory holding the Vagrantfile (default: $VAGRANT_CWD, else the project root). */
   cwd?: string;
   renderInventory?: SshConfigToIni;
+  /** `--provider` for `vagrant up`; unset: Vagrant's own rules (VAGRANT_DEFAULT_PROVIDER, the Vagrantfile's order). */
+  vagrantProvider?: VagrantProviderName;
   log?: (msg: string) => void;
 }
 
@@ -29,12 +64,12 @@ export function toNodeState(vagrantState: string): NodeState {
   return 'stopped'; // poweroff, saved, aborted, paused, shutoff ...
 }
 
-/** Parse `vagrant status --machine-readable`: machine -> state. */
-export function parseMachineReadableStatus(text: string): Map<string, string> {
+/** Parse `vagrant status --machine-readable`: machine -> state (or -> provider with kind 'provider-name'). */
+export function parseMachineReadableStatus(text: string, kind: 'state' | 'provider-name' = 'state'): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of text.split(/\r?\n/)) {
     const f = line.split(',');
-    if (f.length >= 4 && f[2] === 'state' && f[1]) out.set(f[1], f[3]!);
+    if (f.length >= 4 && f[2] === kind && f[1]) out.set(f[1], f[3]!);
   }
   return out;
 }
@@ -56,23 +91,32 @@ export class VagrantProvider implements LabProvider {
   private readonly cwd: string;
   private readonly home: string;
   private readonly renderInventory?: SshConfigToIni;
+  private readonly vagrantProvider?: VagrantProviderName;
   private readonly log: (msg: string) => void;
 
   constructor(opts: VagrantProviderOptions = {}) {
-    this.env = opts.env ?? process.env;
-    const cwd = opts.cwd ?? this.env.VAGRANT_CWD ?? findVagrantDir();
+    const env = opts.env ?? process.env;
+    const cwd = opts.cwd ?? env.VAGRANT_CWD ?? findVagrantDir();
     if (!cwd) throw new Error('no Vagrantfile found (set VAGRANT_CWD to the directory holding it)');
     this.cwd = cwd;
-    this.home = defaultHome(this.env, process.getuid?.());
+    this.vagrantProvider = opts.vagrantProvider;
+    // The docker provider boots drover's image unless the user named another.
+    this.env = this.effectiveProvider(env) === 'docker' && !env.DROVER_DOCKER_IMAGE ? { ...env, DROVER_DOCKER_IMAGE: DOCKER_IMAGE } : env;
+    this.home = defaultHome(env, process.getuid?.());
     this.renderInventory = opts.renderInventory;
     this.log = opts.log ?? ((m) => process.stderr.write(`drover: ${m}\n`));
   }
 
-  /** argv for a vagrant sub-command (VirtualBox named: Debian's vagrant defaults to libvirt). */
-  static argv(cmd: 'up' | 'halt' | 'destroy' | 'ssh-config' | 'status', machines: readonly string[]): string[] {
+  /** The provider `vagrant up` will use when it is known before the machines exist. */
+  private effectiveProvider(env: NodeJS.ProcessEnv): string | undefined {
+    return this.vagrantProvider ?? env.VAGRANT_DEFAULT_PROVIDER;
+  }
+
+  /** argv for a vagrant sub-command; `up` names the provider only when one was chosen. */
+  static argv(cmd: 'up' | 'halt' | 'destroy' | 'ssh-config' | 'status', machines: readonly string[], provider?: string): string[] {
     switch (cmd) {
       case 'up':
-        return ['vagrant', 'up', '--provider=virtualbox', ...machines];
+        return ['vagrant', 'up', ...(provider ? [`--provider=${provider}`] : []), ...machines];
       case 'destroy':
         return ['vagrant', 'destroy', '--force', ...machines];
       case 'status':
@@ -84,6 +128,11 @@ export class VagrantProvider implements LabProvider {
 
   inventoryPath(lab: string): string {
     return join(this.home, 'vagrant', lab, 'inventory.ini');
+  }
+
+  /** `vagrant ssh-config` as written at the last `up`: plain `ssh -F` is much faster than `vagrant ssh`. */
+  private sshConfigPath(lab: string): string {
+    return join(this.home, 'vagrant', lab, 'ssh_config');
   }
 
   private labFile(lab: string): string {
@@ -98,6 +147,10 @@ export class VagrantProvider implements LabProvider {
     }
   }
 
+  private vagrant(argv: readonly string[]) {
+    return run(argv, { cwd: this.cwd, env: this.env as Record<string, string> });
+  }
+
   /** Long vagrant steps stream their output to the user. */
   private stream(argv: readonly string[]): Promise<void> {
     return new Promise((res, rej) => {
@@ -107,27 +160,56 @@ export class VagrantProvider implements LabProvider {
     });
   }
 
-  private async states(names: readonly string[]): Promise<Map<string, string>> {
-    const r = await run(VagrantProvider.argv('status', names), { cwd: this.cwd, env: this.env as Record<string, string> });
-    return parseMachineReadableStatus(r.stdout);
+  private async statusText(names: readonly string[]): Promise<string> {
+    return (await this.vagrant(VagrantProvider.argv('status', names))).stdout;
+  }
+
+  /** The VM-network interface of each node, read from the guest (see guest-network.ts). */
+  private async vmNetworkDevices(sshConfig: string, mgmtIps: Record<string, string>): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    await Promise.all(
+      Object.entries(mgmtIps).map(async ([node, ip]) => {
+        const r = await run(['ssh', '-F', sshConfig, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=15', node, GUEST_LINKS_COMMAND], { env: this.env as Record<string, string>, allowFail: true });
+        const dev = r.rc === 0 ? vmNetworkDevice(parseGuestLinks(r.stdout), ip) : undefined;
+        if (dev) out[node] = dev;
+        else this.log(`${node}: no single VM-network interface found (${r.rc === 0 ? 'ip link shows none or several' : `ssh failed: ${r.stderr.trim()}`}); vm_network_device stays unset`);
+      }),
+    );
+    return out;
   }
 
   async up(lab: string, nodes: readonly LabNode[]): Promise<UpResult> {
+    if (!this.renderInventory) throw new Error('VagrantProvider needs an inventory renderer (renderInventory)');
     const names = nodes.map((n) => n.name);
     mkdirSync(dirname(this.labFile(lab)), { recursive: true });
     writeFileSync(this.labFile(lab), JSON.stringify(names) + '\n');
-    const before = await this.states(names);
+    const timings: Record<string, number> = {};
+    const timed = async <T>(step: string, f: () => Promise<T>): Promise<T> => {
+      const t0 = Date.now();
+      try {
+        return await f();
+      } finally {
+        timings[step] = Date.now() - t0;
+      }
+    };
+    const before = parseMachineReadableStatus(await this.statusText(names));
     const toStart = names.filter((n) => before.get(n) !== 'running');
-    const t0 = Date.now();
-    if (toStart.length) await this.stream(VagrantProvider.argv('up', toStart));
-    const timings: Record<string, number> = { vagrantUp: Date.now() - t0 };
-    const sshConfig = (await run(VagrantProvider.argv('ssh-config', names), { cwd: this.cwd, env: this.env as Record<string, string> })).stdout;
-    if (!this.renderInventory) throw new Error('VagrantProvider needs an inventory renderer (renderInventory)');
-    const inv = this.inventoryPath(lab);
-    const tmp = `${inv}.tmp-${process.pid}`;
-    writeFileSync(tmp, await this.renderInventory(sshConfig, lab));
-    renameSync(tmp, inv);
-    return { inventory: inv, started: toStart, timings };
+    if (toStart.length && this.effectiveProvider(this.env) === 'docker') {
+      await timed('dockerImage', () => ensureDockerImage(this.env, this.log, this.env.DROVER_DOCKER_IMAGE));
+    }
+    if (toStart.length) await timed('vagrantUp', () => this.stream(VagrantProvider.argv('up', toStart, this.vagrantProvider)));
+    const providers = parseMachineReadableStatus(await this.statusText(names), 'provider-name');
+    const sshConfig = (await this.vagrant(VagrantProvider.argv('ssh-config', names))).stdout;
+    const cfgPath = this.sshConfigPath(lab);
+    writeFileAtomic(cfgPath, sshConfig);
+    const mgmtIps = Object.fromEntries(nodes.map((n) => [n.name, addressInSubnet(VAGRANT_MGMT_NETWORK, n.hostOctet)]));
+    const devices = await timed('probe', () => this.vmNetworkDevices(cfgPath, mgmtIps));
+    const kinds = new Set(names.map((n) => providers.get(n) ?? 'unknown'));
+    if (kinds.size !== 1) throw new Error(`lab ${lab}'s machines run on different Vagrant providers (${[...kinds].join(', ')}): destroy them and bring them up with one`);
+    const hostVars: Record<string, Record<string, string>> = {};
+    for (const [n, dev] of Object.entries(devices)) hostVars[n] = { vm_network_device: dev };
+    writeFileAtomic(this.inventoryPath(lab), await this.renderInventory(sshConfig, lab, { mgmtIps, allVars: nodeKindVars([...kinds][0]!), hostVars }));
+    return { inventory: this.inventoryPath(lab), started: toStart, timings };
   }
 
   async down(lab: string): Promise<void> {
@@ -144,7 +226,6 @@ export class VagrantProvider implements LabProvider {
     const labs = lab ? [lab] : [];
     if (!lab) {
       try {
-        const { readdirSync } = await import('node:fs');
         labs.push(...readdirSync(join(this.home, 'vagrant')));
       } catch {
         /* no labs yet */
@@ -154,13 +235,15 @@ export class VagrantProvider implements LabProvider {
     for (const l of labs) {
       const names = this.labNames(l);
       if (!names.length) continue;
-      const states = await this.states(names);
+      const states = parseMachineReadableStatus(await this.statusText(names));
       for (const n of names) out.push({ lab: l, name: n, state: toNodeState(states.get(n) ?? 'not_created') });
     }
     return out;
   }
 
-  async sshCommand(_lab: string, node: string): Promise<string[]> {
-    return ['env', `VAGRANT_CWD=${this.cwd}`, 'vagrant', 'ssh', node];
+  async sshCommand(lab: string, node: string): Promise<string[]> {
+    const cfg = this.sshConfigPath(lab);
+    if (existsSync(cfg)) return ['ssh', '-F', cfg, node];
+    return ['env', `VAGRANT_CWD=${this.cwd}`, 'vagrant', 'ssh', node, '--'];
   }
 }

@@ -122,14 +122,21 @@ describe('the lab inventory', () => {
 });
 
 describe('provider choice and labs', () => {
-  it('vagrant only when both vagrant and VBoxManage exist, or when forced', () => {
+  it('vagrant when vagrant and VBoxManage exist or Vagrant\'s default provider is named; --provider, then DROVER_PROVIDER, win', () => {
     const has = (set: string[]) => (c: string) => set.includes(c);
-    expect(chooseProvider({}, has(['vagrant', 'VBoxManage']))).toBe('vagrant');
-    expect(chooseProvider({}, has(['vagrant']))).toBe('local'); // Debian's vagrant alone defaults to libvirt
-    expect(chooseProvider({}, has([]))).toBe('local');
-    expect(chooseProvider({ DROVER_PROVIDER: 'vagrant' }, has([]))).toBe('vagrant');
-    expect(chooseProvider({ DROVER_PROVIDER: 'local' }, has(['vagrant', 'VBoxManage']))).toBe('local');
-    expect(() => chooseProvider({ DROVER_PROVIDER: 'docker' }, has([]))).toThrow(/not a provider/);
+    const name = (env: NodeJS.ProcessEnv, tools: string[], flag?: string) => chooseProvider(env, has(tools), flag);
+    expect(name({}, ['vagrant', 'VBoxManage'])).toEqual({ name: 'vagrant' });
+    expect(name({}, ['vagrant'])).toEqual({ name: 'local' }); // Debian's vagrant alone defaults to libvirt
+    expect(name({ VAGRANT_DEFAULT_PROVIDER: 'libvirt' }, ['vagrant'])).toEqual({ name: 'vagrant' });
+    expect(name({ VAGRANT_DEFAULT_PROVIDER: 'libvirt' }, [])).toEqual({ name: 'local' });
+    expect(name({}, [])).toEqual({ name: 'local' });
+    expect(name({ DROVER_PROVIDER: 'vagrant' }, [])).toEqual({ name: 'vagrant' });
+    expect(name({ DROVER_PROVIDER: 'vagrant:docker' }, [])).toEqual({ name: 'vagrant', vagrantProvider: 'docker' });
+    expect(name({ DROVER_PROVIDER: 'local' }, ['vagrant', 'VBoxManage'])).toEqual({ name: 'local' });
+    expect(name({ DROVER_PROVIDER: 'local' }, [], 'vagrant:libvirt')).toEqual({ name: 'vagrant', vagrantProvider: 'libvirt' });
+    expect(() => name({ DROVER_PROVIDER: 'docker' }, [])).toThrow(/DROVER_PROVIDER=docker is not a provider/);
+    expect(() => name({}, [], 'vagrant:hyperv')).toThrow(/--provider=vagrant:hyperv: the Vagrantfile configures virtualbox, libvirt, docker/);
+    expect(() => name({}, [], 'local:docker')).toThrow(/not a provider/);
   });
 
   it('lab1-lab4 use the blog\'s three nodes, tls labs none, unknown labs undefined', () => {
