@@ -7,11 +7,16 @@
  * are dropped. Pure: which rules, reading `iptables -S`, and the commands that
  * get from what is there to what should be — unit-tested from recorded texts.
  *
- * What drover adds (filter table), each tagged with the comment
- * "drover:BRIDGE PURPOSE" so it is found again:
- *   IPv4 + IPv6  FORWARD  -i BRIDGE -o BRIDGE        -j ACCEPT  (node to node, bridged)
- *   IPv4 + IPv6  FORWARD  -i VMBRIDGE -o VMBRIDGE    -j ACCEPT  (the unnumbered VM network)
- *   IPv4         INPUT    -i BRIDGE -p tcp --dport PROXYPORT -j ACCEPT (node to apt proxy)
+ * What drover adds, each tagged with the comment "drover:BRIDGE PURPOSE" so
+ * it is found again:
+ *   filter, IPv4 + IPv6  FORWARD  -i BRIDGE -o BRIDGE      -j ACCEPT  (node to node, bridged)
+ *   filter, IPv4 + IPv6  FORWARD  -i VMBRIDGE -o VMBRIDGE  -j ACCEPT  (the unnumbered VM network)
+ *   filter, IPv4         INPUT    -i BRIDGE -p tcp --dport PROXYPORT -j ACCEPT (node to apt proxy)
+ *   nat, IPv4   POSTROUTING  -o BRIDGE|VMBRIDGE -m physdev --physdev-is-bridged -j ACCEPT
+ *     (frames bridged between nodes are never source-NATed: Docker masquerades
+ *     each of its networks' subnets leaving by any other interface, so a
+ *     Docker network on the lab's VM network 172.16.0.0/24 — Vagrant's docker
+ *     provider makes exactly that — would otherwise rewrite them)
  * and the FORWARD ones also in DOCKER-USER where that chain exists: Docker
  * (re)inserts its jump to DOCKER-USER at the top of FORWARD whenever dockerd
  * starts, and keeps that chain's rules across restarts. In each chain drover's
@@ -22,6 +27,14 @@
  */
 
 export type Family = 4 | 6;
+export type Table = 'filter' | 'nat';
+
+/** The tables drover keeps rules in, per family. */
+export const TABLES: ReadonlyArray<{ family: Family; table: Table }> = [
+  { family: 4, table: 'filter' },
+  { family: 6, table: 'filter' },
+  { family: 4, table: 'nat' },
+];
 
 /** The bridges of one drover home and the port of its apt proxy. */
 export interface BridgeFirewall {
@@ -118,8 +131,15 @@ export function parseRules(text: string): Ruleset {
 
 const accept = (comment: string, ...match: string[]) => [...match, '-m', 'comment', '--comment', comment, '-j', 'ACCEPT'];
 
-/** The rules drover wants in one family's filter table, in order, chain by chain. */
-export function desiredRules(fw: BridgeFirewall, family: Family, current: Ruleset): Rule[] {
+/** The rules drover wants in one family's table, in order, chain by chain. */
+export function desiredRules(fw: BridgeFirewall, family: Family, current: Ruleset, table: Table = 'filter'): Rule[] {
+  if (table === 'nat') {
+    if (family !== 4) return [];
+    return [
+      { chain: 'POSTROUTING', spec: accept(ruleComment(fw.bridge, 'no-nat'), '-o', fw.bridge, '-m', 'physdev', '--physdev-is-bridged') },
+      { chain: 'POSTROUTING', spec: accept(ruleComment(fw.vmBridge, 'no-nat'), '-o', fw.vmBridge, '-m', 'physdev', '--physdev-is-bridged') },
+    ];
+  }
   const forward = [
     accept(ruleComment(fw.bridge, 'node-to-node'), '-i', fw.bridge, '-o', fw.bridge),
     accept(ruleComment(fw.vmBridge, 'vm-network'), '-i', fw.vmBridge, '-o', fw.vmBridge),
@@ -160,9 +180,9 @@ const del = (r: Rule) => ['-D', r.chain, ...r.spec];
  * deleted and inserted again at the top. Other drover homes' rules (other
  * bridges) count as "on top" too, so two homes never take turns.
  */
-export function planFirewall(fw: BridgeFirewall, family: Family, current: Ruleset): string[][] {
+export function planFirewall(fw: BridgeFirewall, family: Family, current: Ruleset, table: Table = 'filter'): string[][] {
   const ours = new Set([fw.bridge, fw.vmBridge]);
-  const want = desiredRules(fw, family, current);
+  const want = desiredRules(fw, family, current, table);
   const cmds: string[][] = [];
   for (const chain of [...new Set(want.map((r) => r.chain))]) {
     const wantHere = want.filter((r) => r.chain === chain);

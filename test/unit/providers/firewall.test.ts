@@ -22,6 +22,8 @@ const DOCKER = fixture('iptables-S-docker-20.10.txt');
 const DOCKER_RESTARTED = fixture('iptables-S-docker-restarted-after-drover.txt');
 const LEGACY = fixture('iptables-S-legacy-warning.txt');
 const EMPTY = fixture('iptables-S-empty.txt');
+// `iptables -t nat -S` with Docker networks: Vagrant's docker provider's 172.16.0.0/24 and 192.168.1.0/24.
+const NAT = fixture('iptables-t-nat-S-docker-networks.txt');
 
 const FW: BridgeFirewall = { bridge: 'drover0', vmBridge: 'drover0-vm', proxyPort: 3142 };
 
@@ -172,5 +174,21 @@ describe("drover's rules for its bridges", () => {
       '-I FORWARD 1 -i drover0 -o drover0 -m comment --comment drover:drover0 node-to-node -j ACCEPT',
     ]);
     expect(planFirewall(FW, 6, apply(rs, cmds))).toEqual([]);
+  });
+
+  it("nat: bridged frames leave drover's bridges un-NATed, above Docker's MASQUERADE of its networks' subnets", () => {
+    const before = parseRules(NAT);
+    expect(chain(before, 'POSTROUTING')[0]).toBe('-s 172.16.0.0/24 ! -o br-6fe8f1813bfe -j MASQUERADE');
+    const cmds = planFirewall(FW, 4, before, 'nat');
+    expect(cmds.map((c) => c.join(' '))).toEqual([
+      '-I POSTROUTING 1 -o drover0-vm -m physdev --physdev-is-bridged -m comment --comment drover:drover0-vm no-nat -j ACCEPT',
+      '-I POSTROUTING 1 -o drover0 -m physdev --physdev-is-bridged -m comment --comment drover:drover0 no-nat -j ACCEPT',
+    ]);
+    const after = apply(before, cmds);
+    expect(chain(after, 'POSTROUTING')[2]).toBe('-s 172.16.0.0/24 ! -o br-6fe8f1813bfe -j MASQUERADE');
+    expect(planFirewall(FW, 4, after, 'nat')).toEqual([]);
+    expect(planFirewall(FW, 6, parseRules(EMPTY), 'nat')).toEqual([]); // no IPv6 nat rules
+    expect(planRemoval(['drover0', 'drover0-vm'], after)).toHaveLength(2);
+    expect(apply(after, planRemoval(['drover0', 'drover0-vm'], after)).rules).toEqual(before.rules);
   });
 });
