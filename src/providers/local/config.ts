@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 
@@ -27,6 +28,36 @@ export interface LocalConfig {
    * not both have a vb-controller. Empty by default.
    */
   machinePrefix: string;
+  /**
+   * Second host bridge, for the lab's VM/provider network (upstream's
+   * 172.16.0.0/24, left unnumbered): every node has an interface on it
+   * (VM_NETWORK_DEVICE inside), with no address. DROVER_VM_BRIDGE, default
+   * vmBridgeName(bridge).
+   */
+  vmBridge: string;
+}
+
+/** The nodes' interface on the VM network, as the roles see it (vm_network_device). */
+export const VM_NETWORK_DEVICE = 'eth1';
+
+const IFNAMSIZ = 15;
+const shortHash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 4);
+
+/** Fit a name into 15 bytes: as is when it fits, else its start, a short hash of it, and the suffix. */
+function fitName(base: string, suffix: string): string {
+  if (base.length + suffix.length <= IFNAMSIZ) return base + suffix;
+  const keep = IFNAMSIZ - suffix.length - 5;
+  return `${base.slice(0, keep).replace(/[-_.]+$/, '')}-${shortHash(base)}${suffix}`;
+}
+
+/** The VM network's bridge for a lab bridge: BRIDGE-vm (drover0-vm), shortened with a hash when that is over 15 bytes. */
+export function vmBridgeName(bridge: string): string {
+  return fitName(bridge, '-vm');
+}
+
+/** Host end of a node's veth on the VM network: vm-MACHINE, shortened with a hash when over 15 bytes. */
+export function vmVethName(machineName: string): string {
+  return fitName(`vm-${machineName}`, '');
 }
 
 export const DEFAULT_SUBNET = '10.77.0.0/24';
@@ -73,6 +104,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, uid = process.g
   const bridge = env.DROVER_BRIDGE ?? DEFAULT_BRIDGE;
   // Linux interface names: at most 15 bytes, no slashes or spaces.
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(bridge)) throw new Error(`DROVER_BRIDGE=${bridge} is not a valid interface name`);
+  const vmBridge = env.DROVER_VM_BRIDGE || vmBridgeName(bridge);
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(vmBridge)) throw new Error(`DROVER_VM_BRIDGE=${vmBridge} is not a valid interface name`);
+  if (vmBridge === bridge) throw new Error(`DROVER_VM_BRIDGE must differ from DROVER_BRIDGE (${bridge})`);
   if (!/^[A-Za-z0-9-]{0,4}$/.test(env.DROVER_MACHINE_PREFIX ?? '')) throw new Error('DROVER_MACHINE_PREFIX must be at most 4 letters, digits or dashes (veth names have 15 bytes)');
   const timeout = Number(env.DROVER_SSH_TIMEOUT ?? 120);
   return {
@@ -86,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, uid = process.g
     suite: 'bookworm',
     sshTimeoutSec: Number.isFinite(timeout) && timeout > 0 ? timeout : 120,
     machinePrefix: env.DROVER_MACHINE_PREFIX ?? '',
+    vmBridge,
   };
 }
 

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { haveCommand, run } from './exec.js';
+import { TABLES, atRisk, parseRules, planFirewall, planRemoval, type BridgeFirewall, type Family } from './firewall.js';
 
 /** The machine cannot host local nodes as things stand (not root, tools missing...). */
 export class HostSetupError extends Error {
@@ -76,4 +77,85 @@ export async function ensureBridge(bridge: string, bridgeIp: string, prefix: num
   }
   await run(['ip', 'link', 'set', bridge, 'up']);
   return created;
+}
+
+/**
+ * The VM network's bridge (upstream's unnumbered 172.16.0.0/24): no address
+ * on the host either (addrgenmode none: not even an IPv6 link-local one), so
+ * it only carries frames between the nodes' VM-network interfaces.
+ */
+export async function ensureVmBridge(bridge: string): Promise<boolean> {
+  const show = await run(['ip', '-o', 'link', 'show', 'dev', bridge], { allowFail: true });
+  let created = false;
+  if (show.rc !== 0) {
+    await run(['ip', 'link', 'add', bridge, 'type', 'bridge']);
+    await run(['ip', 'link', 'set', 'dev', bridge, 'addrgenmode', 'none'], { allowFail: true });
+    created = true;
+  }
+  await run(['ip', 'link', 'set', bridge, 'up']);
+  return created;
+}
+
+const IPTABLES: Record<Family, string> = { 4: 'iptables', 6: 'ip6tables' };
+
+/** Run iptables/ip6tables (waiting for the xtables lock), throwing with its stderr on failure. */
+async function xtables(family: Family, args: string[]): Promise<string> {
+  return (await run([IPTABLES[family], '-w', '5', ...args])).stdout;
+}
+
+/**
+ * Put drover's ACCEPT rules for its bridges on top of their chains (filter
+ * table in both families, nat for IPv4; see firewall.ts). Never throws: what could not be done comes
+ * back as warnings that name the bridge and the traffic at risk.
+ * Returns the commands run, and the warnings.
+ */
+export async function ensureFirewall(fw: BridgeFirewall, bridgeIp: string): Promise<{ changed: string[]; warnings: string[] }> {
+  const changed: string[] = [];
+  const warnings: string[] = [];
+  const missing = new Set<string>();
+  for (const { family, table } of TABLES) {
+    const bin = IPTABLES[family];
+    if (missing.has(bin)) continue;
+    if (!(await haveCommand(bin))) {
+      missing.add(bin);
+      warnings.push(`${bin} not found: drover cannot add its ACCEPT rules for bridge ${fw.bridge}; ${atRisk(fw, bridgeIp)} (install iptables)`);
+      continue;
+    }
+    try {
+      const current = parseRules(await xtables(family, ['-t', table, '-S']));
+      if (current.legacyTablesPresent && table === 'filter') {
+        warnings.push(
+          `${bin} lists iptables-legacy tables as well: drover's rules for bridge ${fw.bridge} are in the nf_tables ones; ` +
+            `a firewall that uses iptables-legacy (e.g. an older Docker) is not covered, and ${atRisk(fw, bridgeIp)}`,
+        );
+      }
+      for (const cmd of planFirewall(fw, family, current, table)) {
+        await xtables(family, ['-t', table, ...cmd]);
+        changed.push(`${bin} -t ${table} ${cmd.join(' ')}`);
+      }
+    } catch (e) {
+      warnings.push(`could not put drover's ${bin} rules (${table} table) for bridge ${fw.bridge} in place (${(e as Error).message.split('\n').join(' ')}); ${atRisk(fw, bridgeIp)}`);
+    }
+  }
+  return { changed, warnings };
+}
+
+/** Delete every rule drover tagged for these bridges, in both families. Never throws; returns warnings. */
+export async function removeFirewall(bridges: readonly string[]): Promise<{ changed: string[]; warnings: string[] }> {
+  const changed: string[] = [];
+  const warnings: string[] = [];
+  for (const { family, table } of TABLES) {
+    const bin = IPTABLES[family];
+    if (!(await haveCommand(bin))) continue;
+    try {
+      const current = parseRules(await xtables(family, ['-t', table, '-S']));
+      for (const cmd of planRemoval(bridges, current)) {
+        await xtables(family, ['-t', table, ...cmd]);
+        changed.push(`${bin} -t ${table} ${cmd.join(' ')}`);
+      }
+    } catch (e) {
+      warnings.push(`could not remove drover's ${bin} rules for ${bridges.join(', ')} (${(e as Error).message.split('\n').join(' ')}); see \`${bin} -S | grep drover:\``);
+    }
+  }
+  return { changed, warnings };
 }

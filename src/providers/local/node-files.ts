@@ -99,6 +99,8 @@ export interface InventoryInput {
   nodes: readonly PlacedNode[];
   privateKeyFile: string;
   knownHostsFile: string;
+  /** The nodes' interface on the unnumbered VM network (vm_network_device); none when absent. */
+  vmNetworkDevice?: string;
 }
 
 /**
@@ -131,6 +133,9 @@ export function inventoryIni(inv: InventoryInput): string {
     // Nodes are containers: roles pick container-safe settings from these, never from `when:` on hostnames.
     'lab_node_kind=container',
     'compute_driver=fake.FakeDriver',
+    // The second NIC on the VM/provider network, as upstream's Vagrantfile gives every node:
+    // no address; roles bring it up (`ip link set {{vm_network_device}} up`).
+    ...(inv.vmNetworkDevice ? [`vm_network_device=${inv.vmNetworkDevice}`] : []),
     '',
   );
   return out.join('\n');
@@ -148,26 +153,47 @@ export function knownHostsLines(node: PlacedNode, publicKeys: readonly string[])
  * One supervisor per node, detached from drover: boots the node with
  * systemd-nspawn and boots it again when the node asks to reboot (exit 133).
  * SIGTERM is forwarded to nspawn, which powers the node off cleanly.
- * Arguments: NODE_DIR MACHINE_NAME BRIDGE [CGROUP_DIR...]: the cgroups it
- * joins first, so each node has its own systemd tree and memory accounting.
+ * Arguments: NODE_DIR MACHINE_NAME BRIDGE VM_BRIDGE VM_VETH [CGROUP_DIR...]:
+ * VM_VETH is HOSTIF:NODEIF, a second veth (nspawn --network-veth-extra) whose
+ * host end is attached to VM_BRIDGE at every boot (nspawn makes a new one each
+ * time); both empty for none. The cgroups it joins first give each node its
+ * own systemd tree and memory accounting.
  */
 export const SUPERVISOR_SCRIPT = `#!/bin/bash
 # drover node supervisor (written by drover's local provider; do not edit).
 set -u
-dir=$1 name=$2 bridge=$3
-shift 3
+dir=$1 name=$2 bridge=$3 vmbridge=$4 vmveth=$5
+shift 5
 for cg in "$@"; do
   { mkdir -p "$cg" && echo $$ > "$cg/cgroup.procs"; } 2>/dev/null || echo "drover: could not join cgroup $cg" >&2
 done
 echo $$ > "$dir/supervisor.pid"
+extra=()
+[ -n "$vmbridge" ] && extra=(--network-veth-extra="$vmveth")
+vmhostif=\${vmveth%%:*}
+# nspawn makes the extra veth before the node's init starts: put its host end on the VM bridge.
+attach_vm() {
+  local i
+  for i in $(seq 1 200); do
+    if ip link show "$vmhostif" >/dev/null 2>&1; then
+      ip link set "$vmhostif" master "$vmbridge" && ip link set "$vmhostif" up && return 0
+      echo "drover: could not attach $vmhostif to bridge $vmbridge" >&2
+      return 1
+    fi
+    kill -0 "$child" 2>/dev/null || return 0
+    sleep 0.05
+  done
+  echo "drover: $vmhostif did not appear within 10s; the node is not on the VM network bridge $vmbridge" >&2
+}
 stopping=0 child=
 trap 'stopping=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM INT HUP
 while [ "$stopping" = 0 ]; do
   date +%s > "$dir/booted_at"
   systemd-nspawn -b -D "$dir/rootfs" -M "$name" --register=no --keep-unit \\
-    --network-bridge="$bridge" --console=read-only --resolv-conf=off &
+    --network-bridge="$bridge" "\${extra[@]}" --console=read-only --resolv-conf=off &
   child=$!
   echo "$child" > "$dir/nspawn.pid"
+  [ -n "$vmbridge" ] && attach_vm
   wait "$child"; rc=$?
   # wait returns early when a trapped signal arrives: keep waiting for nspawn's real exit.
   while kill -0 "$child" 2>/dev/null; do wait "$child"; rc=$?; done

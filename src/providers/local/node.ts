@@ -50,6 +50,11 @@ export interface NodeContext {
   machineName?: string;
   /** Cgroup directories the node's supervisor joins (see cgroups.ts). */
   cgroupDirs?: string[];
+  /**
+   * The VM network: the node gets a second veth, named vmNetworkDevice inside
+   * and vmVeth on the host, attached to vmBridge at every boot. None when unset.
+   */
+  vm?: { bridge: string; veth: string; device: string };
 }
 
 const rootfs = (dir: string) => join(dir, 'rootfs');
@@ -150,6 +155,7 @@ export function startNode(ctx: NodeContext): number {
   writeNodeConfig(ctx);
   const logFd = openSync(join(ctx.dir, 'console.log'), 'a');
   const args = [ctx.supervisorScript, ctx.dir, ctx.machineName ?? ctx.node.name, ctx.bridge];
+  args.push(ctx.vm?.bridge ?? '', ctx.vm ? `${ctx.vm.veth}:${ctx.vm.device}` : '');
   args.push(...(ctx.cgroupDirs ?? []));
   // detached: its own session, so it outlives `drover lab up` and ignores our terminal's signals.
   const child = spawn('/bin/bash', args, { detached: true, stdio: ['ignore', logFd, logFd] });

@@ -2,9 +2,18 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { writeFileAtomic } from '../../util/local-files.js';
 import { dirname, join } from 'node:path';
 import type { LabNode, LabProvider, NodeStatus, UpResult } from '../select.js';
-import { addressInSubnet, loadConfig, paths, type LocalConfig, type Paths } from './config.js';
+import { VM_NETWORK_DEVICE, addressInSubnet, loadConfig, paths, vmVethName, type LocalConfig, type Paths } from './config.js';
 import { processAlive, run, sleep } from './exec.js';
-import { HostSetupError, ensureBridge, ensureHostPackages, requireRoot } from './host-setup.js';
+import {
+  HostSetupError,
+  ensureBridge,
+  ensureFirewall,
+  ensureHostPackages,
+  ensureVmBridge,
+  removeFirewall,
+  requireRoot,
+} from './host-setup.js';
+import type { BridgeFirewall } from './firewall.js';
 import { ensureProxy, stopProxy } from './apt-proxy.js';
 import { ensureBaseImage } from './base-image.js';
 import { cgroupMemory, localNodeCgroups, type NodeCgroups } from './cgroups.js';
@@ -94,7 +103,13 @@ export class LocalProvider implements LabProvider {
     }
   }
 
+  /** The bridges whose traffic drover's firewall rules let through. */
+  get firewall(): BridgeFirewall {
+    return { bridge: this.cfg.bridge, vmBridge: this.cfg.vmBridge, proxyPort: this.cfg.proxyPort };
+  }
+
   private nodeCtx(lab: string, node: PlacedNode, all: readonly PlacedNode[], publicKey: string): NodeContext {
+    const machineName = this.cfg.machinePrefix + node.name;
     return {
       dir: this.paths.nodeDir(lab, node.name),
       node,
@@ -105,7 +120,8 @@ export class LocalProvider implements LabProvider {
       proxyPort: this.cfg.proxyPort,
       publicKey,
       supervisorScript: this.paths.supervisorScript,
-      machineName: this.cfg.machinePrefix + node.name,
+      machineName,
+      vm: { bridge: this.cfg.vmBridge, veth: vmVethName(machineName), device: VM_NETWORK_DEVICE },
     };
   }
 
@@ -187,7 +203,16 @@ export class LocalProvider implements LabProvider {
     await timed('hostPackages', () => ensureHostPackages(this.log));
     writeAtomic(this.paths.supervisorScript, SUPERVISOR_SCRIPT, 0o755);
     writeAtomic(this.paths.labSpec(lab), JSON.stringify({ lab, nodes } satisfies LabRecord, null, 2) + '\n');
-    await timed('bridge', () => ensureBridge(this.cfg.bridge, this.cfg.bridgeIp, this.cfg.prefix));
+    await timed('bridge', async () => {
+      await ensureBridge(this.cfg.bridge, this.cfg.bridgeIp, this.cfg.prefix);
+      await ensureVmBridge(this.cfg.vmBridge);
+    });
+    // Checked at every `up`: dockerd (FORWARD policy DROP) may have started since the nodes did.
+    await timed('firewall', async () => {
+      const fw = await ensureFirewall(this.firewall, this.cfg.bridgeIp);
+      if (fw.changed.length) this.log(`firewall: ACCEPT rules for ${this.cfg.bridge} and ${this.cfg.vmBridge} put on top (${fw.changed.length} iptables commands)`);
+      for (const w of fw.warnings) this.log(`warning: ${w}`);
+    });
     await timed('proxy', () =>
       ensureProxy({ dir: this.paths.proxyDir, bridgeIp: this.cfg.bridgeIp, port: this.cfg.proxyPort, mirror: this.cfg.mirror }),
     );
@@ -231,7 +256,13 @@ export class LocalProvider implements LabProvider {
     writeAtomic(this.paths.knownHosts(lab), lines.join('\n') + '\n');
     writeAtomic(
       this.paths.inventory(lab),
-      inventoryIni({ lab, nodes, privateKeyFile: this.paths.sshKey(lab), knownHostsFile: this.paths.knownHosts(lab) }),
+      inventoryIni({
+        lab,
+        nodes,
+        privateKeyFile: this.paths.sshKey(lab),
+        knownHostsFile: this.paths.knownHosts(lab),
+        vmNetworkDevice: VM_NETWORK_DEVICE,
+      }),
     );
   }
 
@@ -273,6 +304,12 @@ export class LocalProvider implements LabProvider {
     // The base image and apt cache live outside the lab dir and are kept.
     rmSync(this.paths.labDir(lab), { recursive: true, force: true });
     await this.stopProxyIfIdle();
+    // The bridges stay (as they always have); drover's firewall rules for them go with the last lab.
+    if (this.labs().length === 0) {
+      const fw = await removeFirewall([this.cfg.bridge, this.cfg.vmBridge]);
+      if (fw.changed.length) this.log(`firewall: removed drover's ${fw.changed.length} rules for ${this.cfg.bridge} and ${this.cfg.vmBridge} (no lab left)`);
+      for (const w of fw.warnings) this.log(`warning: ${w}`);
+    }
   }
 
   async status(lab?: string): Promise<NodeStatus[]> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressInSubnet, loadConfig, parseSubnet, paths } from '../../../src/providers/local/config.js';
+import { addressInSubnet, loadConfig, parseSubnet, paths, vmBridgeName, vmVethName } from '../../../src/providers/local/config.js';
 import {
   CHRONY_DROP_IN,
   SOURCES_LIST,
@@ -45,9 +45,29 @@ describe('lab network config', () => {
     expect(loadConfig({ DROVER_HOME: '/srv/d' }, 0).home).toBe('/srv/d');
     expect(loadConfig({}, 1000).home).toMatch(/\.local\/share\/drover$/);
     expect(() => loadConfig({ DROVER_BRIDGE: 'a-very-long-bridge-name' }, 0)).toThrow(/interface name/);
+    // The VM network's bridge: BRIDGE-vm, or DROVER_VM_BRIDGE.
+    expect(c.vmBridge).toBe('drover0-vm');
+    expect(loadConfig({ DROVER_VM_BRIDGE: 'vmnet0' }, 0).vmBridge).toBe('vmnet0');
+    expect(() => loadConfig({ DROVER_VM_BRIDGE: 'drover0' }, 0)).toThrow(/must differ/);
+    expect(() => loadConfig({ DROVER_VM_BRIDGE: 'a bridge' }, 0)).toThrow(/DROVER_VM_BRIDGE=a bridge is not a valid interface name/);
     const p = paths(c);
     expect(p.nodeRoot('lab1', 'controller')).toBe('/var/lib/drover/labs/lab1/nodes/controller/rootfs');
     expect(p.inventory('lab1')).toBe('/var/lib/drover/labs/lab1/inventory.ini');
+  });
+});
+
+describe('VM network interface names (15 bytes at most, distinct)', () => {
+  it('keeps short names readable and shortens long ones with a hash', () => {
+    expect(vmBridgeName('drover0')).toBe('drover0-vm');
+    expect(vmVethName('controller')).toBe('vm-controller');
+    expect(vmVethName('compute1')).toBe('vm-compute1');
+    const long = ['drover-e2e-l1', 'drover-e2e-l2', 'drover-e2e-mod', 'drover-e2e-dk'].map(vmBridgeName);
+    const veths = ['e1-controller', 'e1-compute1', 'e1-compute2', 'e2-controller', 'r-controller'].map(vmVethName);
+    for (const n of [...long, ...veths]) expect(n.length).toBeLessThanOrEqual(15);
+    expect(new Set(long).size).toBe(long.length);
+    expect(new Set(veths).size).toBe(veths.length);
+    expect(long[0]).toMatch(/^drover-[0-9a-f]{4}-vm$/);
+    expect(veths[0]).toMatch(/^vm-e1-cont-[0-9a-f]{4}$/);
   });
 });
 
@@ -98,6 +118,15 @@ describe('the lab inventory', () => {
       lab_node_kind: 'container',
       compute_driver: 'fake.FakeDriver',
     });
+    // Without a VM network there is no vm_network_device at all (global_vars' default applies).
+    expect(v).not.toHaveProperty('vm_network_device');
+  });
+
+  it('names the unnumbered VM-network interface in [all:vars] when the nodes have one', () => {
+    const t = inventoryIni({ lab: 'lab1', nodes, privateKeyFile: '/k', knownHostsFile: '/kh', vmNetworkDevice: 'eth1' });
+    expect(t).toMatch(/\n\[all:vars\]\n(?:.*\n)*vm_network_device=eth1\n/);
+    const inv = parseInventoryText(t, 'inventory.ini', 'ini');
+    for (const h of ['controller', 'compute1', 'compute2']) expect(inv.hostVars(h).vm_network_device).toBe('eth1');
   });
 
   it('connects as root with the lab key and strict host key checking', () => {

@@ -75,6 +75,25 @@ describe('node supervisor (restart loop, clean stop)', () => {
     expect(await stopNode(ctx.dir, 1000)).toBe(false); // already stopped
   });
 
+  it('gives the node a second veth on the VM bridge, attached again at every boot', async () => {
+    // A stand-in `ip` that records its calls; `ip link show` finds the veth nspawn would have made.
+    writeFileSync(join(dir, 'bin', 'ip'), '#!/bin/bash\necho "$*" >> "$FAKE_DIR/ip"\n');
+    chmodSync(join(dir, 'bin', 'ip'), 0o755);
+    writeFileSync(join(dir, 'mode'), 'reboot');
+    ctx.vm = { bridge: 'br-test-vm', veth: 'vm-n1', device: 'eth1' };
+    startNode(ctx);
+    await until(() => read(join(dir, 'boots')).trim() === '2' && read(join(dir, 'ip')).split('link set vm-n1 up').length === 3);
+    const args = readFileSync(join(dir, 'args'), 'utf8').trim().split('\n');
+    expect(args[0]).toBe(
+      `-b -D ${ctx.dir}/rootfs -M n1 --register=no --keep-unit --network-bridge=br-test --network-veth-extra=vm-n1:eth1 --console=read-only --resolv-conf=off`,
+    );
+    expect(args[1]).toBe(args[0]);
+    // Each boot's fresh veth is put on the VM bridge (the first boot ended in a reboot).
+    const attach = 'link show vm-n1\nlink set vm-n1 master br-test-vm\nlink set vm-n1 up\n';
+    expect(readFileSync(join(dir, 'ip'), 'utf8')).toBe(attach + attach);
+    expect(await stopNode(ctx.dir, 5000)).toBe(true);
+  });
+
   it('does not boot again when the node fails (exit other than 133)', async () => {
     writeFileSync(join(dir, 'mode'), 'crash');
     startNode(ctx);
