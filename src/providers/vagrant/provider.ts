@@ -4,7 +4,9 @@ import { writeFileAtomic } from '../../util/local-files.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LabNode, LabProvider, NodeState, NodeStatus, UpResult } from '../select.js';
-import { addressInSubnet, defaultHome } from '../local/config.js';
+import { ensureProxy, stopProxy } from '../local/apt-proxy.js';
+import { addressInSubnet, defaultHome, loadConfig } from '../local/config.js';
+import { ensureHostPackages } from '../local/host-setup.js';
 import { run } from '../local/exec.js';
 import { DOCKER_IMAGE, ensureDockerImage } from './docker-image.js';
 import { GUEST_LINKS_COMMAND, parseGuestLinks, vmNetworkDevice } from './guest-network.js';
@@ -139,12 +141,41 @@ export class VagrantProvider implements LabProvider {
     return join(this.home, 'vagrant', lab, 'nodes.json');
   }
 
-  private labNames(lab: string): string[] {
+  /** apt-cacher-ng for docker machines (the blog's apt cache): one cache, reused across labs and runs. */
+  private proxyDir(): string {
+    return join(this.home, 'vagrant', 'apt-cacher-ng');
+  }
+
+  /**
+   * Containers reach the host on docker0; an apt proxy there saves each
+   * machine downloading the same packages. Returns the node_setup settings
+   * that point apt at it (the blog's use_apt_proxy / apt_proxy_url).
+   */
+  private async dockerAptProxy(): Promise<Record<string, string>> {
+    const r = await run(['ip', '-o', '-4', 'addr', 'show', 'dev', 'docker0'], { allowFail: true });
+    const ip = /\binet\s+([\d.]+)\//.exec(r.stdout)?.[1];
+    if (!ip) {
+      this.log('docker0 has no IPv4 address: the machines download packages directly (no apt proxy)');
+      return {};
+    }
+    const cfg = loadConfig(this.env);
+    await ensureHostPackages(this.log);
+    await ensureProxy({ dir: this.proxyDir(), bridgeIp: ip, port: cfg.proxyPort, mirror: cfg.mirror });
+    return { use_apt_proxy: 'true', apt_proxy_url: `http://${ip}:${cfg.proxyPort}` };
+  }
+
+  /** The lab's machines and management addresses, as the last `up` recorded them. */
+  private labMachines(lab: string): Array<{ name: string; ip?: string }> {
     try {
-      return JSON.parse(readFileSync(this.labFile(lab), 'utf8')) as string[];
+      const list = JSON.parse(readFileSync(this.labFile(lab), 'utf8')) as Array<string | { name: string; ip?: string }>;
+      return list.map((m) => (typeof m === 'string' ? { name: m } : m)); // a plain name: written by an older drover
     } catch {
       return [];
     }
+  }
+
+  private labNames(lab: string): string[] {
+    return this.labMachines(lab).map((m) => m.name);
   }
 
   private vagrant(argv: readonly string[]) {
@@ -181,8 +212,9 @@ export class VagrantProvider implements LabProvider {
   async up(lab: string, nodes: readonly LabNode[]): Promise<UpResult> {
     if (!this.renderInventory) throw new Error('VagrantProvider needs an inventory renderer (renderInventory)');
     const names = nodes.map((n) => n.name);
+    const mgmtIps = Object.fromEntries(nodes.map((n) => [n.name, addressInSubnet(VAGRANT_MGMT_NETWORK, n.hostOctet)]));
     mkdirSync(dirname(this.labFile(lab)), { recursive: true });
-    writeFileSync(this.labFile(lab), JSON.stringify(names) + '\n');
+    writeFileSync(this.labFile(lab), JSON.stringify(names.map((name) => ({ name, ip: mgmtIps[name] }))) + '\n');
     const timings: Record<string, number> = {};
     const timed = async <T>(step: string, f: () => Promise<T>): Promise<T> => {
       const t0 = Date.now();
@@ -202,13 +234,14 @@ export class VagrantProvider implements LabProvider {
     const sshConfig = (await this.vagrant(VagrantProvider.argv('ssh-config', names))).stdout;
     const cfgPath = this.sshConfigPath(lab);
     writeFileAtomic(cfgPath, sshConfig);
-    const mgmtIps = Object.fromEntries(nodes.map((n) => [n.name, addressInSubnet(VAGRANT_MGMT_NETWORK, n.hostOctet)]));
     const devices = await timed('probe', () => this.vmNetworkDevices(cfgPath, mgmtIps));
     const kinds = new Set(names.map((n) => providers.get(n) ?? 'unknown'));
     if (kinds.size !== 1) throw new Error(`lab ${lab}'s machines run on different Vagrant providers (${[...kinds].join(', ')}): destroy them and bring them up with one`);
+    const kind = [...kinds][0]!;
+    const allVars = { ...nodeKindVars(kind), ...(kind === 'docker' ? await timed('aptProxy', () => this.dockerAptProxy()) : {}) };
     const hostVars: Record<string, Record<string, string>> = {};
     for (const [n, dev] of Object.entries(devices)) hostVars[n] = { vm_network_device: dev };
-    writeFileAtomic(this.inventoryPath(lab), await this.renderInventory(sshConfig, lab, { mgmtIps, allVars: nodeKindVars([...kinds][0]!), hostVars }));
+    writeFileAtomic(this.inventoryPath(lab), await this.renderInventory(sshConfig, lab, { mgmtIps, allVars, hostVars }));
     return { inventory: this.inventoryPath(lab), started: toStart, timings };
   }
 
@@ -220,6 +253,7 @@ export class VagrantProvider implements LabProvider {
   async destroy(lab: string): Promise<void> {
     const names = this.labNames(lab);
     if (names.length) await this.stream(VagrantProvider.argv('destroy', names));
+    if (await stopProxy(this.proxyDir())) this.log('stopped apt-cacher-ng (its cache is kept)');
   }
 
   async status(lab?: string): Promise<NodeStatus[]> {
@@ -233,10 +267,13 @@ export class VagrantProvider implements LabProvider {
     }
     const out: NodeStatus[] = [];
     for (const l of labs) {
-      const names = this.labNames(l);
-      if (!names.length) continue;
-      const states = parseMachineReadableStatus(await this.statusText(names));
-      for (const n of names) out.push({ lab: l, name: n, state: toNodeState(states.get(n) ?? 'not_created') });
+      const machines = this.labMachines(l);
+      if (!machines.length) continue;
+      const states = parseMachineReadableStatus(await this.statusText(machines.map((m) => m.name)));
+      for (const m of machines) {
+        const state = toNodeState(states.get(m.name) ?? 'not_created');
+        out.push({ lab: l, name: m.name, state, ...(m.ip && state !== 'absent' ? { ip: m.ip } : {}) });
+      }
     }
     return out;
   }

@@ -145,7 +145,7 @@ esac
     // The recorded guest holds the controller's management address: only there is the VM NIC certain.
     expect(inv.hostVars('controller')).toMatchObject({ vm_network_device: 'eth2', lab_node_kind: 'vm' });
     expect(inv.hostVars('compute1').vm_network_device).toBeUndefined();
-    expect((await provider.status()).map((s) => `${s.name}:${s.state}`)).toEqual(['controller:running', 'compute1:running', 'compute2:running']);
+    expect((await provider.status()).map((s) => `${s.name}:${s.state}:${s.ip}`)).toEqual(['controller:running:192.168.1.11', 'compute1:running:192.168.1.21', 'compute2:running:192.168.1.22']);
     await provider.down('lab1');
     expect((await provider.status('lab1')).every((s) => s.state === 'stopped')).toBe(true);
     // The ssh-config of the last `up` is kept: `lab ssh` is plain ssh, no Ruby start.
