@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeSync, openSync } from 'node:fs';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { LocalProvider } from '../../src/providers/local/provider.js';
 import { loadConfig } from '../../src/providers/local/config.js';
 import { parseRules, planRemoval, ruleTag, type Ruleset } from '../../src/providers/local/firewall.js';
@@ -48,15 +48,43 @@ const cfg = loadConfig(ENV);
 const BRIDGES = [cfg.bridge, cfg.vmBridge];
 const measured: Record<string, string> = {};
 
-const sh = (cmd: string) => spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
+interface Out {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+/**
+ * A host command, asynchronously: a blocked event loop makes vitest's worker
+ * RPC time out (see lab-helpers.ts), and this machine may be busy.
+ */
+function exec(argv: string[], timeoutMs = 120_000): Promise<Out> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ status: 127, stdout, stderr: stderr + e.message });
+    });
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+const sh = (cmd: string) => exec(['sh', '-c', cmd]);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** dockerd running, started here if needed (docker.io installed first when missing). */
-function ensureDockerd(): { ok: true; started: boolean } | { ok: false; reason: string } {
+async function ensureDockerd(): Promise<{ ok: true; started: boolean } | { ok: false; reason: string }> {
   if (!isRoot) return { ok: false, reason: 'needs root' };
-  if (sh('pgrep -x dockerd').status === 0) return { ok: true, started: false };
-  if (sh('command -v dockerd').status !== 0) {
-    const inst = sh('DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 docker.io 2>&1');
-    if (inst.status !== 0 || sh('command -v dockerd').status !== 0) {
+  if ((await sh('pgrep -x dockerd')).status === 0) return { ok: true, started: false };
+  if ((await sh('command -v dockerd')).status !== 0) {
+    const inst = await sh('DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 docker.io 2>&1');
+    if (inst.status !== 0 || (await sh('command -v dockerd')).status !== 0) {
       return { ok: false, reason: `docker.io could not be installed: ${inst.stdout.trim().split('\n').slice(-3).join(' / ')}` };
     }
   }
@@ -64,45 +92,50 @@ function ensureDockerd(): { ok: true; started: boolean } | { ok: false; reason: 
   spawn('dockerd', [], { detached: true, stdio: ['ignore', log, log] }).unref();
   closeSync(log);
   for (let i = 0; i < 120; i++) {
-    if (sh('iptables -S FORWARD 2>/dev/null | grep -q -- "-j DOCKER-USER"').status === 0) return { ok: true, started: true };
-    spawnSync('sleep', ['0.5']);
+    if ((await sh('iptables -S FORWARD 2>/dev/null | grep -q -- "-j DOCKER-USER"')).status === 0) return { ok: true, started: true };
+    await sleep(500);
   }
   return { ok: true, started: true }; // the preconditions below say what is missing
 }
 
-const docker = ensureDockerd();
+const docker = await ensureDockerd();
 if (!docker.ok) console.warn(`local nodes next to Docker: skipped (${docker.reason})`);
 
-function rules(family: 4 | 6, table: 'filter' | 'nat' = 'filter'): Ruleset {
-  const r = spawnSync(family === 4 ? 'iptables' : 'ip6tables', ['-w', '5', '-t', table, '-S'], { encoding: 'utf8' });
+const iptables = (family: 4 | 6, args: string[]) => exec([family === 4 ? 'iptables' : 'ip6tables', '-w', '5', ...args]);
+async function rules(family: 4 | 6, table: 'filter' | 'nat' = 'filter'): Promise<Ruleset> {
+  const r = await iptables(family, ['-t', table, '-S']);
   if (r.status !== 0) throw new Error(`iptables -S: ${r.stderr}`);
   return parseRules(r.stdout);
 }
 /** drover's rules for this test's bridges, as "CHAIN comment" in chain order. */
-const ours = (family: 4 | 6, table: 'filter' | 'nat' = 'filter') =>
-  rules(family, table)
-    .rules.filter((r) => BRIDGES.includes(ruleTag(r.spec) ?? ''))
+const ours = async (family: 4 | 6, table: 'filter' | 'nat' = 'filter') =>
+  (await rules(family, table)).rules
+    .filter((r) => BRIDGES.includes(ruleTag(r.spec) ?? ''))
     .map((r) => `${r.chain} ${r.spec[r.spec.indexOf('--comment') + 1]}`);
-const forwardChain = () => rules(4).rules.filter((r) => r.chain === 'FORWARD');
+const forwardChain = async () => (await rules(4)).rules.filter((r) => r.chain === 'FORWARD');
+/** Every drover rule of this test's bridges goes (what `destroy` does, done by hand here). */
+async function deleteOurRules(): Promise<Out[]> {
+  const outs: Out[] = [];
+  for (const [family, table] of [[4, 'filter'], [6, 'filter'], [4, 'nat']] as const) {
+    for (const c of planRemoval(BRIDGES, await rules(family, table))) outs.push(await iptables(family, ['-t', table, ...c]));
+  }
+  return outs;
+}
 
 describe.skipIf(!docker.ok)('local nodes next to Docker: firewall rules and the VM-network NIC', () => {
   const logs: string[] = [];
   const p = new LocalProvider({ env: ENV, log: (m) => (logs.push(m), process.stderr.write(`  [drover] ${m}\n`)) });
   const ip = (n: string) => p.place(NODES).find((x) => x.name === n)!.ip;
   const ssh = (node: string, cmd: string) =>
-    spawnSync(
-      'ssh',
-      ['-i', p.paths.sshKey(LAB), '-o', `UserKnownHostsFile=${p.paths.knownHosts(LAB)}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'ConnectTimeout=5', `root@${ip(node)}`, cmd],
-      { encoding: 'utf8', timeout: 120_000 },
-    );
-  const sshOk = (node: string, cmd: string) => {
-    const r = ssh(node, cmd);
+    exec(['ssh', '-i', p.paths.sshKey(LAB), '-o', `UserKnownHostsFile=${p.paths.knownHosts(LAB)}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'ConnectTimeout=5', `root@${ip(node)}`, cmd]);
+  const sshOk = async (node: string, cmd: string) => {
+    const r = await ssh(node, cmd);
     if (r.status !== 0) throw new Error(`ssh ${node} ${cmd}: exit ${r.status}\n${r.stdout}${r.stderr}`);
     return r.stdout;
   };
-  const canPing = (from: string, to: string) => ssh(from, `ping -c1 -W2 ${ip(to)} >/dev/null`).status === 0;
-  const proxyAnswers = (node: string) =>
-    /^HTTP\/1\.[01] \d{3}/.test(ssh(node, `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w3 ${cfg.bridgeIp} ${cfg.proxyPort} | head -1`).stdout);
+  const canPing = async (from: string, to: string) => (await ssh(from, `ping -c1 -W2 ${ip(to)} >/dev/null`)).status === 0;
+  const proxyAnswers = async (node: string) =>
+    /^HTTP\/1\.[01] \d{3}/.test((await ssh(node, `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w3 ${cfg.bridgeIp} ${cfg.proxyPort} | head -1`)).stdout);
   let extraJump = false;
   let dockerNet = false;
   let t0 = Date.now();
@@ -113,23 +146,21 @@ describe.skipIf(!docker.ok)('local nodes next to Docker: firewall rules and the 
     seedBaseImage(HOME);
     await p.destroy(LAB); // leftovers of an interrupted run
     // Docker's doing, which this test is about: FORWARD policy DROP, bridged frames through iptables.
-    expect(rules(4).policies.get('FORWARD'), 'dockerd should have set the FORWARD policy to DROP').toBe('DROP');
-    expect(sh('cat /proc/sys/net/bridge/bridge-nf-call-iptables').stdout.trim(), 'br_netfilter: bridge-nf-call-iptables').toBe('1');
-    sh(`docker network rm ${DOCKER_NET} 2>/dev/null`);
-    const net = sh(`docker network create --subnet ${VM_SUBNET}.0/24 ${DOCKER_NET} 2>&1`);
+    expect((await rules(4)).policies.get('FORWARD'), 'dockerd should have set the FORWARD policy to DROP').toBe('DROP');
+    expect((await sh('cat /proc/sys/net/bridge/bridge-nf-call-iptables')).stdout.trim(), 'br_netfilter: bridge-nf-call-iptables').toBe('1');
+    await sh(`docker network rm ${DOCKER_NET} 2>/dev/null`);
+    const net = await sh(`docker network create --subnet ${VM_SUBNET}.0/24 ${DOCKER_NET} 2>&1`);
     expect(net.status, `docker network create: ${net.stdout}`).toBe(0);
     dockerNet = true;
-    expect(sh('iptables -t nat -S POSTROUTING').stdout).toContain(`-s ${VM_SUBNET}.0/24 ! -o br-`);
+    expect((await sh('iptables -t nat -S POSTROUTING')).stdout).toContain(`-s ${VM_SUBNET}.0/24 ! -o br-`);
   });
 
   afterAll(async () => {
-    if (extraJump) sh('iptables -w 5 -D FORWARD -j DOCKER-USER');
-    if (dockerNet) sh(`docker network rm ${DOCKER_NET}`);
+    if (extraJump) await sh('iptables -w 5 -D FORWARD -j DOCKER-USER');
+    if (dockerNet) await sh(`docker network rm ${DOCKER_NET}`);
     await p.destroy(LAB);
-    for (const [family, table] of [[4, 'filter'], [6, 'filter'], [4, 'nat']] as const) {
-      for (const c of planRemoval(BRIDGES, rules(family, table))) spawnSync(family === 4 ? 'iptables' : 'ip6tables', ['-w', '5', '-t', table, ...c]);
-    }
-    for (const b of BRIDGES) sh(`ip link del ${b} 2>/dev/null`);
+    await deleteOurRules();
+    for (const b of BRIDGES) await sh(`ip link del ${b} 2>/dev/null`);
     measured['whole file'] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
     console.log('\nlocal nodes next to Docker, measured:\n' + Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
   });
@@ -140,107 +171,105 @@ describe.skipIf(!docker.ok)('local nodes next to Docker: firewall rules and the 
     measured['up (2 nodes)'] = `${((Date.now() - t) / 1000).toFixed(1)} s; firewall step ${r.timings.firewall} ms`;
     expect(r.started).toEqual(['node1', 'node2']);
     expect(logs.filter((l) => l.startsWith('warning:'))).toEqual([]);
-    expect(ours(4)).toEqual([
+    expect(await ours(4)).toEqual([
       `INPUT drover:${cfg.bridge} apt-proxy`,
       `FORWARD drover:${cfg.bridge} node-to-node`,
       `FORWARD drover:${cfg.vmBridge} vm-network`,
       `DOCKER-USER drover:${cfg.bridge} node-to-node`,
       `DOCKER-USER drover:${cfg.vmBridge} vm-network`,
     ]);
-    expect(ours(6)).toEqual(expect.arrayContaining([`FORWARD drover:${cfg.bridge} node-to-node`, `FORWARD drover:${cfg.vmBridge} vm-network`]));
+    expect(await ours(6)).toEqual(expect.arrayContaining([`FORWARD drover:${cfg.bridge} node-to-node`, `FORWARD drover:${cfg.vmBridge} vm-network`]));
     // Above the MASQUERADE rules of Docker's networks.
-    expect(ours(4, 'nat')).toEqual([`POSTROUTING drover:${cfg.bridge} no-nat`, `POSTROUTING drover:${cfg.vmBridge} no-nat`]);
-    expect(ruleTag(rules(4, 'nat').rules.find((r) => r.chain === 'POSTROUTING')!.spec)).toMatch(/^drover/);
+    expect(await ours(4, 'nat')).toEqual([`POSTROUTING drover:${cfg.bridge} no-nat`, `POSTROUTING drover:${cfg.vmBridge} no-nat`]);
+    expect(ruleTag((await rules(4, 'nat')).rules.find((r) => r.chain === 'POSTROUTING')!.spec)).toMatch(/^drover/);
     // Above Docker's jump in FORWARD.
-    const fwd = forwardChain().map((x) => x.spec.join(' '));
+    const fwd = (await forwardChain()).map((x) => x.spec.join(' '));
     expect(fwd.findIndex((s) => s.includes(`drover:${cfg.bridge} node-to-node`))).toBeLessThan(fwd.indexOf('-j DOCKER-USER'));
-    expect(canPing('node1', 'node2')).toBe(true);
-    expect(canPing('node2', 'node1')).toBe(true);
-    expect(proxyAnswers('node2')).toBe(true);
+    expect(await canPing('node1', 'node2')).toBe(true);
+    expect(await canPing('node2', 'node1')).toBe(true);
+    expect(await proxyAnswers('node2')).toBe(true);
   });
 
   it('`up` again adds nothing (idempotent)', async () => {
-    const before = [rules(4).rules, rules(6).rules].map((x) => JSON.stringify(x));
+    const before = [(await rules(4)).rules, (await rules(6)).rules].map((x) => JSON.stringify(x));
     logs.length = 0;
     const r = await p.up(LAB, NODES);
     expect(r.started).toEqual([]);
-    expect([rules(4).rules, rules(6).rules].map((x) => JSON.stringify(x))).toEqual(before);
+    expect([(await rules(4)).rules, (await rules(6)).rules].map((x) => JSON.stringify(x))).toEqual(before);
     expect(logs.filter((l) => l.startsWith('firewall:') || l.startsWith('warning:'))).toEqual([]);
   });
 
   it("Docker's jump re-inserted above drover's rules (dockerd restarted): traffic still flows; the next `up` puts drover's rules on top again", async () => {
-    expect(sh('iptables -w 5 -I FORWARD -j DOCKER-USER').status).toBe(0);
+    expect((await sh('iptables -w 5 -I FORWARD -j DOCKER-USER')).status).toBe(0);
     extraJump = true;
-    expect(forwardChain()[0]!.spec.join(' ')).toBe('-j DOCKER-USER');
-    expect(canPing('node1', 'node2')).toBe(true);
-    expect(proxyAnswers('node1')).toBe(true);
+    expect((await forwardChain())[0]!.spec.join(' ')).toBe('-j DOCKER-USER');
+    expect(await canPing('node1', 'node2')).toBe(true);
+    expect(await proxyAnswers('node1')).toBe(true);
     logs.length = 0;
     await p.up(LAB, NODES);
     expect(logs.some((l) => l.startsWith('firewall:'))).toBe(true);
-    const fwd = forwardChain();
+    const fwd = await forwardChain();
     const mine = fwd.findIndex((x) => ruleTag(x.spec) === cfg.bridge);
     expect(mine).toBeGreaterThanOrEqual(0);
     expect(mine).toBeLessThan(fwd.findIndex((x) => x.spec.join(' ') === '-j DOCKER-USER'));
-    expect(ours(4).filter((x) => x.startsWith('FORWARD'))).toHaveLength(2); // moved, not added twice
-    expect(canPing('node1', 'node2')).toBe(true);
-    expect(sh('iptables -w 5 -D FORWARD -j DOCKER-USER').status).toBe(0); // the copy this test added
+    expect((await ours(4)).filter((x) => x.startsWith('FORWARD'))).toHaveLength(2); // moved, not added twice
+    expect(await canPing('node1', 'node2')).toBe(true);
+    expect((await sh('iptables -w 5 -D FORWARD -j DOCKER-USER')).status).toBe(0); // the copy this test added
     extraJump = false;
-    expect(forwardChain().filter((x) => x.spec.join(' ') === '-j DOCKER-USER')).toHaveLength(1);
+    expect((await forwardChain()).filter((x) => x.spec.join(' ') === '-j DOCKER-USER')).toHaveLength(1);
   });
 
   it("drover's rules deleted: Docker's policy drops node-to-node traffic; `up` restores it", async () => {
-    for (const [family, table] of [[4, 'filter'], [6, 'filter'], [4, 'nat']] as const) {
-      for (const c of planRemoval(BRIDGES, rules(family, table))) expect(spawnSync(family === 4 ? 'iptables' : 'ip6tables', ['-w', '5', '-t', table, ...c]).status).toBe(0);
-    }
-    expect(ours(4)).toEqual([]);
-    expect(canPing('node1', 'node2')).toBe(false); // what issue 13 saw: lab4's compute nodes could not reach RabbitMQ
+    expect((await deleteOurRules()).map((o) => o.status)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(await ours(4)).toEqual([]);
+    expect(await canPing('node1', 'node2')).toBe(false); // what issue 13 saw: lab4's compute nodes could not reach RabbitMQ
     await crossVmNetwork(false); // the VM network's frames are dropped as well
     await p.up(LAB, NODES);
-    expect(ours(4)).toHaveLength(5);
-    expect(ours(4, 'nat')).toHaveLength(2);
-    expect(canPing('node1', 'node2')).toBe(true);
-    expect(proxyAnswers('node1')).toBe(true);
+    expect(await ours(4)).toHaveLength(5);
+    expect(await ours(4, 'nat')).toHaveLength(2);
+    expect(await canPing('node1', 'node2')).toBe(true);
+    expect(await proxyAnswers('node1')).toBe(true);
   });
 
   it('every node has eth1 on the VM bridge: no address, DOWN until brought up; frames cross; it survives a reboot', async () => {
-    expect(readInventory()).toMatch(/^vm_network_device=eth1$/m);
-    const attached = () => sh(`ip -o link show master ${cfg.vmBridge}`).stdout;
-    expect(attached()).toMatch(/vm-dk-node1/);
-    expect(attached()).toMatch(/vm-dk-node2/);
-    expect(sh(`ip -o addr show dev ${cfg.vmBridge}`).stdout.trim()).toBe(''); // the host side is unnumbered too
+    expect(await readInventory()).toMatch(/^vm_network_device=eth1$/m);
+    const attached = async () => (await sh(`ip -o link show master ${cfg.vmBridge}`)).stdout;
+    expect(await attached()).toMatch(/vm-dk-node1/);
+    expect(await attached()).toMatch(/vm-dk-node2/);
+    expect((await sh(`ip -o addr show dev ${cfg.vmBridge}`)).stdout.trim()).toBe(''); // the host side is unnumbered too
     for (const n of ['node1', 'node2']) {
-      expect(sshOk(n, 'ip -o link show eth1')).toMatch(/state DOWN/);
-      expect(sshOk(n, 'ip -o addr show dev eth1').trim()).toBe('');
+      expect(await sshOk(n, 'ip -o link show eth1')).toMatch(/state DOWN/);
+      expect((await sshOk(n, 'ip -o addr show dev eth1')).trim()).toBe('');
     }
     await crossVmNetwork();
 
     // Reboot node2 from inside: the supervisor boots it again with a fresh veth, attached again.
-    const before = sshOk('node2', 'cat /proc/sys/kernel/random/boot_id');
-    ssh('node2', 'systemctl reboot');
+    const before = await sshOk('node2', 'cat /proc/sys/kernel/random/boot_id');
+    await ssh('node2', 'systemctl reboot');
     const deadline = Date.now() + 90_000;
     let back = false;
     while (!back && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 1000));
-      const r = ssh('node2', 'systemctl is-system-running --wait >/dev/null; cat /proc/sys/kernel/random/boot_id');
+      await sleep(1000);
+      const r = await ssh('node2', 'systemctl is-system-running --wait >/dev/null; cat /proc/sys/kernel/random/boot_id');
       back = r.status === 0 && r.stdout !== before;
     }
     expect(back).toBe(true);
-    expect(attached()).toMatch(/vm-dk-node2/);
-    expect(sshOk('node2', 'ip -o link show eth1')).toMatch(/state DOWN/);
+    expect(await attached()).toMatch(/vm-dk-node2/);
+    expect(await sshOk('node2', 'ip -o link show eth1')).toMatch(/state DOWN/);
     await crossVmNetwork();
   });
 
   it("destroy of the last lab removes drover's rules (the bridges stay, as they always have)", async () => {
     await p.destroy(LAB);
-    expect(ours(4)).toEqual([]);
-    expect(ours(6)).toEqual([]);
-    expect(ours(4, 'nat')).toEqual([]);
-    expect(sh(`iptables-save | grep -c 'drover:'${cfg.bridge}`).stdout.trim()).toBe('0');
+    expect(await ours(4)).toEqual([]);
+    expect(await ours(6)).toEqual([]);
+    expect(await ours(4, 'nat')).toEqual([]);
+    expect((await sh(`iptables-save | grep -c 'drover:'${cfg.bridge}`)).stdout.trim()).toBe('0');
     expect(await p.status(LAB)).toEqual([]);
   });
 
-  function readInventory(): string {
-    return sh(`cat ${p.inventoryPath(LAB)}`).stdout;
+  async function readInventory(): Promise<string> {
+    return (await sh(`cat ${p.inventoryPath(LAB)}`)).stdout;
   }
 
   /**
@@ -248,25 +277,25 @@ describe.skipIf(!docker.ok)('local nodes next to Docker: firewall rules and the 
    * the VM bridge (or, without drover's rules, IPv4 does not); eth1 down and bare again.
    */
   async function crossVmNetwork(expectFlow = true): Promise<void> {
-    for (const n of ['node1', 'node2']) sshOk(n, 'ip link set eth1 up');
+    for (const n of ['node1', 'node2']) await sshOk(n, 'ip link set eth1 up');
     let ll = '';
     for (let i = 0; i < 50 && !ll; i++) {
-      const out = sshOk('node2', 'ip -6 -o addr show dev eth1 scope link');
+      const out = await sshOk('node2', 'ip -6 -o addr show dev eth1 scope link');
       if (!/tentative/.test(out)) ll = /inet6 (fe80::[0-9a-f:]+)\//.exec(out)?.[1] ?? '';
-      if (!ll) await new Promise((r) => setTimeout(r, 200));
+      if (!ll) await sleep(200);
     }
     expect(ll, "node2's link-local address on eth1").toMatch(/^fe80::/);
     // Docker leaves ip6tables' FORWARD policy at ACCEPT: link-local frames cross either way.
-    sshOk('node1', `ping -6 -c1 -W3 ${ll}%eth1 >/dev/null`);
+    await sshOk('node1', `ping -6 -c1 -W3 ${ll}%eth1 >/dev/null`);
     // IPv4 on the VM network goes through FORWARD (policy DROP) and nat POSTROUTING (Docker's
     // MASQUERADE of its network on the same subnet) too: drover's rules for the VM bridge let it pass as it is.
-    sshOk('node1', `ip addr add ${VM_SUBNET}.11/24 dev eth1`);
-    sshOk('node2', `ip addr add ${VM_SUBNET}.21/24 dev eth1`);
+    await sshOk('node1', `ip addr add ${VM_SUBNET}.11/24 dev eth1`);
+    await sshOk('node2', `ip addr add ${VM_SUBNET}.21/24 dev eth1`);
     try {
-      if (expectFlow) sshOk('node1', `ping -c1 -W3 ${VM_SUBNET}.21 >/dev/null`);
-      else expect(ssh('node1', `ping -c1 -W2 ${VM_SUBNET}.21 >/dev/null`).status).not.toBe(0);
+      if (expectFlow) await sshOk('node1', `ping -c1 -W3 ${VM_SUBNET}.21 >/dev/null`);
+      else expect((await ssh('node1', `ping -c1 -W2 ${VM_SUBNET}.21 >/dev/null`)).status).not.toBe(0);
     } finally {
-      for (const n of ['node1', 'node2']) sshOk(n, 'ip addr flush dev eth1; ip link set eth1 down');
+      for (const n of ['node1', 'node2']) await sshOk(n, 'ip addr flush dev eth1; ip link set eth1 down');
     }
   }
 });

@@ -79,6 +79,12 @@ describe.skipIf(!isRoot)('local lab nodes (systemd-nspawn), end to end', () => {
     // Names of every node resolve inside the nodes, and they reach each other over the bridge.
     expect(sshOk('node1', 'getent hosts node2').trim()).toBe('10.77.0.42      node2');
     sshOk('node1', 'ping -c1 -W2 node2 >/dev/null');
+    // The unnumbered VM-network NIC: there, named in the inventory, no address, DOWN until a role brings it up.
+    expect(readFileSync(p.inventoryPath(LAB), 'utf8')).toMatch(/^vm_network_device=eth1$/m);
+    for (const n of ['node1', 'node2']) {
+      expect(sshOk(n, 'ip -o link show eth1')).toMatch(/state DOWN/);
+      expect(sshOk(n, 'ip -o addr show dev eth1').trim()).toBe('');
+    }
     // No DNS: unknown names fail at once (the host's resolver is not copied in).
     const t0 = Date.now();
     expect(ssh('node1', 'getent hosts no-such-host.example').status).not.toBe(0);
