@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { writeFileAtomic } from '../../util/local-files.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,6 +165,36 @@ export class VagrantProvider implements LabProvider {
   }
 
   /** The lab's machines and management addresses, as the last `up` recorded them. */
+  /**
+   * The saved ssh-config is still right when no machine was created after it
+   * was written (Vagrant writes machines/NAME/PROVIDER/id when it creates one).
+   */
+  private savedConfigCurrent(cfgPath: string, names: readonly string[]): boolean {
+    let written: number;
+    try {
+      written = statSync(cfgPath).mtimeMs;
+    } catch {
+      return false;
+    }
+    const dotfile = this.env.VAGRANT_DOTFILE_PATH ? resolve(this.cwd, this.env.VAGRANT_DOTFILE_PATH) : join(this.cwd, '.vagrant');
+    for (const name of names) {
+      let providers: string[];
+      try {
+        providers = readdirSync(join(dotfile, 'machines', name));
+      } catch {
+        return false;
+      }
+      for (const p of providers) {
+        try {
+          if (statSync(join(dotfile, 'machines', name, p, 'id')).mtimeMs > written) return false;
+        } catch {
+          /* not created with this provider */
+        }
+      }
+    }
+    return true;
+  }
+
   private labMachines(lab: string): Array<{ name: string; ip?: string }> {
     try {
       const list = JSON.parse(readFileSync(this.labFile(lab), 'utf8')) as Array<string | { name: string; ip?: string }>;
@@ -224,16 +254,20 @@ export class VagrantProvider implements LabProvider {
         timings[step] = Date.now() - t0;
       }
     };
-    const before = parseMachineReadableStatus(await this.statusText(names));
+    const beforeText = await this.statusText(names);
+    const before = parseMachineReadableStatus(beforeText);
     const toStart = names.filter((n) => before.get(n) !== 'running');
     if (toStart.length && this.effectiveProvider(this.env) === 'docker') {
       await timed('dockerImage', () => ensureDockerImage(this.env, this.log, this.env.DROVER_DOCKER_IMAGE));
     }
     if (toStart.length) await timed('vagrantUp', () => this.stream(VagrantProvider.argv('up', toStart, this.vagrantProvider)));
-    const providers = parseMachineReadableStatus(await this.statusText(names), 'provider-name');
-    const sshConfig = (await this.vagrant(VagrantProvider.argv('ssh-config', names))).stdout;
+    // Each vagrant command starts Ruby and its plugins (seconds): machines that were all
+    // running already keep their provider and the ssh-config saved at their start.
+    const providers = parseMachineReadableStatus(toStart.length ? await this.statusText(names) : beforeText, 'provider-name');
     const cfgPath = this.sshConfigPath(lab);
-    writeFileAtomic(cfgPath, sshConfig);
+    const saved = toStart.length === 0 && this.savedConfigCurrent(cfgPath, names) ? readFileSync(cfgPath, 'utf8') : undefined;
+    const sshConfig = saved ?? (await this.vagrant(VagrantProvider.argv('ssh-config', names))).stdout;
+    if (saved === undefined) writeFileAtomic(cfgPath, sshConfig);
     const devices = await timed('probe', () => this.vmNetworkDevices(cfgPath, mgmtIps));
     const kinds = new Set(names.map((n) => providers.get(n) ?? 'unknown'));
     if (kinds.size !== 1) throw new Error(`lab ${lab}'s machines run on different Vagrant providers (${[...kinds].join(', ')}): destroy them and bring them up with one`);

@@ -106,7 +106,8 @@ echo "$*" >> "$FAKE_DIR/calls"
 case "$1" in
   status) cat "$FAKE_DIR/status" ;;
   ssh-config) cat "$FAKE_DIR/ssh-config" ;;
-  up) sed -i 's/,state,[a-z_]*/,state,running/' "$FAKE_DIR/status" ;;
+  up) sed -i 's/,state,[a-z_]*/,state,running/' "$FAKE_DIR/status"
+      for m in "\${@:2}"; do mkdir -p "$VAGRANT_DOTFILE_PATH/machines/$m/virtualbox"; echo id > "$VAGRANT_DOTFILE_PATH/machines/$m/virtualbox/id"; done ;;
   halt) sed -i 's/,state,running/,state,poweroff/' "$FAKE_DIR/status" ;;
 esac
 `;
@@ -121,7 +122,9 @@ esac
     writeFileSync(join(dir, 'bin/ssh'), `#!/bin/bash\necho "ssh $*" >> "$FAKE_DIR/calls"\ncat ${join(root, 'test/fixtures/vagrant/guest-links-docker.txt')}\n`);
     chmodSync(join(dir, 'bin/ssh'), 0o755);
     writeFileSync(join(dir, 'ssh-config'), SSH_CONFIG);
-    const env = { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}`, FAKE_DIR: dir, DROVER_HOME: join(dir, 'home') };
+    const env = { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}`, FAKE_DIR: dir, DROVER_HOME: join(dir, 'home'), VAGRANT_DOTFILE_PATH: join(dir, 'dot') };
+    mkdirSync(join(dir, 'dot/machines/controller/virtualbox'), { recursive: true });
+    writeFileSync(join(dir, 'dot/machines/controller/virtualbox/id'), 'id\n');
     provider = new VagrantProvider({ env, cwd: root, renderInventory: vagrantInventoryIni, log: () => {} });
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -145,6 +148,10 @@ esac
     // The recorded guest holds the controller's management address: only there is the VM NIC certain.
     expect(inv.hostVars('controller')).toMatchObject({ vm_network_device: 'eth2', lab_node_kind: 'vm' });
     expect(inv.hostVars('compute1').vm_network_device).toBeUndefined();
+    // Again with every machine running: one `vagrant status` (Ruby starts are seconds each), the saved ssh-config.
+    writeFileSync(join(dir, 'calls'), '');
+    expect((await provider.up('lab1', BLOG_NODES)).started).toEqual([]);
+    expect(readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n').filter((c) => !c.startsWith('ssh '))).toEqual(['status --machine-readable controller compute1 compute2']);
     expect((await provider.status()).map((s) => `${s.name}:${s.state}:${s.ip}`)).toEqual(['controller:running:192.168.1.11', 'compute1:running:192.168.1.21', 'compute2:running:192.168.1.22']);
     await provider.down('lab1');
     expect((await provider.status('lab1')).every((s) => s.state === 'stopped')).toBe(true);
