@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +39,16 @@ describe.skipIf(!isRoot)('local lab nodes (systemd-nspawn), end to end', () => {
     if (r.status !== 0) throw new Error(`ssh ${node} ${cmd}: exit ${r.status}\n${r.stderr}`);
     return r.stdout;
   };
+  /** sshOk for long commands, without blocking the event loop (vitest's worker RPC times out after a minute). */
+  const sshOkAsync = (node: string, cmd: string) =>
+    new Promise<string>((resolve, reject) =>
+      execFile(
+        'ssh',
+        ['-i', p.paths.sshKey(LAB), '-o', `UserKnownHostsFile=${p.paths.knownHosts(LAB)}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'ConnectTimeout=5', `root@${ip(node)}`, cmd],
+        { encoding: 'utf8', timeout: 300_000 },
+        (err, stdout, stderr) => (err ? reject(new Error(`ssh ${node} ${cmd}: ${err.message}\n${stderr}`)) : resolve(stdout)),
+      ),
+    );
 
   beforeAll(async () => {
     await p.destroy(LAB); // leftovers of an interrupted run
@@ -119,10 +129,10 @@ describe.skipIf(!isRoot)('local lab nodes (systemd-nspawn), end to end', () => {
     expect(u.stdout.trim()).toBe('0');
   });
 
-  it('installs packages through apt-cacher-ng on the bridge, and starts an enabled chrony', () => {
+  it('installs packages through apt-cacher-ng on the bridge, and starts an enabled chrony', async () => {
     const t0 = Date.now();
     for (const n of ['node1', 'node2']) {
-      sshOk(n, 'apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q tree chrony >/dev/null');
+      await sshOkAsync(n, 'apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q tree chrony >/dev/null');
     }
     measured['apt-get update + install tree chrony (2 nodes, serial)'] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
     expect(sshOk('node1', 'tree -L 1 /etc/apt')).toMatch(/apt\.conf\.d/);
