@@ -31,6 +31,7 @@ import {
   type NodeContext,
 } from './node.js';
 import { SUPERVISOR_SCRIPT, inventoryIni, knownHostsLines, type PlacedNode } from './node-files.js';
+import { stepTimer } from '../step-timer.js';
 
 /** What a lab's state dir remembers about it (lab.json). */
 interface LabRecord {
@@ -186,15 +187,7 @@ export class LocalProvider implements LabProvider {
   }
 
   private async upLocked(lab: string, labNodes: readonly LabNode[]): Promise<UpResult> {
-    const timings: Record<string, number> = {};
-    const timed = async <T>(step: string, f: () => Promise<T>): Promise<T> => {
-      const t0 = Date.now();
-      try {
-        return await f();
-      } finally {
-        timings[step] = (timings[step] ?? 0) + Date.now() - t0;
-      }
-    };
+    const { timings, timed } = stepTimer();
     const nodes = this.place(labNodes);
     const clash = this.clashes(lab, nodes);
     if (clash.length) {

@@ -10,6 +10,7 @@ import { ensureHostPackages } from '../local/host-setup.js';
 import { run } from '../local/exec.js';
 import { DOCKER_IMAGE, ensureDockerImage } from './docker-image.js';
 import { GUEST_LINKS_COMMAND, parseGuestLinks, vmNetworkDevice } from './guest-network.js';
+import { stepTimer } from '../step-timer.js';
 
 /**
  * The blog's way: VirtualBox VMs from the top-level Vagrantfile, driven with
@@ -245,15 +246,7 @@ export class VagrantProvider implements LabProvider {
     const mgmtIps = Object.fromEntries(nodes.map((n) => [n.name, addressInSubnet(VAGRANT_MGMT_NETWORK, n.hostOctet)]));
     mkdirSync(dirname(this.labFile(lab)), { recursive: true });
     writeFileSync(this.labFile(lab), JSON.stringify(names.map((name) => ({ name, ip: mgmtIps[name] }))) + '\n');
-    const timings: Record<string, number> = {};
-    const timed = async <T>(step: string, f: () => Promise<T>): Promise<T> => {
-      const t0 = Date.now();
-      try {
-        return await f();
-      } finally {
-        timings[step] = Date.now() - t0;
-      }
-    };
+    const { timings, timed } = stepTimer();
     const beforeText = await this.statusText(names);
     const before = parseMachineReadableStatus(beforeText);
     const toStart = names.filter((n) => before.get(n) !== 'running');
