@@ -2,7 +2,7 @@ import PQueue from 'p-queue';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { BlockNode, IncludeNode, MetaNode, Node, Play, TaskKeywords, TaskNode, Vars } from '../playbook/types.js';
+import type { BlockNode, IncludeNode, MetaNode, Node, Play, RoleScope, TaskKeywords, TaskNode, Vars } from '../playbook/types.js';
 import { loadIncludedTasks } from '../playbook/index.js';
 import type { EngineEvent, TaskStatus } from '../report/events.js';
 import { countResult } from '../report/tally.js';
@@ -19,7 +19,8 @@ import type { RunState } from './run-state.js';
 import { tagsSelected } from './tags.js';
 import { runTask, type TaskOutcome } from './task-runner.js';
 import { getModule } from '../modules/registry.js';
-import { extendVars, mergeVars, roleLayers } from './vars.js';
+import { extendVars, mergeVars, roleLayers, type VarLayers } from './vars.js';
+import { magicValues } from '../playbook/magic-vars.js';
 import type { ChangedTask } from './api.js';
 
 /** Run-wide things every play needs. */
@@ -36,6 +37,8 @@ export interface RunEnv {
   forks: number;
   tags?: string[];
   skipTags?: string[];
+  /** --limit as given (ansible_limit). */
+  limit?: string | undefined;
   timeoutMs: number;
   verbose: number;
   mode: 'converge' | 'verify';
@@ -78,6 +81,8 @@ export class PlayRunner {
   /** Handlers an earlier run notified but never ran, per host (see RunState). */
   private restored = new Map<HostState, string[]>();
   private batch: HostState[] = [];
+  /** Every host of the play (ansible_play_hosts_all). */
+  private playHosts: HostState[] = [];
   private queue: PQueue;
 
   constructor(
@@ -94,6 +99,7 @@ export class PlayRunner {
     env.emit({ type: 'play_start', play: play.name, hosts: hostNames });
     const hosts = hostNames.map((h) => env.hosts.get(h)!).filter((h) => !h.failed && !h.unreachable);
     for (const h of hosts) h.ended = false;
+    this.playHosts = hostNames.map((h) => env.hosts.get(h)!);
     for (const batch of this.batches(hosts)) {
       this.batch = batch;
       try {
@@ -238,24 +244,31 @@ export class PlayRunner {
       scopeVars,
       runtime: h.runtimeVars,
       extra: env.extraVars,
-      magic: {
-        inventory_hostname: h.name,
-        inventory_hostname_short: h.name.split('.')[0],
-        hostvars: env.hostvars,
-        playbook_dir: env.playbookDir,
-        play_name: play.name,
-        ansible_check_mode: env.check,
-        ansible_diff_mode: env.diff,
-        ...(role ? { role_path: role.path, role_name: role.name } : {}),
-      },
-      // O(hosts) each: built per task and host they made a 500-host run quadratic.
-      lazyMagic: {
-        groups: () => env.inventory.groupMap(),
-        group_names: () => (env.inventory.hosts.get(h.name)?.groups ?? []).filter((g) => g !== 'all' && g !== 'ungrouped'),
-        ansible_play_hosts: () => this.batch.filter((x) => x.active).map((x) => x.name),
-        ansible_play_batch: () => this.batch.map((x) => x.name),
-      },
+      ...this.magic(h, role),
     });
+  }
+
+  /** The magic variables (playbook/magic-vars.ts, the list the validator uses too). */
+  private magic(h: HostState, role: RoleScope | undefined): Pick<VarLayers, 'magic' | 'lazyMagic'> {
+    const { env, play } = this;
+    const { plain, lazy } = magicValues({
+      host: env.inventory.hosts.get(h.name) ?? { name: h.name, vars: {}, groups: [] },
+      inventory: env.inventory,
+      play,
+      role,
+      playbookDir: env.playbookDir,
+      hostvars: env.hostvars,
+      check: env.check,
+      diff: env.diff,
+      verbosity: env.verbose,
+      tags: env.tags,
+      skipTags: env.skipTags,
+      limit: env.limit,
+      playHosts: () => this.playHosts.map((x) => x.name),
+      batch: () => this.batch.map((x) => x.name),
+      removed: (name) => !(env.hosts.get(name)?.active ?? false),
+    });
+    return { magic: plain, lazyMagic: lazy };
   }
 
   private async runNodes(nodes: Node[], hosts: HostState[], inh: Inherited): Promise<void> {

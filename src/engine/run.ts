@@ -7,13 +7,14 @@ import { loadInventory } from '../inventory/load.js';
 import { limitHosts } from '../inventory/patterns.js';
 import type { Vars } from '../playbook/types.js';
 import type { EngineEvent, EventSink, HostTally } from '../report/events.js';
-import { EXIT, InputErrors, isInputError } from '../util/errors.js';
+import { EXIT, InputErrors } from '../util/errors.js';
 import { Redactor, isSecretName } from '../util/redact.js';
 import { ConnectionPool } from './connections.js';
 import { HostState } from './host-state.js';
 import { PlayRunner } from './play-runner.js';
 import { RunState } from './run-state.js';
 import { lazyTemplated } from './vars.js';
+import { hostMagicValues } from '../playbook/magic-vars.js';
 
 const NO_SKIP: ReadonlySet<string> = new Set();
 
@@ -47,14 +48,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
   const emit = (e: EngineEvent) => {
     for (const s of sinks) s(e);
   };
-  let loaded: LoadedRun;
-  try {
-    loaded = await loadAndValidate(opts);
-  } catch (e) {
-    if (isInputError(e)) throw e;
-    throw e;
-  }
-  const { playbook, inventory, extraVars } = loaded;
+  const { playbook, inventory, extraVars } = await loadAndValidate(opts);
 
   const redactor = new Redactor();
   const invCache = new Map<string, Vars>();
@@ -92,7 +86,10 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
   const hostVarsOf = (h: string): Vars => {
     const s = hosts.get(h);
     const v = lazyTemplated({ ...inventoryVars(h), ...(s?.facts ?? {}), ...(s?.runtimeVars ?? {}), ...extraVars }, NO_SKIP);
-    v.inventory_hostname = h;
+    // Magic values win over anything of the same name (defined, not assigned: a lazy value has no setter).
+    for (const [k, x] of Object.entries(hostMagicValues(inventory.hosts.get(h) ?? { name: h, vars: {}, groups: [] }))) {
+      Object.defineProperty(v, k, { value: x, enumerable: true, writable: true, configurable: true });
+    }
     return v;
   };
 
@@ -127,6 +124,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
     forks,
     tags: opts.tags,
     skipTags: opts.skipTags,
+    limit: opts.limit,
     timeoutMs: (opts.taskTimeout ?? 3600) * 1000,
     verbose: opts.verbose ?? 0,
     mode: opts.mode ?? 'converge',

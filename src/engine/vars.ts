@@ -1,4 +1,4 @@
-import type { Play, RoleScope, Vars } from '../playbook/types.js';
+import type { RoleScope, Vars } from '../playbook/types.js';
 import { renderDeep } from '../template/index.js';
 import { InputError } from '../util/errors.js';
 
@@ -14,8 +14,7 @@ import { InputError } from '../util/errors.js';
  *  8. block vars, then task vars (outer to inner)
  *  9. host facts set at run time: include_vars, set_fact, register
  * 10. extra vars               (-e)
- * Magic variables (inventory_hostname, hostvars, groups, group_names,
- * playbook_dir, role_path, role_name, ansible_check_mode) cannot be overridden.
+ * Magic variables (the list: playbook/magic-vars.ts) cannot be overridden.
  */
 export interface VarLayers {
   roleDefaults?: Vars;
@@ -72,10 +71,6 @@ const EMPTY: ReadonlySet<string> = new Set();
 export function roleLayers(role: RoleScope | undefined): Pick<VarLayers, 'roleDefaults' | 'roleVars' | 'roleParams'> {
   if (!role) return {};
   return { roleDefaults: role.defaults, roleVars: role.vars, roleParams: role.params };
-}
-
-export function playMagic(play: Play, playbookDir: string): Vars {
-  return { playbook_dir: playbookDir, play_name: play.name };
 }
 
 /**

@@ -36,6 +36,7 @@ export async function loadInventory(sources: string[], opts: LoadInventoryOption
       // DigitalOcean droplets of a spec: the provider lists them and hands back INI text.
       const { dropletInventorySource } = await import('../providers/digitalocean/inventory-source.js');
       const r = await dropletInventorySource(source);
+      inv.currentSource = source;
       addInventoryText(inv, r.text, r.file, 'ini');
       varsBases.push(r.dir);
       inv.sources.push(source);
@@ -54,12 +55,14 @@ export async function loadInventory(sources: string[], opts: LoadInventoryOption
       await loadFile(source, inv);
       varsBases.push(path.dirname(path.resolve(source)));
     } else if (source.includes(',')) {
+      inv.currentSource = source;
       loadHostList(source, inv);
     } else {
       throw new InputError(`inventory source not found: ${source}`, undefined, 'a file, a directory, or a comma-separated host list such as "host1,host2,"');
     }
     inv.sources.push(source);
   }
+  inv.currentSource = undefined;
   const seen = new Set<string>();
   for (const base of varsBases) {
     if (seen.has(base)) continue;
@@ -73,7 +76,9 @@ export async function loadInventory(sources: string[], opts: LoadInventoryOption
 /** Parse inventory text (no vars dirs): for tests and for generated inventories. */
 export function parseInventoryText(text: string, file: string, format?: 'ini' | 'yaml'): Inventory {
   const inv = new InventoryModel();
+  inv.currentSource = path.resolve(file);
   addInventoryText(inv, text, file, format);
+  inv.currentSource = undefined;
   inv.sources.push(file);
   return inv.finalize();
 }
@@ -106,6 +111,7 @@ async function loadFile(file: string, inv: InventoryModel): Promise<void> {
       throw new InputError('dynamic inventory scripts are not supported', { file: displayPath(file), line: 1, col: 1 }, 'run the script and save its output as a YAML inventory');
     }
   }
+  inv.currentSource = path.resolve(file);
   addInventoryText(inv, text, file);
 }
 

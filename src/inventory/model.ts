@@ -26,6 +26,8 @@ const emptyLayers = (): Layers => ({ inline: {}, inventoryDir: {}, playbookDir: 
  */
 export class InventoryModel implements Inventory {
   sources: string[] = [];
+  /** The source being read: new hosts record it (InventoryHost.source). */
+  currentSource: string | undefined;
   hosts = new Map<string, InventoryHost>();
   groups = new Map<string, InventoryGroup>();
   private hostLayers = new Map<string, Layers>();
@@ -59,7 +61,7 @@ export class InventoryModel implements Inventory {
     if (!h || h.implicit) {
       this.membershipVersion++;
       if (h?.implicit) this.hosts.delete(name);
-      h = { name, vars: {}, groups: [], ...(pos ? { pos } : {}) };
+      h = { name, vars: {}, groups: [], ...(pos ? { pos } : {}), ...(this.currentSource !== undefined ? { source: this.currentSource } : {}) };
       this.hosts.set(name, h);
       this.hostLayers.set(name, emptyLayers());
     } else if (!h.pos && pos) h.pos = pos;

@@ -9,6 +9,11 @@ export interface InventoryHost {
   /** Every group the host is in, ancestors included, 'all' first. */
   groups: string[];
   pos?: SourcePos;
+  /**
+   * The inventory source the host was first read from (Ansible's `inventory_file`):
+   * the file's absolute path, or the source text of a host list / droplets: source.
+   */
+  source?: string;
   /** True for the implicit `localhost` (ansible_connection=local): not in `all`, not matched by `all`/`*`. */
   implicit?: boolean;
 }

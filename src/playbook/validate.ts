@@ -10,6 +10,7 @@ import { getModule } from '../modules/registry.js';
 import { isPlainObject, keywordPos, nodeSource, typeName } from './context.js';
 import type { BlockNode, IncludeNode, Node, Play, Playbook, RoleScope, TaskNode, Vars } from './types.js';
 import { containerPos, didYouMean, displayPath, loadYamlFile, posOf } from './yaml-source.js';
+import { HOST_MAGIC, MAGIC_NAMES, ROLE_MAGIC_NAMES, UNSUPPORTED_MAGIC, magicDefined } from './magic-vars.js';
 
 /**
  * Static validation, per play and per targeted host, without contacting any
@@ -24,31 +25,6 @@ export interface ValidateOptions {
   /** verify: the roles' verify tasks are what runs. */
   mode?: 'converge' | 'verify';
 }
-
-/** Variables the engine always defines. */
-const MAGIC = [
-  'inventory_hostname',
-  'inventory_hostname_short',
-  'hostvars',
-  'groups',
-  'group_names',
-  'playbook_dir',
-  'inventory_dir',
-  'inventory_file',
-  'ansible_check_mode',
-  'ansible_diff_mode',
-  'ansible_verbosity',
-  'ansible_play_hosts',
-  'ansible_play_hosts_all',
-  'ansible_play_batch',
-  'ansible_play_name',
-  'play_hosts',
-  'ansible_run_tags',
-  'ansible_skip_tags',
-  'ansible_limit',
-  'ansible_version',
-  'omit',
-];
 
 /** Modules whose arguments define variables for later tasks. */
 const FACT_SETTERS = new Set(['set_fact']);
@@ -240,8 +216,7 @@ class Validator {
 
     // Lowest to highest precedence; a lookup finds the innermost scope first.
     const base = new Scope();
-    for (const m of MAGIC) base.opaque(m);
-    base.set('hostvars', { value: undefined, opaque: true });
+    for (const m of MAGIC_NAMES) if (magicDefined(m, { inRole: false, limit: this.opts.limit })) base.opaque(m);
     base.set('groups', { value: (this.groups ??= this.inv.groupMap()) });
     base.set('inventory_hostname', { value: host });
     base.set('playbook_dir', { value: this.pb.dir });
@@ -518,9 +493,7 @@ class Validator {
     if (!b) {
       if (run.blind) return;
       if (run.facts && r.root.startsWith('ansible_')) return;
-      if (r.root === 'role_path' || r.root === 'role_name') {
-        if (ctx.role) return;
-      }
+      if (ctx.role && magicDefined(r.root, { inRole: true, limit: this.opts.limit })) return;
       this.undefined(r.root, r, ctx);
       return;
     }
@@ -569,7 +542,7 @@ class Validator {
     if (name === undefined || ctx.run.blind) return;
     const hv = this.hostVars(host);
     if (name in hv) return this.checkPath(hv[name], { root: `hostvars.${host}.${name}`, path: rest, pos: r.pos }, ctx);
-    const known = name in this.play.vars || name in this.extraVars || MAGIC.includes(name) || this.anyRegistered.has(name) || (name.startsWith('ansible_') && ctx.run.facts);
+    const known = name in this.play.vars || name in this.extraVars || name in HOST_MAGIC || this.anyRegistered.has(name) || (name.startsWith('ansible_') && ctx.run.facts);
     if (!known) {
       const dym = didYouMean(name, Object.keys(hv));
       this.add(new UndefinedVariableError(`hostvars.${host}.${name}`, r.pos, `host '${host}' has no variable '${name}'${dym ? `; did you mean '${dym}'?` : ''}`));
@@ -578,6 +551,8 @@ class Validator {
 
   private undefined(name: string, r: Ref, ctx: WalkCtx): void {
     const full = [r.root, ...r.path].join('.');
+    const unsupported = UNSUPPORTED_MAGIC[name];
+    if (unsupported) return this.add(new UndefinedVariableError(full, r.pos, unsupported));
     const dym = didYouMean(name, this.visibleNames(ctx));
     this.add(new UndefinedVariableError(full, r.pos, `not defined for host ${ctx.run.host}${dym ? `; did you mean '${dym}'?` : ''}`));
   }
@@ -616,6 +591,7 @@ function roleScope(parent: Scope, role: RoleScope): Scope {
   const s2 = s.child();
   s2.defineAll(role.vars);
   s2.defineAll(role.params);
+  for (const m of ROLE_MAGIC_NAMES) s2.opaque(m);
   s2.set('role_path', { value: role.path });
   s2.set('role_name', { value: role.name });
   return s2;

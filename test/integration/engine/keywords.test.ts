@@ -26,13 +26,13 @@ afterAll(async () => {
 });
 
 describe('task and play keywords over a real sshd', () => {
-  it('magic variables: groups, group_names, ansible_play_hosts (without a failed host), ansible_play_batch', async () => {
+  it('magic variables: groups, group_names, ansible_play_hosts and _batch (without a failed host, as in Ansible), ansible_play_hosts_all', async () => {
     const t = writeTestInventory(sshd, ['h1', 'h2', 'h3'], { extra: '[db]\nh3' });
     const r = await play(t.inventory, 'magic.yaml');
     expect(r.summary.exitCode).toBe(2);
     const msg = (task: string, host: string) => r.results.find((x) => x.task === task && x.host === host)?.msg;
-    expect(msg('Magic variables', 'h1')).toBe('web=["h1","h2","h3"] db=["h3"] names=["web"] play=["h1","h3"] batch=["h1","h2","h3"]');
-    expect(msg('Magic variables', 'h3')).toBe('web=["h1","h2","h3"] db=["h3"] names=["db","web"] play=["h1","h3"] batch=["h1","h2","h3"]');
+    expect(msg('Magic variables', 'h1')).toBe('web=["h1","h2","h3"] db=["h3"] names=["web"] play=["h1","h3"] batch=["h1","h3"] all=["h1","h2","h3"] ph=["h1","h3"]');
+    expect(msg('Magic variables', 'h3')).toBe('web=["h1","h2","h3"] db=["h3"] names=["db","web"] play=["h1","h3"] batch=["h1","h3"] all=["h1","h2","h3"] ph=["h1","h3"]');
     expect(msg('The magic value stands', 'h1')).toBe('names=["web"]');
   });
 
