@@ -16,19 +16,10 @@ export function register(program: Command): void {
     .option('-e, --extra-vars <vars>', 'k=v pairs, @file.yaml or JSON (repeatable)', collect, [])
     .option('-l, --limit <pattern>', 'limit to hosts matching a pattern')
     .action(async (playbook: string, o: { inventory: string[]; extraVars: string[]; limit?: string }) => {
-      const path = await import('node:path');
-      const { fileURLToPath } = await import('node:url');
-      const { InputErrors } = await import('../util/errors.js');
-      await import('../modules/index.js');
-      const { loadPlaybook, validatePlaybook, parseExtraVars, playHosts, countTasks } = await import('../playbook/index.js');
-      const { loadInventory } = await import('../inventory/load.js');
-      const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-      const extraVars = parseExtraVars(o.extraVars);
-      const pb = loadPlaybook(path.resolve(playbook), { rolesPath: [path.join(projectRoot, 'roles')] });
-      const inventory = await loadInventory(o.inventory, { playbookDir: pb.dir });
-      const errors = validatePlaybook(pb, inventory, extraVars, { limit: o.limit });
-      if (errors.length) throw new InputErrors(errors);
+      const { loadAndValidate } = await import('../engine/run.js');
+      const { playHosts, countTasks } = await import('../playbook/index.js');
+      // The same loading and validation `drover play` does before it contacts a host.
+      const { playbook: pb, inventory, extraVars } = await loadAndValidate({ playbook, inventory: o.inventory, extraVars: o.extraVars, ...(o.limit !== undefined ? { limit: o.limit } : {}) });
       const hosts = new Set<string>();
       let tasks = 0;
       for (const play of pb.plays) {

@@ -2,14 +2,13 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EXIT, InputError } from '../util/errors.js';
+import { PROJECT_ROOT } from '../util/project-root.js';
 import type { RunOptions, RunSummary } from '../engine/api.js';
 import type { LabNode, LabProvider, NodeStatus } from '../providers/select.js';
 import type { VagrantInventoryExtra } from '../providers/vagrant/provider.js';
 
 /** The project root: src/cli/lab.ts and dist/cli/lab.js both sit two levels below it. */
-const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 const csv = (v: string, acc: string[]) => [...acc, ...v.split(',').map((s) => s.trim()).filter(Boolean)];

@@ -1,5 +1,4 @@
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { existsSync, statSync } from 'node:fs';
 import type { RunOptions, RunSummary } from './api.js';
 import { loadPlaybook, parseExtraVars, validatePlaybook } from '../playbook/index.js';
@@ -9,6 +8,7 @@ import type { Vars } from '../playbook/types.js';
 import type { EngineEvent, EventSink, HostTally } from '../report/events.js';
 import { EXIT, InputErrors } from '../util/errors.js';
 import { Redactor, isSecretName } from '../util/redact.js';
+import { PROJECT_ROOT } from '../util/project-root.js';
 import { ConnectionPool } from './connections.js';
 import { HostState } from './host-state.js';
 import { PlayRunner } from './play-runner.js';
@@ -17,9 +17,6 @@ import { lazyTemplated } from './vars.js';
 import { hostMagicValues } from '../playbook/magic-vars.js';
 
 const NO_SKIP: ReadonlySet<string> = new Set();
-
-/** The project's own top-level roles/ (labs' roles live there). */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface LoadedRun {
   playbook: Awaited<ReturnType<typeof loadPlaybook>>;
@@ -34,6 +31,7 @@ export interface LoadedRun {
 export async function loadAndValidate(opts: RunOptions): Promise<LoadedRun> {
   // Modules register themselves; loading the set is not importing one by name.
   await import('../modules/index.js');
+  // The project's own top-level roles/ (labs' roles live there).
   const playbook = await loadPlaybook(resolve(opts.playbook), { rolesPath: [resolve(PROJECT_ROOT, 'roles')] });
   const inventory = await loadInventory(opts.inventory, { playbookDir: playbook.dir });
   const extraVars = parseExtraVars(opts.extraVars ?? []);
