@@ -33,12 +33,6 @@ export function textOf(state: FileState | undefined, what: string): string | und
   return state.content?.toString('utf8') ?? '';
 }
 
-export function requireText(state: FileState | undefined, what: string, path: string): string {
-  const t = textOf(state, what);
-  if (t === undefined) throw new ModuleError(`${what} ${path} does not exist`);
-  return t;
-}
-
 export interface Attrs {
   mode?: string | number;
   owner?: string;

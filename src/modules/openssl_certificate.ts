@@ -26,7 +26,6 @@ import {
   planKeptFile,
   readTargetFiles,
   removalChanges,
-  requireText,
   stateArg,
   textOf,
   writeTargetFile,

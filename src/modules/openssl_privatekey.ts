@@ -75,7 +75,6 @@ export const opensslPrivateKeyModule: Module<PrivateKeyArgs, Data> = {
   async apply(ctx, a, plan) {
     const done = await applyRemoveOrAttrs(ctx, a.path, plan);
     if (done) return done;
-    const d = plan.data!;
     const key = await generateRsaKey(a.size);
     const pem = privateKeyToPem(key, { passphrase: a.passphrase, format: a.format === 'pkcs8' ? 'pkcs8' : 'pkcs1' });
     ctx.secret(pem);

@@ -143,8 +143,6 @@ export const EXT_KEY_USAGES = {
   timeStamping: { oid: '1.3.6.1.5.5.7.3.8', label: 'Time Stamping' },
   OCSPSigning: { oid: '1.3.6.1.5.5.7.3.9', label: 'OCSP Signing' },
 } as const;
-export type ExtKeyUsageName = keyof typeof EXT_KEY_USAGES;
-
 const EKU_LOOKUP = new Map<string, string>();
 for (const [k, v] of Object.entries(EXT_KEY_USAGES)) {
   EKU_LOOKUP.set(k.toLowerCase(), k);

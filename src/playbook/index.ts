@@ -4,7 +4,5 @@
  */
 export { loadPlaybook, countTasks, walkNodes } from './load-playbook.js';
 export { loadIncludedTasks } from './include.js';
-export { validatePlaybook, playHosts, type ValidateOptions } from './validate.js';
+export { validatePlaybook, playHosts } from './validate.js';
 export { parseExtraVars } from './extra-vars.js';
-export { playbookJsonSchema } from './schema-export.js';
-export type * from './types.js';

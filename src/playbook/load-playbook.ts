@@ -2,7 +2,7 @@ import path from 'node:path';
 import { getModule } from '../modules/registry.js';
 import { InputError, InputErrors } from '../util/errors.js';
 import type { SourcePos } from '../util/source.js';
-import { collect, fail, Fields, keywordPos, setNodeSource, isPlainObject, newPlayBuild, typeName, type LoadContext, type PlayBuild, type TaskScope } from './context.js';
+import { collect, fail, Fields, keywordPos, setNodeSource, isPlainObject, newPlayBuild, typeName, type LoadContext, type TaskScope } from './context.js';
 import { addHandlers, expandRoleRef, parseRoleRef } from './roles.js';
 import { parseTaskList } from './tasks.js';
 import type { Node, Play, Playbook } from './types.js';

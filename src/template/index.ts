@@ -8,9 +8,7 @@
  * Object.create (inherited plain-object properties are seen) but properties of
  * Object.prototype never are.
  */
-export { UndefinedVariableError, TemplateSyntaxError, posAt } from './errors.js';
-export type { VarRef, CompiledCondition } from './types.js';
+export { UndefinedVariableError, TemplateSyntaxError } from './errors.js';
 export { renderString, renderDeep, renderText, templateRefs, isTemplated, checkTemplate } from './render.js';
-export { compileCondition, evaluateCondition, evaluateExpression, conditionRefs, parseExpression } from './expression.js';
+export { compileCondition, evaluateCondition, evaluateExpression, conditionRefs } from './expression.js';
 export { HELPER_DOCS } from './helpers.js';
-export { truthy } from './values.js';
