@@ -80,6 +80,23 @@ export const UNSUPPORTED_MAGIC: Readonly<Record<string, string>> = {
   omit:
     "drover does not support 'omit' (Ansible's placeholder that drops a module argument): leave the argument out, or write two tasks with when:",
   ansible_version: 'drover is not Ansible and does not claim an Ansible version; test for features with is defined instead',
+  // Ansible sets these; drover has no collections, no Python and no config file, and does not list roles.
+  ...Object.fromEntries(
+    [
+      'ansible_role_name',
+      'ansible_role_names',
+      'ansible_play_role_names',
+      'ansible_dependent_role_names',
+      'role_names',
+      'role_uuid',
+      'ansible_collection_name',
+      'ansible_playbook_python',
+      'ansible_config_file',
+      'ansible_forks',
+      'ansible_inventory_sources',
+      'ansible_search_path',
+    ].map((n) => [n, `Ansible's magic variable '${n}' is not set by drover (see the README's list of magic variables)`]),
+  ),
 };
 
 /** Every magic name the engine can set. */
@@ -94,6 +111,11 @@ export function magicDefined(name: string, where: { inRole: boolean; limit: stri
   const m = PLAY_MAGIC[name];
   if (!m) return false;
   return m.when === 'always' || (m.when === 'role' ? where.inRole : where.limit !== undefined && where.limit !== '');
+}
+
+/** Could gathered facts define this name? (`ansible_*`, but never a magic name, set or refused.) */
+export function mayBeFact(name: string): boolean {
+  return name.startsWith('ansible_') && !MAGIC_NAMES.includes(name) && !(name in UNSUPPORTED_MAGIC);
 }
 
 /** The magic values for one host and task: plain ones, and lazy ones (computed on first read). */

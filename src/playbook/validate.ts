@@ -10,7 +10,7 @@ import { getModule } from '../modules/registry.js';
 import { isPlainObject, keywordPos, nodeSource, typeName } from './context.js';
 import type { BlockNode, IncludeNode, Node, Play, Playbook, RoleScope, TaskNode, Vars } from './types.js';
 import { containerPos, didYouMean, displayPath, loadYamlFile, posOf } from './yaml-source.js';
-import { HOST_MAGIC, MAGIC_NAMES, ROLE_MAGIC_NAMES, UNSUPPORTED_MAGIC, magicDefined } from './magic-vars.js';
+import { HOST_MAGIC, MAGIC_NAMES, ROLE_MAGIC_NAMES, UNSUPPORTED_MAGIC, magicDefined, mayBeFact } from './magic-vars.js';
 
 /**
  * Static validation, per play and per targeted host, without contacting any
@@ -492,7 +492,7 @@ class Validator {
     const b = ctx.scope.lookup(r.root);
     if (!b) {
       if (run.blind) return;
-      if (run.facts && r.root.startsWith('ansible_')) return;
+      if (run.facts && mayBeFact(r.root)) return;
       if (ctx.role && magicDefined(r.root, { inRole: true, limit: this.opts.limit })) return;
       this.undefined(r.root, r, ctx);
       return;
@@ -542,7 +542,7 @@ class Validator {
     if (name === undefined || ctx.run.blind) return;
     const hv = this.hostVars(host);
     if (name in hv) return this.checkPath(hv[name], { root: `hostvars.${host}.${name}`, path: rest, pos: r.pos }, ctx);
-    const known = name in this.play.vars || name in this.extraVars || name in HOST_MAGIC || this.anyRegistered.has(name) || (name.startsWith('ansible_') && ctx.run.facts);
+    const known = name in this.play.vars || name in this.extraVars || name in HOST_MAGIC || this.anyRegistered.has(name) || (mayBeFact(name) && ctx.run.facts);
     if (!known) {
       const dym = didYouMean(name, Object.keys(hv));
       this.add(new UndefinedVariableError(`hostvars.${host}.${name}`, r.pos, `host '${host}' has no variable '${name}'${dym ? `; did you mean '${dym}'?` : ''}`));

@@ -12,18 +12,7 @@ export const MAGIC_CANDIDATES: readonly string[] = [
     ...MAGIC_NAMES,
     ...Object.keys(UNSUPPORTED_MAGIC),
     'play_name',
-    'role_names',
-    'role_uuid',
-    'ansible_role_name',
-    'ansible_play_role_names',
-    'ansible_role_names',
-    'ansible_dependent_role_names',
-    'ansible_playbook_python',
-    'ansible_config_file',
-    'ansible_forks',
-    'ansible_inventory_sources',
-    'ansible_collection_name',
-    'ansible_search_path',
+    'ansible_hostname',
     'ansible_facts',
   ]),
 ];
@@ -35,9 +24,12 @@ export interface MagicCase {
   taskFile: string;
 }
 
-/** A playbook whose one task is `debug: msg: "{{ name }}"`, in the play or in a role. */
-export function writeMagicCase(name: string, where: 'play' | 'role', dir = mkdtempSync(join(tmpdir(), 'drover-magic-'))): MagicCase {
-  const task = `- name: Read ${name}\n  debug:\n    msg: "{{ ${name} }}"\n`;
+/** A playbook with a task `debug: msg: "{{ name }}"` per name, in the play or in a role; facts gathered or not. */
+export function writeMagicCase(names: string | string[], where: 'play' | 'role', dir = mkdtempSync(join(tmpdir(), 'drover-magic-')), facts = false): MagicCase {
+  const task = [names]
+    .flat()
+    .map((name) => `- name: Read ${name}\n  debug:\n    msg: "{{ ${name} }}"\n`)
+    .join('');
   mkdirSync(dir, { recursive: true });
   const playbook = join(dir, 'site.yaml');
   let taskFile = playbook;
@@ -45,9 +37,9 @@ export function writeMagicCase(name: string, where: 'play' | 'role', dir = mkdte
     mkdirSync(join(dir, 'roles/r/tasks'), { recursive: true });
     taskFile = join(dir, 'roles/r/tasks/main.yaml');
     writeFileSync(taskFile, task);
-    writeFileSync(playbook, '- hosts: all\n  gather_facts: false\n  roles:\n    - r\n');
+    writeFileSync(playbook, `- hosts: all\n  gather_facts: ${facts}\n  roles:\n    - r\n`);
   } else {
-    writeFileSync(playbook, `- hosts: all\n  gather_facts: false\n  tasks:\n${task.replace(/^/gm, '    ')}`);
+    writeFileSync(playbook, `- hosts: all\n  gather_facts: ${facts}\n  tasks:\n${task.replace(/^/gm, '    ')}`);
   }
   return { dir, playbook, taskFile };
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadAndValidate, runPlaybook } from '../../../src/engine/run.js';
 import type { EngineEvent, TaskResultEvent } from '../../../src/report/events.js';
 import { InputErrors, type InputError } from '../../../src/util/errors.js';
-import { MAGIC_CANDIDATES, writeMagicCase } from '../../helpers/magic-cases.js';
+import { MAGIC_CANDIDATES, writeMagicCase, type MagicCase } from '../../helpers/magic-cases.js';
 
 /**
  * `drover check` never accepts what the run rejects, for magic variables: a
@@ -17,66 +17,83 @@ import { MAGIC_CANDIDATES, writeMagicCase } from '../../helpers/magic-cases.js';
 const root = mkdtempSync(join(tmpdir(), 'drover-magic-run-'));
 const invFile = join(root, 'hosts.ini');
 writeFileSync(invFile, '[web]\nh1 ansible_connection=local\n');
-const sources = [
+interface Source {
+  label: string;
+  inventory: string;
+  host: string;
+}
+const sources: Source[] = [
   { label: 'an inventory file', inventory: invFile, host: 'h1' },
   { label: 'a host list', inventory: 'localhost,', host: 'localhost' },
 ];
 
-async function checkThenRun(name: string, where: 'play' | 'role', src: (typeof sources)[number], limit: string | undefined) {
-  const c = writeMagicCase(name, where, join(root, `${where}-${src.host}-${limit ?? 'all'}-${name}`));
-  const opts = { playbook: c.playbook, inventory: [src.inventory], stateDir: join(c.dir, '.drover'), ...(limit ? { limit } : {}) };
-  let errors: InputError[] = [];
+/** Check (loadAndValidate, which `drover check` and `drover play` both call): the errors. */
+async function check(c: MagicCase, src: Source, limit: string | undefined): Promise<InputError[]> {
   try {
-    await loadAndValidate(opts);
+    await loadAndValidate(runOptions(c, src, limit));
+    return [];
   } catch (e) {
     if (!(e instanceof InputErrors)) throw e;
-    errors = e.errors;
+    return e.errors;
   }
-  if (errors.length) return { checked: false as const, errors, case: c };
+}
+
+async function run(c: MagicCase, src: Source, limit: string | undefined) {
   const events: EngineEvent[] = [];
-  const summary = await runPlaybook({ ...opts, sinks: [(e) => events.push(e)] });
-  const results = events.filter((e): e is TaskResultEvent => e.type === 'task_result');
-  return { checked: true as const, summary, results, case: c };
+  const summary = await runPlaybook({ ...runOptions(c, src, limit), sinks: [(e) => events.push(e)] });
+  return { summary, results: events.filter((e): e is TaskResultEvent => e.type === 'task_result') };
+}
+
+function runOptions(c: MagicCase, src: Source, limit: string | undefined) {
+  return { playbook: c.playbook, inventory: [src.inventory], stateDir: join(c.dir, '.drover'), ...(limit ? { limit } : {}) };
 }
 
 describe('check never accepts a magic variable the run rejects', () => {
-  for (const src of sources) {
-    for (const where of ['play', 'role'] as const) {
-      for (const limit of [undefined, src.host]) {
-        it(`{{ name }} in a ${where}, host from ${src.label}, ${limit ? '--limit' : 'no --limit'}`, async () => {
-          const accepted: string[] = [];
-          for (const name of MAGIC_CANDIDATES) {
-            const r = await checkThenRun(name, where, src, limit);
-            if (r.checked) {
-              accepted.push(name);
-              expect(r.summary.exitCode, `${name}: ${JSON.stringify(r.results.map((x) => x.msg))}`).toBe(0);
-              expect(r.results.map((x) => [x.host, x.status]), name).toEqual([[src.host, 'ok']]);
-            } else {
-              // Rejected at the place it is written: the task file, the line and column of the name.
-              for (const e of r.errors) {
-                expect(resolve(e.pos?.file ?? ''), `${name}: ${e.message}`).toBe(r.case.taskFile);
-                expect(e.pos, `${name}: ${e.message}`).toMatchObject({ line: where === 'role' ? 3 : 6, col: where === 'role' ? 14 : 18 });
-              }
-            }
-          }
-          // Not vacuous: the everyday names pass, the unsupported ones do not.
-          expect(accepted).toEqual(expect.arrayContaining(['inventory_hostname', 'groups', 'hostvars', 'ansible_play_hosts', 'play_hosts', 'inventory_file']));
-          expect(accepted).not.toContain('omit');
-          expect(accepted).not.toContain('ansible_version');
-          expect(accepted.includes('ansible_limit')).toBe(limit !== undefined);
-          expect(accepted.includes('role_path')).toBe(where === 'role');
-        });
+  const matrix = sources.flatMap((src) =>
+    (['play', 'role'] as const).flatMap((where) => [undefined, src.host].map((limit) => ({ src, where, limit, facts: false }))),
+  );
+  // Gathered facts make check accept ansible_* names it cannot know; never a magic one.
+  matrix.push({ src: sources[0]!, where: 'play', limit: undefined, facts: true });
+  for (const { src, where, limit, facts } of matrix) {
+    it(`{{ name }} in a ${where}, host from ${src.label}, ${limit ? '--limit' : 'no --limit'}${facts ? ', facts gathered' : ''}`, async () => {
+      const accepted: string[] = [];
+      const dir = join(root, `${where}-${src.host}-${limit ?? 'all'}${facts ? '-facts' : ''}`);
+      for (const name of MAGIC_CANDIDATES) {
+        const c = writeMagicCase(name, where, join(dir, name), facts);
+        const errors = await check(c, src, limit);
+        if (errors.length === 0) accepted.push(name);
+        // Rejected at the place it is written: the task file, the line and column of the name.
+        for (const e of errors) {
+          expect(resolve(e.pos?.file ?? ''), `${name}: ${e.message}`).toBe(c.taskFile);
+          expect(e.pos, `${name}: ${e.message}`).toMatchObject({ line: where === 'role' ? 3 : 6, col: where === 'role' ? 14 : 18 });
+        }
       }
-    }
+      // Everything check accepted runs: one playbook reading each accepted name in a task of its own.
+      const all = writeMagicCase(accepted, where, join(dir, 'accepted'), facts);
+      expect(await check(all, src, limit)).toEqual([]);
+      const r = await run(all, src, limit);
+      const failed = r.results.filter((x) => x.status !== 'ok').map((x) => `${x.task}: ${x.msg}`);
+      expect(failed).toEqual([]);
+      expect(r.summary.exitCode).toBe(0);
+      expect(r.results.filter((x) => x.task.includes('Read ')).map((x) => x.task.replace(/^.*Read /, ''))).toEqual(accepted);
+      // Not vacuous: the everyday names pass, the unsupported ones do not.
+      expect(accepted).toEqual(expect.arrayContaining(['inventory_hostname', 'groups', 'hostvars', 'ansible_play_hosts', 'play_hosts', 'inventory_file']));
+      expect(accepted).not.toContain('omit');
+      expect(accepted).not.toContain('ansible_version');
+      expect(accepted.includes('ansible_limit')).toBe(limit !== undefined);
+      expect(accepted.includes('role_path')).toBe(where === 'role');
+      expect(accepted.includes('ansible_hostname')).toBe(facts);
+      expect(accepted).not.toContain('ansible_role_name'); // an Ansible magic name drover does not set: not a fact either
+    });
   }
 
   it('the values are what ansible-core 2.14 printed for the same inventory and flags', async () => {
     const values: Record<string, string> = {};
-    for (const name of ['inventory_hostname_short', 'group_names', 'inventory_file', 'inventory_dir', 'ansible_limit', 'ansible_play_name', 'ansible_run_tags', 'ansible_skip_tags', 'ansible_verbosity', 'ansible_check_mode', 'ansible_play_hosts_all', 'play_hosts', `hostvars.h1.inventory_file`]) {
-      const r = await checkThenRun(`json ${name}`, 'play', sources[0]!, 'h1');
-      if (!r.checked) throw new Error(r.errors.map((e) => e.message).join('\n'));
-      values[name] = r.results[0]!.msg ?? '';
-    }
+    const names = ['inventory_hostname_short', 'group_names', 'inventory_file', 'inventory_dir', 'ansible_limit', 'ansible_play_name', 'ansible_run_tags', 'ansible_skip_tags', 'ansible_verbosity', 'ansible_check_mode', 'ansible_play_hosts_all', 'play_hosts', 'hostvars.h1.inventory_file'];
+    const c = writeMagicCase(names.map((n) => `json ${n}`), 'play', join(root, 'values'));
+    expect(await check(c, sources[0]!, 'h1')).toEqual([]);
+    const r = await run(c, sources[0]!, 'h1');
+    for (const [i, name] of names.entries()) values[name] = r.results[i]!.msg ?? '';
     expect(values).toEqual({
       inventory_hostname_short: '"h1"',
       group_names: '["web"]',
