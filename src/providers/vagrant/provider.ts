@@ -165,7 +165,6 @@ export class VagrantProvider implements LabProvider {
     return { use_apt_proxy: 'true', apt_proxy_url: `http://${ip}:${cfg.proxyPort}` };
   }
 
-  /** The lab's machines and management addresses, as the last `up` recorded them. */
   /**
    * The saved ssh-config is still right when no machine was created after it
    * was written (Vagrant writes machines/NAME/PROVIDER/id when it creates one).
@@ -196,6 +195,7 @@ export class VagrantProvider implements LabProvider {
     return true;
   }
 
+  /** The lab's machines and management addresses, as the last `up` recorded them. */
   private labMachines(lab: string): Array<{ name: string; ip?: string }> {
     try {
       const list = JSON.parse(readFileSync(this.labFile(lab), 'utf8')) as Array<string | { name: string; ip?: string }>;
