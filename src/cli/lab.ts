@@ -8,8 +8,6 @@ import type { RunOptions, RunSummary } from '../engine/api.js';
 import type { LabNode, LabProvider, NodeStatus } from '../providers/select.js';
 import type { VagrantInventoryExtra } from '../providers/vagrant/provider.js';
 
-/** The project root: src/cli/lab.ts and dist/cli/lab.js both sit two levels below it. */
-
 const collect = (v: string, acc: string[]) => [...acc, v];
 const csv = (v: string, acc: string[]) => [...acc, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -29,12 +27,7 @@ export async function vagrantInventoryIni(sshConfig: string, lab: string, extra:
 /** The provider chosen by `--provider`, else DROVER_PROVIDER, else what this machine has. */
 async function provider(flag?: string): Promise<LabProvider> {
   const { selectProvider } = await import('../providers/select.js');
-  try {
-    return await selectProvider(process.env, { renderVagrantInventory: vagrantInventoryIni, provider: flag });
-  } catch (e) {
-    if (e instanceof Error && /is not a provider|configures/.test(e.message)) throw new InputError(e.message);
-    throw e;
-  }
+  return selectProvider(process.env, { renderVagrantInventory: vagrantInventoryIni, provider: flag });
 }
 
 const PROVIDER_HELP = 'where the nodes run: local, vagrant or vagrant:virtualbox|libvirt|docker (default: $DROVER_PROVIDER, else Vagrant where VirtualBox is installed, else local)';

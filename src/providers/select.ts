@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { InputError } from '../util/errors.js';
 
 /**
  * Node providers bring a lab's machines up and describe them as an inventory;
@@ -104,9 +105,9 @@ export function parseProviderSpec(spec: string, source: string): ProviderChoice 
     if (sub === undefined) return { name: 'vagrant' };
     const known = VAGRANT_PROVIDER_NAMES.find((p) => p === sub);
     if (known) return { name: 'vagrant', vagrantProvider: known };
-    throw new Error(`${source}=${spec}: the Vagrantfile configures ${VAGRANT_PROVIDER_NAMES.join(', ')}, not "${sub}"`);
+    throw new InputError(`${source}=${spec}: the Vagrantfile configures ${VAGRANT_PROVIDER_NAMES.join(', ')}, not "${sub}"`);
   }
-  throw new Error(`${source}=${spec} is not a provider (expected local, vagrant or vagrant:${VAGRANT_PROVIDER_NAMES.join('|')})`);
+  throw new InputError(`${source}=${spec} is not a provider (expected local, vagrant or vagrant:${VAGRANT_PROVIDER_NAMES.join('|')})`);
 }
 
 /**

@@ -16,6 +16,8 @@ mode=$(cat "$FAKE_DIR/mode")
 if [ "$mode" = crash ]; then exit 1; fi
 if [ $n -eq 1 ]; then exit 133; fi
 trap 'sleep 0.2; echo poweroff >> "$FAKE_DIR/args"; exit 0' TERM
+# The test stops the node only once the trap is set (a busy machine starts bash slowly).
+echo $n > "$FAKE_DIR/ready"
 while :; do sleep 0.05; done
 `;
 
@@ -59,7 +61,7 @@ describe('node supervisor (restart loop, clean stop)', () => {
   it('boots again after exit 133, forwards SIGTERM, and cleans its pid files', async () => {
     writeFileSync(join(dir, 'mode'), 'reboot');
     const pid = startNode(ctx);
-    await until(() => read(join(dir, 'boots')).trim() === '2' && existsSync(join(ctx.dir, 'nspawn.pid')));
+    await until(() => read(join(dir, 'ready')).trim() === '2' && existsSync(join(ctx.dir, 'nspawn.pid')));
     expect(supervisorPid(ctx.dir)).toBe(pid);
     const args = readFileSync(join(dir, 'args'), 'utf8').trim().split('\n');
     expect(args[0]).toBe(`-b -D ${ctx.dir}/rootfs -M n1 --register=no --keep-unit --network-bridge=br-test --console=read-only --resolv-conf=off`);
