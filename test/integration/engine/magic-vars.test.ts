@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,6 +15,7 @@ import { MAGIC_CANDIDATES, writeMagicCase, type MagicCase } from '../../helpers/
  * file:line:col where the name is written. On a local-connection host.
  */
 
+const hasAnsible = spawnSync('ansible-playbook', ['--version']).status === 0;
 const root = mkdtempSync(join(tmpdir(), 'drover-magic-run-'));
 const invFile = join(root, 'hosts.ini');
 writeFileSync(invFile, '[web]\nh1 ansible_connection=local\n');
@@ -110,4 +112,33 @@ describe('check never accepts a magic variable the run rejects', () => {
       'hostvars.h1.inventory_file': JSON.stringify(invFile),
     });
   });
+
+  it.skipIf(!hasAnsible)('differential: the same values as ansible-playbook, same inventory and --limit', async () => {
+    const names = [
+      'inventory_hostname', 'inventory_hostname_short', 'group_names', 'inventory_file', 'inventory_dir', 'groups', 'playbook_dir',
+      'ansible_limit', 'ansible_play_name', 'ansible_run_tags', 'ansible_skip_tags', 'ansible_verbosity', 'ansible_check_mode', 'ansible_diff_mode',
+      'ansible_play_hosts_all', 'ansible_play_hosts', 'ansible_play_batch', 'play_hosts', 'hostvars.h1.inventory_file', 'hostvars.h1.group_names',
+    ];
+    const dir = join(root, 'differential');
+    const c = writeMagicCase(names.map((n) => `json ${n}`), 'play', join(dir, 'drover'));
+    const r = await run(c, sources[0]!, 'h1');
+    const drover = Object.fromEntries(names.map((n, i) => [n, JSON.parse(r.results[i]!.msg ?? 'null')]));
+    // The same in Jinja, one task (ansible-playbook is slow per task), in the same directory layout.
+    const a = writeMagicCase('inventory_hostname', 'play', join(dir, 'ansible'));
+    const dict = `{${names.map((n) => `'${n}': ${n}`).join(', ')}}`;
+    writeFileSync(a.playbook, `- hosts: all\n  gather_facts: false\n  tasks:\n    - debug:\n        msg: "{{ ${dict} | to_json }}"\n`);
+    const out = execFileSync('ansible-playbook', ['-i', invFile, '-l', 'h1', a.playbook], {
+      env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_NOCOLOR: '1', ANSIBLE_LOCALHOST_WARNING: 'false' },
+      encoding: 'utf8',
+    });
+    const task = (JSON.parse(out) as { plays: Array<{ tasks: Array<{ hosts: Record<string, { msg: string }> }> }> }).plays[0]!.tasks[0]!;
+    const ansible = JSON.parse(task.hosts.h1!.msg) as Record<string, unknown>;
+    // playbook_dir is each playbook's own directory.
+    expect(drover.playbook_dir).toBe(join(dir, 'drover'));
+    expect(ansible.playbook_dir).toBe(join(dir, 'ansible'));
+    delete drover.playbook_dir;
+    delete ansible.playbook_dir;
+    expect(drover).toEqual(ansible);
+  }, 120_000);
 });
+
