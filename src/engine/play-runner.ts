@@ -20,7 +20,7 @@ import { tagsSelected } from './tags.js';
 import { runTask, type TaskOutcome } from './task-runner.js';
 import { getModule } from '../modules/registry.js';
 import { extendVars, mergeVars, roleLayers, type VarLayers } from './vars.js';
-import { magicValues } from '../playbook/magic-vars.js';
+import { failedTask, magicValues } from '../playbook/magic-vars.js';
 import type { ChangedTask } from './api.js';
 
 /** Run-wide things every play needs. */
@@ -322,6 +322,7 @@ export class PlayRunner {
         // The failure is rescued: it no longer counts as a failed task in the recap.
         h.tally.failed = Math.max(0, h.tally.failed - 1);
         h.runtimeVars.ansible_failed_result = h.runtimeVars.__last_failed ?? {};
+        h.runtimeVars.ansible_failed_task = h.runtimeVars.__last_failed_task ?? {};
       }
       await this.runNodes(node.rescue, failedInBlock, blockInh);
     }
@@ -531,6 +532,7 @@ export class PlayRunner {
     if (out.status === 'failed' && !out.ignored) {
       h.failed = true;
       h.runtimeVars.__last_failed = out.result;
+      h.runtimeVars.__last_failed_task = failedTask(node);
     }
   }
 

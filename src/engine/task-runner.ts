@@ -9,6 +9,7 @@ import { formatPos } from '../util/source.js';
 import type { Redactor } from '../util/redact.js';
 import { makeTaskContext } from './context.js';
 import { extendVars } from './vars.js';
+import { loopMagic } from '../playbook/magic-vars.js';
 import type { HostState } from './host-state.js';
 
 /** The outcome of one task (all loop items) on one host. */
@@ -89,7 +90,7 @@ export async function runTask(p: TaskRunParams): Promise<TaskOutcome> {
     const item = list[i];
     const itemVars = extendVars(p.vars, {
       [node.loop.loopVar]: item,
-      ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === list.length - 1, length: list.length },
+      ...loopMagic(node.loop, i, list.length),
       ...(node.loop.indexVar ? { [node.loop.indexVar]: i } : {}),
     });
     const label = itemLabel(node, itemVars, item);

@@ -75,6 +75,29 @@ export const PLAY_MAGIC: Readonly<Record<string, PlayMagic>> = {
   role_path: { when: 'role', value: (m) => m.role?.path },
 };
 
+/**
+ * Per loop item (engine/task-runner.ts); the validator defines the same names
+ * inside a loop. (Ansible's loop_control.extended keys are not set.)
+ */
+export function loopMagic(loop: { loopVar: string; indexVar?: string | undefined }, i: number, length: number): Record<string, unknown> {
+  return {
+    ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === length - 1, length },
+    ansible_loop_var: loop.loopVar,
+    ...(loop.indexVar ? { ansible_index_var: loop.indexVar } : {}),
+  };
+}
+
+/** Set for a host whose block failed, from its rescue on (engine/play-runner.ts); the validator defines them in rescue. */
+export const RESCUE_MAGIC_NAMES: readonly string[] = ['ansible_failed_task', 'ansible_failed_result'];
+
+/** ansible_failed_task: the failed task's name and module (Ansible's holds every task field; these two are what playbooks read). */
+export function failedTask(node: { name?: string | undefined; module: string }): Record<string, unknown> {
+  return { name: node.name ?? '', action: node.module };
+}
+
+/** Names set only inside a loop or a rescue: never facts either. */
+const TASK_MAGIC_NAMES: readonly string[] = [...Object.keys(loopMagic({ loopVar: 'item', indexVar: 'i' }, 0, 1)), ...RESCUE_MAGIC_NAMES];
+
 /** Names Ansible users may expect that drover does not set, and why: the validator says so where one is used. */
 export const UNSUPPORTED_MAGIC: Readonly<Record<string, string>> = {
   omit:
@@ -115,7 +138,7 @@ export function magicDefined(name: string, where: { inRole: boolean; limit: stri
 
 /** Could gathered facts define this name? (`ansible_*`, but never a magic name, set or refused.) */
 export function mayBeFact(name: string): boolean {
-  return name.startsWith('ansible_') && !MAGIC_NAMES.includes(name) && !(name in UNSUPPORTED_MAGIC);
+  return name.startsWith('ansible_') && !MAGIC_NAMES.includes(name) && !TASK_MAGIC_NAMES.includes(name) && !(name in UNSUPPORTED_MAGIC);
 }
 
 /** The magic values for one host and task: plain ones, and lazy ones (computed on first read). */

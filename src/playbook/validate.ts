@@ -10,7 +10,7 @@ import { getModule } from '../modules/registry.js';
 import { isPlainObject, keywordPos, nodeSource, typeName } from './context.js';
 import type { BlockNode, IncludeNode, Node, Play, Playbook, RoleScope, TaskNode, Vars } from './types.js';
 import { containerPos, didYouMean, displayPath, loadYamlFile, posOf } from './yaml-source.js';
-import { HOST_MAGIC, MAGIC_NAMES, ROLE_MAGIC_NAMES, UNSUPPORTED_MAGIC, magicDefined, mayBeFact } from './magic-vars.js';
+import { HOST_MAGIC, MAGIC_NAMES, ROLE_MAGIC_NAMES, UNSUPPORTED_MAGIC, loopMagic, magicDefined, mayBeFact, RESCUE_MAGIC_NAMES } from './magic-vars.js';
 
 /**
  * Static validation, per play and per targeted host, without contacting any
@@ -301,9 +301,7 @@ class Validator {
     const s = ctx.scope.child();
     s.set(n.loop.loopVar, { value: undefined, opaque: true });
     if (n.loop.indexVar) s.opaque(n.loop.indexVar);
-    s.opaque('ansible_loop');
-    s.opaque('ansible_loop_var');
-    if (n.loop.indexVar) s.opaque('ansible_index_var');
+    for (const m of Object.keys(loopMagic(n.loop, 0, 1))) s.opaque(m);
     const lctx = { ...ctx, scope: s };
     if (n.loop.label !== undefined) {
       const lc = nodeSource(n)?.loop_control;
@@ -420,8 +418,7 @@ class Validator {
     this.walk(n.block, ctx);
     if (n.rescue.length) {
       const s = ctx.scope.child();
-      s.opaque('ansible_failed_task');
-      s.opaque('ansible_failed_result');
+      for (const m of RESCUE_MAGIC_NAMES) s.opaque(m);
       this.walk(n.rescue, { ...ctx, scope: s });
     }
     this.walk(n.always, ctx);

@@ -13,6 +13,12 @@ export const MAGIC_CANDIDATES: readonly string[] = [
     ...Object.keys(UNSUPPORTED_MAGIC),
     'play_name',
     'ansible_hostname',
+    // Only inside a loop or a rescue: not here.
+    'ansible_loop',
+    'ansible_loop_var',
+    'ansible_index_var',
+    'ansible_failed_task',
+    'ansible_failed_result',
     'ansible_facts',
   ]),
 ];

@@ -89,6 +89,29 @@ describe('check never accepts a magic variable the run rejects', () => {
     });
   }
 
+  it('in a loop and in a rescue: the names check defines there are the ones the run sets', async () => {
+    const dir = join(root, 'loop-rescue');
+    const c = writeMagicCase('inventory_hostname', 'play', dir);
+    const play = (rescueMsg: string) =>
+      `- hosts: all\n  gather_facts: false\n  tasks:\n` +
+      `    - name: Loop\n      debug:\n        msg: "{{ ansible_loop_var }} {{ ansible_index_var }} {{ ansible_loop.index }} {{ item }} {{ idx }}"\n` +
+      `      loop: [a, b]\n      loop_control:\n        index_var: idx\n` +
+      `    - block:\n        - fail:\n            msg: boom\n      rescue:\n        - name: Rescued\n          debug:\n            msg: "${rescueMsg}"\n`;
+    writeFileSync(c.playbook, play('{{ ansible_failed_result.msg }}'));
+    expect(await check(c, sources[0]!, undefined)).toEqual([]);
+    const r = await run(c, sources[0]!, undefined);
+    expect(r.summary.exitCode).toBe(0);
+    expect(r.results.filter((x) => x.task === 'Loop').flatMap((x) => (x.result as { results?: Array<{ msg?: string }> }).results?.map((y) => y.msg) ?? [x.msg])).toEqual([
+      'item idx 1 a 0',
+      'item idx 2 b 1',
+    ]);
+    expect(r.results.find((x) => x.task === 'Rescued')?.msg).toBe('boom');
+    writeFileSync(c.playbook, play('{{ ansible_failed_task.name }} {{ ansible_failed_task.action }}').replace('        - fail:', '        - name: Boom\n          fail:'));
+    expect(await check(c, sources[0]!, undefined)).toEqual([]);
+    const r2 = await run(c, sources[0]!, undefined);
+    expect(r2.results.find((x) => x.task === 'Rescued')?.msg).toBe('Boom fail');
+  });
+
   it('the values are what ansible-core 2.14 printed for the same inventory and flags', async () => {
     const values: Record<string, string> = {};
     const names = ['inventory_hostname_short', 'group_names', 'inventory_file', 'inventory_dir', 'ansible_limit', 'ansible_play_name', 'ansible_run_tags', 'ansible_skip_tags', 'ansible_verbosity', 'ansible_check_mode', 'ansible_play_hosts_all', 'play_hosts', 'hostvars.h1.inventory_file'];
