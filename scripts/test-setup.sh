@@ -18,6 +18,8 @@ need=()
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v sudo >/dev/null 2>&1 || need+=(sudo)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+# Ansible itself is the oracle of the differential tests (Debian's ansible-core 2.14).
+command -v ansible-playbook >/dev/null 2>&1 || need+=(ansible-core)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   # apt-get update only when the package lists cannot resolve what we need.
