@@ -103,8 +103,12 @@ export class VagrantProvider implements LabProvider {
     if (!cwd) throw new Error('no Vagrantfile found (set VAGRANT_CWD to the directory holding it)');
     this.cwd = cwd;
     this.vagrantProvider = opts.vagrantProvider;
+    // A chosen provider is Vagrant's default for every command, not only `up`: for a
+    // machine not created yet, `destroy`/`halt` load the default provider (libvirt where
+    // vagrant-libvirt is installed, which fails without libvirtd).
+    const chosen = opts.vagrantProvider ? { ...env, VAGRANT_DEFAULT_PROVIDER: opts.vagrantProvider } : env;
     // The docker provider boots drover's image unless the user named another.
-    this.env = this.effectiveProvider(env) === 'docker' && !env.DROVER_DOCKER_IMAGE ? { ...env, DROVER_DOCKER_IMAGE: DOCKER_IMAGE } : env;
+    this.env = this.effectiveProvider(chosen) === 'docker' && !chosen.DROVER_DOCKER_IMAGE ? { ...chosen, DROVER_DOCKER_IMAGE: DOCKER_IMAGE } : chosen;
     this.home = defaultHome(env, process.getuid?.());
     this.renderInventory = opts.renderInventory;
     this.log = opts.log ?? ((m) => process.stderr.write(`drover: ${m}\n`));

@@ -109,6 +109,7 @@ case "$1" in
   up) sed -i 's/,state,[a-z_]*/,state,running/' "$FAKE_DIR/status"
       for m in "\${@:2}"; do mkdir -p "$VAGRANT_DOTFILE_PATH/machines/$m/virtualbox"; echo id > "$VAGRANT_DOTFILE_PATH/machines/$m/virtualbox/id"; done ;;
   halt) sed -i 's/,state,running/,state,poweroff/' "$FAKE_DIR/status" ;;
+  destroy) echo "default provider: \${VAGRANT_DEFAULT_PROVIDER:-unset}" >> "$FAKE_DIR/calls" ;;
 esac
 `;
 
@@ -157,5 +158,19 @@ esac
     expect((await provider.status('lab1')).every((s) => s.state === 'stopped')).toBe(true);
     // The ssh-config of the last `up` is kept: `lab ssh` is plain ssh, no Ruby start.
     expect(await provider.sshCommand('lab1', 'controller')).toEqual(['ssh', '-F', join(dir, 'home/vagrant/lab1/ssh_config'), 'controller']);
+  });
+
+  it('a chosen Vagrant provider is the default of every vagrant command: destroy of machines never created does not load libvirt', async () => {
+    await provider.up('lab1', BLOG_NODES);
+    const env = { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}`, FAKE_DIR: dir, DROVER_HOME: join(dir, 'home'), VAGRANT_DOTFILE_PATH: join(dir, 'dot') };
+    writeFileSync(join(dir, 'calls'), '');
+    await new VagrantProvider({ env, cwd: root, renderInventory: vagrantInventoryIni, vagrantProvider: 'docker', log: () => {} }).destroy('lab1');
+    await new VagrantProvider({ env, cwd: root, renderInventory: vagrantInventoryIni, log: () => {} }).destroy('lab1');
+    expect(readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n')).toEqual([
+      'destroy --force controller compute1 compute2',
+      'default provider: docker',
+      'destroy --force controller compute1 compute2',
+      'default provider: unset',
+    ]);
   });
 });
