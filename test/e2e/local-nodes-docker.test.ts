@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { LocalProvider } from '../../src/providers/local/provider.js';
 import { loadConfig } from '../../src/providers/local/config.js';
 import { parseRules, planRemoval, ruleTag, type Ruleset } from '../../src/providers/local/firewall.js';
 import type { LabNode } from '../../src/providers/select.js';
-import { assertSubnetFree, seedBaseImage } from './lab-helpers.js';
+import { ROOT, assertSubnetFree, seedBaseImage } from './lab-helpers.js';
 
 /**
  * Local nodes next to Docker (issue 13, items 5 and 6), on real nodes, with
- * dockerd running (started here if it is not; skipped only when docker.io
+ * dockerd running (scripts/docker-setup.sh starts it if it is not; skipped only when docker.io
  * cannot be installed). dockerd sets the iptables FORWARD policy to DROP and
  * turns on bridge-nf-call-iptables, so frames bridged between two nodes are
  * filtered: drover's ACCEPT rules must keep node-to-node and node-to-proxy
@@ -78,24 +78,17 @@ function exec(argv: string[], timeoutMs = 120_000): Promise<Out> {
 const sh = (cmd: string) => exec(['sh', '-c', cmd]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** dockerd running, started here if needed (docker.io installed first when missing). */
-async function ensureDockerd(): Promise<{ ok: true; started: boolean } | { ok: false; reason: string }> {
+/** dockerd running: scripts/docker-setup.sh (the one set-up CI and the Vagrant test use) installs and starts it. */
+async function ensureDockerd(): Promise<{ ok: true } | { ok: false; reason: string }> {
   if (!isRoot) return { ok: false, reason: 'needs root' };
-  if ((await sh('pgrep -x dockerd')).status === 0) return { ok: true, started: false };
-  if ((await sh('command -v dockerd')).status !== 0) {
-    const inst = await sh('DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 docker.io 2>&1');
-    if (inst.status !== 0 || (await sh('command -v dockerd')).status !== 0) {
-      return { ok: false, reason: `docker.io could not be installed: ${inst.stdout.trim().split('\n').slice(-3).join(' / ')}` };
-    }
-  }
-  const log = openSync('/var/log/dockerd.log', 'a');
-  spawn('dockerd', [], { detached: true, stdio: ['ignore', log, log] }).unref();
-  closeSync(log);
-  for (let i = 0; i < 120; i++) {
-    if ((await sh('iptables -S FORWARD 2>/dev/null | grep -q -- "-j DOCKER-USER"')).status === 0) return { ok: true, started: true };
+  const setup = await exec(['bash', join(ROOT, 'scripts/docker-setup.sh')], 600_000);
+  if (setup.status !== 0) return { ok: false, reason: `scripts/docker-setup.sh failed: ${(setup.stdout + setup.stderr).trim().split('\n').slice(-3).join(' / ')}` };
+  // dockerd puts its FORWARD jump in place shortly after it answers.
+  for (let i = 0; i < 60; i++) {
+    if ((await sh('iptables -S FORWARD 2>/dev/null | grep -q -- "-j DOCKER-USER"')).status === 0) break;
     await sleep(500);
   }
-  return { ok: true, started: true }; // the preconditions below say what is missing
+  return { ok: true }; // the preconditions below say what is missing
 }
 
 const docker = await ensureDockerd();
