@@ -76,21 +76,37 @@ export function sshdSpec(sshd: Sshd, name = 'target'): ConnectionSpec {
   return sshSpec(sshd, { name });
 }
 
+/** The summaries of a plan's changes, in order. */
+export const summaries = (p: { changes: { summary: string }[] }): string[] => p.changes.map((c) => c.summary);
+
 export interface ModuleRun {
   plan: Plan;
-  /** Undefined when apply did not run (no changes, or check mode). */
-  applied?: ModuleResult;
+  /** What the engine would report: 'unknown' only in check mode, for a plan that cannot predict. */
+  status: 'ok' | 'changed' | 'failed' | 'unknown';
   /** What the task registers: apply's result, or the plan's. */
-  result: Record<string, unknown>;
+  result: ModuleResult;
+  /** The plan has changes. */
   changed: boolean;
 }
 
-/** Validate args, plan, and apply when the plan has changes (and not in check mode) — what the engine does. */
-export async function runModule(m: Module, rawArgs: Record<string, unknown>, ctx: TaskContext): Promise<ModuleRun> {
+/**
+ * Parse the args, plan, and apply only when the plan has changes or is
+ * unknown and this is not check mode — what the engine's task runner does
+ * (src/engine/task-runner.ts, runOnce; not exported from there), without
+ * the engine, so module tests exercise plan and apply for real.
+ */
+export async function runModule(m: Module, rawArgs: unknown, ctx: TaskContext): Promise<ModuleRun> {
   const args = m.schema.parse(rawArgs);
   const plan = await m.plan(ctx, args);
   const changed = plan.changes.length > 0;
-  if (!changed || ctx.check) return { plan, result: { changed, ...(plan.result ?? {}) }, changed };
-  const applied = await m.apply(ctx, args, plan);
-  return { plan, applied, result: applied, changed };
+  let result: ModuleResult;
+  if (ctx.check) {
+    if (plan.unknown !== undefined) return { plan, status: 'unknown', result: { changed: false, ...plan.result }, changed };
+    result = { ...plan.result, changed };
+  } else if (changed || plan.unknown !== undefined) {
+    result = await m.apply(ctx, args, plan);
+  } else {
+    result = { ...plan.result, changed: false };
+  }
+  return { plan, status: result.failed ? 'failed' : result.changed ? 'changed' : 'ok', result, changed };
 }

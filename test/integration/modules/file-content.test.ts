@@ -15,23 +15,14 @@ import { iniFileModule } from '../../../src/modules/ini_file.js';
 import { lineinfileModule } from '../../../src/modules/lineinfile.js';
 import { templateModule } from '../../../src/modules/template.js';
 import type { Module } from '../../../src/modules/types.js';
-import { SshConnection } from '../../../src/transport/ssh.js';
 import { ModuleError } from '../../../src/util/errors.js';
-import { startSshd, type Sshd } from '../../helpers/sshd.js';
-import { makeTaskContext, runModule, sshdSpec, type TaskContextOptions } from '../../helpers/task-context.js';
+import { useSshdTarget } from '../../helpers/sshd-fixture.js';
+import { runModule, summaries, type TaskContextOptions } from '../../helpers/task-context.js';
 
-let sshd: Sshd;
-let conn: SshConnection;
-let work: string;
+const target = useSshdTarget('fc');
+const { sh, fresh, listing } = target;
 let role: string;
-let n = 0;
-
-const sh = async (cmd: string) => (await conn.exec(cmd)).stdout;
-const ctx = (o: TaskContextOptions = {}) => makeTaskContext(conn, { baseDir: role, ...o });
-/** A fresh directory on the target per test. */
-const fresh = async () => (await sh(`d=${work}/t${++n}; mkdir -p $d; echo $d`)).trim();
-const listing = async (d: string) => (await sh(`ls -A ${d}`)).split('\n').filter(Boolean).sort();
-const summaries = (p: { changes: { summary: string }[] }) => p.changes.map((c) => c.summary);
+const ctx = (o: TaskContextOptions = {}) => target.ctx({ baseDir: role, ...o });
 
 /** The contract every module here must keep, on a fresh target. */
 async function checkApplyIdempotent(m: Module, args: Record<string, unknown>, o: TaskContextOptions = {}) {
@@ -49,11 +40,7 @@ async function checkApplyIdempotent(m: Module, args: Record<string, unknown>, o:
   return { predicted, real, again };
 }
 
-beforeAll(async () => {
-  sshd = await startSshd();
-  conn = new SshConnection(sshdSpec(sshd));
-  await conn.open();
-  work = (await sh('mktemp -d /tmp/drover-fc-XXXXXX')).trim();
+beforeAll(() => {
   role = mkdtempSync(join(tmpdir(), 'drover-role-'));
   mkdirSync(join(role, 'files'));
   mkdirSync(join(role, 'templates'));
@@ -62,10 +49,7 @@ beforeAll(async () => {
   writeFileSync(join(role, 'templates', 'chrony.conf.j2'), 'server {{ntp_server}} iburst\nallow {{mgmt_net}}\n# <&> "kept" as is\n');
 });
 
-afterAll(async () => {
-  if (work) await conn?.exec(`sudo rm -rf ${work}`);
-  await conn?.close();
-  await sshd?.stop();
+afterAll(() => {
   if (role) rmSync(role, { recursive: true, force: true });
 });
 

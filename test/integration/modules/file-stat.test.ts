@@ -13,21 +13,11 @@ import { copyModule } from '../../../src/modules/copy.js';
 import { lineinfileModule } from '../../../src/modules/lineinfile.js';
 import { atomicWrite } from '../../../src/modules/common/atomic-write.js';
 import type { Module } from '../../../src/modules/types.js';
-import { SshConnection } from '../../../src/transport/ssh.js';
 import { ModuleError } from '../../../src/util/errors.js';
-import { startSshd, type Sshd } from '../../helpers/sshd.js';
-import { makeTaskContext, runModule, sshdSpec, type TaskContextOptions } from '../../helpers/task-context.js';
+import { useSshdTarget } from '../../helpers/sshd-fixture.js';
+import { runModule, summaries, type TaskContextOptions } from '../../helpers/task-context.js';
 
-let sshd: Sshd;
-let conn: SshConnection;
-let work: string;
-let n = 0;
-
-const sh = async (cmd: string) => (await conn.exec(cmd)).stdout;
-const ctx = (o: TaskContextOptions = {}) => makeTaskContext(conn, o);
-const fresh = async () => (await sh(`d=${work}/t${++n}; mkdir -p $d; echo $d`)).trim();
-const listing = async (d: string) => (await sh(`ls -A ${d}`)).split('\n').filter(Boolean).sort();
-const summaries = (p: { changes: { summary: string }[] }) => p.changes.map((c) => c.summary);
+const { sh, ctx, fresh, listing } = useSshdTarget('fs');
 
 async function checkApplyIdempotent(m: Module, args: Record<string, unknown>, o: TaskContextOptions = {}) {
   const predicted = await runModule(m, args, ctx({ ...o, check: true }));
@@ -38,19 +28,6 @@ async function checkApplyIdempotent(m: Module, args: Record<string, unknown>, o:
   expect(again.plan.changes).toEqual([]);
   return { predicted, real, again };
 }
-
-beforeAll(async () => {
-  sshd = await startSshd();
-  conn = new SshConnection(sshdSpec(sshd));
-  await conn.open();
-  work = (await sh('mktemp -d /tmp/drover-fs-XXXXXX')).trim();
-});
-
-afterAll(async () => {
-  if (work) await conn?.exec(`sudo rm -rf ${work}`);
-  await conn?.close();
-  await sshd?.stop();
-});
 
 describe('file', () => {
   it('directory with mode: check predicts and creates nothing; apply; idempotent', async () => {

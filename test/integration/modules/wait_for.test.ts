@@ -5,30 +5,15 @@
  */
 import { createServer, type Server } from 'node:net';
 import { rmSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitForModule } from '../../../src/modules/wait_for.js';
 import { setupModule } from '../../../src/modules/setup.js';
-import { SshConnection } from '../../../src/transport/ssh.js';
-import { freePort, startSshd, type Sshd } from '../../helpers/sshd.js';
-import { makeTaskContext, sshdSpec } from '../../helpers/task-context.js';
-import { runTask } from './run-task.js';
+import { freePort } from '../../helpers/sshd.js';
+import { useSshdTarget } from '../../helpers/sshd-fixture.js';
+import { runModule } from '../../helpers/task-context.js';
 
-let sshd: Sshd;
-let conn: SshConnection;
-let work: string;
-
-beforeAll(async () => {
-  sshd = await startSshd();
-  conn = new SshConnection(sshdSpec(sshd));
-  await conn.open();
-  work = (await conn.exec('mktemp -d /tmp/drover-wait-XXXXXX')).stdout.trim();
-});
-
-afterAll(async () => {
-  if (work) await conn?.exec(`rm -rf ${work}`);
-  await conn?.close();
-  await sshd?.stop();
-});
+const target = useSshdTarget('wait');
+const { ctx } = target;
 
 function listen(port: number, onConn?: (s: import('node:net').Socket) => void): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -46,7 +31,7 @@ describe('wait_for a port', () => {
     const srv = await listen(port);
     try {
       const sent: string[] = [];
-      const r = await runTask(waitForModule, { port, timeout: 5 }, makeTaskContext(conn, { sent }));
+      const r = await runModule(waitForModule, { port, timeout: 5 }, ctx({ sent }));
       expect(r).toMatchObject({ status: 'ok', result: { changed: false, elapsed: 0, port } });
       expect(sent).toHaveLength(1);
     } finally {
@@ -61,7 +46,7 @@ describe('wait_for a port', () => {
     const opener = setTimeout(async () => (srv = await listen(port)), 1500);
     try {
       const t = Date.now();
-      const r = await runTask(waitForModule, { port, timeout: 20, sleep: 0.3 }, makeTaskContext(conn, { sent }));
+      const r = await runModule(waitForModule, { port, timeout: 20, sleep: 0.3 }, ctx({ sent }));
       expect(r.status).toBe('ok');
       expect(r.plan.unknown).toMatch(/not yet/);
       expect(Date.now() - t).toBeGreaterThanOrEqual(1400);
@@ -76,7 +61,7 @@ describe('wait_for a port', () => {
   it('times out with a clear message when nothing listens', async () => {
     const port = await freePort();
     const t = Date.now();
-    const r = await runTask(waitForModule, { port, timeout: 2, sleep: 0.5 }, makeTaskContext(conn));
+    const r = await runModule(waitForModule, { port, timeout: 2, sleep: 0.5 }, ctx());
     expect(r.status).toBe('failed');
     expect(r.result.msg).toMatch(new RegExp(`^Timeout when waiting for 127\\.0\\.0\\.1:${port} \\(waited [23]s, timeout 2s\\)$`));
     expect(Date.now() - t).toBeGreaterThanOrEqual(1900);
@@ -88,7 +73,7 @@ describe('wait_for a port', () => {
     const srv = await listen(port);
     const closer = setTimeout(() => srv.close(), 1200);
     try {
-      const r = await runTask(waitForModule, { port, state: 'stopped', timeout: 20, sleep: 0.3 }, makeTaskContext(conn));
+      const r = await runModule(waitForModule, { port, state: 'stopped', timeout: 20, sleep: 0.3 }, ctx());
       expect(r.status).toBe('ok');
       expect(r.plan.unknown).toBeDefined();
     } finally {
@@ -101,9 +86,9 @@ describe('wait_for a port', () => {
     const port = await freePort();
     const srv = await listen(port, (s) => s.write('SSH-2.0-FakeServer_1.0\r\n'));
     try {
-      const ok = await runTask(waitForModule, { port, search_regex: 'SSH-2\\.0-\\w+', timeout: 5 }, makeTaskContext(conn));
+      const ok = await runModule(waitForModule, { port, search_regex: 'SSH-2\\.0-\\w+', timeout: 5 }, ctx());
       expect(ok.status).toBe('ok');
-      const no = await runTask(waitForModule, { port, search_regex: 'HTTP/1', timeout: 1, connect_timeout: 1 }, makeTaskContext(conn));
+      const no = await runModule(waitForModule, { port, search_regex: 'HTTP/1', timeout: 1, connect_timeout: 1 }, ctx());
       expect(no.status).toBe('failed');
       expect(no.result.msg).toMatch(/Timeout when waiting for search string "HTTP\/1" on 127\.0\.0\.1/);
     } finally {
@@ -114,17 +99,17 @@ describe('wait_for a port', () => {
 
 describe('wait_for a path', () => {
   it('waits for a file to appear with the regex in it, and for it to go', async () => {
-    const f = `${work}/app.log`;
+    const f = `${target.work}/app.log`;
     const writer = setTimeout(() => writeFileSync(f, 'booting\nready on 8080\n'), 1000);
     try {
-      const r = await runTask(waitForModule, { path: f, search_regex: 'ready on \\d+', timeout: 20, sleep: 0.2 }, makeTaskContext(conn));
+      const r = await runModule(waitForModule, { path: f, search_regex: 'ready on \\d+', timeout: 20, sleep: 0.2 }, ctx());
       expect(r).toMatchObject({ status: 'ok', result: { path: f, search_regex: 'ready on \\d+' } });
     } finally {
       clearTimeout(writer);
     }
     // Removed from the controller side: the connection's shell is busy with the wait loop.
     const remover = setTimeout(() => rmSync(f, { force: true }), 800);
-    const gone = await runTask(waitForModule, { path: f, state: 'absent', timeout: 20, sleep: 0.2 }, makeTaskContext(conn));
+    const gone = await runModule(waitForModule, { path: f, state: 'absent', timeout: 20, sleep: 0.2 }, ctx());
     clearTimeout(remover);
     expect(gone.status).toBe('ok');
   });
@@ -132,9 +117,9 @@ describe('wait_for a path', () => {
 
 describe('facts on the real host', () => {
   it('setup gathers Ansible-named facts in one round trip', async () => {
-    const before = conn.stats().commands;
-    const r = await runTask(setupModule, {}, makeTaskContext(conn));
-    expect(conn.stats().commands - before).toBe(1);
+    const before = target.conn.stats().commands;
+    const r = await runModule(setupModule, {}, ctx());
+    expect(target.conn.stats().commands - before).toBe(1);
     const f = r.result.facts as Record<string, unknown>;
     expect(f.ansible_user_id).toBe('drover-t1');
     expect(f.ansible_distribution).toBe('Debian');
