@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
 import type { Connection, ExecOptions, ExecResult } from '../transport/connection.js';
 import type { LocalFileKind, TaskContext } from '../modules/types.js';
+import { searchLocalFile } from '../playbook/local-files.js';
 import type { TaskNode } from '../playbook/types.js';
 import { evaluateCondition, renderText } from '../template/index.js';
 import { ModuleError } from '../util/errors.js';
@@ -88,19 +86,9 @@ export function makeTaskContext(p: ContextParams): TaskContext {
   return ctx;
 }
 
-/** Role dir/<kind>/p, then the playbook's dir/<kind>/p, then the playbook's dir/p. */
+/** A controller-side file by the playbook's search rule; not found is the task's error. */
 export function findLocalFile(node: { role?: { path: string }; baseDir: string }, kind: LocalFileKind, p: string): string {
-  // Controller-side paths like the blog's "~/.os_credentials/credentials.yaml": ~ is this user's home.
-  if (p === '~' || p.startsWith('~/')) p = join(homedir(), p.slice(1));
-  if (isAbsolute(p)) {
-    if (existsSync(p)) return p;
-    throw new ModuleError(`file not found: ${p}`);
-  }
-  const candidates = [
-    ...(node.role ? [join(node.role.path, kind, p), join(node.role.path, p)] : []),
-    join(node.baseDir, kind, p),
-    join(node.baseDir, p),
-  ];
-  for (const c of candidates) if (existsSync(c)) return resolve(c);
-  throw new ModuleError(`could not find ${kind} file '${p}' (looked in ${candidates.join(', ')})`);
+  const { found, candidates } = searchLocalFile(node, kind, p);
+  if (found) return found;
+  throw new ModuleError(candidates.length === 1 ? `file not found: ${candidates[0]}` : `could not find ${kind} file '${p}' (looked in ${candidates.join(', ')})`);
 }

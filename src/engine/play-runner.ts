@@ -1,9 +1,8 @@
 import PQueue from 'p-queue';
-import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { BlockNode, IncludeNode, MetaNode, Node, Play, RoleScope, TaskKeywords, TaskNode, Vars } from '../playbook/types.js';
 import { loadIncludedTasks } from '../playbook/index.js';
+import { keywordPos } from '../playbook/context.js';
+import { loadPlayVarsFile } from '../playbook/local-files.js';
 import type { EngineEvent, TaskStatus } from '../report/events.js';
 import { countResult } from '../report/tally.js';
 import { gatherFacts } from '../facts/gather.js';
@@ -198,22 +197,12 @@ export class PlayRunner {
 
   private loadVarsFiles(h: HostState): Vars {
     const out: Vars = {};
-    for (const f of this.play.varsFiles) {
-      const name = String(renderString(f, this.baseVars(h), this.play.pos));
-      const expanded = expandHome(name);
-      const path = isAbsolute(expanded) ? expanded : join(this.play.baseDir, expanded);
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch {
-        throw new InputError(`vars_files: cannot read ${path}`, this.play.pos);
-      }
-      const data = parseYaml(text) as unknown;
-      if (data === null || data === undefined) continue;
-      if (typeof data !== 'object' || Array.isArray(data)) throw new InputError(`vars_files: ${path} must hold a mapping`, this.play.pos);
-      this.markSecrets(data as Vars);
+    this.play.varsFiles.forEach((f, i) => {
+      const pos = keywordPos(this.play, 'vars_files', i);
+      const data = loadPlayVarsFile(this.play.baseDir, String(renderString(f, this.baseVars(h), pos)), pos);
+      this.markSecrets(data);
       Object.assign(out, data);
-    }
+    });
     return out;
   }
 
@@ -625,11 +614,6 @@ function collectLeaves(v: unknown, out: unknown[] = []): unknown[] {
 export function taskTitle(node: TaskNode): string {
   const base = node.name ?? `${node.module}`;
   return node.role ? `${node.role.name} : ${base}` : base;
-}
-
-function expandHome(p: string): string {
-  if (p.startsWith('~/')) return join(process.env.HOME ?? '/root', p.slice(2));
-  return p;
 }
 
 export type { TaskStatus };

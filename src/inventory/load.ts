@@ -1,14 +1,13 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../util/errors.js';
-import type { SourcePos } from '../util/source.js';
+import { displayPath, type SourcePos } from '../util/source.js';
 import { expandHostEntry } from './host-range.js';
 import { parseIniInventory } from './ini.js';
 import { InventoryModel } from './model.js';
 import type { Inventory } from './types.js';
 import { applyVarsDirs } from './vars-dirs.js';
 import { parseYamlInventory } from './yaml.js';
-import { displayPath } from './yaml-file.js';
 
 export interface LoadInventoryOptions {
   /** Directory of the playbook: its group_vars/ and host_vars/ override the inventory's. */

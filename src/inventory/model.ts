@@ -1,6 +1,7 @@
 import { InputError } from '../util/errors.js';
 import type { SourcePos } from '../util/source.js';
-import { closestName, selectHosts } from './patterns.js';
+import { selectHosts } from './patterns.js';
+import { didYouMean } from '../util/did-you-mean.js';
 import type { Inventory, InventoryGroup, InventoryHost, Vars } from './types.js';
 
 /** Where a variable was set, lowest precedence first (Ansible's order). */
@@ -216,7 +217,7 @@ export class InventoryModel implements Inventory {
   hostVars(host: string): Vars {
     const h = this.hosts.get(host) ?? this.implicitHost(host);
     if (!h) {
-      const hint = closestName(host, this.hosts.keys());
+      const hint = didYouMean(host, this.hosts.keys(), { fragments: true });
       throw new InputError(`unknown host "${host}"`, undefined, hint ? `did you mean "${hint}"?` : undefined);
     }
     const out: Vars = {};

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { didYouMean } from '../util/did-you-mean.js';
 import { InputError } from '../util/errors.js';
 import type { SourcePos } from '../util/source.js';
 import type { InventoryGroup, InventoryHost } from './types.js';
@@ -151,7 +152,7 @@ function enumerate(inv: PatternTarget, name: string, whole: string, pos?: Source
       if (local) add([local.name]);
     }
     if (groups.length === 0 && hosts.length === 0 && out.length === 0) {
-      const hint = closestName(name, [...inv.groups.keys(), ...[...inv.hosts.values()].filter((h) => !h.implicit).map((h) => h.name)]);
+      const hint = didYouMean(name, [...inv.groups.keys(), ...[...inv.hosts.values()].filter((h) => !h.implicit).map((h) => h.name)], { fragments: true });
       const what = isRegex ? 'regular expression' : isGlob ? 'glob' : 'name';
       throw new InputError(
         `no host or group matches "${name}"${whole !== name ? ` in host pattern "${whole}"` : ''}`,
@@ -205,38 +206,4 @@ export function limitHosts(inv: { select(pattern: string, pos?: SourcePos): stri
   }
   const keep = new Set(inv.select(pattern, pos));
   return hosts.filter((h) => keep.has(h));
-}
-
-/** The closest name to `word`, if close enough to be a typo. */
-export function closestName(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  const seenCandidates: string[] = [];
-  for (const c of candidates) {
-    seenCandidates.push(c);
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) {
-      best = c;
-      bestD = d;
-    }
-  }
-  if (best !== undefined && bestD <= Math.max(1, Math.min(3, Math.floor(word.length / 3)))) return best;
-  // A fragment of a longer name ("compute" for "compute_nodes"): the shortest name containing it.
-  if (word.length < 3) return undefined;
-  const w = word.toLowerCase();
-  return [...seenCandidates].filter((c) => c.toLowerCase().includes(w)).sort((a, b) => a.length - b.length)[0];
-}
-
-function editDistance(a: string, b: string): number {
-  const d: number[] = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]!;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = d[j]!;
-      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return d[b.length]!;
 }

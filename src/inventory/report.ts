@@ -1,6 +1,6 @@
 import { InputError } from '../util/errors.js';
 import { isSecretName, MASK } from '../util/redact.js';
-import { closestName } from './patterns.js';
+import { didYouMean } from '../util/did-you-mean.js';
 import type { Inventory, Vars } from './types.js';
 
 /**
@@ -77,7 +77,7 @@ function showValue(v: unknown): string {
 /** `ansible-inventory --graph [GROUP] [--vars]`: children and hosts sorted by name. */
 export function inventoryGraph(inv: Inventory, group = 'all', withVars = false): string {
   if (!inv.groups.has(group)) {
-    const hint = closestName(group, inv.groups.keys());
+    const hint = didYouMean(group, inv.groups.keys(), { fragments: true });
     throw new InputError(`no group named "${group}"`, undefined, hint ? `did you mean "${hint}"?` : undefined);
   }
   const lines: string[] = [];

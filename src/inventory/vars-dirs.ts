@@ -1,10 +1,8 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap } from 'yaml';
-import { InputError } from '../util/errors.js';
+import { loadVarsFile } from '../util/yaml.js';
 import { LOCALHOST_NAMES, type InventoryModel, type VarsLayer } from './model.js';
 import type { Vars } from './types.js';
-import { deref, describeNode, displayPath, isNullNode, parseYamlText } from './yaml-file.js';
 
 /**
  * group_vars/ and host_vars/ beside an inventory (or a playbook), as Ansible's
@@ -48,7 +46,7 @@ export async function readVarsDir(baseDir: string, kind: VarsDirKind, names: Ite
     }
     if (files.length === 0) continue;
     const loaded: VarsFileEntry[] = [];
-    for (const f of files) loaded.push({ path: f, vars: await readVarsFile(f) });
+    for (const f of files) loaded.push({ path: f, vars: loadVarsFile(f) as Vars });
     out.set(name, loaded);
   }
   return out;
@@ -65,16 +63,6 @@ async function filesIn(dir: string): Promise<string[]> {
     else if (e.isFile() && EXTS.includes(path.extname(e.name))) out.push(full);
   }
   return out;
-}
-
-/** A YAML/JSON vars file: a mapping (or empty). */
-export async function readVarsFile(file: string): Promise<Vars> {
-  const text = await readFile(file, 'utf8');
-  const y = parseYamlText(text, displayPath(file));
-  const root = deref(y.doc.contents, y.doc);
-  if (isNullNode(root)) return {};
-  if (!isMap(root)) throw new InputError(`a vars file must hold a mapping of variable names, got ${describeNode(root)}`, y.pos(root));
-  return y.plain(root) as Vars;
 }
 
 /** Load BASE/group_vars and BASE/host_vars into the inventory at the given precedence layer. */

@@ -1,10 +1,11 @@
-import { isMap } from 'yaml';
+import { didYouMean } from '../util/did-you-mean.js';
 import { InputError } from '../util/errors.js';
+import { keyPosOf, posOf } from '../util/source-positions.js';
+import type { SourcePos } from '../util/source.js';
+import { describeYamlValue, isYamlMapping, parseYaml } from '../util/yaml.js';
 import { expandHostEntry } from './host-range.js';
 import type { InventoryModel } from './model.js';
-import { closestName } from './patterns.js';
 import type { Vars } from './types.js';
-import { deref, describeNode, isNullNode, keyText, parseYamlText, type ParsedYaml } from './yaml-file.js';
 
 /**
  * Ansible's YAML inventory:
@@ -22,54 +23,51 @@ import { deref, describeNode, isNullNode, keyText, parseYamlText, type ParsedYam
  * (`host:2222`). Anything else is an InputError at its position.
  */
 export function parseYamlInventory(text: string, file: string, inv: InventoryModel): void {
-  const y = parseYamlText(text, file);
-  const root = deref(y.doc.contents, y.doc);
-  if (isNullNode(root)) return;
-  if (!isMap(root)) {
-    throw new InputError(`a YAML inventory is a mapping of group names (all:, web: …), got ${describeNode(root)}`, y.pos(root));
+  const y = parseYaml(text, file);
+  if (y.value === null) return;
+  if (!isYamlMapping(y.value)) {
+    throw new InputError(`a YAML inventory is a mapping of group names (all:, web: …), got ${describeYamlValue(y.value)}`, y.pos);
   }
-  for (const pair of root.items) parseGroup(y, inv, keyText(pair.key), pair.key, pair.value);
+  for (const name of Object.keys(y.value)) parseGroup(inv, y.value, name, y.pos);
 }
 
 const GROUP_KEYS = ['hosts', 'vars', 'children'];
 
-function parseGroup(y: ParsedYaml, inv: InventoryModel, name: string, keyNode: unknown, valueNode: unknown, parent?: string): void {
-  const keyPos = y.pos(keyNode);
+/** The group `name` in the mapping `within` (the document, or a parent's children). */
+function parseGroup(inv: InventoryModel, within: Record<string, unknown>, name: string, fallback: SourcePos, parent?: string): void {
+  const keyPos = keyPosOf(within, name) ?? fallback;
   if (!name.trim()) throw new InputError('group with an empty name', keyPos);
   if (/\s/.test(name)) throw new InputError(`group name "${name}" contains whitespace`, keyPos);
   inv.ensureGroup(name, keyPos);
   if (parent) inv.addChild(parent, name, keyPos);
-  const body = deref(valueNode, y.doc);
-  if (isNullNode(body)) return;
-  if (!isMap(body)) {
-    throw new InputError(`group "${name}" must be a mapping with hosts, vars or children, got ${describeNode(body)}`, y.pos(body));
+  const body = within[name];
+  if (body === null) return;
+  if (!isYamlMapping(body)) {
+    throw new InputError(`group "${name}" must be a mapping with hosts, vars or children, got ${describeYamlValue(body)}`, posOf(within, name) ?? keyPos);
   }
-  for (const pair of body.items) {
-    const key = keyText(pair.key);
-    const value = deref(pair.value, y.doc);
+  for (const [key, value] of Object.entries(body)) {
     if (!GROUP_KEYS.includes(key)) {
-      const hint = closestName(key, GROUP_KEYS);
-      throw new InputError(`unexpected key "${key}" in group "${name}"`, y.pos(pair.key), hint ? `did you mean "${hint}"?` : 'a group has only hosts, vars and children');
+      const hint = didYouMean(key, GROUP_KEYS, { fragments: true });
+      throw new InputError(`unexpected key "${key}" in group "${name}"`, keyPosOf(body, key) ?? keyPos, hint ? `did you mean "${hint}"?` : 'a group has only hosts, vars and children');
     }
-    if (isNullNode(value)) continue;
-    if (!isMap(value)) {
+    if (value === null) continue;
+    const valuePos = posOf(body, key) ?? keyPos;
+    if (!isYamlMapping(value)) {
       const what = key === 'hosts' ? 'host names (each followed by a colon)' : key === 'vars' ? 'variable names' : 'group names';
-      throw new InputError(`"${key}" of group "${name}" must be a mapping of ${what}, got ${describeNode(value)}`, y.pos(value));
+      throw new InputError(`"${key}" of group "${name}" must be a mapping of ${what}, got ${describeYamlValue(value)}`, valuePos);
     }
     if (key === 'vars') {
-      inv.setGroupVars(name, y.plain(value) as Vars);
+      inv.setGroupVars(name, value as Vars);
     } else if (key === 'children') {
-      for (const child of value.items) parseGroup(y, inv, keyText(child.key), child.key, child.value, name);
+      for (const child of Object.keys(value)) parseGroup(inv, value, child, valuePos, name);
     } else {
-      for (const h of value.items) {
-        const entry = keyText(h.key);
-        const hostPos = y.pos(h.key);
-        const hv = deref(h.value, y.doc);
-        if (!isNullNode(hv) && !isMap(hv)) {
-          throw new InputError(`vars of host "${entry}" must be a mapping, got ${describeNode(hv)}`, y.pos(hv));
+      for (const [entry, hv] of Object.entries(value)) {
+        const hostPos = keyPosOf(value, entry) ?? valuePos;
+        if (hv !== null && !isYamlMapping(hv)) {
+          throw new InputError(`vars of host "${entry}" must be a mapping, got ${describeYamlValue(hv)}`, posOf(value, entry) ?? hostPos);
         }
         const { names, port } = expandHostEntry(entry, hostPos);
-        const vars = isNullNode(hv) ? {} : (y.plain(hv) as Vars);
+        const vars = hv === null ? {} : (hv as Vars);
         for (const n of names) {
           inv.addHostToGroup(name, n, hostPos);
           if (port !== undefined) inv.setHostVars(n, { ansible_port: port });

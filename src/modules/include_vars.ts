@@ -3,12 +3,12 @@
  * role's vars/ dir, then the playbook's) into the host's variables, optionally
  * under one `name`. Bad files are input errors with file:line:col.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { z } from 'zod';
-import { parseDocument } from 'yaml';
 import { InputError } from '../util/errors.js';
 import { isSecretName } from '../util/redact.js';
+import { loadVarsFile } from '../util/yaml.js';
 import { num } from './command-common.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
@@ -29,23 +29,6 @@ const schema = z
   .refine((a) => (a.file === undefined) !== (a.dir === undefined), { message: 'exactly one of file (free-form) or dir is required' });
 
 export type IncludeVarsArgs = z.infer<typeof schema>;
-
-/** Parse one vars file; it must hold a mapping. Pure apart from reading the file. */
-export function loadVarsFile(path: string, text = readFileSync(path, 'utf8')): Record<string, unknown> {
-  const doc = parseDocument(text);
-  const err = doc.errors[0];
-  if (err) {
-    const lp = err.linePos?.[0];
-    const what = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new InputError(`invalid YAML in vars file: ${what}`, { file: path, line: lp?.line ?? 1, col: lp?.col ?? 1 });
-  }
-  const data: unknown = doc.toJS();
-  if (data === null || data === undefined) return {};
-  if (typeof data !== 'object' || Array.isArray(data)) {
-    throw new InputError(`a vars file must hold a mapping of names to values, found ${Array.isArray(data) ? 'a list' : typeof data}`, { file: path, line: 1, col: 1 });
-  }
-  return data as Record<string, unknown>;
-}
 
 /** Files of a vars dir in load order: sorted, recursing up to depth. */
 export function varsDirFiles(dir: string, args: Pick<IncludeVarsArgs, 'depth' | 'files_matching' | 'ignore_files' | 'extensions' | 'ignore_unknown_extensions'>): string[] {

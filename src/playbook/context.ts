@@ -1,7 +1,7 @@
 import { InputError, InputErrors } from '../util/errors.js';
 import type { SourcePos } from '../util/source.js';
 import type { Node, RoleScope, TaskNode } from './types.js';
-import { containerPos, keyPosOf, posOf } from './yaml-source.js';
+import { containerPos, keyPosOf, posOf } from '../util/source-positions.js';
 
 /** State shared while one playbook is loaded: options and every error found so far. */
 export interface LoadContext {

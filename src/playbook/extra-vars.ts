@@ -1,7 +1,8 @@
 import { InputError } from '../util/errors.js';
 import type { SourcePos } from '../util/source.js';
 import { isPlainObject, typeName } from './context.js';
-import { keyPosOf, loadYamlFile, parseYaml } from './yaml-source.js';
+import { keyPosOf } from '../util/source-positions.js';
+import { loadYamlFile, parseYaml } from '../util/yaml.js';
 
 /**
  * `-e` values, as Ansible reads them: `key=value key2="two words"`,

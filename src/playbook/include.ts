@@ -5,7 +5,7 @@ import { expandRoleRef } from './roles.js';
 import { includeOrigin, loadTaskFile, resolveTaskFile } from './tasks.js';
 import type { IncludeNode, Node } from './types.js';
 import { existsSync } from 'node:fs';
-import { displayPath } from './yaml-source.js';
+import { displayPath } from '../util/source.js';
 
 /**
  * Run-time side of `include_tasks` / `include_role` whose target is a

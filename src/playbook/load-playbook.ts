@@ -1,12 +1,14 @@
 import path from 'node:path';
 import { getModule } from '../modules/registry.js';
 import { InputError, InputErrors } from '../util/errors.js';
-import type { SourcePos } from '../util/source.js';
+import { displayPath, type SourcePos } from '../util/source.js';
 import { collect, fail, Fields, keywordPos, setNodeSource, isPlainObject, newPlayBuild, typeName, type LoadContext, type TaskScope } from './context.js';
 import { addHandlers, expandRoleRef, parseRoleRef } from './roles.js';
 import { parseTaskList } from './tasks.js';
 import type { Node, Play, Playbook } from './types.js';
-import { didYouMean, displayPath, loadYamlFile, mergePositioned, posOf } from './yaml-source.js';
+import { didYouMean } from '../util/did-you-mean.js';
+import { loadYamlFile } from '../util/yaml.js';
+import { mergePositioned, posOf } from '../util/source-positions.js';
 
 /**
  * Load a playbook: plays, roles, imported playbooks and task files, module

@@ -1,11 +1,13 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../util/errors.js';
-import type { SourcePos } from '../util/source.js';
+import { displayPath, type SourcePos } from '../util/source.js';
 import { collect, fail, Fields, isPlainObject, typeName, type LoadContext, type PlayBuild } from './context.js';
 import { loadTaskFile } from './tasks.js';
 import type { BlockNode, Node, RoleScope, TaskNode, Vars } from './types.js';
-import { copyPosition, didYouMean, displayPath, loadYamlFile, mergePositioned, posOf } from './yaml-source.js';
+import { copyPosition, mergePositioned, posOf } from '../util/source-positions.js';
+import { didYouMean } from '../util/did-you-mean.js';
+import { loadVarsFile, loadYamlFile } from '../util/yaml.js';
 
 /**
  * Roles: found in `roles/` beside the playbook, then in each rolesPath entry.
@@ -98,15 +100,9 @@ export function roleFile(dir: string, sub: string, base = 'main'): string | unde
   return undefined;
 }
 
-function loadVarsFile(file: string | undefined, ctx: LoadContext): Vars {
+function loadRoleVars(file: string | undefined, ctx: LoadContext): Vars {
   if (!file) return {};
-  const src = collect(ctx, () => loadYamlFile(file));
-  if (!src || src.value === null) return {};
-  if (!isPlainObject(src.value)) {
-    fail(ctx, `a vars file must be a mapping of variable names to values, got ${typeName(src.value)}`, src.pos);
-    return {};
-  }
-  return src.value;
+  return collect(ctx, () => loadVarsFile(file)) ?? {};
 }
 
 interface RoleMeta {
@@ -192,8 +188,8 @@ export function expandRoleRef(ref: RoleRef, ctx: LoadContext, build: PlayBuild, 
   const scope: RoleScope = {
     name,
     path: dir,
-    defaults: loadVarsFile(roleFile(dir, 'defaults'), ctx),
-    vars: loadVarsFile(roleFile(dir, 'vars'), ctx),
+    defaults: loadRoleVars(roleFile(dir, 'defaults'), ctx),
+    vars: loadRoleVars(roleFile(dir, 'vars'), ctx),
     params: ref.params,
   };
 

@@ -4,12 +4,15 @@ import type { ZodType } from 'zod';
 import { getModule, moduleNames } from '../modules/registry.js';
 import type { Module } from '../modules/types.js';
 import { InputError } from '../util/errors.js';
-import type { SourcePos } from '../util/source.js';
+import { kvWords } from '../util/shell-words.js';
+import { displayPath, type SourcePos } from '../util/source.js';
 import { isTemplated } from '../template/index.js';
 import { collect, fail, Fields, setNodeSource, isPlainObject, typeName, type LoadContext, type PlayBuild, type TaskScope } from './context.js';
 import { expandRoleRef, parseRoleRef } from './roles.js';
 import type { BlockNode, IncludeNode, LoopSpec, MetaNode, Node, TaskKeywords, TaskNode } from './types.js';
-import { containerPos, didYouMean, editDistance, mergePositioned, displayPath, keyPosOf, loadYamlFile, posAtPath, posOf, setPositions } from './yaml-source.js';
+import { containerPos, keyPosOf, mergePositioned, posAtPath, posOf, setPositions } from '../util/source-positions.js';
+import { didYouMean, editDistance } from '../util/did-you-mean.js';
+import { loadYamlFile } from '../util/yaml.js';
 
 /**
  * Task parsing: one YAML mapping -> one AST node. Modules are looked up in the
@@ -415,7 +418,8 @@ function moduleArgs(f: Fields, key: string, mod: Module, ctx: LoadContext): Reco
       args[mod.freeForm] = text;
       slots.push([mod.freeForm, { valuePos: vPos }]);
     } else {
-      for (const tok of splitWords(text)) {
+      // Ansible's parse_kv: split_args words (quotes kept), the value after '=' unquoted.
+      for (const { raw: tok } of kvWords(text)) {
         const eq = tok.indexOf('=');
         if (eq <= 0) {
           fail(ctx, `module '${mod.name}' takes key=value arguments or a mapping; cannot read '${tok}'`, vPos);
@@ -437,33 +441,6 @@ function moduleArgs(f: Fields, key: string, mod: Module, ctx: LoadContext): Reco
 function unquote(s: string): string {
   if (s.length >= 2 && ((s.startsWith('"') && s.endsWith('"')) || (s.startsWith("'") && s.endsWith("'")))) return s.slice(1, -1);
   return s;
-}
-
-/** Split `a=1 b="x y"` into words, keeping quoted parts together. */
-function splitWords(s: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quote = '';
-  let inWord = false;
-  for (const ch of s) {
-    if (quote) {
-      cur += ch;
-      if (ch === quote) quote = '';
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      cur += ch;
-      inWord = true;
-    } else if (/\s/.test(ch)) {
-      if (inWord) out.push(cur);
-      cur = '';
-      inWord = false;
-    } else {
-      cur += ch;
-      inWord = true;
-    }
-  }
-  if (inWord) out.push(cur);
-  return out;
 }
 
 /** A `k=v` value is text; turn it into the boolean or number the schema wants, if it wants one. */

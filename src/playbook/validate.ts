@@ -1,15 +1,18 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Inventory } from '../inventory/types.js';
 import { connectionSpecFromVars, connectionSpecProblem } from '../inventory/connection-spec.js';
 import { checkTemplate, conditionRefs, isTemplated, renderString, templateRefs } from '../template/index.js';
 import { UndefinedVariableError } from '../template/errors.js';
 import { InputError, InputErrors } from '../util/errors.js';
-import { formatPos, type SourcePos } from '../util/source.js';
+import { displayPath, formatPos, type SourcePos } from '../util/source.js';
 import { getModule } from '../modules/registry.js';
 import { isPlainObject, keywordPos, nodeSource, typeName } from './context.js';
 import type { BlockNode, IncludeNode, Node, Play, Playbook, RoleScope, TaskNode, Vars } from './types.js';
-import { containerPos, didYouMean, displayPath, loadYamlFile, posOf } from './yaml-source.js';
+import { containerPos, posOf } from '../util/source-positions.js';
+import { didYouMean } from '../util/did-you-mean.js';
+import { loadVarsFile } from '../util/yaml.js';
+import { loadPlayVarsFile, searchLocalFile } from './local-files.js';
 import { HOST_MAGIC, MAGIC_NAMES, ROLE_MAGIC_NAMES, UNSUPPORTED_MAGIC, loopMagic, magicDefined, mayBeFact, RESCUE_MAGIC_NAMES } from './magic-vars.js';
 
 /**
@@ -134,7 +137,8 @@ class Validator {
   private anyRegistered = new Set<string>();
   private play!: Play;
   private hostVarsCache = new Map<string, Vars>();
-  private varsFileCache = new Map<string, ReturnType<typeof loadYamlFile>>();
+  /** vars_files already read, by playbook dir and rendered name (every host reads the same ones). */
+  private varsFileCache = new Map<string, Vars>();
   private groups?: Record<string, string[]>;
 
   private hostVars(host: string): Vars {
@@ -248,20 +252,11 @@ class Validator {
         return;
       }
     }
-    const file = path.resolve(play.baseDir, name);
-    if (!existsSync(file)) {
-      this.add(new InputError(`vars_files: file not found: ${name}`, pos, `looked for ${displayPath(file)}`));
-      return;
-    }
     try {
-      let src = this.varsFileCache.get(file);
-      if (!src) this.varsFileCache.set(file, (src = loadYamlFile(file, pos)));
-      if (src.value === null) return;
-      if (!isPlainObject(src.value)) {
-        this.add(new InputError(`a vars file must be a mapping of variable names to values, got ${typeName(src.value)}`, src.pos));
-        return;
-      }
-      scope.defineAll(src.value);
+      const key = `${play.baseDir}\0${name}`;
+      let vars = this.varsFileCache.get(key);
+      if (!vars) this.varsFileCache.set(key, (vars = loadPlayVarsFile(play.baseDir, name, pos)));
+      scope.defineAll(vars);
     } catch (e) {
       this.addAll(e);
     }
@@ -352,19 +347,13 @@ class Validator {
       ctx.run.varsBlind = true;
       return;
     }
-    const candidates = [
-      ...(n.role ? [path.join(n.role.path, 'vars', file)] : []),
-      path.join(n.baseDir, 'vars', file),
-      path.resolve(n.baseDir, file),
-    ];
-    const found = candidates.find((c) => existsSync(c));
+    const { found, candidates } = searchLocalFile(n, 'vars', file);
     if (!found) {
       this.add(new InputError(`include_vars: file not found: ${file}`, posOf(a, 'file') ?? n.pos, `looked in ${candidates.map(displayPath).join(', ')}`));
       return;
     }
     try {
-      const src = loadYamlFile(found);
-      if (isPlainObject(src.value)) for (const k of Object.keys(src.value)) this.register(ctx.run, k);
+      for (const k of Object.keys(loadVarsFile(found))) this.register(ctx.run, k);
     } catch (e) {
       this.addAll(e);
     }
@@ -390,9 +379,7 @@ class Validator {
   }
 
   private checkLocalFile(n: TaskNode, kind: 'templates' | 'files', src: string, pos: SourcePos, ctx: WalkCtx): void {
-    const role = n.role ?? ctx.role;
-    const candidates = [...(role ? [path.join(role.path, kind, src)] : []), path.join(n.baseDir, kind, src), path.resolve(n.baseDir, src)];
-    const found = candidates.find((c) => existsSync(c));
+    const { found, candidates } = searchLocalFile(n, kind, src);
     if (!found) {
       this.add(new InputError(`${kind === 'templates' ? 'template' : 'file'} not found: ${src}`, pos, `looked in ${candidates.map(displayPath).join(', ')}`));
       return;

@@ -5,7 +5,7 @@
  * ValueError on wrong input and the caller adds the position.
  */
 import { posix } from 'node:path';
-import { stringify as yamlStringify } from 'yaml';
+import { toYamlText } from '../util/yaml.js';
 import { shq } from '../util/shell.js';
 import { isMapping, show, typeName } from './values.js';
 
@@ -186,10 +186,10 @@ export function toNiceJson(v: unknown, indentWidth: unknown = 4): string {
 
 /** Compact YAML (flow style), no trailing newline. */
 export function toYaml(v: unknown): string {
-  return yamlStringify(v, { collectionStyle: 'flow' }).replace(/\n$/, '');
+  return toYamlText(v, { flow: true });
 }
 
 /** Block-style YAML (indent 2 by default), no trailing newline. */
 export function toNiceYaml(v: unknown, indentWidth: unknown = 2): string {
-  return yamlStringify(v, { indent: toInt(indentWidth, 2) }).replace(/\n$/, '');
+  return toYamlText(v, { indent: toInt(indentWidth, 2) });
 }

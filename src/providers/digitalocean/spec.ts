@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YNode } from 'yaml';
 import { z } from 'zod';
 import { InputError, InputErrors } from '../../util/errors.js';
 import { readInputFile } from '../../util/local-files.js';
+import { keyPosOf, posAtPath } from '../../util/source-positions.js';
 import type { SourcePos } from '../../util/source.js';
+import { parseYaml } from '../../util/yaml.js';
 
 /**
  * A droplet spec (`droplets.yaml`): which droplets a project wants, in
@@ -23,9 +24,8 @@ import type { SourcePos } from '../../util/source.js';
  *     - name: compute{n}
  *       count: 2
  *
- * (Parsed as YAML 1.2 by the `yaml` library; validation errors point at file:line:col.
- * The playbook layer's positioned loader sits above providers, so this file
- * keeps its own small position lookup.)
+ * (Read by the one YAML reader, as Ansible reads YAML; validation errors point
+ * at file:line:col.)
  */
 
 /** Tags: letters, numbers, colons, dashes and underscores, at most 255 (DigitalOcean's rule). */
@@ -119,28 +119,19 @@ export function loadDropletSpec(file: string): DropletSpec {
 }
 
 export function parseDropletSpec(text: string, file: string): DropletSpec {
-  const abs = path.resolve(file);
-  const display = displayPath(abs);
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
-  const at = (offset: number): SourcePos => {
-    const p = lc.linePos(offset);
-    return { file: display, line: p.line, col: p.col };
-  };
-  const top: SourcePos = { file: display, line: 1, col: 1 };
-  const firstErr = doc.errors[0];
-  if (firstErr) {
-    throw new InputError(`YAML syntax error: ${firstErr.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, firstErr.linePos ? { file: display, line: firstErr.linePos[0].line, col: firstErr.linePos[0].col } : at(firstErr.pos[0]));
-  }
-  const value: unknown = doc.toJS();
+  const y = parseYaml(text, file);
+  const abs = y.path;
+  const value = y.value;
+  const top: SourcePos = { file: y.display, line: 1, col: 1 };
+  const at = (p: ReadonlyArray<PropertyKey>): SourcePos => posAtPath(value, p, top);
   const parsed = dropletSpecSchema.safeParse(value);
   if (!parsed.success) {
     const errors = parsed.error.issues.map((issue) => {
       const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-      const where = keys.length ? keyPos(doc, issue.path, keys[0]!, at) : nodePos(doc, issue.path, at);
+      const where = keys.length ? (keyPosOf(valueAt(value, issue.path), keys[0]!) ?? at(issue.path)) : at(issue.path);
       const what = keys.length ? `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
       const field = issue.path.length ? `${issue.path.join('.')}: ` : '';
-      return new InputError(`droplet spec: ${field}${what}`, where ?? top, keys.length ? `known keys: ${knownKeys(issue.path).join(', ')}` : undefined);
+      return new InputError(`droplet spec: ${field}${what}`, where, keys.length ? `known keys: ${knownKeys(issue.path).join(', ')}` : undefined);
     });
     if (errors.length === 1) throw errors[0]!;
     throw new InputErrors(errors);
@@ -151,11 +142,11 @@ export function parseDropletSpec(text: string, file: string): DropletSpec {
   const droplets: DesiredDroplet[] = [];
   const seen = new Map<string, SourcePos>();
   s.droplets.forEach((e, i) => {
-    const pos = nodePos(doc, ['droplets', i, 'name'], at) ?? top;
+    const pos = at(['droplets', i, 'name']);
     const get = <K extends keyof typeof dropletSettings>(k: K) => (e[k] !== undefined ? e[k] : s[k]);
     const need = (k: 'region' | 'size' | 'image') => {
       const v = get(k);
-      if (v === undefined) throw new InputError(`droplet spec: droplet "${e.name}" has no ${k}`, nodePos(doc, ['droplets', i], at) ?? top, `set ${k}: at the top of the spec or on the droplet`);
+      if (v === undefined) throw new InputError(`droplet spec: droplet "${e.name}" has no ${k}`, at(['droplets', i]), `set ${k}: at the top of the spec or on the droplet`);
       return v;
     };
     const count = e.count ?? 1;
@@ -169,7 +160,7 @@ export function parseDropletSpec(text: string, file: string): DropletSpec {
       try {
         userData = readFileSync(resolvePath(udFile, base), 'utf8');
       } catch (err) {
-        throw new InputError(`droplet spec: cannot read user_data_file ${udFile}: ${(err as Error).message}`, nodePos(doc, e.user_data_file !== undefined ? ['droplets', i, 'user_data_file'] : ['user_data_file'], at) ?? pos);
+        throw new InputError(`droplet spec: cannot read user_data_file ${udFile}: ${(err as Error).message}`, at(e.user_data_file !== undefined ? ['droplets', i, 'user_data_file'] : ['user_data_file']));
       }
     }
     const tags = [...new Set([...(s.tags ?? []), ...(e.tags ?? []), ownershipTag])];
@@ -218,38 +209,12 @@ function knownKeys(p: ReadonlyArray<PropertyKey>): string[] {
   return Object.keys(shape);
 }
 
-function nodeAt(doc: Document, p: ReadonlyArray<PropertyKey>): YNode | undefined {
-  let node: unknown = doc.contents;
-  let best: YNode | undefined = node as YNode | undefined;
+/** The value at a path of keys and indexes, if there is one. */
+function valueAt(root: unknown, p: ReadonlyArray<PropertyKey>): unknown {
+  let cur = root;
   for (const k of p) {
-    if (isMap(node)) {
-      const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === String(k));
-      node = pair?.value ?? undefined;
-    } else if (isSeq(node) && typeof k === 'number') {
-      node = node.items[k];
-    } else node = undefined;
-    if (!node) break;
-    best = node as YNode;
+    if (!cur || typeof cur !== 'object' || typeof k === 'symbol') return undefined;
+    cur = (cur as Record<string | number, unknown>)[k as string | number];
   }
-  return best;
-}
-
-function nodePos(doc: Document, p: ReadonlyArray<PropertyKey>, at: (o: number) => SourcePos): SourcePos | undefined {
-  const n = nodeAt(doc, p);
-  return n?.range ? at(n.range[0]) : undefined;
-}
-
-function keyPos(doc: Document, p: ReadonlyArray<PropertyKey>, key: string, at: (o: number) => SourcePos): SourcePos | undefined {
-  const n = nodeAt(doc, p);
-  if (isMap(n)) {
-    const pair = n.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === key);
-    const k = pair?.key as YNode | undefined;
-    if (k?.range) return at(k.range[0]);
-  }
-  return n?.range ? at(n.range[0]) : undefined;
-}
-
-function displayPath(abs: string): string {
-  const rel = path.relative(process.cwd(), abs);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
+  return cur;
 }

@@ -78,8 +78,8 @@ describe('droplet spec', () => {
   it('rejects bad input with file:line:col', () => {
     expect(errorOf(SPEC.replace('    count: 2', '    count: 2\n    regoin: ams3'))).toMatch(/droplets\.yaml:15:5: droplet spec: droplets\.1: unknown key "regoin" \(known keys: name, count, start, region/);
     expect(errorOf(SPEC.replace('    count: 2', '    count: two'))).toMatch(/droplets\.yaml:14:12: droplet spec: droplets\.1\.count: Invalid input: expected number/);
-    expect(errorOf(SPEC.replace('name: lab', 'name: "my lab"'))).toMatch(/droplets\.yaml:1:7: droplet spec: name: a spec name/);
-    expect(errorOf(SPEC.replace('tags: [openstack]', 'tags: ["open stack"]'))).toMatch(/droplets\.yaml:5:8: droplet spec: tags\.0: a tag/);
+    expect(errorOf(SPEC.replace('name: lab', 'name: "my lab"'))).toMatch(/droplets\.yaml:1:8: droplet spec: name: a spec name/);
+    expect(errorOf(SPEC.replace('tags: [openstack]', 'tags: ["open stack"]'))).toMatch(/droplets\.yaml:5:9: droplet spec: tags\.0: a tag/);
     expect(errorOf(SPEC.replace('compute{n}', 'compute'))).toMatch(/droplets\.yaml:13:11: droplet spec: "compute" has count 2 but no \{n\} in its name \(write a pattern/);
     expect(errorOf(SPEC.replace('size: s-2vcpu-4gb\n', ''))).toMatch(/droplets\.yaml:12:5: droplet spec: droplet "compute\{n\}" has no size/);
     expect(errorOf(SPEC.replace('  - name: compute{n}\n    count: 2', '  - name: controller'))).toMatch(/droplet "controller" is named twice \(first at line 9\)/);

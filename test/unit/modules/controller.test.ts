@@ -141,7 +141,7 @@ describe('include_vars', () => {
   it('reports bad files as input errors with file:line:col', async () => {
     const e = await planOf(includeVarsModule, { file: 'broken.yaml' }, { findFile }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(InputError);
-    expect((e as InputError).message).toMatch(new RegExp(`^${join(dir, 'vars', 'broken.yaml')}:\\d+:\\d+: invalid YAML`));
+    expect((e as InputError).message).toMatch(new RegExp(`^${join(dir, 'vars', 'broken.yaml')}:\\d+:\\d+: YAML syntax error`));
     expect((e as InputError).pos?.line).toBeGreaterThanOrEqual(2);
     await expect(planOf(includeVarsModule, { file: 'list.yaml' }, { findFile })).rejects.toThrow(/list.yaml:1:1: a vars file must hold a mapping.*list/);
     await expect(planOf(includeVarsModule, { file: 'nope.yaml' }, { findFile })).rejects.toThrow(/could not find vars file "nope.yaml"/);

@@ -48,7 +48,7 @@ describe('loadPlaybook: the good fixture', () => {
     expect(task(p.tasks, 'show listing').when).toEqual(['listing.rc == 0']);
   });
 
-  it('keeps octal-looking modes as text and resolves roles with dependencies run once', () => {
+  it('reads modes as Ansible does (0644 is 420) and resolves roles with dependencies run once', () => {
     const p = pb.plays[0]!;
     // base listed, web (depends on base), base again: base runs once, before web.
     const blocks = p.roleTasks as BlockNode[];
@@ -59,7 +59,7 @@ describe('loadPlaybook: the good fixture', () => {
     expect(blocks[1]!.role!.vars).toEqual({ web_user: 'www' });
     expect(blocks[1]!.block.map((n) => n.name)).toEqual(['web config', 'web robots']);
     const robots = task(blocks[1]!.block, 'web robots');
-    expect(robots.args.mode).toBe('0644');
+    expect(robots.args.mode).toBe(420); // `mode: 0644`, octal as Ansible reads it
     expect(robots.role?.name).toBe('web');
     expect(p.roles.map((r) => r.name)).toEqual(['base', 'web']);
     expect(p.verifyTasks.map((n) => n.name)).toEqual(['web answers']);

@@ -4,7 +4,6 @@ import '../../../src/modules/index.js';
 import { loadInventory } from '../../../src/inventory/load.js';
 import type { Inventory } from '../../../src/inventory/types.js';
 import { loadPlaybook, playHosts, validatePlaybook } from '../../../src/playbook/index.js';
-import { parseYaml } from '../../../src/playbook/yaml-source.js';
 
 const fixtures = path.resolve('test/fixtures/playbooks');
 let inv: Inventory;
@@ -44,12 +43,5 @@ describe('validatePlaybook', () => {
   it('accepts a variable that only extra vars define', () => {
     const pb = loadPlaybook(path.join(fixtures, 'bad/undefined-var-args.yaml'));
     expect(validatePlaybook(pb, inv, { mgmt_addr: '1.2.3.4' })).toEqual([]);
-  });
-});
-
-describe('YAML source', () => {
-  it('reads Ansible-style scalars without YAML 1.1 surprises', () => {
-    const v = parseYaml('y: yes\nn: off\nmode: 0644\nday: 2020-01-01\nt: 1:30\nq: "0644"\nbase: &b {a: 1}\nm:\n  <<: *b\n  c: 2\n', 'x.yaml').value;
-    expect(v).toEqual({ y: true, n: false, mode: '0644', day: '2020-01-01', t: '1:30', q: '0644', base: { a: 1 }, m: { a: 1, c: 2 } });
   });
 });

@@ -9,17 +9,15 @@
  * focal ships ussuri, UCA victoria…yoga; jammy ships yoga, UCA zed…caracal;
  * noble ships caracal, UCA dalmatian…flamingo. Debian 12 ships zed, no UCA.
  */
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { mergeVars } from '../../../src/engine/vars.js';
-import { loadVarsFile } from '../../../src/modules/include_vars.js';
+import { loadVarsFile, loadYamlFile } from '../../../src/util/yaml.js';
 import { evaluateCondition, renderString } from '../../../src/template/index.js';
 
 const ROLE = resolve(import.meta.dirname, '..', '..', '..', 'roles', 'node_setup');
 const defaults = loadVarsFile(join(ROLE, 'defaults', 'main.yaml'));
-const tasks = parse(readFileSync(join(ROLE, 'tasks', 'main.yaml'), 'utf8')) as Array<Record<string, unknown>>;
+const tasks = loadYamlFile(join(ROLE, 'tasks', 'main.yaml')).value as Array<Record<string, unknown>>;
 // The asserts about the release table (node_setup has others, e.g. for vm_network_device).
 const asserts = tasks
   .filter((t) => t.assert !== undefined && JSON.stringify(t.assert).includes('node_setup_openstack_releases'))

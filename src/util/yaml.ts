@@ -1,0 +1,221 @@
+import path from 'node:path';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, stringify, type Document, type Node as YNode, type YAMLError } from 'yaml';
+import { InputError, InputErrors } from './errors.js';
+import { readInputFile } from './local-files.js';
+import { displayPath, type SourcePos } from './source.js';
+import { setPositions, slotOf, type Slot } from './source-positions.js';
+import { construct, plainScalar, shortTag } from './yaml-scalar.js';
+
+/**
+ * The one YAML reader (and writer): playbooks, roles, inventories, vars files,
+ * include_vars, --extra-vars files and droplet specs all come through here, so
+ * a file means the same in `drover check` and in the run. This is the only
+ * module that imports the `yaml` library.
+ *
+ * Scalars mean what they mean to Ansible (see yaml-scalar.ts: PyYAML's YAML
+ * 1.1). Mapping keys keep their source text (`y:` and `1:` are the strings
+ * "y" and "1"). Positions of every value are recorded (source-positions.ts).
+ * Errors are InputErrors at file:line:col.
+ */
+
+export interface YamlSource {
+  /** Absolute path. */
+  path: string;
+  /** Path as shown in messages. */
+  display: string;
+  /** The document as plain JS (null for an empty file). */
+  value: unknown;
+  /** Position of the document's top node (or 1:1). */
+  pos: SourcePos;
+}
+
+/** Read and parse a YAML file. A missing file or a syntax error is an InputError at its position. */
+export function loadYamlFile(file: string, from?: SourcePos): YamlSource {
+  const abs = path.resolve(file);
+  return parseYaml(readInputFile(abs, displayPath(abs), 'file', from), abs);
+}
+
+/** Parse YAML text; `file` names it in positions (`<stdin>`-style names are kept as they are). */
+export function parseYaml(text: string, file: string): YamlSource {
+  const abs = file.startsWith('<') ? file : path.resolve(file);
+  const display = displayPath(abs);
+  const lineCounter = new LineCounter();
+  // The failsafe schema leaves every scalar as text: Ansible's rules are applied below, in one place.
+  const doc = parseDocument(text, { lineCounter, schema: 'failsafe', version: '1.1', uniqueKeys: false, prettyErrors: true });
+  const at = (offset: number): SourcePos => {
+    const lp = lineCounter.linePos(offset);
+    return { file: display, line: lp.line, col: lp.col };
+  };
+  if (doc.errors.length) throw syntaxErrors(doc.errors, display, at);
+  const conv = new Converter(doc, at, display);
+  const value = doc.contents ? conv.value(doc.contents as YNode) : null;
+  const pos = doc.contents?.range ? at(doc.contents.range[0]) : { file: display, line: 1, col: 1 };
+  return { path: abs, display, value, pos };
+}
+
+/** Every syntax error in the file, each at its place. */
+function syntaxErrors(errors: YAMLError[], display: string, at: (offset: number) => SourcePos): InputError | InputErrors {
+  const all = errors.map((e) => {
+    const pos = e.linePos ? { file: display, line: e.linePos[0].line, col: e.linePos[0].col } : at(e.pos[0]);
+    const detail = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    return new InputError(`YAML syntax error: ${detail}`, pos, SYNTAX_HINTS[e.code]);
+  });
+  return all.length === 1 ? all[0]! : new InputErrors(all);
+}
+
+const SYNTAX_HINTS: Partial<Record<string, string>> = {
+  TAB_AS_INDENT: 'indent with spaces, not tabs',
+  DUPLICATE_KEY: 'each key may appear once in a mapping',
+  MULTIPLE_DOCS: 'a file here holds one YAML document',
+};
+
+/** YAML text for a value: `flow` is `to_yaml`'s one-line style, otherwise block style (`to_nice_yaml`). */
+export function toYamlText(value: unknown, opts: { flow?: boolean; indent?: number } = {}): string {
+  return stringify(value, opts.flow ? { collectionStyle: 'flow' } : { indent: opts.indent ?? 2 }).replace(/\n$/, '');
+}
+
+class Converter {
+  private seen = new Map<YNode, unknown>();
+  constructor(
+    private doc: Document,
+    private at: (offset: number) => SourcePos,
+    private display: string,
+  ) {}
+
+  pos(node: YNode | null | undefined): SourcePos | undefined {
+    if (!node?.range) return undefined;
+    const p = this.at(node.range[0]);
+    // A quoted scalar's text starts inside the quotes.
+    if (isScalar(node) && (node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE)) return { ...p, col: p.col + 1 };
+    return p;
+  }
+
+  value(node: YNode | null | undefined): unknown {
+    if (!node) return null;
+    if (isAlias(node)) {
+      const target = node.resolve(this.doc);
+      return target ? this.value(target as YNode) : null;
+    }
+    if (isScalar(node)) return this.scalar(node);
+    const cached = this.seen.get(node);
+    if (cached !== undefined) return cached;
+    const where = this.pos(node) ?? { file: this.display, line: 1, col: 1 };
+    if (node.tag && !COLLECTION_TAGS.has(node.tag)) {
+      throw new InputError(`the tag ${shortTag(node.tag)} is not one Ansible's YAML loader reads`, where);
+    }
+    if (isSeq(node)) {
+      const out: unknown[] = [];
+      this.seen.set(node, out);
+      const slots: Array<[number, Slot]> = [];
+      node.items.forEach((item, i) => {
+        out.push(this.value(item as YNode));
+        slots.push([i, { valuePos: this.pos(item as YNode) ?? where }]);
+      });
+      setPositions(out, where, slots);
+      return out;
+    }
+    if (isMap(node)) return this.mapping(node, where);
+    return null;
+  }
+
+  private mapping(node: YNode & { items: unknown[] }, where: SourcePos): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    this.seen.set(node, out);
+    const slots: Array<[string, Slot]> = [];
+    const explicit = new Map<string, SourcePos>();
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const keyNode = pair.key as YNode | null;
+      const key = this.key(keyNode);
+      const keyPos = this.pos(keyNode) ?? where;
+      if (key === '<<' && isScalar(keyNode) && keyNode.type === Scalar.PLAIN) {
+        // Merge key: entries of the aliased mapping(s) that are not set explicitly.
+        const src = this.value(pair.value as YNode);
+        for (const m of Array.isArray(src) ? src : [src]) {
+          if (!m || typeof m !== 'object' || Array.isArray(m)) {
+            throw new InputError('a merge key (<<) takes a mapping or a list of mappings', this.pos(pair.value as YNode) ?? keyPos);
+          }
+          for (const [k, v] of Object.entries(m)) {
+            if (k in out) continue;
+            out[k] = v;
+            slots.push([k, slotOf(m, k) ?? { keyPos, valuePos: keyPos }]);
+          }
+        }
+        continue;
+      }
+      const first = explicit.get(key);
+      if (first) {
+        // Checked here rather than by the parser, which points at the first entry's value.
+        throw new InputError(`duplicate key '${key}' in a mapping (first at line ${first.line}, column ${first.col})`, keyPos, 'each key may appear once in a mapping');
+      }
+      explicit.set(key, keyPos);
+      out[key] = this.value(pair.value as YNode);
+      slots.push([key, { keyPos, valuePos: this.pos(pair.value as YNode) ?? keyPos }]);
+    }
+    setPositions(out, where, slots);
+    return out;
+  }
+
+  private key(node: YNode | null): string {
+    if (!node) return '';
+    if (isScalar(node)) return node.value === null || node.value === undefined ? '' : String(node.value);
+    return JSON.stringify(this.value(node));
+  }
+
+  private scalar(node: Scalar): unknown {
+    const text = node.value === null || node.value === undefined ? '' : String(node.value);
+    const where = this.pos(node);
+    try {
+      if (!node.tag || node.tag === '!') {
+        // Untagged: plain scalars are resolved by Ansible's rules, quoted and block scalars are text.
+        return node.type === Scalar.PLAIN && !node.tag ? plainScalar(text) : text;
+      }
+      if (node.tag === '!unsafe') return unsafeText(text, where);
+      if (node.tag === '!vault') {
+        throw new InputError('this value is encrypted with Ansible Vault, which drover cannot decrypt yet', where, 'decrypt it with ansible-vault, or keep it in a file drover does not read');
+      }
+      return construct(node.tag, text);
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      throw new InputError((e as Error).message, where);
+    }
+  }
+}
+
+const COLLECTION_TAGS = new Set(['tag:yaml.org,2002:map', 'tag:yaml.org,2002:seq', '!']);
+
+/**
+ * `!unsafe` text is never templated in Ansible. drover's templates have no
+ * such mark yet, so text that templating would change is refused rather than
+ * silently evaluated; other text is just text.
+ */
+function unsafeText(text: string, where: SourcePos | undefined): string {
+  if (/\{[{%#]/.test(text)) {
+    throw new InputError('!unsafe text containing {{, {% or {# is not supported yet: drover would template it', where, 'escape it instead: {{ "{{" }}');
+  }
+  return text;
+}
+
+/** What a loaded value is, for messages: "a mapping", "a list", `string "x"`, "nothing". */
+export function describeYamlValue(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** A plain mapping (not a list), as loaded. */
+export function isYamlMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * A vars file (group_vars, host_vars, vars_files, include_vars, defaults):
+ * YAML or JSON holding a mapping of variable names, or nothing at all.
+ */
+export function loadVarsFile(file: string, from?: SourcePos): Record<string, unknown> {
+  const y = loadYamlFile(file, from);
+  if (y.value === null) return {};
+  if (!isYamlMapping(y.value)) throw new InputError(`a vars file must hold a mapping of variable names, got ${describeYamlValue(y.value)}`, y.pos);
+  return y.value;
+}
