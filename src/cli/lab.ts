@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { EXIT, InputError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/project-root.js';
 import type { RunOptions, RunSummary } from '../engine/api.js';
-import type { LabNode, LabProvider, NodeStatus } from '../providers/select.js';
+import type { LabNode, LabProvider, NodeStatus } from '../providers/types.js';
 import type { VagrantInventoryExtra } from '../providers/vagrant/provider.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];

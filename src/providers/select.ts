@@ -1,22 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { InputError } from '../util/errors.js';
+import type { LabNode, LabProvider, ProviderName } from './types.js';
 
 /**
  * Node providers bring a lab's machines up and describe them as an inventory;
- * the engine never learns where a host came from. This file holds what every
- * provider shares: the labs' node table, the provider contract, and the
- * choice between Vagrant (the blog's way) and local containers (the default).
+ * the engine never learns where a host came from. This file holds the labs'
+ * node table and the choice between Vagrant (the blog's way) and local
+ * containers (the default); the contract every provider implements is in
+ * types.ts, so the providers never import their selector.
  */
-
-export type NodeGroup = 'controller_nodes' | 'compute_nodes';
-
-/** One machine of a lab, provider-neutral. */
-export interface LabNode {
-  name: string;
-  group: NodeGroup;
-  /** Last part of the node's address: controller .11, compute1 .21, compute2 .22 (as the blog). */
-  hostOctet: number;
-}
 
 /** The blog's three machines: upstream Lab1–Lab4 share one Vagrantfile and hosts.ini. */
 export const BLOG_NODES: readonly LabNode[] = [
@@ -42,51 +34,6 @@ export const LAB_NODES: Readonly<Record<string, readonly LabNode[]>> = {
 export function labNodes(lab: string): readonly LabNode[] | undefined {
   return Object.hasOwn(LAB_NODES, lab) ? LAB_NODES[lab] : undefined;
 }
-
-export type NodeState = 'running' | 'stopped' | 'absent';
-
-export interface NodeStatus {
-  lab: string;
-  name: string;
-  state: NodeState;
-  ip?: string;
-  /**
-   * Memory of the node in bytes, when running: its memory cgroup's usage less
-   * inactive file cache, or else the summed PSS of its processes.
-   */
-  memoryBytes?: number;
-  /** How the memory figure was obtained. */
-  memorySource?: 'cgroup' | 'pss';
-  uptimeSec?: number;
-}
-
-export interface UpResult {
-  /** Path of the INI inventory describing the lab's nodes. */
-  inventory: string;
-  /** Nodes that were started by this call (empty when all were already running). */
-  started: string[];
-  /** Per-step timings in ms, for reports and the e2e test. */
-  timings: Record<string, number>;
-}
-
-/** What `drover lab` asks of a provider. */
-export interface LabProvider {
-  readonly name: 'local' | 'vagrant';
-  /** Bring the lab's nodes up (create them when missing); nodes already running are left alone. */
-  up(lab: string, nodes: readonly LabNode[]): Promise<UpResult>;
-  /** Stop the lab's nodes cleanly; their disks are kept. */
-  down(lab: string): Promise<void>;
-  /** Remove the lab's nodes (caches such as the base image are kept). */
-  destroy(lab: string): Promise<void>;
-  /** Node states; every known lab when lab is omitted. */
-  status(lab?: string): Promise<NodeStatus[]>;
-  /** The inventory path `up` writes for this lab (it may not exist yet). */
-  inventoryPath(lab: string): string;
-  /** argv that opens an interactive SSH session on a node of a lab. */
-  sshCommand(lab: string, node: string): Promise<string[]>;
-}
-
-export type ProviderName = LabProvider['name'];
 
 /** A provider as named by `--provider` / DROVER_PROVIDER: `local`, `vagrant` or `vagrant:NAME`. */
 export interface ProviderChoice {

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { LocalProvider } from '../../src/providers/local/provider.js';
 import { loadConfig } from '../../src/providers/local/config.js';
 import { parseRules, planRemoval, ruleTag, type Ruleset } from '../../src/providers/local/firewall.js';
-import type { LabNode } from '../../src/providers/select.js';
+import type { LabNode } from '../../src/providers/types.js';
 import { ROOT, assertSubnetFree, seedBaseImage } from './lab-helpers.js';
 
 /**

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { LocalProvider } from '../../src/providers/local/provider.js';
 import { baseTarball } from '../../src/providers/local/base-image.js';
 import { runningProxyPid } from '../../src/providers/local/apt-proxy.js';
-import type { LabNode } from '../../src/providers/select.js';
+import type { LabNode } from '../../src/providers/types.js';
 
 /**
  * Two real local nodes (systemd-nspawn, systemd as PID 1) from nothing: base

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { createHash } from 'node:crypto';
 import { LocalProvider } from '../../src/providers/local/provider.js';
-import type { LabNode } from '../../src/providers/select.js';
+import type { LabNode } from '../../src/providers/types.js';
 import { createConnection } from '../../src/transport/factory.js';
 import type { Connection } from '../../src/transport/connection.js';
 import type { Module } from '../../src/modules/types.js';

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFileAtomic } from '../../util/local-files.js';
 import { dirname, join } from 'node:path';
-import type { LabNode, LabProvider, NodeStatus, UpResult } from '../select.js';
+import type { LabNode, LabProvider, NodeStatus, UpResult } from '../types.js';
 import { VM_NETWORK_DEVICE, addressInSubnet, loadConfig, paths, vmVethName, type LocalConfig, type Paths } from './config.js';
 import { processAlive, run, sleep } from './exec.js';
 import {

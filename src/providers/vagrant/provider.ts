@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { writeFileAtomic } from '../../util/local-files.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LabNode, LabProvider, NodeState, NodeStatus, UpResult } from '../select.js';
+import type { LabNode, LabProvider, NodeState, NodeStatus, UpResult } from '../types.js';
 import { ensureProxy, stopProxy } from '../local/apt-proxy.js';
 import { addressInSubnet, defaultHome, loadConfig } from '../local/config.js';
 import { ensureHostPackages } from '../local/host-setup.js';
