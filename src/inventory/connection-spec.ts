@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { ConnectionSpec } from '../transport/connection.js';
 import { InputError } from '../util/errors.js';
+import { ShellWordsError, shellWords } from '../util/shell-words.js';
 
 export const CONNECTION_DEFAULTS = {
   port: 22,
@@ -145,23 +146,24 @@ function hostKeyPolicy(host: string, vars: Record<string, unknown>): ConnectionS
   throw bad(host, key, v, 'true/strict, accept-new or false/off');
 }
 
-/** Split like a shell would (quotes only, no expansion): enough for ssh option strings. */
-export function splitArgs(s: string): string[] {
-  const out: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|([^\s'"]+)/g;
-  let cur: string | null = null;
-  let last = -1;
-  for (let m = re.exec(s); m; m = re.exec(s)) {
-    const piece = m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3]!);
-    if (cur !== null && m.index === last) cur += piece;
-    else {
-      if (cur !== null) out.push(cur);
-      cur = piece;
-    }
-    last = m.index + m[0].length;
+/**
+ * ssh option words as Ansible's connection plugins split them
+ * (_split_ssh_args): shlex words, each stripped, empty ones dropped.
+ */
+export function splitSshArgs(s: string): string[] {
+  return shellWords(s)
+    .map((w) => w.trim())
+    .filter(Boolean);
+}
+
+/** splitSshArgs for variable `key` of `host`: an unclosed quote names both. */
+function sshArgsOf(host: string, key: string, s: string): string[] {
+  try {
+    return splitSshArgs(s);
+  } catch (e) {
+    if (e instanceof ShellWordsError) throw bad(host, key, s, `ssh arguments a shell can split (${e.message})`);
+    throw e;
   }
-  if (cur !== null) out.push(cur);
-  return out;
 }
 
 /** `[user@]host[:port]` (first hop only: drover supports one jump host). */
@@ -174,7 +176,7 @@ function parseHop(host: string, key: string, s: string): { host: string; port: n
 
 function parseJump(host: string, key: string, args: string, baseDir: string): ConnectionSpec['jump'] {
   if (!args.trim()) return undefined;
-  const a = splitArgs(args);
+  const a = sshArgsOf(host, key, args);
   for (let i = 0; i < a.length; i++) {
     const w = a[i]!;
     if (w === '-J' && a[i + 1]) return parseHop(host, key, a[i + 1]!);
@@ -194,7 +196,7 @@ function parseJump(host: string, key: string, args: string, baseDir: string): Co
 
 /** The classic `ProxyCommand="ssh -W %h:%p -q [-p PORT] [-i KEY] user@bastion"`. */
 function parseProxyCommand(host: string, key: string, cmd: string, baseDir: string): ConnectionSpec['jump'] {
-  const a = splitArgs(cmd);
+  const a = sshArgsOf(host, key, cmd);
   if (a[0] !== 'ssh' || !a.includes('-W')) throw bad(host, key, cmd, 'ProxyCommand of the form "ssh -W %h:%p [-p PORT] [-i KEY] user@host" (or use -J user@host:port)');
   let port: number | undefined;
   let keyFile: string | undefined;

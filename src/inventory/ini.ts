@@ -1,5 +1,6 @@
 import { InputError } from '../util/errors.js';
 import type { SourcePos } from '../util/source.js';
+import { ShellWordsError, shellWordsAt, type ShellWord } from '../util/shell-words.js';
 import { expandHostEntry } from './host-range.js';
 import type { InventoryModel } from './model.js';
 import { pythonLiteral } from './py-literal.js';
@@ -101,7 +102,14 @@ function looksLikeIPv6Host(line: string): boolean {
 
 function parseHostLine(raw: string, lineNo: number, file: string, group: string, inv: InventoryModel): void {
   const at = (col0: number): SourcePos => ({ file, line: lineNo, col: col0 + 1 });
-  const tokens = shellWords(raw, lineNo, file);
+  // A host line is split as Ansible does: shlex.split(line, comments=True).
+  let tokens: ShellWord[];
+  try {
+    tokens = shellWordsAt(raw, { comments: true });
+  } catch (e) {
+    if (e instanceof ShellWordsError) throw new InputError(`${e.message} in host line`, at(e.col));
+    throw e;
+  }
   if (tokens.length === 0) return; // only a comment
   const first = tokens[0]!;
   if (first.text.includes('=') || first.text === '') {
@@ -122,59 +130,3 @@ function parseHostLine(raw: string, lineNo: number, file: string, group: string,
   }
 }
 
-interface Word {
-  text: string;
-  /** 0-based column where the word starts. */
-  col: number;
-}
-
-/**
- * Split a line like Python's shlex.split(line, comments=True): whitespace
- * separates, '…' is literal, "…" allows \" and \\, a backslash outside quotes
- * escapes the next character, and `#` starts a comment (even inside a word).
- */
-function shellWords(line: string, lineNo: number, file: string): Word[] {
-  const out: Word[] = [];
-  let i = 0;
-  let cur: Word | null = null;
-  while (i < line.length) {
-    const c = line[i]!;
-    if (c === ' ' || c === '\t') {
-      if (cur) out.push(cur);
-      cur = null;
-      i++;
-      continue;
-    }
-    if (c === '#') break;
-    cur ??= { text: '', col: i };
-    if (c === "'" || c === '"') {
-      const close = findClosingQuote(line, i);
-      if (close < 0) throw new InputError(`no closing quotation (${c}) in host line`, { file, line: lineNo, col: i + 1 });
-      const body = line.slice(i + 1, close);
-      cur.text += c === '"' ? body.replace(/\\(["\\])/g, '$1') : body;
-      i = close + 1;
-      continue;
-    }
-    if (c === '\\' && i + 1 < line.length) {
-      cur.text += line[i + 1];
-      i += 2;
-      continue;
-    }
-    cur.text += c;
-    i++;
-  }
-  if (cur) out.push(cur);
-  return out;
-}
-
-function findClosingQuote(line: string, open: number): number {
-  const q = line[open];
-  for (let i = open + 1; i < line.length; i++) {
-    if (q === '"' && line[i] === '\\' && (line[i + 1] === '"' || line[i + 1] === '\\')) {
-      i++;
-      continue;
-    }
-    if (line[i] === q) return i;
-  }
-  return -1;
-}

@@ -8,6 +8,7 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { ModuleError } from '../util/errors.js';
 import { shq } from '../util/shell.js';
+import { kvWords, shellWords } from '../util/shell-words.js';
 import type { ModuleResult, Plan, TaskContext } from './types.js';
 
 /** YAML 1.2 reads `no`/`yes` as strings; Ansible users write them as booleans. */
@@ -55,97 +56,16 @@ export function extractInlineArgs(text: string): { cmd: string; inline: Record<s
   // A multi-line script is taken as written: re-joining its tokens would lose its newlines.
   if (text.trim().includes('\n')) return { cmd: text, inline };
   const kept: string[] = [];
-  for (const tok of rawTokens(text)) {
+  for (const tok of kvWords(text)) {
     const m = /^([a-z_]+)=(.*)$/s.exec(tok.raw);
     if (m && INLINE_KEYS.has(m[1]!)) {
-      inline[m[1]!] = splitCommandLine(m[2]!).join(' ');
+      inline[m[1]!] = shellWords(m[2]!).join(' ');
     } else {
       kept.push(text.slice(tok.start, tok.end));
     }
   }
   // Re-join from the original text so spacing inside quotes survives untouched.
   return { cmd: Object.keys(inline).length ? kept.join(' ') : text.trim(), inline };
-}
-
-/** Tokens of a command line with their source span (quotes included), for extractInlineArgs. */
-function rawTokens(text: string): Array<{ raw: string; start: number; end: number }> {
-  const out: Array<{ raw: string; start: number; end: number }> = [];
-  let i = 0;
-  while (i < text.length) {
-    while (i < text.length && /\s/.test(text[i]!)) i++;
-    if (i >= text.length) break;
-    const start = i;
-    let quote: string | null = null;
-    while (i < text.length && (quote || !/\s/.test(text[i]!))) {
-      const c = text[i]!;
-      if (quote) {
-        if (c === quote) quote = null;
-        else if (c === '\\' && quote === '"') i++;
-      } else if (c === '"' || c === "'") quote = c;
-      else if (c === '\\') i++;
-      i++;
-    }
-    out.push({ raw: text.slice(start, i), start, end: i });
-  }
-  return out;
-}
-
-/**
- * POSIX shlex split (what Ansible's `command` does with a free-form line):
- * quotes group words, no pipes, no redirections, no globbing.
- * Throws a plain Error naming the problem; callers wrap it as InputError.
- */
-export function splitCommandLine(text: string): string[] {
-  const words: string[] = [];
-  let cur = '';
-  let inWord = false;
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (/\s/.test(c)) {
-      if (inWord) words.push(cur);
-      cur = '';
-      inWord = false;
-      i++;
-    } else if (c === "'") {
-      const end = text.indexOf("'", i + 1);
-      if (end < 0) throw new Error('no closing quotation (\')');
-      cur += text.slice(i + 1, end);
-      inWord = true;
-      i = end + 1;
-    } else if (c === '"') {
-      i++;
-      inWord = true;
-      let closed = false;
-      while (i < text.length) {
-        const d = text[i]!;
-        if (d === '"') {
-          closed = true;
-          i++;
-          break;
-        }
-        if (d === '\\' && i + 1 < text.length && '\\"$`\n'.includes(text[i + 1]!)) {
-          if (text[i + 1] !== '\n') cur += text[i + 1];
-          i += 2;
-          continue;
-        }
-        cur += d;
-        i++;
-      }
-      if (!closed) throw new Error('no closing quotation (")');
-    } else if (c === '\\') {
-      if (i + 1 >= text.length) throw new Error('no escaped character after a trailing backslash');
-      if (text[i + 1] !== '\n') cur += text[i + 1];
-      inWord = true;
-      i += 2;
-    } else {
-      cur += c;
-      inWord = true;
-      i++;
-    }
-  }
-  if (inWord) words.push(cur);
-  return words;
 }
 
 /** A leading `~` or `~user`, up to the first slash: left unquoted so the target's shell expands it. */

@@ -7,9 +7,10 @@
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
 import { shq } from '../util/shell.js';
+import { shellWords } from '../util/shell-words.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
-import { flag, guardArgs, planGuarded, runAndRegister, shWordExpanding, splitCommandLine, withInline } from './command-common.js';
+import { flag, guardArgs, planGuarded, runAndRegister, shWordExpanding, withInline } from './command-common.js';
 
 const schema = z
   .strictObject({
@@ -23,7 +24,7 @@ const schema = z
     if (a.cmd !== undefined && a.argv !== undefined) ctx.addIssue({ code: 'custom', message: 'cmd and argv are mutually exclusive' });
     if (a.cmd !== undefined) {
       try {
-        splitCommandLine(a.cmd);
+        shellWords(a.cmd);
       } catch (e) {
         ctx.addIssue({ code: 'custom', path: ['cmd'], message: `cannot split the command line: ${(e as Error).message}` });
       }
@@ -47,7 +48,7 @@ export function commandLine(args: CommandArgs): CommandPlanData {
     argv = a.argv.map(String);
   } else {
     try {
-      argv = splitCommandLine(a.cmd ?? '');
+      argv = shellWords(a.cmd ?? '');
     } catch (e) {
       throw new InputError(`command: cannot split ${JSON.stringify(a.cmd)}: ${(e as Error).message}`);
     }

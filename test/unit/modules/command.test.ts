@@ -15,7 +15,6 @@ import {
   existenceCommand,
   extractInlineArgs,
   parseExistence,
-  splitCommandLine,
 } from '../../../src/modules/command-common.js';
 import { recordedContext } from './recorded-context.js';
 
@@ -32,10 +31,11 @@ describe('command line handling', () => {
     expect(getModule('ansible.builtin.shell')).toBe(shellModule);
   });
 
-  it('splits a free-form line like POSIX shlex', () => {
-    expect(splitCommandLine(`ls -l "a b" 'c d' e\\ f "x\\"y" ''`)).toEqual(['ls', '-l', 'a b', 'c d', 'e f', 'x"y', '']);
-    expect(() => splitCommandLine(`echo "oops`)).toThrow(/no closing quotation/);
-    expect(() => splitCommandLine(`echo 'oops`)).toThrow(/no closing quotation/);
+  it('splits a free-form line like Python shlex (test/unit/util/shell-words.test.ts has the rule)', () => {
+    expect(commandLine(cmdArgs({ cmd: `ls -l "a b" 'c d' e\\ f "x\\"y" ''` })).argv).toEqual(['ls', '-l', 'a b', 'c d', 'e f', 'x"y', '']);
+    const bad = commandModule.schema.safeParse({ cmd: 'echo "oops' });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.message).toMatch(/^cannot split the command line: no closing quotation/);
   });
 
   it('quotes argv so pipes, globs and quotes stay literal, but $VARS and ~ expand like Ansible', () => {

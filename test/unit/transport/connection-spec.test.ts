@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { connectionSpecFromVars, splitArgs } from '../../../src/inventory/connection-spec.js';
+import { connectionSpecFromVars, splitSshArgs } from '../../../src/inventory/connection-spec.js';
 import { InputError } from '../../../src/util/errors.js';
 
 const base = '/srv/inv';
@@ -90,7 +90,8 @@ describe('connectionSpecFromVars', () => {
     expect(() => connectionSpecFromVars('h', { drover_connect_retries: -1 }, base)).toThrow(InputError);
   });
 
-  it('splits ssh option strings like a shell (quotes, no expansion)', () => {
-    expect(splitArgs(`-o 'A B' -o"C=d e" x\\y`)).toEqual(['-o', 'A B', '-oC=d e', 'x\\y']);
+  it('splits ssh option strings as Ansible does (shlex words, stripped, empty ones dropped)', () => {
+    expect(splitSshArgs(`-o 'A B' -o"C=d e" x\\y ' ' '' " -p "`)).toEqual(['-o', 'A B', '-oC=d e', 'xy', '-p']);
+    expect(() => connectionSpecFromVars('h', { ansible_ssh_common_args: `-o 'ProxyJump=a` }, base)).toThrow(/host h: ansible_ssh_common_args=.* is not valid/);
   });
 });
