@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../util/local-files.js';
+import { onPath } from '../util/on-path.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -67,19 +68,7 @@ export function register(program: Command): void {
 /** Run `vagrant ssh-config` in `dir`; a missing vagrant or a failure says exactly what went wrong. */
 async function vagrantSshConfig(dir: string): Promise<string> {
   const { execFile } = await import('node:child_process');
-  const { access, constants } = await import('node:fs/promises');
-  const path = await import('node:path');
-  let found = false;
-  for (const p of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    try {
-      await access(path.join(p, 'vagrant'), constants.X_OK);
-      found = true;
-      break;
-    } catch {
-      /* not here */
-    }
-  }
-  if (!found) {
+  if (!onPath('vagrant')) {
     throw new Error('`vagrant` is not on PATH: install Vagrant (https://developer.hashicorp.com/vagrant) to read `vagrant ssh-config`, or use the local nodes (`drover lab up`) and their inventory');
   }
   return new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { InputError } from '../util/errors.js';
+import { onPath } from '../util/on-path.js';
 import type { LabNode, LabProvider, ProviderName } from './types.js';
 
 /**
@@ -68,15 +68,6 @@ export function chooseProvider(env: NodeJS.ProcessEnv, has: (cmd: string) => boo
   return has('vagrant') && (has('VBoxManage') || Boolean(env.VAGRANT_DEFAULT_PROVIDER)) ? { name: 'vagrant' } : { name: 'local' };
 }
 
-function onPath(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export interface SelectOptions {
   /**
    * Turns `vagrant ssh-config` output into INI inventory text. Supplied by the
@@ -90,7 +81,7 @@ export interface SelectOptions {
 
 /** The provider for this machine: see chooseProvider. */
 export async function selectProvider(env: NodeJS.ProcessEnv = process.env, opts: SelectOptions = {}): Promise<LabProvider> {
-  const choice = chooseProvider(env, onPath, opts.provider);
+  const choice = chooseProvider(env, (cmd) => onPath(cmd), opts.provider);
   if (choice.name === 'vagrant') {
     const { VagrantProvider } = await import('./vagrant/provider.js');
     return new VagrantProvider({ env, renderInventory: opts.renderVagrantInventory, vagrantProvider: choice.vagrantProvider, log: opts.log });

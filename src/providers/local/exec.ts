@@ -60,12 +60,6 @@ export function run(argv: readonly string[], opts: RunOpts = {}): Promise<RunRes
   });
 }
 
-/** Whether an executable is on PATH. */
-export async function haveCommand(name: string): Promise<boolean> {
-  const r = await run(['sh', '-c', `command -v ${name}`], { allowFail: true });
-  return r.rc === 0;
-}
-
 /** Whether a process exists (signal 0), optionally checking its command line contains a marker. */
 export function processAlive(pid: number, cmdlineContains?: string): boolean {
   try {

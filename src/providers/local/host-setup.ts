@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { haveCommand, run } from './exec.js';
+import { onPath } from '../../util/on-path.js';
+import { run } from './exec.js';
 import { TABLES, atRisk, parseRules, planFirewall, planRemoval, type BridgeFirewall, type Family } from './firewall.js';
 
 /** The machine cannot host local nodes as things stand (not root, tools missing...). */
@@ -32,7 +33,7 @@ export const HOST_PACKAGES: ReadonlyArray<{ probe: string; pkg: string }> = [
 export async function missingHostPackages(): Promise<string[]> {
   const missing: string[] = [];
   for (const { probe, pkg } of HOST_PACKAGES) {
-    const ok = probe.startsWith('/') ? existsSync(probe) : await haveCommand(probe);
+    const ok = probe.startsWith('/') ? existsSync(probe) : onPath(probe);
     if (!ok) missing.push(pkg);
   }
   return missing;
@@ -42,7 +43,7 @@ export async function missingHostPackages(): Promise<string[]> {
 export async function ensureHostPackages(log: (msg: string) => void): Promise<string[]> {
   const missing = await missingHostPackages();
   if (missing.length === 0) return [];
-  if (!(await haveCommand('apt-get'))) {
+  if (!onPath('apt-get')) {
     throw new HostSetupError(`local lab nodes need these packages, and there is no apt-get to install them: ${missing.join(' ')}`);
   }
   log(`installing host packages for local lab nodes: apt-get install -y ${missing.join(' ')}`);
@@ -116,7 +117,7 @@ export async function ensureFirewall(fw: BridgeFirewall, bridgeIp: string): Prom
   for (const { family, table } of TABLES) {
     const bin = IPTABLES[family];
     if (missing.has(bin)) continue;
-    if (!(await haveCommand(bin))) {
+    if (!onPath(bin)) {
       missing.add(bin);
       warnings.push(`${bin} not found: drover cannot add its ACCEPT rules for bridge ${fw.bridge}; ${atRisk(fw, bridgeIp)} (install iptables)`);
       continue;
@@ -146,7 +147,7 @@ export async function removeFirewall(bridges: readonly string[]): Promise<{ chan
   const warnings: string[] = [];
   for (const { family, table } of TABLES) {
     const bin = IPTABLES[family];
-    if (!(await haveCommand(bin))) continue;
+    if (!onPath(bin)) continue;
     try {
       const current = parseRules(await xtables(family, ['-t', table, '-S']));
       for (const cmd of planRemoval(bridges, current)) {
