@@ -1,27 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { startSshd, type Sshd } from '../../helpers/sshd.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { useSshd } from '../../helpers/sshd-fixture.js';
 import { writeTestInventory } from '../../helpers/inventory.js';
+import { ROOT, ensureBuilt } from '../reliability/cli.js';
 
-const ROOT = resolve(__dirname, '../../..');
 const BIN = join(ROOT, 'bin/drover.js');
-let sshd: Sshd;
+const sshd = useSshd();
 
 function drover(args: string[], cwd: string) {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-beforeAll(async () => {
-  // The CLI runs from dist/ (npm test's pretest compiles it).
-  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) spawnSync('npx', ['tsc', '-p', ROOT], { stdio: 'inherit' });
-  sshd = await startSshd();
-});
-afterAll(async () => {
-  await sshd?.stop();
-});
+// The CLI runs from dist/ (npm test's pretest compiles it; ensureBuilt recompiles it when src is newer).
+beforeAll(ensureBuilt);
 
 describe('drover play (the CLI a user runs)', () => {
   it('prints tasks, diffs and a recap; exit 0; a second run changes nothing; --check predicts nothing', () => {

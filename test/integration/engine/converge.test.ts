@@ -1,37 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startSshd, type Sshd } from '../../helpers/sshd.js';
+import { useSshd } from '../../helpers/sshd-fixture.js';
 import { writeTestInventory, type TestHosts } from '../../helpers/inventory.js';
-import { runPlaybook } from '../../../src/engine/run.js';
-import type { EngineEvent, TaskResultEvent } from '../../../src/report/events.js';
+import { runPlaybookCollecting } from '../../helpers/play.js';
 import type { RunOptions } from '../../../src/engine/api.js';
 
 const FIX = resolve(__dirname, '../../fixtures/engine');
 
-let sshd: Sshd;
+const sshd = useSshd();
 let hosts: TestHosts;
 
 async function play(playbook: string, extra: Partial<RunOptions> = {}) {
-  const events: EngineEvent[] = [];
-  const summary = await runPlaybook({
-    playbook: join(FIX, playbook),
-    inventory: [hosts.inventory],
-    sinks: [(e) => events.push(e)],
-    stateDir: join(hosts.dir, '.drover'),
-    ...extra,
-  });
-  const results = events.filter((e): e is TaskResultEvent => e.type === 'task_result');
-  const keyed = (s: string) => results.filter((r) => r.status === s).map((r) => `${r.host}|${r.task}`).sort();
-  return { summary, events, results, changed: keyed('changed'), unknown: keyed('unknown'), failed: keyed('failed') };
+  const r = await runPlaybookCollecting({ playbook: join(FIX, playbook), inventory: [hosts.inventory], stateDir: join(hosts.dir, '.drover'), ...extra });
+  const keyed = (s: string) => r.results.filter((x) => x.status === s).map((x) => `${x.host}|${x.task}`).sort();
+  return { ...r, changed: keyed('changed'), unknown: keyed('unknown'), failed: keyed('failed') };
 }
 
 beforeAll(async () => {
-  sshd = await startSshd();
   hosts = writeTestInventory(sshd, ['h1', 'h2', 'h3']);
-});
-afterAll(async () => {
-  await sshd?.stop();
 });
 
 describe('converge over a real sshd, three hosts', () => {

@@ -1,35 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
-import { startSshd, type Sshd } from '../../helpers/sshd.js';
+import { useSshd } from '../../helpers/sshd-fixture.js';
 import { writeTestInventory } from '../../helpers/inventory.js';
-import { runPlaybook } from '../../../src/engine/run.js';
-import type { EngineEvent, TaskResultEvent } from '../../../src/report/events.js';
+import { runPlaybookCollecting } from '../../helpers/play.js';
 import type { RunOptions } from '../../../src/engine/api.js';
 
 const FIX = resolve(__dirname, '../../fixtures/engine/faults');
-let sshd: Sshd;
+const sshd = useSshd();
 
-async function play(inventory: string, playbook: string, extra: Partial<RunOptions> = {}) {
-  const events: EngineEvent[] = [];
-  const summary = await runPlaybook({
-    playbook: join(FIX, playbook),
-    inventory: [inventory],
-    sinks: [(e) => events.push(e)],
-    ...extra,
-  });
-  const results = events.filter((e): e is TaskResultEvent => e.type === 'task_result');
-  return { summary, events, results };
-}
-
-beforeAll(async () => {
-  sshd = await startSshd();
-});
-afterAll(async () => {
-  await sshd?.stop();
-});
+const play = (inventory: string, playbook: string, extra: Partial<RunOptions> = {}) =>
+  runPlaybookCollecting({ playbook: join(FIX, playbook), inventory: [inventory], ...extra });
 
 describe('faults over a real sshd', () => {
   it('an unreachable host leaves the play; the others finish; exit 3', async () => {

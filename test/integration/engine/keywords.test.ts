@@ -1,29 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, mkdtempSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startSshd, type Sshd } from '../../helpers/sshd.js';
+import { useSshd } from '../../helpers/sshd-fixture.js';
 import { writeTestInventory } from '../../helpers/inventory.js';
+import { runPlaybookCollecting } from '../../helpers/play.js';
 import { runPlaybook } from '../../../src/engine/run.js';
-import type { EngineEvent, TaskResultEvent } from '../../../src/report/events.js';
 import type { RunOptions } from '../../../src/engine/api.js';
 
 const FIX = resolve(__dirname, '../../fixtures/engine/features');
-let sshd: Sshd;
+const sshd = useSshd();
 
-async function play(inventory: string, playbook: string, extra: Partial<RunOptions> = {}) {
-  const events: EngineEvent[] = [];
-  const summary = await runPlaybook({ playbook: join(FIX, playbook), inventory: [inventory], sinks: [(e) => events.push(e)], ...extra });
-  return { summary, events, results: events.filter((e): e is TaskResultEvent => e.type === 'task_result') };
-}
+const play = (inventory: string, playbook: string, extra: Partial<RunOptions> = {}) =>
+  runPlaybookCollecting({ playbook: join(FIX, playbook), inventory: [inventory], ...extra });
 const read = (p: string) => readFileSync(p, 'utf8');
-
-beforeAll(async () => {
-  sshd = await startSshd();
-});
-afterAll(async () => {
-  await sshd?.stop();
-});
 
 describe('task and play keywords over a real sshd', () => {
   it('magic variables: groups, group_names, ansible_play_hosts and _batch (without a failed host, as in Ansible), ansible_play_hosts_all', async () => {

@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAndValidate, runPlaybook } from '../../../src/engine/run.js';
-import type { EngineEvent, TaskResultEvent } from '../../../src/report/events.js';
+import { loadAndValidate } from '../../../src/engine/run.js';
 import { InputErrors, type InputError } from '../../../src/util/errors.js';
+import { runPlaybookCollecting } from '../../helpers/play.js';
 import { MAGIC_CANDIDATES, writeMagicCase, type MagicCase } from '../../helpers/magic-cases.js';
 
 /**
@@ -40,11 +40,7 @@ async function check(c: MagicCase, src: Source, limit: string | undefined): Prom
   }
 }
 
-async function run(c: MagicCase, src: Source, limit: string | undefined) {
-  const events: EngineEvent[] = [];
-  const summary = await runPlaybook({ ...runOptions(c, src, limit), sinks: [(e) => events.push(e)] });
-  return { summary, results: events.filter((e): e is TaskResultEvent => e.type === 'task_result') };
-}
+const run = (c: MagicCase, src: Source, limit: string | undefined) => runPlaybookCollecting(runOptions(c, src, limit));
 
 function runOptions(c: MagicCase, src: Source, limit: string | undefined) {
   return { playbook: c.playbook, inventory: [src.inventory], stateDir: join(c.dir, '.drover'), ...(limit ? { limit } : {}) };

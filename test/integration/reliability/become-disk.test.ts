@@ -9,20 +9,19 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TEST_USER_NOPASSWD, TEST_USER_NO_SUDO, TEST_USER_SUDO_PW, startSshd, type Sshd } from '../../helpers/sshd.js';
+import { TEST_USER_NOPASSWD, TEST_USER_NO_SUDO, TEST_USER_SUDO_PW } from '../../helpers/sshd.js';
+import { useSshd } from '../../helpers/sshd-fixture.js';
 import { FIX, ensureBuilt, runDrover, tempFiles } from './cli.js';
 
-let sshd: Sshd;
+const sshd = useSshd();
 let dir: string;
 
 beforeAll(async () => {
   await ensureBuilt();
-  sshd = await startSshd();
   dir = mkdtempSync(join(tmpdir(), 'drover-rel-'));
   chmodSync(dir, 0o755);
 });
 afterAll(async () => {
-  await sshd?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

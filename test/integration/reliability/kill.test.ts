@@ -3,33 +3,29 @@
  * never half-written, temp files do not pile up, and a handler notified before
  * the kill fires on the next run, exactly once.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, existsSync, chownSync, mkdtempSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startSshd, type Sshd } from '../../helpers/sshd.js';
+import { useSshd } from '../../helpers/sshd-fixture.js';
 import { writeTestInventory, type TestHosts } from '../../helpers/inventory.js';
 import { FIX, ensureBuilt, runDrover, spawnDrover, tempFiles, until } from './cli.js';
 
-let sshd: Sshd;
+const sshd = useSshd();
 let t: TestHosts;
 let bigSrc: string;
 let uid: number;
 
 beforeAll(async () => {
   await ensureBuilt();
-  sshd = await startSshd();
   t = writeTestInventory(sshd, ['h1']);
   uid = Number(execFileSync('id', ['-u', sshd.user], { encoding: 'utf8' }));
   // ~24 MB of text: long enough to be caught in flight on loopback.
   const dir = mkdtempSync(join(tmpdir(), 'drover-rel-big-'));
   bigSrc = join(dir, 'big.txt');
   writeFileSync(bigSrc, randomBytes(18 * 1024 * 1024).toString('base64').replace(/.{100}/g, '$&\n'));
-});
-afterAll(async () => {
-  await sshd?.stop();
 });
 
 const wd = () => t.workdirs.h1!;

@@ -4,28 +4,24 @@
  * never overwritten; host keys: unknown refused with the fingerprint and how
  * to accept it, changed refused.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { chownSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSshd, type Sshd } from '../../helpers/sshd.js';
+import { useSshd } from '../../helpers/sshd-fixture.js';
 import { writeTestInventory, type TestHosts } from '../../helpers/inventory.js';
 import { FIX, ensureBuilt, runDrover } from './cli.js';
 
-let sshd: Sshd;
+const sshd = useSshd();
 let t: TestHosts;
 let uid: number;
 const SECRETS = ['PlayVarSecret-111', 'InventorySecret-222', 'Generated333Token', 'OldSecret-444'];
 
 beforeAll(async () => {
   await ensureBuilt();
-  sshd = await startSshd();
   t = writeTestInventory(sshd, ['h1'], { extra: '[all:vars]\nrabbit_pass=InventorySecret-222' });
   uid = Number(execFileSync('id', ['-u', sshd.user], { encoding: 'utf8' }));
-});
-afterAll(async () => {
-  await sshd?.stop();
 });
 
 describe('secrets in output', () => {

@@ -4,21 +4,17 @@
  * and a handler notified before the interrupt is kept for the next run. A
  * second Ctrl-C aborts at once.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSshd, type Sshd } from '../../helpers/sshd.js';
+import { useSshd } from '../../helpers/sshd-fixture.js';
 import { writeTestInventory } from '../../helpers/inventory.js';
 import { FIX, ensureBuilt, runDrover, spawnDrover, until } from './cli.js';
 
-let sshd: Sshd;
+const sshd = useSshd();
 
 beforeAll(async () => {
   await ensureBuilt();
-  sshd = await startSshd();
-});
-afterAll(async () => {
-  await sshd?.stop();
 });
 
 function pending(dir: string): unknown {

@@ -1,19 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSshd, sshSpec, type Sshd } from '../../helpers/sshd.js';
+import { sshSpec } from '../../helpers/sshd.js';
+import { useSshd } from '../../helpers/sshd-fixture.js';
 import { SshConnection } from '../../../src/transport/ssh.js';
 import { UnreachableError } from '../../../src/util/errors.js';
 
-let sshd: Sshd;
+const sshd = useSshd();
 let n = 0;
-beforeAll(async () => {
-  sshd = await startSshd();
-});
-afterAll(async () => {
-  await sshd?.stop();
-});
 
 function khFile(content: string): string {
   const f = join(sshd.dir, `kh-${n++}`);

@@ -1,13 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { startSshd, sshSpec, freePort, TEST_USER_SUDO_PW, TEST_USER2_PASSWORD, TEST_USER_NO_SUDO, type Sshd } from '../../helpers/sshd.js';
+import { sshSpec, freePort, TEST_USER_SUDO_PW, TEST_USER2_PASSWORD, TEST_USER_NO_SUDO } from '../../helpers/sshd.js';
+import { useSshd } from '../../helpers/sshd-fixture.js';
 import { SshConnection } from '../../../src/transport/ssh.js';
 import { createConnection } from '../../../src/transport/factory.js';
 import { BecomeError } from '../../../src/transport/errors.js';
 import { CommandTimeoutError, UnreachableError } from '../../../src/util/errors.js';
 
-let sshd: Sshd;
+const sshd = useSshd();
 const open: SshConnection[] = [];
 function conn(over: Parameters<typeof sshSpec>[1] = {}): SshConnection {
   const c = new SshConnection(sshSpec(sshd, over));
@@ -15,12 +16,8 @@ function conn(over: Parameters<typeof sshSpec>[1] = {}): SshConnection {
   return c;
 }
 
-beforeAll(async () => {
-  sshd = await startSshd();
-});
 afterAll(async () => {
   await Promise.allSettled(open.map((c) => c.close()));
-  await sshd?.stop();
 });
 
 function psArgs(): string {
