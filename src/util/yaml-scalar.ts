@@ -105,7 +105,7 @@ function constructInt(text: string): YamlScalar {
   else if (value.includes(':')) n = sexagesimal(value, text, parseInt);
   else n = parseIntStrict(value, 10, text);
   if (!Number.isSafeInteger(n)) return text;
-  return sign * n;
+  return n === 0 ? 0 : sign * n; // Python has no -0
 }
 
 function parseIntStrict(digits: string, radix: number, text: string): number {

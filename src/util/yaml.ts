@@ -118,28 +118,31 @@ class Converter {
     return null;
   }
 
+  /**
+   * A mapping as PyYAML builds it: the entries of merge keys (`<<: *base`,
+   * `<<: [*a, *b]`, earlier ones winning) come first, then the mapping's own
+   * entries, which override merged ones in place. Key order follows.
+   */
   private mapping(node: YNode & { items: unknown[] }, where: SourcePos): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     this.seen.set(node, out);
-    const slots: Array<[string, Slot]> = [];
+    const merged: Array<[string, unknown, Slot]> = [];
+    const own: Array<[string, unknown, Slot]> = [];
     const explicit = new Map<string, SourcePos>();
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
       const keyNode = pair.key as YNode | null;
+      const valueNode = pair.value as YNode | null;
       const key = this.key(keyNode);
       const keyPos = this.pos(keyNode) ?? where;
-      if (key === '<<' && isScalar(keyNode) && keyNode.type === Scalar.PLAIN) {
-        // Merge key: entries of the aliased mapping(s) that are not set explicitly.
-        const src = this.value(pair.value as YNode);
-        for (const m of Array.isArray(src) ? src : [src]) {
+      if (key === '<<' && isScalar(keyNode) && keyNode.type === Scalar.PLAIN && !keyNode.tag) {
+        const src = this.value(valueNode);
+        const maps = Array.isArray(src) ? [...src].reverse() : [src];
+        for (const m of maps) {
           if (!m || typeof m !== 'object' || Array.isArray(m)) {
-            throw new InputError('a merge key (<<) takes a mapping or a list of mappings', this.pos(pair.value as YNode) ?? keyPos);
+            throw new InputError('a merge key (<<) takes a mapping or a list of mappings', this.pos(valueNode) ?? keyPos);
           }
-          for (const [k, v] of Object.entries(m)) {
-            if (k in out) continue;
-            out[k] = v;
-            slots.push([k, slotOf(m, k) ?? { keyPos, valuePos: keyPos }]);
-          }
+          for (const [k, v] of Object.entries(m)) merged.push([k, v, slotOf(m, k) ?? { keyPos, valuePos: keyPos }]);
         }
         continue;
       }
@@ -149,8 +152,12 @@ class Converter {
         throw new InputError(`duplicate key '${key}' in a mapping (first at line ${first.line}, column ${first.col})`, keyPos, 'each key may appear once in a mapping');
       }
       explicit.set(key, keyPos);
-      out[key] = this.value(pair.value as YNode);
-      slots.push([key, { keyPos, valuePos: this.pos(pair.value as YNode) ?? keyPos }]);
+      own.push([key, this.value(valueNode), { keyPos, valuePos: this.pos(valueNode) ?? keyPos }]);
+    }
+    const slots = new Map<string, Slot>();
+    for (const [k, v, slot] of [...merged, ...own]) {
+      out[k] = v;
+      slots.set(k, slot);
     }
     setPositions(out, where, slots);
     return out;
@@ -166,10 +173,9 @@ class Converter {
     const text = node.value === null || node.value === undefined ? '' : String(node.value);
     const where = this.pos(node);
     try {
-      if (!node.tag || node.tag === '!') {
-        // Untagged: plain scalars are resolved by Ansible's rules, quoted and block scalars are text.
-        return node.type === Scalar.PLAIN && !node.tag ? plainScalar(text) : text;
-      }
+      // Untagged plain scalars are resolved by Ansible's rules; so is anything tagged `!` (PyYAML's reading).
+      if (node.tag === '!') return plainScalar(text);
+      if (!node.tag) return node.type === Scalar.PLAIN ? plainScalar(text) : text;
       if (node.tag === '!unsafe') return unsafeText(text, where);
       if (node.tag === '!vault') {
         throw new InputError('this value is encrypted with Ansible Vault, which drover cannot decrypt yet', where, 'decrypt it with ansible-vault, or keep it in a file drover does not read');
