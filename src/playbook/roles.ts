@@ -3,7 +3,7 @@ import path from 'node:path';
 import { InputError } from '../util/errors.js';
 import { displayPath, type SourcePos } from '../util/source.js';
 import { collect, fail, Fields, isPlainObject, typeName, type LoadContext, type PlayBuild } from './context.js';
-import { loadTaskFile } from './tasks.js';
+import { loadTaskFile, setRoleExpander, type RoleInclude } from './tasks.js';
 import type { BlockNode, Node, RoleScope, TaskNode, Vars } from './types.js';
 import { copyPosition, mergePositioned, posOf } from '../util/source-positions.js';
 import { didYouMean } from '../util/did-you-mean.js';
@@ -238,3 +238,10 @@ export function expandRoleRef(ref: RoleRef, ctx: LoadContext, build: PlayBuild, 
   if (ref.environment !== undefined) block.environment = ref.environment;
   return [block];
 }
+
+/** A literal import_role/include_role: an explicitly included role always runs (no once-per-play dedup), as in Ansible. */
+function expandIncludedRole(inc: RoleInclude, ctx: LoadContext, build: PlayBuild): Node[] {
+  const ref = parseRoleRef({ role: inc.name, vars: inc.vars }, inc.pos, ctx, build.baseDir);
+  return expandRoleRef({ ...ref, tasksFrom: inc.tasksFrom }, ctx, build, [], { dedupe: false, fromDir: inc.fromDir });
+}
+setRoleExpander(expandIncludedRole);

@@ -8,8 +8,7 @@ import { kvWords } from '../util/shell-words.js';
 import { displayPath, type SourcePos } from '../util/source.js';
 import { isTemplated } from '../template/index.js';
 import { collect, fail, Fields, setNodeSource, isPlainObject, typeName, type LoadContext, type PlayBuild, type TaskScope } from './context.js';
-import { expandRoleRef, parseRoleRef } from './roles.js';
-import type { BlockNode, IncludeNode, LoopSpec, MetaNode, Node, TaskKeywords, TaskNode } from './types.js';
+import type { BlockNode, IncludeNode, LoopSpec, MetaNode, Node, TaskKeywords, TaskNode, Vars } from './types.js';
 import { containerPos, keyPosOf, mergePositioned, posAtPath, posOf, setPositions } from '../util/source-positions.js';
 import { didYouMean, editDistance } from '../util/did-you-mean.js';
 import { loadYamlFile } from '../util/yaml.js';
@@ -56,6 +55,28 @@ const includeOrigins = new WeakMap<IncludeNode, IncludeOrigin>();
 
 export function includeOrigin(node: IncludeNode): IncludeOrigin | undefined {
   return includeOrigins.get(node);
+}
+
+/** A role named by a literal import_role/include_role, to expand while loading. */
+export interface RoleInclude {
+  name: string;
+  vars: Vars;
+  tasksFrom: string | undefined;
+  pos: SourcePos;
+  /** Directory of the task file that names the role. */
+  fromDir: string;
+}
+export type RoleExpander = (include: RoleInclude, ctx: LoadContext, build: PlayBuild) => Node[];
+
+/**
+ * Roles are made of task files and a task file may import a role, so the two
+ * loaders recurse into each other. The role loader (roles.ts, which imports
+ * this file) hands its expander over here when it is loaded; this file does
+ * not import it back, and the modules form no cycle.
+ */
+let roleExpander: RoleExpander | undefined;
+export function setRoleExpander(expand: RoleExpander): void {
+  roleExpander = expand;
 }
 
 /** Load a task file (a YAML list of tasks). */
@@ -302,9 +323,8 @@ function parseRoleInclude(
     if (loop) node.loop = loop;
     return node;
   }
-  const ref = parseRoleRef({ role: name, vars: rf.map('vars') ?? {} }, rf.pos('name'), ctx, build.baseDir);
-  // An explicitly included role always runs (no once-per-play dedup), as in Ansible.
-  const nodes = expandRoleRef({ ...ref, tasksFrom }, ctx, build, [], { dedupe: false, fromDir: path.dirname(scope.file) });
+  if (!roleExpander) throw new Error('internal: playbook/roles.ts is not loaded, so import_role/include_role cannot expand a role');
+  const nodes = roleExpander({ name, vars: rf.map('vars') ?? {}, tasksFrom, pos: rf.pos('name'), fromDir: path.dirname(scope.file) }, ctx, build);
   if (kind === 'import_role') return { kind: 'block', ...kw, block: nodes, rescue: [], always: [] };
   const node: IncludeNode = { kind: 'include_role', ...kw, target: name, resolved: nodes };
   includeOrigins.set(node, { scope, rolesPath: ctx.rolesPath });
