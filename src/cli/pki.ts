@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CommonOpts, IntermediateOpts, IssueOpts, VerifyOpts } from '../pki/commands.js';
 
 /**
  * `drover pki`: a small private CA for direct use.
@@ -14,66 +15,52 @@ import type { Command } from 'commander';
  * overwritten without --force.
  */
 
-interface CommonOpts {
-  cn: string;
-  subject?: string;
-  days?: string;
-  keySize?: string;
-  out: string;
-  force?: boolean;
+/** The actions, loaded only when a pki command runs. */
+const actions = () => import('../pki/commands.js');
+
+/** The options every issuing command takes after its own: subject, validity, key size, output. */
+function issuingOptions(cmd: Command, dflt: { days: string; keySize: string; keySizeHelp?: string }): Command {
+  return cmd
+    .option('--subject <dn>', 'more subject fields, e.g. "O=Lab,C=DE"')
+    .option('--days <n>', 'validity in days', dflt.days)
+    .option('--key-size <bits>', dflt.keySizeHelp ?? 'RSA key size', dflt.keySize)
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--force', 'overwrite existing files');
 }
 
 export function register(program: Command): void {
   const pki = program.command('pki').description('Private CA: root, intermediate, server/client certificates; verify and show certificates');
 
-  pki
-    .command('ca')
-    .description('create a self-signed root CA (CA:TRUE critical, keyCertSign/cRLSign) in --out')
-    .requiredOption('--cn <name>', 'common name')
-    .option('--subject <dn>', 'more subject fields, e.g. "O=Lab,C=DE"')
-    .option('--days <n>', 'validity in days', '3650')
-    .option('--key-size <bits>', 'RSA key size: 2048, 3072 or 4096', '4096')
-    .requiredOption('--out <dir>', 'output directory')
-    .option('--force', 'overwrite existing files')
-    .action(async (o: CommonOpts) => {
-      const { runCa } = await import('../pki/commands.js');
-      await runCa(o);
-    });
+  issuingOptions(
+    pki
+      .command('ca')
+      .description('create a self-signed root CA (CA:TRUE critical, keyCertSign/cRLSign) in --out')
+      .requiredOption('--cn <name>', 'common name'),
+    { days: '3650', keySize: '4096', keySizeHelp: 'RSA key size: 2048, 3072 or 4096' },
+  ).action(async (o: CommonOpts) => (await actions()).runCa(o));
 
-  pki
-    .command('intermediate')
-    .description('create an intermediate CA signed by --ca')
-    .requiredOption('--ca <dir>', 'directory of the signing CA (ca.key, ca.crt)')
-    .requiredOption('--cn <name>', 'common name')
-    .option('--pathlen <n>', 'pathlen constraint (0: may only issue end-entity certificates)')
-    .option('--subject <dn>', 'more subject fields, e.g. "O=Lab,C=DE"')
-    .option('--days <n>', 'validity in days', '1825')
-    .option('--key-size <bits>', 'RSA key size', '3072')
-    .requiredOption('--out <dir>', 'output directory')
-    .option('--force', 'overwrite existing files')
-    .action(async (o: CommonOpts & { ca: string; pathlen?: string }) => {
-      const { runIntermediate } = await import('../pki/commands.js');
-      await runIntermediate(o);
-    });
+  issuingOptions(
+    pki
+      .command('intermediate')
+      .description('create an intermediate CA signed by --ca')
+      .requiredOption('--ca <dir>', 'directory of the signing CA (ca.key, ca.crt)')
+      .requiredOption('--cn <name>', 'common name')
+      .option('--pathlen <n>', 'pathlen constraint (0: may only issue end-entity certificates)'),
+    { days: '1825', keySize: '3072' },
+  ).action(async (o: IntermediateOpts) => (await actions()).runIntermediate(o));
 
-  pki
-    .command('issue')
-    .description('issue a server or client certificate: <name>.key (0600), <name>.crt, <name>-chain.crt')
-    .requiredOption('--ca <dir>', 'directory of the issuing CA')
-    .option('--server', 'server certificate (serverAuth)')
-    .option('--client', 'client certificate (clientAuth)')
-    .requiredOption('--cn <name>', 'common name')
-    .option('--san <list>', 'subjectAltNames, e.g. DNS:web1.lab,IP:10.0.0.5 (server default: DNS:<cn>)')
-    .option('--name <file>', 'file name stem (default: from the CN)')
-    .option('--subject <dn>', 'more subject fields, e.g. "O=Lab,C=DE"')
-    .option('--days <n>', 'validity in days', '365')
-    .option('--key-size <bits>', 'RSA key size', '2048')
-    .requiredOption('--out <dir>', 'output directory')
-    .option('--force', 'overwrite existing files')
-    .action(async (o: CommonOpts & { ca: string; server?: boolean; client?: boolean; san?: string; name?: string }) => {
-      const { runIssue } = await import('../pki/commands.js');
-      await runIssue(o);
-    });
+  issuingOptions(
+    pki
+      .command('issue')
+      .description('issue a server or client certificate: <name>.key (0600), <name>.crt, <name>-chain.crt')
+      .requiredOption('--ca <dir>', 'directory of the issuing CA')
+      .option('--server', 'server certificate (serverAuth)')
+      .option('--client', 'client certificate (clientAuth)')
+      .requiredOption('--cn <name>', 'common name')
+      .option('--san <list>', 'subjectAltNames, e.g. DNS:web1.lab,IP:10.0.0.5 (server default: DNS:<cn>)')
+      .option('--name <file>', 'file name stem (default: from the CN)'),
+    { days: '365', keySize: '2048' },
+  ).action(async (o: IssueOpts) => (await actions()).runIssue(o));
 
   pki
     .command('verify <cert>')
@@ -81,16 +68,10 @@ export function register(program: Command): void {
     .requiredOption('--ca <file>', 'trusted root certificate(s), PEM')
     .option('--untrusted <file>', 'intermediate certificate(s), PEM')
     .option('--purpose <p>', 'require serverAuth or clientAuth on the leaf')
-    .action(async (cert: string, o: { ca: string; untrusted?: string; purpose?: string }) => {
-      const { runVerify } = await import('../pki/commands.js');
-      await runVerify(cert, o);
-    });
+    .action(async (cert: string, o: VerifyOpts) => (await actions()).runVerify(cert, o));
 
   pki
     .command('show <cert>')
     .description('readable dump of a certificate or bundle: subject, issuer, validity, serial, SAN, usages, constraints, key ids, fingerprint')
-    .action(async (cert: string) => {
-      const { runShow } = await import('../pki/commands.js');
-      await runShow(cert);
-    });
+    .action(async (cert: string) => (await actions()).runShow(cert));
 }

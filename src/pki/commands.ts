@@ -11,13 +11,21 @@ import { normalizeExtKeyUsages, normalizeSans, parseSubject, type Subject } from
 
 /** The actions behind `drover pki …` (src/cli/pki.ts parses flags and imports this lazily). */
 
-interface CommonOpts {
+/** Options every issuing command takes (`drover pki ca|intermediate|issue`). */
+export interface CommonOpts {
   cn: string;
   subject?: string;
   days?: string;
   keySize?: string;
   out: string;
   force?: boolean;
+}
+export type IntermediateOpts = CommonOpts & { ca: string; pathlen?: string };
+export type IssueOpts = CommonOpts & { ca: string; server?: boolean; client?: boolean; san?: string; name?: string };
+export interface VerifyOpts {
+  ca: string;
+  untrusted?: string;
+  purpose?: string;
 }
 
 function subjectOf(o: CommonOpts): Subject {
@@ -79,7 +87,7 @@ export async function runCa(o: CommonOpts): Promise<void> {
   say(`root CA "${o.cn}": ${files[1]} (key ${files[0]}, 0600)`);
 }
 
-export async function runIntermediate(o: CommonOpts & { ca: string; pathlen?: string }): Promise<void> {
+export async function runIntermediate(o: IntermediateOpts): Promise<void> {
   const parent = loadCaDir(resolve(o.ca));
   const out = resolve(o.out);
   const files = ['ca.key', 'ca.crt', 'chain.crt', 'root.crt'].map((f) => join(out, f));
@@ -94,7 +102,7 @@ export async function runIntermediate(o: CommonOpts & { ca: string; pathlen?: st
   say(`intermediate CA "${o.cn}"${pathlen !== undefined ? ` (pathlen:${pathlen})` : ''}: ${files[1]}, chain ${files[2]}, root ${files[3]}`);
 }
 
-export async function runIssue(o: CommonOpts & { ca: string; server?: boolean; client?: boolean; san?: string; name?: string }): Promise<void> {
+export async function runIssue(o: IssueOpts): Promise<void> {
   if (!!o.server === !!o.client) throw new InputError('pki issue: pass exactly one of --server or --client');
   const kind = o.server ? 'server' : 'client';
   const ca = loadCaDir(resolve(o.ca));
@@ -114,7 +122,7 @@ export async function runIssue(o: CommonOpts & { ca: string; server?: boolean; c
   say(`${kind} certificate "${o.cn}": ${files[1]} (key ${files[0]}, 0600; chain ${files[2]})`);
 }
 
-export async function runVerify(certPath: string, o: { ca: string; untrusted?: string; purpose?: string }): Promise<void> {
+export async function runVerify(certPath: string, o: VerifyOpts): Promise<void> {
   const purpose = o.purpose ? normalizeExtKeyUsages([o.purpose])[0] : undefined;
   const verdict = verifyPemChain(
     readText(certPath, 'certificate'),
