@@ -158,7 +158,8 @@ export class PlayRunner {
           status: 'failed',
           changes: [],
           result: {},
-          msg: e instanceof Error ? e.message : String(e),
+          msg: this.errMsg(e),
+          inputError: e instanceof InputError,
         });
         h.failed = true;
       }
@@ -344,7 +345,7 @@ export class PlayRunner {
         try {
           nodes = node.resolved ?? (await loadIncludedTasks(node, String(renderString(node.target, full, node.pos))));
         } catch (e) {
-          this.emitResult(h, this.syntheticTask(`include ${node.target}`, node.pos), { status: 'failed', changes: [], result: {}, msg: this.errMsg(e) });
+          this.emitResult(h, this.syntheticTask(`include ${node.target}`, node.pos), { status: 'failed', changes: [], result: {}, msg: this.errMsg(e), inputError: e instanceof InputError });
           h.failed = true;
           continue;
         }
@@ -587,6 +588,7 @@ export class PlayRunner {
       stderr: noLog ? undefined : out.stderr,
       rc: out.rc,
       ignored: out.ignored,
+      inputError: out.inputError || undefined,
       durationMs: Date.now() - started,
       result: noLog ? { censored: 'the output has been hidden due to no_log: true' } : r.redactValue(stripInternal(out.result)),
     });

@@ -25,6 +25,8 @@ export interface TaskOutcome {
   ignored?: boolean;
   /** check mode could not know the registered value. */
   unknownResult?: boolean;
+  /** The failure is a mistake in the input (playbook, vars, templates), not on the host. */
+  inputError?: boolean;
 }
 
 /** What the play runner hands in for one host. */
@@ -327,7 +329,7 @@ function fromError(e: unknown, p: TaskRunParams): TaskOutcome {
     out.result = { ...out.result, rc: e.rc, stderr: out.stderr, cmd: out.command };
     return out;
   }
-  if (e instanceof InputError) return failed(e.message, p);
+  if (e instanceof InputError) return { ...failed(e.message, p), inputError: true };
   const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   return failed(`internal error: ${msg}`, p);
 }

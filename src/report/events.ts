@@ -25,6 +25,8 @@ export interface TaskResultEvent {
   rc?: number;
   durationMs: number;
   ignored?: boolean;
+  /** The failure is a mistake in the input (playbook, vars, templates) that `drover check` exists to catch, not on the host. */
+  inputError?: boolean;
   /** The task's registered result (redacted), for -v and the event log. */
   result?: Record<string, unknown>;
 }
