@@ -9,8 +9,8 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
 import { formatMode } from '../facts/file-state.js';
-import { attrArgs, bool, idString } from './common/args.js';
-import { applyContent, type ContentPlanData } from './common/managed-file.js';
+import { attrArgs, bool, unsafeWritesArg, validateArg } from './common/args.js';
+import { applyContent, writeOptions, type ContentPlanData } from './common/managed-file.js';
 import { planPlacement } from './common/place-content.js';
 import { registerModule } from './registry.js';
 import type { Module, TaskContext } from './types.js';
@@ -22,9 +22,9 @@ const schema = z
     content: z.union([z.string(), z.number(), z.boolean()]).optional().describe('Inline content (instead of src).'),
     ...attrArgs,
     backup: bool.default(false).describe('Keep a timestamped copy of the old file.'),
-    unsafe_writes: bool.default(false).describe('Where the atomic rename cannot replace the file (a bind mount such as Docker\'s /etc/hosts), write it in place, as Ansible does.'),
+    unsafe_writes: unsafeWritesArg,
     force: bool.default(true).describe('false: never touch an existing dest.'),
-    validate: z.string().includes('%s', { message: 'validate must contain %s (the path of the file to check)' }).optional(),
+    validate: validateArg,
     follow: bool.default(false).describe('Write through a symlink at dest instead of replacing it.'),
     remote_src: bool.default(false).describe('Not supported yet: src on the target.'),
     directory_mode: z.unknown().optional().describe('Accepted for compatibility; directory copies are not supported.'),
@@ -62,16 +62,12 @@ export const copyModule: Module<CopyArgs, ContentPlanData> = {
     const src = await source(ctx, args);
     if (args.content !== undefined && args.dest.endsWith('/')) throw new InputError('copy: dest must be a file path when content is given');
     return planPlacement(ctx, {
+      ...writeOptions(args),
       dest: args.dest,
       srcName: src.name,
       content: src.content,
       mode: src.mode,
-      owner: idString(args.owner),
-      group: idString(args.group),
       force: args.force,
-      backup: args.backup,
-      validate: args.validate,
-      unsafeWrites: args.unsafe_writes,
       follow: args.follow,
     });
   },

@@ -6,9 +6,9 @@
  * one round trip; repeated runs are idempotent.
  */
 import { z } from 'zod';
-import { attrArgs, bool, idString, onePathOf, pickPath } from './common/args.js';
+import { attrArgs, bool, onePathOf, pickPath, unsafeWritesArg } from './common/args.js';
 import { editIni } from './common/ini-edit.js';
-import { applyContent, type ContentPlanData } from './common/managed-file.js';
+import { applyContentPlan, writeOptions, type ContentPlanData } from './common/managed-file.js';
 import { planTextEdit } from './common/text-edit.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
@@ -32,7 +32,7 @@ const schema = z
     backup: bool.default(false),
     follow: bool.default(false).describe('Write through a symlink instead of replacing it.'),
     ...attrArgs,
-    unsafe_writes: bool.default(false).describe('Where the atomic rename cannot replace the file (a bind mount such as Docker\'s /etc/hosts), write it in place, as Ansible does.'),
+    unsafe_writes: unsafeWritesArg,
   })
   .superRefine(onePathOf(PATH_KEYS))
   .superRefine((a, ctx) => {
@@ -60,11 +60,7 @@ export const iniFileModule: Module<IniFileArgs, ContentPlanData> = {
         follow: args.follow,
         create: args.create,
         skipWhenMissing: args.state === 'absent',
-        mode: args.mode,
-        owner: idString(args.owner),
-        group: idString(args.group),
-        backup: args.backup,
-        unsafeWrites: args.unsafe_writes,
+        ...writeOptions(args),
         missingMessage: `Destination ${path} does not exist! (create: false)`,
       },
       (text) =>
@@ -79,9 +75,7 @@ export const iniFileModule: Module<IniFileArgs, ContentPlanData> = {
         }),
     );
   },
-  async apply(ctx, _args, plan) {
-    return applyContent(ctx, plan.data!);
-  },
+  apply: applyContentPlan,
 };
 
 registerModule(iniFileModule);

@@ -6,9 +6,9 @@
  */
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
-import { attrArgs, bool, idString, onePathOf, pickPath } from './common/args.js';
+import { attrArgs, bool, onePathOf, pickPath, unsafeWritesArg } from './common/args.js';
 import { editLines, pythonRegExp } from './common/lineinfile-edit.js';
-import { applyContent, type ContentPlanData } from './common/managed-file.js';
+import { applyContentPlan, writeOptions, type ContentPlanData } from './common/managed-file.js';
 import { planTextEdit } from './common/text-edit.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
@@ -41,7 +41,7 @@ const schema = z
     backup: bool.default(false),
     validate: z.string().includes('%s', { message: 'validate must contain %s' }).optional(),
     ...attrArgs,
-    unsafe_writes: bool.default(false).describe('Where the atomic rename cannot replace the file (a bind mount such as Docker\'s /etc/hosts), write it in place, as Ansible does.'),
+    unsafe_writes: unsafeWritesArg,
   })
   .superRefine(onePathOf(PATH_KEYS))
   .superRefine((a, ctx) => {
@@ -79,12 +79,7 @@ export const lineinfileModule: Module<LineInFileArgs, ContentPlanData> = {
         follow: true,
         create: args.create,
         skipWhenMissing: args.state === 'absent',
-        mode: args.mode,
-        owner: idString(args.owner),
-        group: idString(args.group),
-        backup: args.backup,
-        validate: args.validate,
-        unsafeWrites: args.unsafe_writes,
+        ...writeOptions(args),
         missingMessage: `Destination ${path} does not exist! (set create: true to create it)`,
       },
       (text) =>
@@ -100,9 +95,7 @@ export const lineinfileModule: Module<LineInFileArgs, ContentPlanData> = {
         }),
     );
   },
-  async apply(ctx, _args, plan) {
-    return applyContent(ctx, plan.data!);
-  },
+  apply: applyContentPlan,
 };
 
 registerModule(lineinfileModule);

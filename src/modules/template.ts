@@ -9,8 +9,8 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
 import { formatMode } from '../facts/file-state.js';
-import { attrArgs, bool, idString } from './common/args.js';
-import { applyContent, type ContentPlanData } from './common/managed-file.js';
+import { attrArgs, bool, unsafeWritesArg, validateArg } from './common/args.js';
+import { applyContent, writeOptions, type ContentPlanData } from './common/managed-file.js';
 import { planPlacement } from './common/place-content.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
@@ -20,9 +20,9 @@ const schema = z.strictObject({
   dest: z.string().min(1).describe('Remote path (an existing directory receives dest/basename(src)).'),
   ...attrArgs,
   backup: bool.default(false),
-  unsafe_writes: bool.default(false).describe('Where the atomic rename cannot replace the file (a bind mount such as Docker\'s /etc/hosts), write it in place, as Ansible does.'),
+  unsafe_writes: unsafeWritesArg,
   force: bool.default(true).describe('false: never touch an existing dest.'),
-  validate: z.string().includes('%s', { message: 'validate must contain %s (the path of the file to check)' }).optional(),
+  validate: validateArg,
   follow: bool.default(false),
   newline_sequence: z
     .preprocess((v) => (typeof v === 'string' ? v.replace(/\\n/g, '\n').replace(/\\r/g, '\r') : v), z.enum(['\n', '\r\n', '\r']))
@@ -46,16 +46,12 @@ export const templateModule: Module<TemplateArgs, ContentPlanData> = {
     let rendered = ctx.render(text);
     if (args.newline_sequence !== '\n') rendered = rendered.replace(/\r?\n/g, args.newline_sequence);
     return planPlacement(ctx, {
+      ...writeOptions(args),
       dest: args.dest,
       srcName: basename(args.src),
       content: Buffer.from(rendered, 'utf8'),
       mode: args.mode === 'preserve' ? formatMode((await stat(file)).mode) : args.mode,
-      owner: idString(args.owner),
-      group: idString(args.group),
       force: args.force,
-      backup: args.backup,
-      validate: args.validate,
-      unsafeWrites: args.unsafe_writes,
       follow: args.follow,
     });
   },

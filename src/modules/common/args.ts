@@ -27,6 +27,14 @@ export const modeArg = z
   })
   .describe("Permissions: quoted octal ('0644'), a number (420 = 0o644), symbolic ('u=rw,g=r,o=r'), or preserve (copy/template).");
 
+/** unsafe_writes, as the modules that write a file's content take it. */
+export const unsafeWritesArg = bool
+  .default(false)
+  .describe("Where the atomic rename cannot replace the file (a bind mount such as Docker's /etc/hosts), write it in place, as Ansible does.");
+
+/** validate, as the modules that write a file's content take it. */
+export const validateArg = z.string().includes('%s', { message: 'validate must contain %s (the path of the file to check)' }).optional();
+
 export const idArg = z.union([z.string().min(1), z.number().int().nonnegative()]);
 
 /** owner/group/mode as every file-writing module takes them. */

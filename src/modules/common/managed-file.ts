@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { FileState } from '../../facts/file-state.js';
 import { ModuleError } from '../../util/errors.js';
 import { shq } from '../../util/shell.js';
-import type { Change, ModuleResult, TaskContext } from '../types.js';
+import type { Change, ModuleResult, Plan, TaskContext } from '../types.js';
+import { idString } from './args.js';
 import { atomicWrite } from './atomic-write.js';
 import { attrCommands, chmodArg, parseMode, planAttrs } from './file-attrs.js';
 import { contentDiff, humanSize } from './file-diff.js';
@@ -15,19 +16,35 @@ import { formatMode } from '../../facts/file-state.js';
  * chown/chmod when the content is already right).
  */
 
-export interface ContentWant {
+/** How a managed file is written: its attributes and the write's options. */
+export interface WriteOptions {
+  mode?: string | number;
+  owner?: string;
+  group?: string;
+  backup?: boolean;
+  validate?: string;
+  unsafeWrites?: boolean;
+}
+
+/** WriteOptions from a module's arguments, spelled as Ansible spells them. */
+export function writeOptions(a: {
+  mode?: string | number;
+  owner?: string | number;
+  group?: string | number;
+  backup?: boolean;
+  validate?: string;
+  unsafe_writes?: boolean;
+}): WriteOptions {
+  return { mode: a.mode, owner: idString(a.owner), group: idString(a.group), backup: a.backup, validate: a.validate, unsafeWrites: a.unsafe_writes };
+}
+
+export interface ContentWant extends WriteOptions {
   dest: string;
   /** Current state of dest: queried with checksum sha256 (and content, for diffs). */
   state: FileState;
   content: Buffer;
-  mode?: string | number;
-  owner?: string;
-  group?: string;
   /** false: an existing dest is left alone entirely (copy force: no). Default true. */
   force?: boolean;
-  backup?: boolean;
-  validate?: string;
-  unsafeWrites?: boolean;
   /** Directory to create before writing (copy to `dir/` that does not exist). */
   mkdir?: string;
 }
@@ -125,4 +142,9 @@ export async function applyContent(ctx: TaskContext, data: ContentPlanData): Pro
     if (cmds.length) await ctx.run(cmds.join(' && '));
   }
   return result;
+}
+
+/** `apply` of a module whose plan is a content plan and whose result is applyContent's. */
+export function applyContentPlan(ctx: TaskContext, _args: unknown, plan: Plan<ContentPlanData>): Promise<ModuleResult> {
+  return applyContent(ctx, plan.data!);
 }

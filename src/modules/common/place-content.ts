@@ -3,7 +3,7 @@ import { readFileStates, type FileQuery, type FileState } from '../../facts/file
 import { InputError, ModuleError } from '../../util/errors.js';
 import type { Plan, TaskContext } from '../types.js';
 import { MAX_DIFF_BYTES } from './file-diff.js';
-import { planContent, type ContentPlanData } from './managed-file.js';
+import { planContent, type ContentPlanData, type WriteOptions } from './managed-file.js';
 
 /**
  * Where copy and template put their content: dest may be a file, an existing
@@ -11,18 +11,12 @@ import { planContent, type ContentPlanData } from './managed-file.js';
  * on demand). All candidate paths are read in one round trip.
  */
 
-export interface PlaceArgs {
+export interface PlaceArgs extends WriteOptions {
   dest: string;
   /** Basename used when dest is a directory (undefined for copy content:). */
   srcName?: string;
   content: Buffer;
-  mode?: string | number;
-  owner?: string;
-  group?: string;
   force?: boolean;
-  backup?: boolean;
-  validate?: string;
-  unsafeWrites?: boolean;
   /** Follow a symlink at dest and write its target (default: replace the link). */
   follow?: boolean;
 }

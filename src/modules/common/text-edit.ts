@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { readFileStates, type FileState } from '../../facts/file-state.js';
 import { ModuleError } from '../../util/errors.js';
 import type { Plan, TaskContext } from '../types.js';
-import { planContent, type ContentPlanData } from './managed-file.js';
+import { planContent, type ContentPlanData, type WriteOptions } from './managed-file.js';
 
 /**
  * In-place text edits (lineinfile, ini_file): fetch the file's content and
@@ -15,7 +15,7 @@ export interface EditOutcome {
   msg: string;
 }
 
-export interface TextEditArgs {
+export interface TextEditArgs extends WriteOptions {
   path: string;
   /** Write to a symlink's target instead of replacing the link with a file. */
   follow: boolean;
@@ -23,12 +23,6 @@ export interface TextEditArgs {
   create: boolean;
   /** The file is missing and must stay missing (e.g. state absent): no edit. */
   skipWhenMissing: boolean;
-  mode?: string | number;
-  owner?: string;
-  group?: string;
-  backup?: boolean;
-  validate?: string;
-  unsafeWrites?: boolean;
   /** Message when the file is missing and create is false. */
   missingMessage: string;
 }
