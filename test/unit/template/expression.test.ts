@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/util/errors.js';
+import { thrown } from '../../helpers/thrown.js';
 import {
   TemplateSyntaxError,
   UndefinedVariableError,
@@ -36,15 +37,6 @@ const vars = {
 
 const ev = (e: string, v: Record<string, unknown> = vars) => evaluateCondition(e, v, pos);
 const val = (e: string, v: Record<string, unknown> = vars) => evaluateExpression(e, v, pos);
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('the examples from the brief', () => {
   it.each([

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/util/errors.js';
+import { thrown } from '../../helpers/thrown.js';
 import { HELPER_DOCS, UndefinedVariableError, renderString, renderText } from '../../../src/template/index.js';
 
 const vars = {
@@ -18,15 +19,6 @@ const vars = {
   multi: 'line1\nline2\n\nline4',
 };
 const r = (t: string) => renderString(t, vars);
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('helpers', () => {
   it('default: undefined or null first argument, chains, needs a defined fallback', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/util/errors.js';
+import { thrown } from '../../helpers/thrown.js';
 import {
   TemplateSyntaxError,
   UndefinedVariableError,
@@ -33,16 +34,6 @@ const vars = {
   html: `<&>"'`,
   settings: { a: 1, b: 'two' },
 };
-
-/** Run and return the thrown error (fails the test if nothing is thrown). */
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('renderString: types', () => {
   it('returns the raw value of a whole-string mustache', () => {
