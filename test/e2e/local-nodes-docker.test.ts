@@ -5,7 +5,8 @@ import { LocalProvider } from '../../src/providers/local/provider.js';
 import { loadConfig } from '../../src/providers/local/config.js';
 import { parseRules, planRemoval, ruleTag, type Ruleset } from '../../src/providers/local/firewall.js';
 import type { LabNode } from '../../src/providers/types.js';
-import { ROOT, assertSubnetFree, seedBaseImage } from './lab-helpers.js';
+import { ROOT, assertSubnetFree, isRoot, seedBaseImage } from './lab-helpers.js';
+import { printMeasured, secs, siteEnv } from '../helpers/e2e-site.js';
 
 /**
  * Local nodes next to Docker (issue 13, items 5 and 6), on real nodes, with
@@ -26,21 +27,13 @@ import { ROOT, assertSubnetFree, seedBaseImage } from './lab-helpers.js';
  * drover-e2e-dk, machine prefix dk-. Leaves no node, bridge or rule behind
  * (dockerd is left running: others use it).
  */
-const HOME = process.env.DROVER_E2E_DOCKER_HOME ?? '/var/lib/drover-e2e-docker';
-const ENV: NodeJS.ProcessEnv = {
-  ...process.env,
-  DROVER_HOME: HOME,
-  DROVER_SUBNET: process.env.DROVER_E2E_DOCKER_SUBNET ?? '10.86.0.0/24',
-  DROVER_BRIDGE: process.env.DROVER_E2E_DOCKER_BRIDGE ?? 'drover-e2e-dk',
-  DROVER_MACHINE_PREFIX: 'dk-',
-};
+const ENV = siteEnv('DOCKER', { home: '/var/lib/drover-e2e-docker', subnet: '10.86.0.0/24', bridge: 'drover-e2e-dk', machinePrefix: 'dk-' });
 delete ENV.DROVER_VM_BRIDGE; // the derived name is part of what is tested
 const LAB = 'e2e-docker';
 const NODES: LabNode[] = [
   { name: 'node1', group: 'controller_nodes', hostOctet: 11 },
   { name: 'node2', group: 'compute_nodes', hostOctet: 21 },
 ];
-const isRoot = process.getuid?.() === 0;
 /** Temporary IPv4 addresses on the VM network, and a Docker network of the same subnet (whose MASQUERADE rule must not apply). */
 const VM_SUBNET = '172.31.254';
 const DOCKER_NET = 'drover-e2e-dk-nat';
@@ -136,7 +129,7 @@ describe.skipIf(!docker.ok)('local nodes next to Docker: firewall rules and the 
   beforeAll(async () => {
     t0 = Date.now();
     assertSubnetFree(ENV.DROVER_SUBNET!, cfg.bridge);
-    seedBaseImage(HOME);
+    seedBaseImage(ENV.DROVER_HOME!);
     await p.destroy(LAB); // leftovers of an interrupted run
     // Docker's doing, which this test is about: FORWARD policy DROP, bridged frames through iptables.
     expect((await rules(4)).policies.get('FORWARD'), 'dockerd should have set the FORWARD policy to DROP').toBe('DROP');
@@ -154,14 +147,14 @@ describe.skipIf(!docker.ok)('local nodes next to Docker: firewall rules and the 
     await p.destroy(LAB);
     await deleteOurRules();
     for (const b of BRIDGES) await sh(`ip link del ${b} 2>/dev/null`);
-    measured['whole file'] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
-    console.log('\nlocal nodes next to Docker, measured:\n' + Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
+    measured['whole file'] = secs(Date.now() - t0);
+    printMeasured('local nodes next to Docker', measured);
   });
 
   it("brings nodes up under Docker's DROP policy: node to node, node to proxy; drover's rules on top, no warning", async () => {
     const t = Date.now();
     const r = await p.up(LAB, NODES);
-    measured['up (2 nodes)'] = `${((Date.now() - t) / 1000).toFixed(1)} s; firewall step ${r.timings.firewall} ms`;
+    measured['up (2 nodes)'] = `${secs(Date.now() - t)}; firewall step ${r.timings.firewall} ms`;
     expect(r.started).toEqual(['node1', 'node2']);
     expect(logs.filter((l) => l.startsWith('warning:'))).toEqual([]);
     expect(await ours(4)).toEqual([

@@ -9,7 +9,8 @@ import { BLOG_NODES } from '../../src/providers/select.js';
 import { runPlaybook } from '../../src/engine/run.js';
 import type { RunSummary } from '../../src/engine/api.js';
 import type { EngineEvent } from '../../src/report/events.js';
-import { assertSubnetFree, seedBaseImage } from './lab-helpers.js';
+import { assertSubnetFree, isRoot, seedBaseImage } from './lab-helpers.js';
+import { REL_SITE, printMeasured, secs, siteEnv } from '../helpers/e2e-site.js';
 
 /**
  * Issue 9, faults on real nodes: lab1's three local nodes (systemd-nspawn),
@@ -26,19 +27,10 @@ import { assertSubnetFree, seedBaseImage } from './lab-helpers.js';
  * drover93; machine prefix "r"); the nodes are left down at the end.
  * Timings are printed at the end (the numbers for the issue note).
  */
-const HOME = process.env.DROVER_E2E_REL_HOME ?? '/var/lib/drover-rel';
-const ENV: NodeJS.ProcessEnv = {
-  ...process.env,
-  DROVER_HOME: HOME,
-  DROVER_SUBNET: process.env.DROVER_E2E_REL_SUBNET ?? '10.93.0.0/24',
-  DROVER_BRIDGE: process.env.DROVER_E2E_REL_BRIDGE ?? 'drover93',
-  DROVER_MACHINE_PREFIX: process.env.DROVER_E2E_REL_MACHINE_PREFIX ?? 'r',
-};
+const ENV = siteEnv('REL', REL_SITE);
 const LAB = 'lab1';
 const VICTIM = 'compute1';
-const isRoot = process.getuid?.() === 0;
 const measured: Record<string, string> = {};
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 const PLAYBOOK = `- name: fault drill
   hosts: all
@@ -161,7 +153,7 @@ describe.skipIf(!isRoot)('faults on real nodes (issue 9): network cut, node stop
 
   beforeAll(async () => {
     assertSubnetFree(ENV.DROVER_SUBNET!, ENV.DROVER_BRIDGE!);
-    seedBaseImage(HOME);
+    seedBaseImage(ENV.DROVER_HOME!);
     await p.destroy(LAB);
     const up = await p.up(LAB, BLOG_NODES);
     expect(up.started).toEqual(['controller', 'compute1', 'compute2']);
@@ -178,7 +170,7 @@ describe.skipIf(!isRoot)('faults on real nodes (issue 9): network cut, node stop
     if (veth) spawnSync('ip', ['link', 'set', 'dev', veth, 'up']);
     await p.down(LAB);
     rmSync(dir, { recursive: true, force: true });
-    console.log('\nfaults on real nodes, measured:\n' + Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
+    printMeasured('faults on real nodes', measured);
   }, 300_000);
 
   it('network cut for 5 s during a command: TCP carries the session over the gap, the run ends 0', async () => {

@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { LocalProvider } from '../../src/providers/local/provider.js';
 import { BLOG_NODES } from '../../src/providers/select.js';
 import { runPlaybook } from '../../src/engine/run.js';
-import { assertSubnetFree, seedBaseImage } from './lab-helpers.js';
+import { ROOT, assertSubnetFree, isRoot, seedBaseImage } from './lab-helpers.js';
+import { REL_SITE, printMeasured, secs, siteEnv } from '../helpers/e2e-site.js';
 
 /**
  * Issue 6, the tls_ca role on real local nodes (labs/tls-nodes/site.yaml on
@@ -19,19 +20,9 @@ import { assertSubnetFree, seedBaseImage } from './lab-helpers.js';
  * (DROVER_E2E_TLS_HOME, default /var/lib/drover-rel; 10.93.0.0/24; drover93;
  * machine prefix "r"); the nodes are left down at the end.
  */
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const HOME = process.env.DROVER_E2E_TLS_HOME ?? '/var/lib/drover-rel';
-const ENV: NodeJS.ProcessEnv = {
-  ...process.env,
-  DROVER_HOME: HOME,
-  DROVER_SUBNET: process.env.DROVER_E2E_TLS_SUBNET ?? '10.93.0.0/24',
-  DROVER_BRIDGE: process.env.DROVER_E2E_TLS_BRIDGE ?? 'drover93',
-  DROVER_MACHINE_PREFIX: process.env.DROVER_E2E_TLS_MACHINE_PREFIX ?? 'r',
-};
+const ENV = siteEnv('TLS', REL_SITE);
 const LAB = 'lab1';
-const isRoot = process.getuid?.() === 0;
 const measured: Record<string, string> = {};
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 
 describe.skipIf(!isRoot)('tls_ca role on real nodes (issue 6): CA chains, trust store, curl verifies', () => {
@@ -56,7 +47,7 @@ describe.skipIf(!isRoot)('tls_ca role on real nodes (issue 6): CA chains, trust 
 
   beforeAll(async () => {
     assertSubnetFree(ENV.DROVER_SUBNET!, ENV.DROVER_BRIDGE!);
-    seedBaseImage(HOME);
+    seedBaseImage(ENV.DROVER_HOME!);
     await p.destroy(LAB);
     const t0 = Date.now();
     const up = await p.up(LAB, BLOG_NODES);
@@ -67,7 +58,7 @@ describe.skipIf(!isRoot)('tls_ca role on real nodes (issue 6): CA chains, trust 
   afterAll(async () => {
     await p.down(LAB);
     rmSync(dir, { recursive: true, force: true });
-    console.log('\ntls_ca on real nodes, measured:\n' + Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
+    printMeasured('tls_ca on real nodes', measured);
   }, 300_000);
 
   it('first run: CA on this machine, root trusted on every node, node certs deployed, HTTPS service up', async () => {
