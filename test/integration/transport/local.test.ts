@@ -1,18 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { LocalConnection } from '../../../src/transport/local.js';
+import { pgrep } from '../../helpers/pgrep.js';
 import { CommandTimeoutError, UnreachableError } from '../../../src/util/errors.js';
 
 const c = new LocalConnection({ name: 'localhost' });
 afterAll(() => c.close());
-
-function pgrep(pattern: string): string {
-  try {
-    return execFileSync('pgrep', ['-af', pattern], { encoding: 'utf8' });
-  } catch {
-    return '';
-  }
-}
 
 describe('LocalConnection', () => {
   it('runs commands in one long-lived shell with exact output', async () => {

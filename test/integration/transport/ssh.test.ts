@@ -6,6 +6,7 @@ import { useSshd } from '../../helpers/sshd-fixture.js';
 import { SshConnection } from '../../../src/transport/ssh.js';
 import { createConnection } from '../../../src/transport/factory.js';
 import { BecomeError } from '../../../src/transport/errors.js';
+import { pgrep } from '../../helpers/pgrep.js';
 import { CommandTimeoutError, UnreachableError } from '../../../src/util/errors.js';
 
 const sshd = useSshd();
@@ -22,14 +23,6 @@ afterAll(async () => {
 
 function psArgs(): string {
   return execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
-}
-
-function pgrep(pattern: string): string {
-  try {
-    return execFileSync('pgrep', ['-af', pattern], { encoding: 'utf8' });
-  } catch {
-    return '';
-  }
 }
 
 describe('SshConnection: one connection, one shell', () => {

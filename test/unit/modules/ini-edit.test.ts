@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { editIni, type IniOptions } from '../../../src/modules/common/ini-edit.js';
+import { applyTwice } from '../../helpers/twice.js';
 
 const set = (section: string | null, option: string, value: string, extra: Partial<IniOptions> = {}): IniOptions => ({ state: 'present', section, option, value, ...extra });
 
-function twice(text: string, o: IniOptions) {
-  const first = editIni(text, o);
-  const second = editIni(first.text, o);
-  expect(second.changed, `second application changed:\n${second.text}`).toBe(false);
-  expect(second.text).toBe(first.text);
-  return first;
-}
+const twice = (text: string, o: IniOptions) => applyTwice(editIni, text, o);
 
 // An excerpt shaped like Debian's keystone.conf: sections full of commented defaults.
 const KEYSTONE = `[DEFAULT]

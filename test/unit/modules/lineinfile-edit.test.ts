@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { editLines, expandBackrefs, pythonRegExp, type LineInFileOptions } from '../../../src/modules/common/lineinfile-edit.js';
+import { applyTwice } from '../../helpers/twice.js';
 
 const P = (o: Partial<LineInFileOptions>): LineInFileOptions => ({ state: 'present', ...o });
 
 /** Apply twice: the second application must change nothing. */
-function twice(text: string, o: LineInFileOptions) {
-  const first = editLines(text, o);
-  const second = editLines(first.text, o);
-  expect(second.changed, `second application changed:\n${second.text}`).toBe(false);
-  expect(second.text).toBe(first.text);
-  return first;
-}
+const twice = (text: string, o: LineInFileOptions) => applyTwice(editLines, text, o);
 
 describe('lineinfile present', () => {
   it('appends at EOF by default', () => {
