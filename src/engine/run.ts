@@ -1,9 +1,8 @@
 import { dirname, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import type { RunOptions, RunSummary } from './api.js';
-import { loadPlaybook, parseExtraVars, validatePlaybook } from '../playbook/index.js';
+import { loadPlaybook, parseExtraVars, playHosts, validatePlaybook } from '../playbook/index.js';
 import { loadInventory } from '../inventory/load.js';
-import { limitHosts } from '../inventory/patterns.js';
 import type { Vars } from '../playbook/types.js';
 import type { EngineEvent, EventSink, HostTally } from '../report/events.js';
 import { EXIT, InputErrors } from '../util/errors.js';
@@ -146,7 +145,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
     for (const play of playbook.plays) {
       if (interrupted) break;
       if (env.mode === 'verify' && play.verifyTasks.length === 0) continue;
-      const selected = limitHosts(inventory, inventory.select(play.hosts, play.pos), opts.limit);
+      const selected = playHosts(play, inventory, opts.limit, extraVars);
       for (const h of selected) hostState(h);
       await new PlayRunner({ ...env }, play).run(selected);
     }

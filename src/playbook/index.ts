@@ -4,5 +4,6 @@
  */
 export { loadPlaybook, countTasks, walkNodes } from './load-playbook.js';
 export { loadIncludedTasks } from './include.js';
-export { validatePlaybook, playHosts } from './validate.js';
+export { validatePlaybook } from './validate.js';
+export { playHosts } from './play-hosts.js';
 export { parseExtraVars } from './extra-vars.js';

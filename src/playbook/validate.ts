@@ -13,6 +13,7 @@ import { containerPos, posOf } from '../util/source-positions.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { loadVarsFile } from '../util/yaml.js';
 import { loadPlayVarsFile, searchLocalFile } from './local-files.js';
+import { playHosts } from './play-hosts.js';
 import { HOST_MAGIC, MAGIC_NAMES, ROLE_MAGIC_NAMES, UNSUPPORTED_MAGIC, loopMagic, magicDefined, mayBeFact, RESCUE_MAGIC_NAMES } from './magic-vars.js';
 
 /**
@@ -31,19 +32,6 @@ export interface ValidateOptions {
 
 /** Modules whose arguments define variables for later tasks. */
 const FACT_SETTERS = new Set(['set_fact']);
-
-/** Hosts a play targets, `--limit` applied. A bad pattern is an InputError at `hosts:`. */
-export function playHosts(play: Play, inventory: Inventory, limit?: string, extraVars: Vars = {}): string[] {
-  let pattern = play.hosts;
-  const pos = keywordPos(play, 'hosts');
-  if (isTemplated(pattern)) pattern = String(renderString(pattern, extraVars, pos));
-  let hosts = inventory.select(pattern, pos);
-  if (limit) {
-    const allowed = new Set(inventory.select(limit, { file: '--limit', line: 1, col: 1 }));
-    hosts = hosts.filter((h) => allowed.has(h));
-  }
-  return hosts;
-}
 
 export function validatePlaybook(pb: Playbook, inventory: Inventory, extraVars: Record<string, unknown>, opts: ValidateOptions = {}): InputError[] {
   const v = new Validator(pb, inventory, extraVars, opts);
