@@ -10,8 +10,8 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { TaskContext } from '../../src/modules/types.js';
 import { SshConnection } from '../../src/transport/ssh.js';
-import { startSshd, type Sshd } from './sshd.js';
-import { makeTaskContext, sshdSpec, type TaskContextOptions } from './task-context.js';
+import { sshSpec, startSshd, type Sshd } from './sshd.js';
+import { makeTaskContext, type TaskContextOptions } from './task-context.js';
 
 /** A loopback sshd for this test file (started in beforeAll, stopped in afterAll). */
 export function useSshd(): Sshd {
@@ -54,7 +54,7 @@ export function useSshdTarget(name: string): SshdTarget {
   let work: string | undefined;
   let n = 0;
   beforeAll(async () => {
-    conn = new SshConnection(sshdSpec(sshd));
+    conn = new SshConnection(sshSpec(sshd, { name: 'target' }));
     await conn.open();
     work = (await conn.exec(`mktemp -d /tmp/drover-${name}-XXXXXX`)).stdout.trim();
   });

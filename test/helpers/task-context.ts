@@ -11,9 +11,8 @@ import { join } from 'node:path';
 import { FactCache } from '../../src/facts/cache.js';
 import type { Module, ModuleResult, Plan, TaskContext } from '../../src/modules/types.js';
 import { renderText } from '../../src/template/index.js';
-import type { Connection, ConnectionSpec, ExecOptions } from '../../src/transport/connection.js';
+import type { Connection, ExecOptions } from '../../src/transport/connection.js';
 import { ModuleError } from '../../src/util/errors.js';
-import { sshSpec, type Sshd } from './sshd.js';
 
 export interface TaskContextOptions {
   check?: boolean;
@@ -69,11 +68,6 @@ export function makeTaskContext(conn: Connection, o: TaskContextOptions = {}): T
     secret: (v) => o.secrets?.push(v),
     log: (m) => o.logs?.push(m),
   };
-}
-
-/** Connection settings for a test sshd (strict host key checking, the generated key). */
-export function sshdSpec(sshd: Sshd, name = 'target'): ConnectionSpec {
-  return sshSpec(sshd, { name });
 }
 
 /** The summaries of a plan's changes, in order. */
