@@ -4,9 +4,10 @@
  * fails exactly where the real run would (the engine honours plan.result.failed).
  */
 import { z } from 'zod';
-import { flag } from './command-common.js';
+import { bool } from './common/args.js';
+import { controllerModule } from './common/decided-in-plan.js';
 import { registerModule } from './registry.js';
-import type { Module, Plan, TaskContext } from './types.js';
+import type { Plan, TaskContext } from './types.js';
 
 const expr = z.union([z.string(), z.boolean()]);
 
@@ -15,7 +16,7 @@ const schema = z.strictObject({
   fail_msg: z.unknown().optional().describe('Message when an assertion fails.'),
   msg: z.unknown().optional().describe('Alias of fail_msg.'),
   success_msg: z.unknown().optional().describe('Message when all assertions pass.'),
-  quiet: flag.default(false).describe('Do not show the success message.'),
+  quiet: bool.default(false).describe('Do not show the success message.'),
 });
 
 export type AssertArgs = z.infer<typeof schema>;
@@ -41,17 +42,13 @@ export function evaluateAssert(ctx: Pick<TaskContext, 'evaluate'>, args: AssertA
   return { changes: [], result: { changed: false, msg: args.quiet ? '' : msg, evaluated_to: true } };
 }
 
-export const assertModule: Module<AssertArgs> = {
+export const assertModule = controllerModule<AssertArgs>({
   name: 'assert',
   schema,
-  runsOn: 'controller',
   expressionArgs: ['that'],
   async plan(ctx, args) {
     return evaluateAssert(ctx, args);
   },
-  async apply() {
-    return { changed: false };
-  },
-};
+});
 
 registerModule(assertModule);

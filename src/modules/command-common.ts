@@ -9,15 +9,8 @@ import { z } from 'zod';
 import { ModuleError } from '../util/errors.js';
 import { shq } from '../util/shell.js';
 import { kvWords, shellWords } from '../util/shell-words.js';
-import type { ModuleResult, Plan, TaskContext } from './types.js';
-
-/** YAML 1.2 reads `no`/`yes` as strings; Ansible users write them as booleans. */
-export const flag = z.preprocess((v) => {
-  if (typeof v !== 'string') return v;
-  if (/^(yes|true|on|1)$/i.test(v)) return true;
-  if (/^(no|false|off|0)$/i.test(v)) return false;
-  return v;
-}, z.boolean());
+import { bool } from './common/args.js';
+import type { Module, ModuleResult, Plan, TaskContext } from './types.js';
 
 /** A number that may arrive as a rendered template string ("300"). */
 export const num = z.coerce.number();
@@ -28,10 +21,10 @@ export const guardArgs = {
   creates: z.string().optional().describe('A path or glob; when it exists, the command is not run.'),
   removes: z.string().optional().describe('A path or glob; when it does not exist, the command is not run.'),
   stdin: z.string().optional().describe('Fed to the command on stdin (never on its command line).'),
-  stdin_add_newline: flag.default(true).describe('Append a newline to stdin.'),
-  strip_empty_ends: flag.default(true).describe('Strip trailing empty lines from stdout/stderr.'),
+  stdin_add_newline: bool.default(true).describe('Append a newline to stdin.'),
+  strip_empty_ends: bool.default(true).describe('Strip trailing empty lines from stdout/stderr.'),
   /** Removed in Ansible 2.14 but still common in roles: accepted and ignored. */
-  warn: flag.optional(),
+  warn: bool.optional(),
 };
 
 export interface GuardArgs {
@@ -247,4 +240,34 @@ export function withInline<A extends { cmd?: string }>(args: A): A & Record<stri
     else if ((args as Record<string, unknown>)[k] === undefined) merged[k] = v;
   }
   return merged as A & Record<string, unknown>;
+}
+
+/**
+ * The module around a command line, shared by `command` and `shell`: the
+ * creates/removes guard while planning, then the run, registered the way
+ * Ansible registers it. `prepare` builds the line (and whatever the plan
+ * keeps of it); `registered` is the `cmd` Ansible reports for it.
+ */
+export function guardedCommandModule<A extends GuardArgs & { cmd?: string }, D extends { line: string }>(spec: {
+  name: string;
+  schema: Module<A, D>['schema'];
+  prepare: (args: A) => D;
+  registered: (args: A, data: D) => unknown;
+}): Module<A, D> {
+  return {
+    name: spec.name,
+    schema: spec.schema,
+    freeForm: 'cmd',
+    secretArgs: ['stdin'],
+    async plan(ctx, args) {
+      const data = spec.prepare(args);
+      const a = withInline(args);
+      return { ...(await planGuarded(ctx, a, spec.registered(a, data))), data };
+    },
+    async apply(ctx, args, plan) {
+      const data = plan.data ?? spec.prepare(args);
+      const a = withInline(args);
+      return runAndRegister(ctx, data.line, a, spec.registered(a, data));
+    },
+  };
 }

@@ -10,13 +10,14 @@ import { shq } from '../util/shell.js';
 import { shellWords } from '../util/shell-words.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
-import { flag, guardArgs, planGuarded, runAndRegister, shWordExpanding, withInline } from './command-common.js';
+import { bool } from './common/args.js';
+import { guardArgs, guardedCommandModule, shWordExpanding, withInline } from './command-common.js';
 
 const schema = z
   .strictObject({
     cmd: z.string().optional().describe('The command line (split like a POSIX shell would, but not run by one).'),
     argv: z.array(z.union([z.string(), z.number(), z.boolean()])).optional().describe('The command as a list of words.'),
-    expand_argument_vars: flag.default(true).describe('Expand $VARS and a leading ~ in the words.'),
+    expand_argument_vars: bool.default(true).describe('Expand $VARS and a leading ~ in the words.'),
     ...guardArgs,
   })
   .superRefine((a, ctx) => {
@@ -58,20 +59,11 @@ export function commandLine(args: CommandArgs): CommandPlanData {
   return { argv, line: argv.map(quote).join(' ') };
 }
 
-export const commandModule: Module<CommandArgs, CommandPlanData> = {
+export const commandModule: Module<CommandArgs, CommandPlanData> = guardedCommandModule({
   name: 'command',
   schema,
-  freeForm: 'cmd',
-  secretArgs: ['stdin'],
-  async plan(ctx, args) {
-    const data = commandLine(args);
-    const plan = await planGuarded(ctx, withInline(args), data.argv);
-    return { ...plan, data };
-  },
-  async apply(ctx, args, plan) {
-    const data = plan.data ?? commandLine(args);
-    return runAndRegister(ctx, data.line, withInline(args), data.argv);
-  },
-};
+  prepare: commandLine,
+  registered: (_args, data) => data.argv,
+});
 
 registerModule(commandModule);

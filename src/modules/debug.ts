@@ -5,8 +5,9 @@
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
 import { num } from './command-common.js';
+import { controllerModule } from './common/decided-in-plan.js';
 import { registerModule } from './registry.js';
-import type { Module, TaskContext } from './types.js';
+import type { TaskContext } from './types.js';
 
 const schema = z
   .strictObject({
@@ -57,17 +58,13 @@ export function debugResult(ctx: Pick<TaskContext, 'vars'>, args: DebugArgs): Re
   return { changed: false, msg: args.msg === undefined ? 'Hello world!' : args.msg };
 }
 
-export const debugModule: Module<DebugArgs> = {
+export const debugModule = controllerModule<DebugArgs>({
   name: 'debug',
   schema,
-  runsOn: 'controller',
   expressionArgs: ['var'],
   async plan(ctx, args) {
     return { changes: [], result: debugResult(ctx, args) };
   },
-  async apply() {
-    return { changed: false };
-  },
-};
+});
 
 registerModule(debugModule);

@@ -1,7 +1,7 @@
 /** `fail`: fail the host with a message (also in check mode, as Ansible does). */
 import { z } from 'zod';
+import { controllerModule } from './common/decided-in-plan.js';
 import { registerModule } from './registry.js';
-import type { Module } from './types.js';
 
 const schema = z.strictObject({
   msg: z.unknown().optional().describe('The failure message (default "Failed as requested from task").'),
@@ -9,19 +9,15 @@ const schema = z.strictObject({
 
 export type FailArgs = z.infer<typeof schema>;
 
-export const failModule: Module<FailArgs> = {
+export const failModule = controllerModule<FailArgs>({
   name: 'fail',
   schema,
   freeForm: 'msg',
-  runsOn: 'controller',
   async plan(_ctx, args) {
     const msg = args.msg === undefined ? 'Failed as requested from task' : typeof args.msg === 'string' ? args.msg : JSON.stringify(args.msg);
     // Decided in plan so check mode fails exactly where the real run would.
     return { changes: [], result: { changed: false, failed: true, msg } };
   },
-  async apply() {
-    return { changed: false };
-  },
-};
+});
 
 registerModule(failModule);

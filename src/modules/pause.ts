@@ -4,8 +4,8 @@
  */
 import { z } from 'zod';
 import { ansibleDelta, ansibleTime, num } from './command-common.js';
+import { controllerModule } from './common/decided-in-plan.js';
 import { registerModule } from './registry.js';
-import type { Module } from './types.js';
 
 const schema = z
   .strictObject({
@@ -25,10 +25,9 @@ export function pauseMs(args: PauseArgs): number {
   return ((args.seconds ?? 0) + (args.minutes ?? 0) * 60) * 1000;
 }
 
-export const pauseModule: Module<PauseArgs> = {
+export const pauseModule = controllerModule<PauseArgs>({
   name: 'pause',
   schema,
-  runsOn: 'controller',
   async plan(ctx, args) {
     const start = new Date();
     if (!ctx.check) await new Promise((r) => setTimeout(r, pauseMs(args)));
@@ -38,9 +37,6 @@ export const pauseModule: Module<PauseArgs> = {
       result: { changed: false, start: ansibleTime(start), stop: ansibleTime(stop), delta: ansibleDelta(stop.getTime() - start.getTime()), user_input: '', echo: true },
     };
   },
-  async apply() {
-    return { changed: false };
-  },
-};
+});
 
 registerModule(pauseModule);

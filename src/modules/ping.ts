@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ModuleError } from '../util/errors.js';
+import { nothingToApply } from './common/decided-in-plan.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
 
@@ -24,10 +25,7 @@ export const pingModule: Module<PingArgs> = {
     if (args.data === 'crash') throw new ModuleError('boom (ping data=crash)');
     return { changes: [], result: { changed: false, ping: args.data } };
   },
-  async apply() {
-    // plan never leaves anything to do.
-    return { changed: false };
-  },
+  apply: nothingToApply,
 };
 
 registerModule(pingModule);

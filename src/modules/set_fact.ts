@@ -4,8 +4,8 @@
  * ignored: drover keeps no fact cache between runs.
  */
 import { z } from 'zod';
+import { controllerModule } from './common/decided-in-plan.js';
 import { registerModule } from './registry.js';
-import type { Module } from './types.js';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -27,17 +27,13 @@ export function factsOf(args: SetFactArgs): Record<string, unknown> {
   return facts;
 }
 
-export const setFactModule: Module<SetFactArgs> = {
+export const setFactModule = controllerModule<SetFactArgs>({
   name: 'set_fact',
   schema,
-  runsOn: 'controller',
   async plan(_ctx, args) {
     const facts = factsOf(args);
     return { changes: [], result: { changed: false, facts, ansible_facts: facts } };
   },
-  async apply() {
-    return { changed: false };
-  },
-};
+});
 
 registerModule(setFactModule);

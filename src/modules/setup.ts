@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { gatherFacts } from '../facts/gather.js';
 import { num } from './command-common.js';
+import { nothingToApply } from './common/decided-in-plan.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
 
@@ -47,9 +48,7 @@ export const setupModule: Module<SetupArgs> = {
     const facts = filterFacts(await gatherFacts((cmd) => ctx.exec(cmd)), args.filter);
     return { changes: [], result: { changed: false, facts, ansible_facts: facts.ansible_facts } };
   },
-  async apply() {
-    return { changed: false };
-  },
+  apply: nothingToApply,
 };
 
 registerModule(setupModule);

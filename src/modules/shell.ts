@@ -8,7 +8,7 @@ import { InputError } from '../util/errors.js';
 import { shq } from '../util/shell.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
-import { guardArgs, planGuarded, runAndRegister, withInline } from './command-common.js';
+import { guardArgs, guardedCommandModule, withInline } from './command-common.js';
 
 const schema = z.strictObject({
   cmd: z.string().describe('The shell script to run.'),
@@ -26,20 +26,11 @@ export function shellLine(args: ShellArgs): string {
   return `${shq(exe)} -c ${shq(a.cmd)}`;
 }
 
-export const shellModule: Module<ShellArgs, { line: string }> = {
+export const shellModule: Module<ShellArgs, { line: string }> = guardedCommandModule({
   name: 'shell',
   schema,
-  freeForm: 'cmd',
-  secretArgs: ['stdin'],
-  async plan(ctx, args) {
-    const line = shellLine(args);
-    const a = withInline(args);
-    return { ...(await planGuarded(ctx, a, a.cmd)), data: { line } };
-  },
-  async apply(ctx, args, plan) {
-    const a = withInline(args);
-    return runAndRegister(ctx, plan.data?.line ?? shellLine(args), a, a.cmd);
-  },
-};
+  prepare: (args) => ({ line: shellLine(args) }),
+  registered: (args) => args.cmd,
+});
 
 registerModule(shellModule);
