@@ -8,20 +8,8 @@
 import { z } from 'zod';
 import { generateSshKey, parseSshPrivateKey, publicKeyLine, sshFingerprint, withComment, type SshKeyInfo } from '../pki/ssh.js';
 import { ModuleError } from '../util/errors.js';
-import type { AttrPlan } from './common/file-attrs.js';
-import {
-  applyAttrPlan,
-  attrArgs,
-  bool,
-  idString,
-  planKeptFile,
-  readTargetFiles,
-  removalChanges,
-  removeTargetFiles,
-  stateArg,
-  textOf,
-  writeTargetFile,
-} from './openssl-common.js';
+import { attrArgs } from './common/args.js';
+import * as files from './openssl-common.js';
 import { registerModule } from './registry.js';
 import type { Change, Module } from './types.js';
 
@@ -31,9 +19,7 @@ const schema = z
     type: z.enum(['rsa', 'ed25519']).default('rsa').describe('rsa or ed25519 (dsa/ecdsa are not supported).'),
     size: z.coerce.number().int().optional().describe('RSA bits (default 4096); ignored for ed25519.'),
     comment: z.string().optional(),
-    force: bool.default(false),
-    state: stateArg,
-    ...attrArgs,
+    ...files.managedFileArgs,
     mode: attrArgs.mode.default('0600'),
     regenerate: z.string().optional().describe('Accepted for compatibility; drover regenerates only on type/size mismatch or force.'),
   })
@@ -43,14 +29,12 @@ const schema = z
 
 export type SshKeypairArgs = z.infer<typeof schema>;
 
-interface Data {
-  action: 'generate' | 'update' | 'remove';
+interface Data extends files.FilePlanData<'generate' | 'update'> {
   /** update: rewrite the private key with this comment. */
   privateText?: string;
   writePrivate?: boolean;
   writePublic?: boolean;
   info?: SshKeyInfo;
-  attrs?: AttrPlan;
 }
 
 export const opensshKeypairModule: Module<SshKeypairArgs, Data> = {
@@ -59,10 +43,10 @@ export const opensshKeypairModule: Module<SshKeypairArgs, Data> = {
   schema,
   async plan(ctx, a) {
     const pub = `${a.path}.pub`;
-    const states = await readTargetFiles(ctx, [a.path, pub]);
-    if (a.state === 'absent') return { changes: removalChanges(states, [a.path, pub]), data: { action: 'remove' } };
+    const states = await files.readTargetFiles(ctx, [a.path, pub]);
+    if (a.state === 'absent') return { changes: files.removalChanges(states, [a.path, pub]), data: { action: 'remove' } };
     const bits = a.type === 'rsa' ? (a.size ?? 4096) : 256;
-    const priv = textOf(states.get(a.path), 'private key');
+    const priv = files.textOf(states.get(a.path), 'private key');
     if (priv !== undefined) ctx.secret(priv);
     if (priv === undefined) return { changes: [{ summary: `generate ${a.type} key pair ${a.path}, ${pub}` }], data: { action: 'generate' } };
     let info: SshKeyInfo | undefined;
@@ -88,12 +72,12 @@ export const opensshKeypairModule: Module<SshKeypairArgs, Data> = {
       data.privateText = priv;
     }
     const wantPub = publicKeyLine(info!.type, info!.publicBlob, comment);
-    if (textOf(states.get(pub), 'public key') !== wantPub) {
+    if (files.textOf(states.get(pub), 'public key') !== wantPub) {
       changes.push({ summary: `write ${pub}` });
       data.writePublic = true;
     }
     if (!data.writePrivate) {
-      data.attrs = planKeptFile(states.get(a.path)!, { mode: a.mode, owner: idString(a.owner), group: idString(a.group) });
+      data.attrs = files.planKeptFile(states.get(a.path)!, a);
       changes.push(...data.attrs.changes);
     }
     return { changes, data, result: { filename: a.path, type: info!.type, size: info!.bits, comment, fingerprint: sshFingerprint(info!.publicBlob), public_key: wantPub.trim() } };
@@ -102,17 +86,16 @@ export const opensshKeypairModule: Module<SshKeypairArgs, Data> = {
     const d = plan.data!;
     const pub = `${a.path}.pub`;
     if (d.action === 'remove') {
-      await removeTargetFiles(ctx, [a.path, pub]);
+      await files.removeTargetFiles(ctx, [a.path, pub]);
       return { changed: true, filename: a.path };
     }
-    const owner = idString(a.owner);
-    const group = idString(a.group);
+    const { owner, group } = a;
     if (d.action === 'generate') {
       const comment = a.comment ?? '';
       const k = await generateSshKey(a.type, a.type === 'rsa' ? (a.size ?? 4096) : 256, comment);
       ctx.secret(k.privateKey);
-      await writeTargetFile(ctx, { path: a.path, content: k.privateKey, mode: a.mode, owner, group });
-      await writeTargetFile(ctx, { path: pub, content: k.publicKey, mode: '0644', owner, group });
+      await files.writeTargetFile(ctx, { path: a.path, content: k.privateKey, mode: a.mode, owner, group });
+      await files.writeTargetFile(ctx, { path: pub, content: k.publicKey, mode: '0644', owner, group });
       const info = parseSshPrivateKey(k.privateKey);
       return { changed: true, filename: a.path, type: a.type, size: info.bits, comment, fingerprint: sshFingerprint(info.publicBlob), public_key: k.publicKey.trim() };
     }
@@ -120,11 +103,11 @@ export const opensshKeypairModule: Module<SshKeypairArgs, Data> = {
     if (d.writePrivate) {
       const text = withComment(d.privateText!, info.comment);
       ctx.secret(text);
-      await writeTargetFile(ctx, { path: a.path, content: text, mode: a.mode, owner, group });
+      await files.writeTargetFile(ctx, { path: a.path, content: text, mode: a.mode, owner, group });
     } else {
-      await applyAttrPlan(ctx, a.path, d.attrs);
+      await files.applyAttrPlan(ctx, a.path, d.attrs);
     }
-    if (d.writePublic) await writeTargetFile(ctx, { path: pub, content: publicKeyLine(info.type, info.publicBlob, info.comment), mode: '0644', owner, group });
+    if (d.writePublic) await files.writeTargetFile(ctx, { path: pub, content: publicKeyLine(info.type, info.publicBlob, info.comment), mode: '0644', owner, group });
     return { changed: true, ...plan.result };
   },
 };

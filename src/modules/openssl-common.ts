@@ -14,8 +14,6 @@ import { atomicWrite } from './common/atomic-write.js';
 import { attrCommands, planAttrs, type AttrPlan } from './common/file-attrs.js';
 import type { Change, ModuleResult, Plan, TaskContext } from './types.js';
 
-export { attrArgs, bool, idString };
-
 /** PEM files are small; anything larger is not what we are looking for. */
 const MAX_BYTES = 1024 * 1024;
 
@@ -33,26 +31,41 @@ export function textOf(state: FileState | undefined, what: string): string | und
   return state.content?.toString('utf8') ?? '';
 }
 
+/** mode/owner/group as the modules' arguments give them. */
 export interface Attrs {
   mode?: string | number;
-  owner?: string;
-  group?: string;
+  owner?: string | number;
+  group?: string | number;
 }
 
 export const stateArg = z.enum(['present', 'absent']).default('present');
 
+/** The arguments every module here takes: force (regenerate), state, and the file's attributes. */
+export const managedFileArgs = {
+  force: bool.default(false),
+  state: stateArg,
+  ...attrArgs,
+};
+
+/** Accepted so community.crypto playbooks run unchanged; drover has one backend. */
+export const selectCryptoBackendArg = z.string().optional().describe('Accepted for compatibility; ignored.');
+
 /** Attribute changes for a file whose content stays. */
 export function planKeptFile(state: FileState, attrs: Attrs): AttrPlan {
-  return planAttrs(state, { mode: attrs.mode, owner: attrs.owner, group: attrs.group }, state.path);
+  return planAttrs(state, { mode: attrs.mode, owner: idString(attrs.owner), group: idString(attrs.group) }, state.path);
 }
 
-export interface FileWrite {
+/** The plan for a file whose content stays: only its attributes may change. */
+export function keptFilePlan(state: FileState, attrs: Attrs, result: Record<string, unknown>): Plan<FilePlanData<'attrs'>> {
+  const plan = planKeptFile(state, attrs);
+  return { changes: plan.changes, data: { action: 'attrs', attrs: plan }, result };
+}
+
+export interface FileWrite extends Attrs {
   path: string;
   content: string;
   /** Default: keep an existing file's mode; 0600 for secrets. */
   mode?: string | number;
-  owner?: string;
-  group?: string;
 }
 
 function modeString(m: string | number | undefined): string | undefined {
@@ -61,7 +74,7 @@ function modeString(m: string | number | undefined): string | undefined {
 }
 
 export async function writeTargetFile(ctx: TaskContext, w: FileWrite): Promise<void> {
-  await atomicWrite((c, o) => ctx.exec(c, o), { dest: w.path, content: w.content, mode: modeString(w.mode), owner: w.owner, group: w.group });
+  await atomicWrite((c, o) => ctx.exec(c, o), { dest: w.path, content: w.content, mode: modeString(w.mode), owner: idString(w.owner), group: idString(w.group) });
 }
 
 export async function applyAttrPlan(ctx: TaskContext, path: string, p: AttrPlan | undefined): Promise<void> {
@@ -77,6 +90,12 @@ export function removalChanges(states: Map<string, FileState>, paths: readonly s
   return paths.filter((p) => states.get(p)?.exists).map((p) => ({ summary: `remove ${p}` }));
 }
 
+/** What a plan hands to apply: the action (remove the file, or the module's own: attrs, generate …) and attribute changes. */
+export interface FilePlanData<Action extends string = string> {
+  action: Action | 'remove';
+  attrs?: AttrPlan;
+}
+
 /**
  * The apply steps the key, CSR and certificate modules share: remove the file
  * (state absent), or fix only its mode/owner/group. Undefined when the plan
@@ -85,7 +104,7 @@ export function removalChanges(states: Map<string, FileState>, paths: readonly s
 export async function applyRemoveOrAttrs(
   ctx: TaskContext,
   path: string,
-  plan: Plan<{ action: string; attrs?: AttrPlan }>,
+  plan: Plan<FilePlanData>,
 ): Promise<ModuleResult | undefined> {
   const d = plan.data!;
   if (d.action === 'remove') {

@@ -17,19 +17,8 @@ import { fromForgeAttributes } from '../pki/dn.js';
 import { forgePublicKeyToNode, loadPrivateKey, PkiError, publicKeyFingerprint } from '../pki/keys.js';
 import { certMismatches } from '../pki/match.js';
 import { ModuleError } from '../util/errors.js';
-import type { AttrPlan } from './common/file-attrs.js';
-import {
-  applyRemoveOrAttrs,
-  attrArgs,
-  bool,
-  idString,
-  planKeptFile,
-  readTargetFiles,
-  removalChanges,
-  stateArg,
-  textOf,
-  writeTargetFile,
-} from './openssl-common.js';
+import { bool } from './common/args.js';
+import * as files from './openssl-common.js';
 import { registerModule } from './registry.js';
 import type { Module, TaskContext } from './types.js';
 
@@ -57,10 +46,8 @@ const schema = z
     ownca_create_subject_key_identifier: skiMode,
     ownca_create_authority_key_identifier: bool.default(true),
     renew_before_days: z.coerce.number().int().nonnegative().default(30).describe('drover: re-issue when the certificate expires within this many days.'),
-    force: bool.default(false),
-    state: stateArg,
-    ...attrArgs,
-    select_crypto_backend: z.string().optional().describe('Accepted for compatibility; ignored.'),
+    ...files.managedFileArgs,
+    select_crypto_backend: files.selectCryptoBackendArg,
     backup: bool.optional().describe('Accepted for compatibility; ignored.'),
   })
   .superRefine((a, ctx) => {
@@ -78,12 +65,10 @@ const schema = z
 
 export type CertificateArgs = z.infer<typeof schema>;
 
-interface Data {
-  action: 'issue' | 'attrs' | 'remove';
+interface Data extends files.FilePlanData<'issue' | 'attrs'> {
   csrPem?: string;
   signerPem?: string;
   caCertPem?: string;
-  attrs?: AttrPlan;
 }
 
 function pending(ctx: TaskContext, path: string, what: string, summary: string) {
@@ -107,16 +92,16 @@ export const opensslCertificateModule: Module<CertificateArgs, Data> = {
   async plan(ctx, a) {
     const signerPath = a.provider === 'ownca' ? a.ownca_privatekey_path! : a.privatekey_path;
     const paths = [a.path, a.csr_path, ...(signerPath ? [signerPath] : []), ...(a.ownca_path && a.provider === 'ownca' ? [a.ownca_path] : [])];
-    const states = await readTargetFiles(ctx, paths);
-    if (a.state === 'absent') return { changes: removalChanges(states, [a.path]), data: { action: 'remove' } };
+    const states = await files.readTargetFiles(ctx, paths);
+    if (a.state === 'absent') return { changes: files.removalChanges(states, [a.path]), data: { action: 'remove' } };
 
     const verb = `issue ${a.provider} certificate ${a.path}`;
-    const csrPem = textOf(states.get(a.csr_path), 'CSR');
+    const csrPem = files.textOf(states.get(a.csr_path), 'CSR');
     if (csrPem === undefined) return pending(ctx, a.csr_path, 'CSR', verb);
-    const signerPem = textOf(states.get(signerPath!), a.provider === 'ownca' ? 'CA private key' : 'private key');
+    const signerPem = files.textOf(states.get(signerPath!), a.provider === 'ownca' ? 'CA private key' : 'private key');
     if (signerPem === undefined) return pending(ctx, signerPath!, a.provider === 'ownca' ? 'CA private key' : 'private key', verb);
     ctx.secret(signerPem);
-    const caCertPem = a.provider === 'ownca' ? textOf(states.get(a.ownca_path!), 'CA certificate') : undefined;
+    const caCertPem = a.provider === 'ownca' ? files.textOf(states.get(a.ownca_path!), 'CA certificate') : undefined;
     if (a.provider === 'ownca' && caCertPem === undefined) return pending(ctx, a.ownca_path!, 'CA certificate', verb);
 
     const csr = wrap(`CSR ${a.csr_path}`, () => parseCsr(csrPem));
@@ -131,7 +116,7 @@ export const opensslCertificateModule: Module<CertificateArgs, Data> = {
     }
     const data: Data = { action: 'issue', csrPem, signerPem, caCertPem };
 
-    const existing = textOf(states.get(a.path), 'certificate');
+    const existing = files.textOf(states.get(a.path), 'certificate');
     if (existing === undefined) return { changes: [{ summary: verb }], data };
     let why: string[];
     if (a.force) why = ['force: yes'];
@@ -164,11 +149,10 @@ export const opensslCertificateModule: Module<CertificateArgs, Data> = {
       }
     }
     if (why.length) return { changes: [{ summary: `re-${verb} (${why.join('; ')})` }], data };
-    const attrs = planKeptFile(states.get(a.path)!, { mode: a.mode, owner: idString(a.owner), group: idString(a.group) });
-    return { changes: attrs.changes, data: { action: 'attrs', attrs }, result: { filename: a.path, csr: a.csr_path } };
+    return files.keptFilePlan(states.get(a.path)!, a, { filename: a.path, csr: a.csr_path });
   },
   async apply(ctx, a, plan) {
-    const done = await applyRemoveOrAttrs(ctx, a.path, plan);
+    const done = await files.applyRemoveOrAttrs(ctx, a.path, plan);
     if (done) return done;
     const d = plan.data!;
     if (!d.csrPem || !d.signerPem) throw new ModuleError('openssl_certificate: inputs missing (CSR or key did not exist when planning)');
@@ -197,7 +181,7 @@ export const opensslCertificateModule: Module<CertificateArgs, Data> = {
       subjectKeyIdentifier: (a.provider === 'ownca' ? a.ownca_create_subject_key_identifier : a.selfsigned_create_subject_key_identifier) as SkiMode,
       authorityKeyIdentifier: a.ownca_create_authority_key_identifier,
     });
-    await writeTargetFile(ctx, { path: a.path, content: pem, mode: a.mode ?? '0644', owner: idString(a.owner), group: idString(a.group) });
+    await files.writeTargetFile(ctx, { path: a.path, content: pem, mode: a.mode ?? '0644', owner: a.owner, group: a.group });
     const f = certFacts(parseCertificate(pem));
     return { changed: true, filename: a.path, csr: a.csr_path, serial_number: f.serial, not_after: f.notAfter, subject: f.subject, issuer: f.issuer };
   },

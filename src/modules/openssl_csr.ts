@@ -8,21 +8,10 @@ import { z } from 'zod';
 import { createCsr, csrRequest, parseCsr, type CsrRequest } from '../pki/csr.js';
 import { loadPrivateKey, PkiError, publicKeyFingerprint } from '../pki/keys.js';
 import { csrMismatches } from '../pki/match.js';
-import { SUBJECT_ARGS, subjectField, type Subject } from '../pki/names.js';
+import { SUBJECT_ARGS, SUBJECT_NAMES, subjectField, type Subject } from '../pki/names.js';
 import { ModuleError } from '../util/errors.js';
-import type { AttrPlan } from './common/file-attrs.js';
-import {
-  applyRemoveOrAttrs,
-  attrArgs,
-  bool,
-  idString,
-  planKeptFile,
-  readTargetFiles,
-  removalChanges,
-  stateArg,
-  textOf,
-  writeTargetFile,
-} from './openssl-common.js';
+import { bool } from './common/args.js';
+import * as files from './openssl-common.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
 
@@ -30,13 +19,7 @@ const stringList = z.union([z.string().transform((s) => s.split(',').map((x) => 
 
 // Ansible's aliases for the subject and extension arguments.
 const ALIASES: Record<string, string> = {
-  CN: 'common_name', commonName: 'common_name',
-  C: 'country_name', countryName: 'country_name',
-  ST: 'state_or_province_name', stateOrProvinceName: 'state_or_province_name',
-  L: 'locality_name', localityName: 'locality_name',
-  O: 'organization_name', organizationName: 'organization_name',
-  OU: 'organizational_unit_name', organizationalUnitName: 'organizational_unit_name',
-  E: 'email_address', emailAddress: 'email_address',
+  ...Object.fromEntries(SUBJECT_NAMES.flatMap((n) => n.aliases.map((a) => [a, n.arg]))),
   subjectAltName: 'subject_alt_name', subjectAltName_critical: 'subject_alt_name_critical',
   keyUsage: 'key_usage', keyUsage_critical: 'key_usage_critical',
   extendedKeyUsage: 'extended_key_usage', extKeyUsage: 'extended_key_usage',
@@ -80,10 +63,8 @@ const schema = z.preprocess(
       ...csrArgs,
       digest: z.literal('sha256').default('sha256'),
       version: z.coerce.number().int().default(1),
-      force: bool.default(false),
-      state: stateArg,
-      ...attrArgs,
-      select_crypto_backend: z.string().optional().describe('Accepted for compatibility; ignored.'),
+      ...files.managedFileArgs,
+      select_crypto_backend: files.selectCryptoBackendArg,
     })
     .superRefine((a, ctx) => {
       if (a.subject_alt_name_critical) ctx.addIssue({ code: 'custom', path: ['subject_alt_name_critical'], message: 'a critical subjectAltName is not supported' });
@@ -120,10 +101,8 @@ export function requestFromArgs(a: z.infer<z.ZodObject<typeof csrArgs>>): CsrReq
   });
 }
 
-interface Data {
-  action: 'generate' | 'attrs' | 'remove';
+interface Data extends files.FilePlanData<'generate' | 'attrs'> {
   keyPem?: string;
-  attrs?: AttrPlan;
 }
 
 export const opensslCsrModule: Module<CsrArgs, Data> = {
@@ -132,10 +111,10 @@ export const opensslCsrModule: Module<CsrArgs, Data> = {
   schema,
   secretArgs: ['privatekey_passphrase'],
   async plan(ctx, a) {
-    const states = await readTargetFiles(ctx, [a.path, a.privatekey_path]);
-    if (a.state === 'absent') return { changes: removalChanges(states, [a.path]), data: { action: 'remove' } };
+    const states = await files.readTargetFiles(ctx, [a.path, a.privatekey_path]);
+    if (a.state === 'absent') return { changes: files.removalChanges(states, [a.path]), data: { action: 'remove' } };
     const req = requestFromArgs(a);
-    const keyPem = textOf(states.get(a.privatekey_path), 'private key');
+    const keyPem = files.textOf(states.get(a.privatekey_path), 'private key');
     if (keyPem !== undefined) ctx.secret(keyPem);
     const result = { filename: a.path, privatekey: a.privatekey_path, subject: req.subject, subjectAltName: req.extensions.subjectAltName };
     if (keyPem === undefined) {
@@ -149,7 +128,7 @@ export const opensslCsrModule: Module<CsrArgs, Data> = {
     } catch (e) {
       throw new ModuleError(`openssl_csr: private key ${a.privatekey_path}: ${e instanceof PkiError ? e.message : String(e)}`);
     }
-    const csrPem = textOf(states.get(a.path), 'CSR');
+    const csrPem = files.textOf(states.get(a.path), 'CSR');
     if (csrPem === undefined) return { changes: [{ summary: `generate CSR ${a.path}` }], data: { action: 'generate', keyPem }, result };
     let why: string[];
     try {
@@ -158,16 +137,15 @@ export const opensslCsrModule: Module<CsrArgs, Data> = {
       why = [`existing file is not a usable CSR: ${e instanceof Error ? e.message : String(e)}`];
     }
     if (why.length) return { changes: [{ summary: `regenerate CSR ${a.path} (${why.join('; ')})` }], data: { action: 'generate', keyPem }, result };
-    const attrs = planKeptFile(states.get(a.path)!, { mode: a.mode, owner: idString(a.owner), group: idString(a.group) });
-    return { changes: attrs.changes, data: { action: 'attrs', attrs }, result };
+    return files.keptFilePlan(states.get(a.path)!, a, result);
   },
   async apply(ctx, a, plan) {
-    const done = await applyRemoveOrAttrs(ctx, a.path, plan);
+    const done = await files.applyRemoveOrAttrs(ctx, a.path, plan);
     if (done) return done;
     const d = plan.data!;
     if (!d.keyPem) throw new ModuleError(`openssl_csr: private key ${a.privatekey_path} does not exist`);
     const pem = createCsr(requestFromArgs(a), loadPrivateKey(d.keyPem, a.privatekey_passphrase));
-    await writeTargetFile(ctx, { path: a.path, content: pem, mode: a.mode ?? '0644', owner: idString(a.owner), group: idString(a.group) });
+    await files.writeTargetFile(ctx, { path: a.path, content: pem, mode: a.mode ?? '0644', owner: a.owner, group: a.group });
     return { changed: true, ...plan.result };
   },
 };

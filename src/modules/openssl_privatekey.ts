@@ -8,19 +8,8 @@
 import { z } from 'zod';
 import { describePrivateKey, generateRsaKey, NON_RSA_EXPLANATION, privateKeyToPem, publicKeyFingerprint, RSA_SIZES } from '../pki/keys.js';
 import { keyMismatches } from '../pki/match.js';
-import type { AttrPlan } from './common/file-attrs.js';
-import {
-  applyRemoveOrAttrs,
-  attrArgs,
-  bool,
-  idString,
-  planKeptFile,
-  readTargetFiles,
-  removalChanges,
-  stateArg,
-  textOf,
-  writeTargetFile,
-} from './openssl-common.js';
+import { attrArgs, bool } from './common/args.js';
+import * as files from './openssl-common.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
 
@@ -32,11 +21,10 @@ const schema = z
     passphrase: z.string().optional().describe('Encrypt the key (PKCS#8, AES-256-CBC).'),
     cipher: z.string().optional().describe("Accepted for compatibility ('auto'); the cipher is AES-256-CBC."),
     format: z.enum(['pkcs1', 'pkcs8', 'auto', 'auto_ignore']).default('auto_ignore').describe('auto/auto_ignore: PKCS#1 for unencrypted RSA keys.'),
+    ...files.managedFileArgs,
     force: bool.default(false).describe('Regenerate even when the key matches.'),
-    state: stateArg,
-    ...attrArgs,
     mode: attrArgs.mode.default('0600'),
-    select_crypto_backend: z.string().optional().describe('Accepted for compatibility; ignored.'),
+    select_crypto_backend: files.selectCryptoBackendArg,
   })
   .superRefine((a, ctx) => {
     if (a.type.toUpperCase() !== 'RSA') ctx.addIssue({ code: 'custom', path: ['type'], message: `type ${a.type} is not supported: ${NON_RSA_EXPLANATION}` });
@@ -45,10 +33,7 @@ const schema = z
 
 export type PrivateKeyArgs = z.infer<typeof schema>;
 
-interface Data {
-  action: 'generate' | 'attrs' | 'remove';
-  attrs?: AttrPlan;
-}
+type Data = files.FilePlanData<'generate' | 'attrs'>;
 
 export const opensslPrivateKeyModule: Module<PrivateKeyArgs, Data> = {
   name: 'openssl_privatekey',
@@ -56,29 +41,28 @@ export const opensslPrivateKeyModule: Module<PrivateKeyArgs, Data> = {
   schema,
   secretArgs: ['passphrase'],
   async plan(ctx, a) {
-    const states = await readTargetFiles(ctx, [a.path]);
+    const states = await files.readTargetFiles(ctx, [a.path]);
     const state = states.get(a.path)!;
     if (a.state === 'absent') {
-      const changes = removalChanges(states, [a.path]);
+      const changes = files.removalChanges(states, [a.path]);
       return { changes, data: { action: 'remove' } };
     }
-    const pem = textOf(state, 'private key');
+    const pem = files.textOf(state, 'private key');
     if (pem !== undefined) ctx.secret(pem);
     const result = { filename: a.path, size: a.size, type: 'RSA' };
     if (pem === undefined) return { changes: [{ summary: `generate RSA ${a.size} key ${a.path}` }], data: { action: 'generate' }, result };
     const facts = describePrivateKey(pem, a.passphrase);
     const why = a.force ? ['force: yes'] : keyMismatches(facts, { type: 'RSA', size: a.size, encrypted: !!a.passphrase, format: a.format === 'pkcs8' ? 'pkcs8' : a.format === 'pkcs1' ? 'pkcs1' : undefined });
     if (why.length) return { changes: [{ summary: `regenerate RSA ${a.size} key ${a.path} (${why.join('; ')})` }], data: { action: 'generate' }, result };
-    const attrs = planKeptFile(state, { mode: a.mode, owner: idString(a.owner), group: idString(a.group) });
-    return { changes: attrs.changes, data: { action: 'attrs', attrs }, result: { ...result, fingerprint: facts.publicKeyFingerprint } };
+    return files.keptFilePlan(state, a, { ...result, fingerprint: facts.publicKeyFingerprint });
   },
   async apply(ctx, a, plan) {
-    const done = await applyRemoveOrAttrs(ctx, a.path, plan);
+    const done = await files.applyRemoveOrAttrs(ctx, a.path, plan);
     if (done) return done;
     const key = await generateRsaKey(a.size);
     const pem = privateKeyToPem(key, { passphrase: a.passphrase, format: a.format === 'pkcs8' ? 'pkcs8' : 'pkcs1' });
     ctx.secret(pem);
-    await writeTargetFile(ctx, { path: a.path, content: pem, mode: a.mode, owner: idString(a.owner), group: idString(a.group) });
+    await files.writeTargetFile(ctx, { path: a.path, content: pem, mode: a.mode, owner: a.owner, group: a.group });
     return { changed: true, filename: a.path, size: a.size, type: 'RSA', fingerprint: publicKeyFingerprint(key) };
   },
 };

@@ -13,29 +13,32 @@ export const SUBJECT_FIELDS = ['C', 'ST', 'L', 'O', 'OU', 'CN', 'emailAddress'] 
 export type SubjectField = (typeof SUBJECT_FIELDS)[number];
 export type Subject = Partial<Record<SubjectField, string>>;
 
-/** Ansible argument name -> DN short name. */
-export const SUBJECT_ARGS: Record<string, SubjectField> = {
-  country_name: 'C',
-  state_or_province_name: 'ST',
-  locality_name: 'L',
-  organization_name: 'O',
-  organizational_unit_name: 'OU',
-  common_name: 'CN',
-  email_address: 'emailAddress',
-};
+/**
+ * Each DN field: its Ansible argument (openssl_csr's common_name …) and the
+ * names Ansible also accepts for that argument (CN, commonName …).
+ */
+export const SUBJECT_NAMES: ReadonlyArray<{ field: SubjectField; arg: string; aliases: readonly string[] }> = [
+  { field: 'C', arg: 'country_name', aliases: ['C', 'countryName'] },
+  { field: 'ST', arg: 'state_or_province_name', aliases: ['ST', 'stateOrProvinceName'] },
+  { field: 'L', arg: 'locality_name', aliases: ['L', 'localityName'] },
+  { field: 'O', arg: 'organization_name', aliases: ['O', 'organizationName'] },
+  { field: 'OU', arg: 'organizational_unit_name', aliases: ['OU', 'organizationalUnitName'] },
+  { field: 'CN', arg: 'common_name', aliases: ['CN', 'commonName'] },
+  { field: 'emailAddress', arg: 'email_address', aliases: ['E', 'emailAddress'] },
+];
 
-const SUBJECT_ALIASES: Record<string, SubjectField> = {
-  c: 'C', countryname: 'C',
-  st: 'ST', stateorprovincename: 'ST',
-  l: 'L', localityname: 'L',
-  o: 'O', organizationname: 'O',
-  ou: 'OU', organizationalunitname: 'OU',
-  cn: 'CN', commonname: 'CN',
-  emailaddress: 'emailAddress', email: 'emailAddress', e: 'emailAddress',
-};
+/** Ansible argument name -> DN short name. */
+export const SUBJECT_ARGS: Record<string, SubjectField> = Object.fromEntries(SUBJECT_NAMES.map((n) => [n.arg, n.field]));
+
+/** Spelling of a field in a `subject:` mapping (case, '_' and spaces ignored) -> the field. */
+const subjectKey = (name: string) => name.replace(/[_\s]/g, '').toLowerCase();
+const SUBJECT_ALIASES: Record<string, SubjectField> = Object.fromEntries([
+  ...SUBJECT_NAMES.flatMap((n) => n.aliases.map((a) => [subjectKey(a), n.field] as const)),
+  ['email', 'emailAddress'],
+]);
 
 export function subjectField(name: string): SubjectField {
-  const f = SUBJECT_ALIASES[name.replace(/[_\s]/g, '').toLowerCase()];
+  const f = SUBJECT_ALIASES[subjectKey(name)];
   if (!f) throw new InputError(`unknown subject field "${name}"`, undefined, `one of ${SUBJECT_FIELDS.join(', ')}`);
   return f;
 }
