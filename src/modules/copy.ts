@@ -58,6 +58,7 @@ async function source(ctx: TaskContext, args: CopyArgs): Promise<{ content: Buff
 export const copyModule: Module<CopyArgs, ContentPlanData> = {
   name: 'copy',
   schema,
+  localFiles: [{ arg: 'src', kind: 'files', unlessArg: 'remote_src' }],
   async plan(ctx, args) {
     const src = await source(ctx, args);
     if (args.content !== undefined && args.dest.endsWith('/')) throw new InputError('copy: dest must be a file path when content is given');

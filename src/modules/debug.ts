@@ -62,6 +62,7 @@ export const debugModule = controllerModule<DebugArgs>({
   name: 'debug',
   schema,
   expressionArgs: ['var'],
+  undefinedAllowedArgs: ['var'],
   async plan(ctx, args) {
     return { changes: [], result: debugResult(ctx, args) };
   },

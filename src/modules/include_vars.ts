@@ -8,6 +8,7 @@ import { basename, extname, join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
 import { isSecretName } from '../util/redact.js';
+import { isTemplated } from '../template/index.js';
 import { loadVarsFile } from '../util/yaml.js';
 import { num } from './command-common.js';
 import { registerModule } from './registry.js';
@@ -61,6 +62,13 @@ export const includeVarsModule: Module<IncludeVarsArgs> = {
   schema,
   freeForm: 'file',
   runsOn: 'controller',
+  localFiles: [{ arg: 'file', kind: 'vars', content: 'vars' }],
+  definesVars(args, files) {
+    if (typeof args.name === 'string') return [args.name];
+    // A templated name or a whole dir: which variables come is known only at run time.
+    if (typeof args.file !== 'string' || isTemplated(args.file)) return 'unknown';
+    return Object.keys(files.varsIn('file'));
+  },
   async plan(ctx, args) {
     let files: string[];
     if (args.file !== undefined) {

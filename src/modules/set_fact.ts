@@ -30,6 +30,8 @@ export function factsOf(args: SetFactArgs): Record<string, unknown> {
 export const setFactModule = controllerModule<SetFactArgs>({
   name: 'set_fact',
   schema,
+  // Every argument but `cacheable` is a variable it sets.
+  definesVars: (args) => Object.keys(args).filter((k) => k !== 'cacheable'),
   async plan(_ctx, args) {
     const facts = factsOf(args);
     return { changes: [], result: { changed: false, facts, ansible_facts: facts } };

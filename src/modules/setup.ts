@@ -44,6 +44,7 @@ export const setupModule: Module<SetupArgs> = {
   name: 'setup',
   aliases: ['gather_facts', 'ansible.builtin.gather_facts'],
   schema,
+  gathersFacts: true,
   async plan(ctx, args) {
     const facts = filterFacts(await gatherFacts((cmd) => ctx.exec(cmd)), args.filter);
     return { changes: [], result: { changed: false, facts, ansible_facts: facts.ansible_facts } };

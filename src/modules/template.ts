@@ -35,6 +35,7 @@ export type TemplateArgs = z.infer<typeof schema>;
 export const templateModule: Module<TemplateArgs, ContentPlanData> = {
   name: 'template',
   schema,
+  localFiles: [{ arg: 'src', kind: 'templates', content: 'template' }],
   async plan(ctx, args) {
     const file = ctx.findFile('templates', args.src);
     let text: string;

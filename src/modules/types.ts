@@ -41,6 +41,16 @@ export interface ModuleResult {
 /** Where a role- or playbook-relative file is looked up. */
 export type LocalFileKind = 'files' | 'templates' | 'vars' | 'tasks';
 
+/** An argument that names a controller-side file. */
+export interface LocalFileArg {
+  arg: string;
+  kind: LocalFileKind;
+  /** template: check also reads the variables the file uses; vars: a vars file (read by definesVars). */
+  content?: 'template' | 'vars';
+  /** No lookup when this argument is true (copy's `remote_src`: the file is on the host). */
+  unlessArg?: string;
+}
+
 /**
  * Everything a module may use. Modules never import the engine: the engine
  * builds this context per (host, task).
@@ -93,6 +103,23 @@ export interface Module<A = any, D = any> {
    * variable references too (check mode: a task reading an unknown register is unknown).
    */
   expressionArgs?: string[];
+  /** Of the expressionArgs, those that may name an undefined variable (debug's `var` shows "VARIABLE IS NOT DEFINED!"). */
+  undefinedAllowedArgs?: string[];
+  /**
+   * Arguments naming controller-side files (copy/template `src`, include_vars
+   * `file`). `drover check` looks each up by the run's rule (role, playbook;
+   * see playbook/local-files.ts) and reads what it needs of it.
+   */
+  localFiles?: LocalFileArg[];
+  /**
+   * Variables the task defines for the tasks after it (besides `register`):
+   * set_fact's argument names, include_vars' file. `files.varsIn(arg)` reads
+   * the vars file an argument names (as the run would), for its names.
+   * 'unknown' when they can be known only at run time.
+   */
+  definesVars?(args: Record<string, unknown>, files: { varsIn(arg: string): Record<string, unknown> }): string[] | 'unknown';
+  /** The task gathers the host's facts (setup): `ansible_*` names are defined after it. */
+  gathersFacts?: boolean;
   /** Reads the host's state; never writes. */
   plan(ctx: TaskContext, args: A): Promise<Plan<D>>;
   /** Executes exactly the plan. Called only when the plan has changes or is unknown, and never in check mode. */

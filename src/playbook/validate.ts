@@ -7,6 +7,7 @@ import { UndefinedVariableError } from '../template/errors.js';
 import { InputError, InputErrors } from '../util/errors.js';
 import { displayPath, formatPos, type SourcePos } from '../util/source.js';
 import { getModule } from '../modules/registry.js';
+import type { LocalFileArg, LocalFileKind } from '../modules/types.js';
 import { isPlainObject, keywordPos, nodeSource, typeName } from './context.js';
 import type { BlockNode, IncludeNode, Node, Play, Playbook, RoleScope, TaskNode, Vars } from './types.js';
 import { containerPos, posOf } from '../util/source-positions.js';
@@ -30,8 +31,8 @@ export interface ValidateOptions {
   mode?: 'converge' | 'verify';
 }
 
-/** Modules whose arguments define variables for later tasks. */
-const FACT_SETTERS = new Set(['set_fact']);
+/** How a missing controller-side file is named in messages. */
+const LOCAL_FILE_NOUN: Record<LocalFileKind, string> = { templates: 'template', files: 'file', vars: 'vars file', tasks: 'tasks file' };
 
 export function validatePlaybook(pb: Playbook, inventory: Inventory, extraVars: Record<string, unknown>, opts: ValidateOptions = {}): InputError[] {
   const v = new Validator(pb, inventory, extraVars, opts);
@@ -316,9 +317,13 @@ class Validator {
     if (n.until) this.checkConds(n, 'until', n.until, actx);
 
     if (n.register) this.register(outer.run, n.register);
-    if (FACT_SETTERS.has(n.module)) for (const k of Object.keys(n.args)) if (k !== 'cacheable') this.register(outer.run, k);
-    if (n.module === 'include_vars') this.includeVars(n, outer);
-    if (n.module === 'setup' || n.module === 'gather_facts') outer.run.facts = true;
+    const mod = getModule(n.module);
+    const defined = mod?.definesVars?.(n.args, { varsIn: (arg) => this.varsIn(n, arg) });
+    if (defined === 'unknown') {
+      outer.run.blind = true;
+      outer.run.varsBlind = true;
+    } else for (const k of defined ?? []) this.register(outer.run, k);
+    if (mod?.gathersFacts) outer.run.facts = true;
   }
 
   private register(run: HostRun, name: string): void {
@@ -326,32 +331,25 @@ class Validator {
     this.anyRegistered.add(name);
   }
 
-  private includeVars(n: TaskNode, ctx: WalkCtx): void {
-    const a = n.args;
-    if (typeof a.name === 'string') return this.register(ctx.run, a.name);
-    const file = typeof a.file === 'string' ? a.file : undefined;
-    if (!file || isTemplated(file)) {
-      ctx.run.blind = true;
-      ctx.run.varsBlind = true;
-      return;
-    }
-    const { found, candidates } = searchLocalFile(n, 'vars', file);
-    if (!found) {
-      this.add(new InputError(`include_vars: file not found: ${file}`, posOf(a, 'file') ?? n.pos, `looked in ${candidates.map(displayPath).join(', ')}`));
-      return;
-    }
+  /** The variables in the vars file that argument `arg` names (nothing when it cannot be read: that error is reported by the localFiles check). */
+  private varsIn(n: TaskNode, arg: string): Record<string, unknown> {
+    const file = n.args[arg];
+    if (typeof file !== 'string') return {};
+    const { found } = searchLocalFile(n, 'vars', file);
+    if (!found) return {};
     try {
-      for (const k of Object.keys(loadVarsFile(found))) this.register(ctx.run, k);
-    } catch (e) {
-      this.addAll(e);
+      return loadVarsFile(found);
+    } catch {
+      return {};
     }
   }
 
   private checkArgs(n: TaskNode, ctx: WalkCtx): void {
     const args = n.args;
+    const mod = getModule(n.module);
     for (const [k, v] of Object.entries(args)) {
-      if (n.module === 'debug' && k === 'var') continue; // debug shows "not defined" for a missing var, by design
-      if (getModule(n.module)?.expressionArgs?.includes(k)) {
+      if (mod?.undefinedAllowedArgs?.includes(k)) continue;
+      if (mod?.expressionArgs?.includes(k)) {
         // `when`-style expressions (assert's `that`), not templates.
         const list = Array.isArray(v) ? v : [v];
         list.forEach((c, i) => {
@@ -361,18 +359,28 @@ class Validator {
       }
       this.checkDeep(v, ctx, args, k);
     }
-    if ((n.module === 'template' || n.module === 'copy') && typeof args.src === 'string' && !isTemplated(args.src) && !args.remote_src) {
-      this.checkLocalFile(n, n.module === 'template' ? 'templates' : 'files', args.src, posOf(args, 'src') ?? n.pos, ctx);
+    for (const lf of mod?.localFiles ?? []) {
+      const name = args[lf.arg];
+      if (typeof name !== 'string' || isTemplated(name) || (lf.unlessArg && args[lf.unlessArg])) continue;
+      this.checkLocalFile(n, lf, name, posOf(args, lf.arg) ?? n.pos, ctx);
     }
   }
 
-  private checkLocalFile(n: TaskNode, kind: 'templates' | 'files', src: string, pos: SourcePos, ctx: WalkCtx): void {
-    const { found, candidates } = searchLocalFile(n, kind, src);
+  private checkLocalFile(n: TaskNode, lf: LocalFileArg, name: string, pos: SourcePos, ctx: WalkCtx): void {
+    const { found, candidates } = searchLocalFile(n, lf.kind, name);
     if (!found) {
-      this.add(new InputError(`${kind === 'templates' ? 'template' : 'file'} not found: ${src}`, pos, `looked in ${candidates.map(displayPath).join(', ')}`));
+      this.add(new InputError(`${LOCAL_FILE_NOUN[lf.kind]} not found: ${name}`, pos, `looked in ${candidates.map(displayPath).join(', ')}`));
       return;
     }
-    if (kind !== 'templates' || statSync(found).isDirectory()) return;
+    if (lf.content === 'vars') {
+      try {
+        loadVarsFile(found);
+      } catch (e) {
+        this.addAll(e);
+      }
+      return;
+    }
+    if (lf.content !== 'template' || statSync(found).isDirectory()) return;
     let entry = this.fileCache.get(found);
     if (!entry) {
       try {
