@@ -19,7 +19,7 @@ type Evaluate = (expr: string, vars: Record<string, unknown>) => boolean;
 
 /** The real `when` evaluator (src/template), so assert is tested with the language users write. */
 async function realEvaluator(): Promise<Evaluate> {
-  for (const p of ['../../../src/template/index.js', '../../../src/template/expression.js']) {
+  for (const p of ['../../../src/template/index.js', '../../../src/template/expression/index.js']) {
     try {
       const m = (await import(/* @vite-ignore */ p)) as { evaluateCondition?: Evaluate };
       if (m.evaluateCondition) return m.evaluateCondition;
