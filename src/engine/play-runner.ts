@@ -3,23 +3,25 @@ import type { BlockNode, IncludeNode, MetaNode, Node, Play, RoleScope, TaskKeywo
 import { loadIncludedTasks } from '../playbook/index.js';
 import { keywordPos } from '../playbook/context.js';
 import { loadPlayVarsFile } from '../playbook/local-files.js';
-import type { EngineEvent, TaskStatus } from '../report/events.js';
+import type { EngineEvent } from '../report/events.js';
+import { taskResultEvent, taskTitle } from '../report/task-event.js';
 import { countResult } from '../report/tally.js';
 import { gatherFacts } from '../facts/gather.js';
 import { evaluateCondition, renderDeep, renderString } from '../template/index.js';
-import { InputError, ModuleError, UnreachableError } from '../util/errors.js';
+import { InputError, UnreachableError } from '../util/errors.js';
 import { formatPos } from '../util/source.js';
 import type { Redactor } from '../util/redact.js';
-import { isSecretName, maskSecretAssignments } from '../util/redact.js';
 import type { Inventory } from '../inventory/types.js';
 import type { ConnectionPool } from './connections.js';
 import type { HostState } from './host-state.js';
 import type { RunState } from './run-state.js';
+import { Handlers } from './handlers.js';
+import { applyOutcome, failLimitReached } from './outcome.js';
+import { markSecretVars } from './secret-vars.js';
 import { tagsSelected } from './tags.js';
 import { runTask, type TaskOutcome } from './task-runner.js';
-import { getModule } from '../modules/registry.js';
 import { extendVars, mergeVars, roleLayers, type VarLayers } from './vars.js';
-import { failedTask, magicValues } from '../playbook/magic-vars.js';
+import { magicValues } from '../playbook/magic-vars.js';
 import type { ChangedTask } from './api.js';
 
 /** Run-wide things every play needs. */
@@ -73,12 +75,13 @@ class EndPlay extends Error {}
 /**
  * The linear strategy: each task runs on every active host of the batch
  * (bounded by --forks) before the next starts. A host that fails or becomes
- * unreachable leaves the play; the others go on.
+ * unreachable leaves the play; the others go on. What a result means for its
+ * host is in outcome.ts, handler bookkeeping in handlers.ts, the event a
+ * result becomes in report/task-event.ts.
  */
 export class PlayRunner {
   private varsFiles = new Map<string, Vars>();
-  /** Handlers an earlier run notified but never ran, per host (see RunState). */
-  private restored = new Map<HostState, string[]>();
+  private handlers: Handlers;
   private batch: HostState[] = [];
   /** Every host of the play (ansible_play_hosts_all). */
   private playHosts: HostState[] = [];
@@ -89,6 +92,7 @@ export class PlayRunner {
     private play: Play,
   ) {
     this.queue = new PQueue({ concurrency: Math.max(1, env.forks) });
+    this.handlers = new Handlers(play.handlers, { check: env.check, runState: env.runState, restorePending: env.mode === 'converge' });
     this.markSecrets(play.vars);
     for (const r of play.roles) for (const v of [r.defaults, r.vars, r.params]) this.markSecrets(v);
   }
@@ -103,14 +107,7 @@ export class PlayRunner {
       this.batch = batch;
       try {
         await this.startBatch(batch);
-        const base: Inherited = {
-          when: [],
-          tags: play.tags,
-          become: play.become,
-          becomeUser: play.becomeUser,
-          scopeVars: [],
-          environment: play.environment,
-        };
+        const base = this.playKeywords();
         if (env.mode === 'verify') {
           await this.runNodes(play.verifyTasks, batch, base);
         } else {
@@ -118,10 +115,7 @@ export class PlayRunner {
           await this.flushHandlers(batch);
           await this.runNodes(play.roleTasks, batch, base);
           await this.runNodes(play.tasks, batch, base);
-          // Handlers left pending by an earlier run fire where this run's own would:
-          // after the play's tasks, once the roles have loaded the variables they need.
-          for (const [h, names] of this.restored) if (h.active) for (const n of names) h.notified.add(n);
-          this.restored.clear();
+          this.handlers.notifyRestored();
           await this.flushHandlers(batch);
           await this.runNodes(play.postTasks, batch, base);
           await this.flushHandlers(batch);
@@ -132,6 +126,12 @@ export class PlayRunner {
         break;
       }
     }
+  }
+
+  /** The keyword values a play gives its tasks before any block adds its own. */
+  private playKeywords(): Inherited {
+    const { play } = this;
+    return { when: [], tags: play.tags, become: play.become, becomeUser: play.becomeUser, scopeVars: [], environment: play.environment };
   }
 
   private *batches(hosts: HostState[]): Generator<HostState[]> {
@@ -163,11 +163,7 @@ export class PlayRunner {
         });
         h.failed = true;
       }
-      if (env.runState && !env.check && env.mode === 'converge') {
-        const names = new Set(play.handlers.flatMap((x) => [x.name ?? '', ...(x.listen ?? []), ...(x.role ? [`${x.role.name} : ${x.name}`] : [])]));
-        const pending = env.runState.pendingFor(h.name).filter((n) => names.has(n));
-        if (pending.length) this.restored.set(h, pending);
-      }
+      this.handlers.restorePending(h);
     }
     if (play.gatherFacts) {
       const active = batch.filter((h) => h.active && !h.factsGathered);
@@ -207,14 +203,8 @@ export class PlayRunner {
     return out;
   }
 
-  /** Values of secret-named variables (passwords, tokens…) are masked from now on; templates are masked once rendered. */
-  markSecrets(vars: Vars): void {
-    for (const [k, v] of Object.entries(vars)) {
-      if (isSecretName(k)) {
-        if (!(typeof v === 'string' && v.includes('{{'))) this.env.redactor.add(v);
-      }
-      else if (v && typeof v === 'object' && !Array.isArray(v)) this.markSecrets(v as Vars);
-    }
+  private markSecrets(vars: Vars): void {
+    markSecretVars(this.env.redactor, vars);
   }
 
   /** Vars without task/block scope: what vars_files and delegate names render with. */
@@ -261,49 +251,50 @@ export class PlayRunner {
     return { magic: plain, lazyMagic: lazy };
   }
 
-  private async runNodes(nodes: Node[], hosts: HostState[], inh: Inherited): Promise<void> {
+  private async runNodes(nodes: Node[], hosts: HostState[], inherited: Inherited): Promise<void> {
     for (const node of nodes) {
       if (this.env.interrupted()) throw new EndPlay();
       const active = hosts.filter((h) => h.active);
       if (active.length === 0) return;
       switch (node.kind) {
         case 'task':
-          await this.runTaskNode(node, active, inh);
+          await this.runTaskNode(node, active, inherited);
           break;
         case 'block':
-          await this.runBlock(node, active, inh);
+          await this.runBlock(node, active, inherited);
           break;
         case 'include_tasks':
         case 'include_role':
-          await this.runInclude(node, active, inh);
+          await this.runInclude(node, active, inherited);
           break;
         case 'meta':
-          await this.runMeta(node, active, inh);
+          await this.runMeta(node, active, inherited);
           break;
       }
     }
   }
 
-  private inherit(inh: Inherited, n: TaskKeywords): Inherited {
+  /** A node's own keywords over what it inherits: `when` and `tags` add up, the others override. */
+  private inherit(inherited: Inherited, node: TaskKeywords): Inherited {
     return {
-      when: [...inh.when, ...n.when],
-      tags: [...inh.tags, ...n.tags],
-      become: n.become ?? inh.become,
-      becomeUser: n.becomeUser ?? inh.becomeUser,
-      scopeVars: Object.keys(n.vars).length ? [...inh.scopeVars, n.vars] : inh.scopeVars,
-      environment: n.environment ?? inh.environment,
-      ignoreErrors: n.ignoreErrors ?? inh.ignoreErrors,
-      noLog: n.noLog ?? inh.noLog,
-      delegateTo: n.delegateTo ?? inh.delegateTo,
-      runOnce: n.runOnce ?? inh.runOnce,
+      when: [...inherited.when, ...node.when],
+      tags: [...inherited.tags, ...node.tags],
+      become: node.become ?? inherited.become,
+      becomeUser: node.becomeUser ?? inherited.becomeUser,
+      scopeVars: Object.keys(node.vars).length ? [...inherited.scopeVars, node.vars] : inherited.scopeVars,
+      environment: node.environment ?? inherited.environment,
+      ignoreErrors: node.ignoreErrors ?? inherited.ignoreErrors,
+      noLog: node.noLog ?? inherited.noLog,
+      delegateTo: node.delegateTo ?? inherited.delegateTo,
+      runOnce: node.runOnce ?? inherited.runOnce,
     };
   }
 
   /** block / rescue / always, per host: a host that fails in block runs rescue; everyone runs always. */
-  private async runBlock(node: BlockNode, hosts: HostState[], inh: Inherited): Promise<void> {
-    const blockInh = this.inherit(inh, node);
+  private async runBlock(node: BlockNode, hosts: HostState[], inherited: Inherited): Promise<void> {
+    const blockInherited = this.inherit(inherited, node);
     // A block's own `when` is applied per task inside it (as Ansible does).
-    await this.runNodes(node.block, hosts, blockInh);
+    await this.runNodes(node.block, hosts, blockInherited);
     const failedInBlock = hosts.filter((h) => h.failed && !h.unreachable);
     if (node.rescue.length && failedInBlock.length) {
       for (const h of failedInBlock) {
@@ -314,23 +305,23 @@ export class PlayRunner {
         h.runtimeVars.ansible_failed_result = h.runtimeVars.__last_failed ?? {};
         h.runtimeVars.ansible_failed_task = h.runtimeVars.__last_failed_task ?? {};
       }
-      await this.runNodes(node.rescue, failedInBlock, blockInh);
+      await this.runNodes(node.rescue, failedInBlock, blockInherited);
     }
     if (node.always.length) {
       const stillFailed = hosts.filter((h) => h.failed && !h.unreachable);
       for (const h of stillFailed) h.failed = false;
-      await this.runNodes(node.always, hosts.filter((h) => !h.unreachable), blockInh);
+      await this.runNodes(node.always, hosts.filter((h) => !h.unreachable), blockInherited);
       for (const h of stillFailed) h.failed = true;
     }
   }
 
-  private async runInclude(node: IncludeNode, hosts: HostState[], inh: Inherited): Promise<void> {
-    const incInh = this.inherit(inh, node);
-    if (!this.tagsOk(incInh.tags)) return;
+  private async runInclude(node: IncludeNode, hosts: HostState[], inherited: Inherited): Promise<void> {
+    const includeInherited = this.inherit(inherited, node);
+    if (!this.tagsOk(includeInherited.tags)) return;
     // Group hosts by (resolved file, item) so each group runs the included tasks linearly.
     const groups = new Map<string, { nodes: Node[]; hosts: HostState[]; vars: Vars }[]>();
     for (const h of hosts) {
-      const vars = this.varsFor(h, node, incInh.scopeVars);
+      const vars = this.varsFor(h, node, includeInherited.scopeVars);
       let items: unknown[] = [undefined];
       if (node.loop) {
         const l = typeof node.loop.items === 'string' ? renderString(node.loop.items, vars, node.pos) : renderDeep(node.loop.items, vars, node.pos);
@@ -340,7 +331,7 @@ export class PlayRunner {
       for (let i = 0; i < items.length; i++) {
         const itemVars: Vars = node.loop ? { [node.loop.loopVar]: items[i] } : {};
         const full = extendVars(vars, itemVars);
-        if (!incInh.when.every((c) => evaluateCondition(c, full, node.pos))) continue;
+        if (!includeInherited.when.every((c) => evaluateCondition(c, full, node.pos))) continue;
         let nodes: Node[];
         try {
           nodes = node.resolved ?? (await loadIncludedTasks(node, String(renderString(node.target, full, node.pos))));
@@ -357,17 +348,17 @@ export class PlayRunner {
         groups.set(key, list);
       }
     }
-    const childInh: Inherited = { ...incInh, when: [] };
+    const childInherited: Inherited = { ...includeInherited, when: [] };
     for (const list of groups.values()) {
       for (const g of list) {
-        await this.runNodes(g.nodes, g.hosts, { ...childInh, scopeVars: [...childInh.scopeVars, g.vars] });
+        await this.runNodes(g.nodes, g.hosts, { ...childInherited, scopeVars: [...childInherited.scopeVars, g.vars] });
       }
     }
   }
 
-  private async runMeta(node: MetaNode, hosts: HostState[], inh: Inherited): Promise<void> {
-    const mInh = this.inherit(inh, node);
-    const applies = hosts.filter((h) => mInh.when.every((c) => evaluateCondition(c, this.varsFor(h, node, mInh.scopeVars), node.pos)));
+  private async runMeta(node: MetaNode, hosts: HostState[], inherited: Inherited): Promise<void> {
+    const metaInherited = this.inherit(inherited, node);
+    const applies = hosts.filter((h) => metaInherited.when.every((c) => evaluateCondition(c, this.varsFor(h, node, metaInherited.scopeVars), node.pos)));
     switch (node.action) {
       case 'flush_handlers':
         await this.flushHandlers(this.batch);
@@ -394,10 +385,10 @@ export class PlayRunner {
     return tagsSelected(tags, this.env.tags, this.env.skipTags);
   }
 
-  private async runTaskNode(node: TaskNode, hosts: HostState[], inh: Inherited, handler = false): Promise<void> {
+  private async runTaskNode(node: TaskNode, hosts: HostState[], inherited: Inherited, handler = false): Promise<void> {
     const { env, play } = this;
-    const tInh = this.inherit(inh, node);
-    if (!handler && !this.tagsOk(tInh.tags)) return;
+    const taskInherited = this.inherit(inherited, node);
+    if (!handler && !this.tagsOk(taskInherited.tags)) return;
     const title = taskTitle(node);
     if (env.startAt !== undefined && !handler) {
       if (node.name !== env.startAt && title !== env.startAt) return;
@@ -409,7 +400,7 @@ export class PlayRunner {
       if (answer === 'continue') env.step = undefined;
     }
     const where = formatPos(node.pos);
-    const targets = tInh.runOnce ? hosts.slice(0, 1) : hosts;
+    const targets = taskInherited.runOnce ? hosts.slice(0, 1) : hosts;
     env.emit({ type: 'task_start', play: play.name, task: title, where, hosts: targets.map((h) => h.name), handler });
     const outcomes = new Map<HostState, TaskOutcome>();
     await Promise.all(
@@ -417,45 +408,49 @@ export class PlayRunner {
         this.queue.add(async () => {
           env.emit({ type: 'host_task_start', host: h.name, task: title });
           const started = Date.now();
-          const out = await this.runOnHost(node, h, tInh);
-          outcomes.set(h, out);
-          this.emitResult(h, node, out, started, title, Boolean(this.truthy(tInh.noLog, h, node, tInh)));
+          const outcome = await this.runOnHost(node, h, taskInherited);
+          outcomes.set(h, outcome);
+          this.emitResult(h, node, outcome, started, title, Boolean(this.keywordIsTrue(taskInherited.noLog, h, node, taskInherited)));
         }),
       ),
     );
     // run_once: the one result stands for every host of the batch (registered everywhere).
-    if (tInh.runOnce && targets.length) {
-      const out = outcomes.get(targets[0]!)!;
+    if (taskInherited.runOnce && targets.length) {
+      const outcome = outcomes.get(targets[0]!)!;
       for (const h of hosts.slice(1)) {
-        this.applyOutcome(node, h, out, tInh, handler, true);
+        this.applyOutcome(node, h, outcome, taskInherited, handler, true);
       }
     }
-    for (const [h, out] of outcomes) this.applyOutcome(node, h, out, tInh, handler);
-    this.checkFailLimits(hosts);
+    for (const [h, outcome] of outcomes) this.applyOutcome(node, h, outcome, taskInherited, handler);
+    if (failLimitReached(play, hosts, this.batch)) {
+      for (const h of this.batch) if (h.active) h.ended = true;
+      throw new EndPlay();
+    }
   }
 
-  private truthy(v: boolean | string | undefined, h: HostState, node: TaskKeywords, inh: Inherited): boolean {
-    if (v === undefined) return false;
-    if (typeof v === 'boolean') return v;
-    return evaluateCondition(v, this.varsFor(h, node, inh.scopeVars), node.pos);
+  /** A keyword that is a boolean or a condition (ignore_errors, no_log), for this host. */
+  private keywordIsTrue(value: boolean | string | undefined, h: HostState, node: TaskKeywords, inherited: Inherited): boolean {
+    if (value === undefined) return false;
+    if (typeof value === 'boolean') return value;
+    return evaluateCondition(value, this.varsFor(h, node, inherited.scopeVars), node.pos);
   }
 
-  private async runOnHost(node: TaskNode, h: HostState, inh: Inherited): Promise<TaskOutcome> {
+  private async runOnHost(node: TaskNode, h: HostState, inherited: Inherited): Promise<TaskOutcome> {
     const { env } = this;
     try {
-      const vars = this.varsFor(h, node, inh.scopeVars);
-      const delegateTo = inh.delegateTo !== undefined ? String(renderString(inh.delegateTo, vars, node.pos)) : undefined;
-      const ignoreErrors = this.truthy(inh.ignoreErrors, h, node, inh);
+      const vars = this.varsFor(h, node, inherited.scopeVars);
+      const delegateTo = inherited.delegateTo !== undefined ? String(renderString(inherited.delegateTo, vars, node.pos)) : undefined;
+      const ignoreErrors = this.keywordIsTrue(inherited.ignoreErrors, h, node, inherited);
       return await runTask({
         host: h,
         node,
         vars,
-        when: inh.when,
-        become: Boolean(inh.become),
-        becomeUser: inh.becomeUser ?? 'root',
-        environment: inh.environment,
+        when: inherited.when,
+        become: Boolean(inherited.become),
+        becomeUser: inherited.becomeUser ?? 'root',
+        environment: inherited.environment,
         ignoreErrors,
-        noLog: this.truthy(inh.noLog, h, node, inh),
+        noLog: this.keywordIsTrue(inherited.noLog, h, node, inherited),
         delegateTo,
         check: env.check,
         diff: env.diff,
@@ -485,138 +480,24 @@ export class PlayRunner {
     return this.env.redactor.redact(m);
   }
 
-  /** Register, notify, fail the host: what a result means for the rest of the run. */
-  private applyOutcome(node: TaskNode, h: HostState, out: TaskOutcome, inh: Inherited, handler: boolean, runOnceCopy = false): void {
-    const { env } = this;
-    if (node.register) {
-      h.runtimeVars[node.register] = out.result;
-      // In check mode, what a task reads from a host that earlier tasks would have changed
-      // is not what the real run will read: its registered value is unknown.
-      const readsChangedHost = env.check && h.predictedChange && getModule(node.module)?.runsOn !== 'controller';
-      if (out.unknownResult || out.status === 'unknown' || readsChangedHost) h.unknownVars.add(node.register);
-      else h.unknownVars.delete(node.register);
-      if (this.truthy(inh.noLog, h, node, inh)) {
-        // What the playbook itself says ("echo", a path) is not a secret; masking it would mangle later output.
-        const literal = collectLeaves(node.args).join('\n');
-        env.redactor.addAll(collectLeaves(stripMeta(out.result)).filter((v) => !literal.includes(String(v))));
-      }
-    }
-    if (out.result.facts && typeof out.result.facts === 'object') {
-      const facts = out.result.facts as Vars;
-      this.markSecrets(facts);
-      Object.assign(h.runtimeVars, facts);
-    }
-    const changed = out.status === 'changed' || (env.check && out.status === 'unknown');
-    if (env.check && changed) h.predictedChange = true;
-    if (changed && node.notify.length && !handler) {
-      for (const name of node.notify) {
-        h.notified.add(name);
-        if (!env.check) env.runState?.add(h.name, name);
-      }
-    }
-    const where = formatPos(node.pos);
-    const entry = { host: h.name, task: taskTitle(node), where };
-    if (out.status === 'changed' && !runOnceCopy) env.changed.push(entry);
-    if (out.status === 'unknown' && !runOnceCopy) env.unknown.push(entry);
-    if (out.status === 'unreachable') h.unreachable = true;
-    if (out.status === 'failed' && !out.ignored) {
-      h.failed = true;
-      h.runtimeVars.__last_failed = out.result;
-      h.runtimeVars.__last_failed_task = failedTask(node);
-    }
+  private applyOutcome(node: TaskNode, h: HostState, outcome: TaskOutcome, inherited: Inherited, handler: boolean, runOnceCopy = false): void {
+    const noLog = () => this.keywordIsTrue(inherited.noLog, h, node, inherited);
+    applyOutcome(this.env, this.handlers, node, h, outcome, { noLog, handler, runOnceCopy });
   }
 
-  private checkFailLimits(hosts: HostState[]): void {
-    const { play } = this;
-    const failed = hosts.filter((h) => h.failed || h.unreachable).length;
-    if (failed === 0) return;
-    if (play.anyErrorsFatal) {
-      for (const h of this.batch) if (h.active) h.ended = true;
-      throw new EndPlay();
-    }
-    if (play.maxFailPercentage !== undefined && (failed / this.batch.length) * 100 > play.maxFailPercentage) {
-      for (const h of this.batch) if (h.active) h.ended = true;
-      throw new EndPlay();
-    }
-  }
-
-  /** Run notified handlers in definition order, each on the hosts that notified it. */
-  async flushHandlers(batch: HostState[]): Promise<void> {
-    const { env } = this;
-    for (const hnode of this.play.handlers) {
-      const names = [hnode.name ?? '', ...(hnode.listen ?? []), ...(hnode.role ? [`${hnode.role.name} : ${hnode.name}`] : [])].filter(Boolean);
-      const hosts = batch.filter((h) => h.active && names.some((n) => h.notified.has(n)));
-      if (!hosts.length) continue;
-      await this.runTaskNode(hnode, hosts, { when: [], tags: [], become: this.play.become, becomeUser: this.play.becomeUser, scopeVars: [], environment: this.play.environment }, true);
-      for (const h of hosts) {
-        if (h.failed || h.unreachable) continue;
-        for (const n of names) {
-          h.notified.delete(n);
-          if (!env.check) env.runState?.done(h.name, n);
-        }
-      }
-    }
+  /** Run notified handlers, each on the hosts that notified it (handlers.ts). */
+  private async flushHandlers(batch: HostState[]): Promise<void> {
+    await this.handlers.flush(batch, (handler, hosts) => this.runTaskNode(handler, hosts, { ...this.playKeywords(), tags: [] }, true));
   }
 
   private syntheticTask(name: string, pos: TaskNode['pos']): TaskNode {
     return { kind: 'task', name, module: 'setup', args: {}, pos, when: [], tags: [], vars: {}, notify: [], baseDir: this.play.baseDir };
   }
 
-  private emitResult(h: HostState, node: TaskNode, out: TaskOutcome, started = Date.now(), title = taskTitle(node), noLog = false): void {
+  private emitResult(h: HostState, node: TaskNode, outcome: TaskOutcome, started = Date.now(), title = taskTitle(node), noLog = false): void {
     const { env, play } = this;
-    countResult(h.tally, out.status, out.ignored);
-    const r = env.redactor;
-    const changes = noLog
-      ? out.changes.map((c) => ({ summary: r.redact(c.summary) }))
-      : out.changes.map((c) => ({
-          summary: r.redact(c.summary),
-          ...(c.diff
-            ? { diff: { path: c.diff.path, before: maskSecretAssignments(r.redact(c.diff.before)), after: maskSecretAssignments(r.redact(c.diff.after)) } }
-            : {}),
-        }));
-    env.emit({
-      type: 'task_result',
-      play: play.name,
-      task: title,
-      where: formatPos(node.pos),
-      host: h.name,
-      status: out.status,
-      check: env.check,
-      changes,
-      msg: noLog && out.status !== 'failed' ? undefined : out.msg === undefined ? undefined : r.redact(out.msg),
-      command: noLog ? undefined : out.command,
-      stderr: noLog ? undefined : out.stderr,
-      rc: out.rc,
-      ignored: out.ignored,
-      inputError: out.inputError || undefined,
-      durationMs: Date.now() - started,
-      result: noLog ? { censored: 'the output has been hidden due to no_log: true' } : r.redactValue(stripInternal(out.result)),
-    });
+    countResult(h.tally, outcome.status, outcome.ignored);
+    const context = { play: play.name, task: title, where: formatPos(node.pos), host: h.name, check: env.check, durationMs: Date.now() - started, noLog, redactor: env.redactor };
+    env.emit(taskResultEvent(outcome, context));
   }
 }
-
-function stripInternal(r: Record<string, unknown>): Record<string, unknown> {
-  const { facts: _facts, ...rest } = r;
-  return rest;
-}
-
-/** A result's bookkeeping (the command line as written, timings): not data the task produced. */
-function stripMeta(r: Record<string, unknown>): Record<string, unknown> {
-  const { cmd: _c, start: _s, end: _e, delta: _d, rc: _rc, ...rest } = r;
-  return rest;
-}
-
-function collectLeaves(v: unknown, out: unknown[] = []): unknown[] {
-  if (typeof v === 'string' || typeof v === 'number') out.push(v);
-  else if (Array.isArray(v)) v.forEach((x) => collectLeaves(x, out));
-  else if (v && typeof v === 'object') Object.values(v).forEach((x) => collectLeaves(x, out));
-  return out;
-}
-
-export function taskTitle(node: TaskNode): string {
-  const base = node.name ?? `${node.module}`;
-  return node.role ? `${node.role.name} : ${base}` : base;
-}
-
-export type { TaskStatus };
-export { ModuleError };

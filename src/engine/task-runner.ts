@@ -2,6 +2,7 @@ import type { Change, Module, ModuleResult, Plan } from '../modules/types.js';
 import { getModule } from '../modules/registry.js';
 import type { TaskNode } from '../playbook/types.js';
 import type { TaskStatus } from '../report/events.js';
+import type { TaskReport } from '../report/task-event.js';
 import { conditionRefs, evaluateCondition, renderDeep, renderString, templateRefs } from '../template/index.js';
 import type { Connection } from '../transport/connection.js';
 import { CommandTimeoutError, InputError, ModuleError, UnreachableError } from '../util/errors.js';
@@ -12,21 +13,10 @@ import { extendVars } from './vars.js';
 import { loopMagic } from '../playbook/magic-vars.js';
 import type { HostState } from './host-state.js';
 
-/** The outcome of one task (all loop items) on one host. */
-export interface TaskOutcome {
-  status: TaskStatus;
-  changes: Change[];
-  /** What `register:` stores. */
-  result: Record<string, unknown>;
-  msg?: string;
-  command?: string;
-  stderr?: string;
-  rc?: number;
-  ignored?: boolean;
+/** The outcome of one task (all loop items) on one host: what the report shows, and what only the engine needs. */
+export interface TaskOutcome extends TaskReport {
   /** check mode could not know the registered value. */
   unknownResult?: boolean;
-  /** The failure is a mistake in the input (playbook, vars, templates), not on the host. */
-  inputError?: boolean;
 }
 
 /** What the play runner hands in for one host. */
@@ -171,7 +161,7 @@ async function runItem(p: TaskRunParams, mod: Module, vars: Record<string, unkno
   const delayMs = (node.delay ?? 5) * 1000;
   for (;;) {
     attempts++;
-    const out = await runOnce(p, mod, vars);
+    const out = await attempt(p, mod, vars);
     if (!node.until || out.status === 'unreachable' || (p.check && out.status === 'unknown')) return out;
     const withResult = extendVars(vars, p.node.register ? { [p.node.register]: out.result } : out.result);
     const done = node.until.every((c) => evaluateCondition(c, withResult, node.pos));
@@ -190,7 +180,8 @@ async function runItem(p: TaskRunParams, mod: Module, vars: Record<string, unkno
   }
 }
 
-async function runOnce(p: TaskRunParams, mod: Module, vars: Record<string, unknown>): Promise<TaskOutcome> {
+/** One attempt of the task for one item (`until` may retry it). */
+async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unknown>): Promise<TaskOutcome> {
   const { node, redactor } = p;
   // Arguments: rendered per host and item, then checked against the module's schema.
   const rendered = renderDeep(node.args, vars, node.pos) as Record<string, unknown>;
