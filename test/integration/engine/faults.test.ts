@@ -25,7 +25,7 @@ describe('faults over a real sshd', () => {
       group: 'all_nodes',
       extraHosts: [`dead ansible_host=127.0.0.1 ansible_port=${deadPort} ansible_user=nobody workdir=/nonexistent drover_connect_retries=1`],
     });
-    const r = await play(t.inventory, 'simple.yaml');
+    const r = await play(t.inventory, 'simple.yaml', { extraVars: [JSON.stringify({ sshd_pid: sshd.pid })] });
     expect(r.summary.exitCode).toBe(3);
     expect(r.summary.tally.dead?.unreachable).toBe(1);
     for (const h of ['h1', 'h2']) expect(readFileSync(join(t.workdirs[h]!, 'two.txt'), 'utf8')).toBe('two\n');
@@ -36,9 +36,12 @@ describe('faults over a real sshd', () => {
 
   it('connections killed between tasks are re-opened and the run finishes', async () => {
     const t = writeTestInventory(sshd, ['h1', 'h2']);
-    const r = await play(t.inventory, 'simple.yaml', { extraVars: ['{"kill_sessions": true}'] });
+    const r = await play(t.inventory, 'simple.yaml', { extraVars: [JSON.stringify({ kill_sessions: true, sshd_pid: sshd.pid })] });
     expect(r.results.filter((x) => x.status === 'failed' || x.status === 'unreachable')).toEqual([]);
     expect(r.summary.exitCode).toBe(0);
+    // The sessions really died (both hosts' connections), so the second file went over new ones.
+    const kill = r.results.find((x) => x.task.startsWith('Kill every SSH session'));
+    expect(kill?.result?.stdout).toMatch(/^killed [2-9]/);
     for (const h of ['h1', 'h2']) expect(readFileSync(join(t.workdirs[h]!, 'two.txt'), 'utf8')).toBe('two\n');
   });
 
