@@ -1,4 +1,5 @@
 import { InputError } from '../util/errors.js';
+import { limit, overLimit } from '../util/limits.js';
 import type { SourcePos } from '../util/source.js';
 
 /**
@@ -27,6 +28,8 @@ export function expandHostEntry(entry: string, pos: SourcePos): { names: string[
     name = entry.slice(0, colon);
   }
   if (!name) throw new InputError(`host "${entry}" has no name`, pos);
+  const count = rangeCount(name);
+  if (count > limit('hostRange')) throw overLimit('hostRange', `host entry "${entry}" names ${count} hosts`, pos);
   return { names: expandRanges(name, 0, at), ...(port !== undefined ? { port } : {}) };
 }
 
@@ -42,6 +45,18 @@ function lastColonOutsideBrackets(s: string): number {
 }
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+/** How many names the ranges in `name` expand to, counted before expanding (a bad range counts 1: expanding reports it). */
+function rangeCount(name: string): number {
+  let n = 1;
+  for (const m of name.matchAll(/\[([^\]:]*):([^\]:]*)(?::(\d+))?\]/g)) {
+    const step = Math.max(1, Number(m[3] ?? 1));
+    const [b, e] = [m[1] || '0', m[2]!];
+    const span = /^\d+$/.test(b) && /^\d+$/.test(e) ? Number(e) - Number(b) : LETTERS.indexOf(e) - LETTERS.indexOf(b);
+    if (span >= 0) n *= Math.floor(span / step) + 1;
+  }
+  return n;
+}
 
 function expandRanges(name: string, offset: number, at: (o: number) => SourcePos): string[] {
   const open = name.indexOf('[');

@@ -1,6 +1,7 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../util/errors.js';
+import { readTextFileAsync } from '../util/text-input.js';
 import { displayPath, type SourcePos } from '../util/source.js';
 import { expandHostEntry } from './host-range.js';
 import { parseIniInventory } from './ini.js';
@@ -103,7 +104,7 @@ async function loadDirectory(dir: string, inv: InventoryModel): Promise<void> {
 }
 
 async function loadFile(file: string, inv: InventoryModel): Promise<void> {
-  const text = await readFile(file, 'utf8');
+  const text = await readTextFileAsync(file, displayPath(file), 'inventory');
   if (text.startsWith('#!')) {
     const st = await stat(file);
     if (st.mode & 0o111) {

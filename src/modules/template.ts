@@ -4,11 +4,11 @@
  * then place it like `copy`: sha256 comparison, atomic write, owner/mode,
  * backup, validate.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { z } from 'zod';
-import { InputError } from '../util/errors.js';
 import { formatMode } from '../facts/file-state.js';
+import { readTextFileAsync } from '../util/text-input.js';
 import { attrArgs, bool, unsafeWritesArg, validateArg } from './common/args.js';
 import { applyContent, writeOptions, type ContentPlanData } from './common/managed-file.js';
 import { planPlacement } from './common/place-content.js';
@@ -38,12 +38,7 @@ export const templateModule: Module<TemplateArgs, ContentPlanData> = {
   localFiles: [{ arg: 'src', kind: 'templates', content: 'template' }],
   async plan(ctx, args) {
     const file = ctx.findFile('templates', args.src);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      throw new InputError(`template: ${args.src} not found (looked for ${file})`);
-    }
+    const text = await readTextFileAsync(file, file, 'template');
     let rendered = ctx.render(text);
     if (args.newline_sequence !== '\n') rendered = rendered.replace(/\r?\n/g, args.newline_sequence);
     return planPlacement(ctx, {

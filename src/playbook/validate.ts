@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { Inventory } from '../inventory/types.js';
 import { connectionSpecFromVars, connectionSpecProblem } from '../inventory/connection-spec.js';
@@ -12,6 +12,7 @@ import { isPlainObject, keywordPos, nodeSource, typeName } from './context.js';
 import type { BlockNode, IncludeNode, Node, Play, Playbook, RoleScope, TaskNode, Vars } from './types.js';
 import { containerPos, posOf } from '../util/source-positions.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { readTextFile } from '../util/text-input.js';
 import { loadVarsFile } from '../util/yaml.js';
 import { loadPlayVarsFile, searchLocalFile } from './local-files.js';
 import { playHosts } from './play-hosts.js';
@@ -384,7 +385,7 @@ class Validator {
     let entry = this.fileCache.get(found);
     if (!entry) {
       try {
-        entry = { text: readFileSync(found, 'utf8') };
+        entry = { text: readTextFile(found, displayPath(found), 'template', pos) };
       } catch (e) {
         entry = new InputError(`cannot read template ${displayPath(found)}: ${(e as Error).message}`, pos);
       }

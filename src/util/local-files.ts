@@ -2,7 +2,6 @@ import { readFileSync, closeSync, existsSync, fsyncSync, openSync, renameSync, u
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InputError } from './errors.js';
-import type { SourcePos } from './source.js';
 
 /**
  * Controller-side file writing (pki output, inventories, run state, node
@@ -50,17 +49,4 @@ export function writeFileIfChanged(path: string, content: string, mode = 0o644):
   if (old === content) return false;
   writeFileAtomic(path, content, mode);
   return true;
-}
-
-/**
- * Read a file the user named (playbook, droplet spec): a missing or unreadable
- * file is an InputError ("WHAT not found: SHOWN"), at `from` when given.
- */
-export function readInputFile(file: string, shown: string, what = 'file', from?: SourcePos): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? `${what} not found: ${shown}` : `cannot read ${what} ${shown}: ${(e as Error).message}`, from);
-  }
 }

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, stringify, type Document, type Node as YNode, type YAMLError } from 'yaml';
 import { InputError, InputErrors } from './errors.js';
-import { readInputFile } from './local-files.js';
+import { limit, overLimit } from './limits.js';
+import { readTextFile } from './text-input.js';
 import { displayPath, type SourcePos } from './source.js';
 import { setPositions, slotOf, type Slot } from './source-positions.js';
 import { construct, plainScalar, shortTag } from './yaml-scalar.js';
@@ -32,7 +33,7 @@ export interface YamlSource {
 /** Read and parse a YAML file. A missing file or a syntax error is an InputError at its position. */
 export function loadYamlFile(file: string, from?: SourcePos): YamlSource {
   const abs = path.resolve(file);
-  return parseYaml(readInputFile(abs, displayPath(abs), 'file', from), abs);
+  return parseYaml(readTextFile(abs, displayPath(abs), 'file', from), abs);
 }
 
 /** Parse YAML text; `file` names it in positions (`<stdin>`-style names are kept as they are). */
@@ -48,7 +49,15 @@ export function parseYaml(text: string, file: string): YamlSource {
   };
   if (doc.errors.length) throw syntaxErrors(doc.errors, display, at);
   const conv = new Converter(doc, at, display);
-  const value = doc.contents ? conv.value(doc.contents as YNode) : null;
+  let value: unknown;
+  try {
+    checkAliases(doc, (node) => conv.pos(node) ?? { file: display, line: 1, col: 1 });
+    value = doc.contents ? conv.value(doc.contents as YNode) : null;
+  } catch (e) {
+    // Recursion follows the document's nesting; thousands of levels are not a document anyone means.
+    if (e instanceof RangeError) throw new InputError('YAML nested too deeply', { file: display, line: 1, col: 1 });
+    throw e;
+  }
   const pos = doc.contents?.range ? at(doc.contents.range[0]) : { file: display, line: 1, col: 1 };
   return { path: abs, display, value, pos };
 }
@@ -72,6 +81,37 @@ const SYNTAX_HINTS: Partial<Record<string, string>> = {
 /** YAML text for a value: `flow` is `to_yaml`'s one-line style, otherwise block style (`to_nice_yaml`). */
 export function toYamlText(value: unknown, opts: { flow?: boolean; indent?: number } = {}): string {
   return stringify(value, opts.flow ? { collectionStyle: 'flow' } : { indent: opts.indent ?? 2 }).replace(/\n$/, '');
+}
+
+/**
+ * Before converting: an alias inside the node it names would make a value
+ * that contains itself (refused), and aliases of aliases can multiply a small
+ * file into billions of values ("billion laughs"): the expanded size is
+ * counted, without expanding, and bounded.
+ */
+function checkAliases(doc: Document, pos: (node: YNode) => SourcePos): void {
+  const sizes = new Map<YNode, number>();
+  const open = new Set<YNode>();
+  const max = limit('yamlValues');
+  const size = (node: unknown): number => {
+    const n = node as YNode | null | undefined;
+    if (!n || isScalar(n)) return 1;
+    if (isAlias(n)) {
+      const target = n.resolve(doc) as YNode | undefined;
+      if (target && open.has(target)) throw new InputError(`alias *${n.source} is inside the value it names, which would contain itself`, pos(n));
+      return target ? size(target) : 1;
+    }
+    const known = sizes.get(n);
+    if (known !== undefined) return known;
+    open.add(n);
+    let total = 1;
+    for (const item of (n as YNode & { items?: unknown[] }).items ?? []) total += isPair(item) ? size(item.key) + size(item.value) : size(item);
+    open.delete(n);
+    sizes.set(n, total);
+    if (total > max) throw overLimit('yamlValues', `this value holds ${total} values once its aliases are expanded`, pos(n));
+    return total;
+  };
+  size(doc.contents);
 }
 
 class Converter {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { InputError, InputErrors } from '../../util/errors.js';
-import { readInputFile } from '../../util/local-files.js';
+import { readTextFile } from '../../util/text-input.js';
 import { keyPosOf, posAtPath } from '../../util/source-positions.js';
 import type { SourcePos } from '../../util/source.js';
 import { parseYaml } from '../../util/yaml.js';
@@ -115,7 +115,7 @@ export function ownershipTagFor(specName: string): string {
 /** Read, validate and expand a spec file. Bad input is an InputError at file:line:col. */
 export function loadDropletSpec(file: string): DropletSpec {
   const abs = path.resolve(file);
-  return parseDropletSpec(readInputFile(abs, file, 'droplet spec'), abs);
+  return parseDropletSpec(readTextFile(abs, file, 'droplet spec'), abs);
 }
 
 export function parseDropletSpec(text: string, file: string): DropletSpec {

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { InputError } from './errors.js';
+import type { SourcePos } from './source.js';
+
+/**
+ * Text the user gives drover (playbooks, inventories, vars files, templates)
+ * is UTF-8, strictly: an invalid byte or a NUL is an input error naming
+ * line, column and byte offset, as Ansible refuses them — never a silent
+ * U+FFFD written to a host.
+ */
+export function decodeText(bytes: Buffer, file: string): string {
+  const text = bytes.toString('utf8');
+  // Valid UTF-8 re-encodes to the same bytes; the first difference is the first bad byte.
+  const again = Buffer.from(text, 'utf8');
+  let bad = again.equals(bytes) ? -1 : firstDifference(bytes, again);
+  const what = bad >= 0 ? `byte 0x${bytes[bad]!.toString(16).padStart(2, '0')} is not valid UTF-8` : 'a NUL byte';
+  if (bad < 0) bad = bytes.indexOf(0);
+  if (bad < 0) return text;
+  const before = bytes.subarray(0, bad).toString('utf8');
+  const line = before.split('\n').length;
+  const col = before.length - before.lastIndexOf('\n');
+  throw new InputError(`${what} (at byte offset ${bad}): drover reads text files as UTF-8`, { file, line, col }, 'convert the file, e.g. iconv -f latin1 -t utf-8');
+}
+
+function firstDifference(a: Buffer, b: Buffer): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return n;
+}
+
+/** Read a user's text file strictly (see decodeText); `shown` names it in messages. A missing file is an InputError at `from`. */
+export function readTextFile(file: string, shown: string, what = 'file', from?: SourcePos): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw missing(e, what, shown, from);
+  }
+  return decodeText(bytes, shown);
+}
+
+/** readTextFile, without blocking. */
+export async function readTextFileAsync(file: string, shown: string, what = 'file', from?: SourcePos): Promise<string> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    throw missing(e, what, shown, from);
+  }
+  return decodeText(bytes, shown);
+}
+
+function missing(e: unknown, what: string, shown: string, from?: SourcePos): InputError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new InputError(code === 'ENOENT' ? `${what} not found: ${shown}` : `cannot read ${what} ${shown}: ${(e as Error).message}`, from);
+}
