@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { Inventory } from '../inventory/types.js';
 import { connectionSpecFromVars, connectionSpecProblem } from '../inventory/connection-spec.js';
-import { checkTemplate, conditionRefs, isTemplated, renderString, templateRefs } from '../template/index.js';
+import { checkTemplate, conditionGuards, conditionRefs, isGuarded, isTemplated, renderString, templateRefs } from '../template/index.js';
 import { UndefinedVariableError } from '../template/errors.js';
 import { InputError, InputErrors } from '../util/errors.js';
 import { displayPath, formatPos, type SourcePos } from '../util/source.js';
@@ -304,8 +304,7 @@ class Validator {
   }
 
   private checkTask(n: TaskNode, outer: WalkCtx): void {
-    const ctx = this.withLoop(n, outer);
-    this.checkConds(n, 'when', n.when, ctx);
+    const ctx = this.guardedBy(n, this.withLoop(n, outer));
     this.checkCommon(n, ctx);
     this.checkArgs(n, ctx);
 
@@ -396,8 +395,15 @@ class Validator {
     this.checkText(entry.text, { file: displayPath(found), line: 1, col: 1 }, ctx, true);
   }
 
-  private checkBlock(n: BlockNode, ctx: WalkCtx): void {
+  /** Check a node's `when`, and return the context its other fields are checked in (what the condition proves defined). */
+  private guardedBy(n: Node, ctx: WalkCtx): WalkCtx {
     this.checkConds(n, 'when', n.when, ctx);
+    const proven = n.when.flatMap((c) => conditionGuards(c));
+    return proven.length ? { ...ctx, guarded: [...(ctx.guarded ?? []), ...proven] } : ctx;
+  }
+
+  private checkBlock(n: BlockNode, outer: WalkCtx): void {
+    const ctx = this.guardedBy(n, outer);
     this.checkCommon(n, ctx);
     this.walk(n.block, ctx);
     if (n.rescue.length) {
@@ -470,6 +476,7 @@ class Validator {
 
   private checkRef(r: Ref, ctx: WalkCtx): void {
     const { run } = ctx;
+    if (ctx.guarded && isGuarded([r.root, ...r.path].join('.'), ctx.guarded)) return;
     const b = ctx.scope.lookup(r.root);
     if (!b) {
       if (run.blind) return;
@@ -549,6 +556,8 @@ interface WalkCtx {
   run: HostRun;
   scope: Scope;
   role?: RoleScope | undefined;
+  /** Paths the `when` of this task (and its blocks) proves defined: its other fields are rendered only then. */
+  guarded?: readonly string[];
 }
 
 /** A scope whose names are the host's registered/set_fact results (they change as tasks run). */

@@ -10,5 +10,5 @@
  */
 export { UndefinedVariableError, TemplateSyntaxError } from './errors.js';
 export { renderString, renderDeep, renderText, templateRefs, isTemplated, checkTemplate } from './render.js';
-export { compileCondition, evaluateCondition, evaluateExpression, conditionRefs } from './expression/index.js';
+export { compileCondition, conditionGuards, conditionRefs, evaluateCondition, evaluateExpression, isGuarded } from './expression/index.js';
 export { HELPER_DOCS } from './helpers.js';

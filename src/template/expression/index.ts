@@ -31,7 +31,7 @@ import type { CompiledCondition, VarRef } from '../types.js';
 import { truthy, typeName } from '../values.js';
 import { evaluateTree } from './evaluate.js';
 import { parseExpression } from './parser.js';
-import { collectRefs } from './refs.js';
+import { collectRefs, guards, isGuarded } from './refs.js';
 
 /** Evaluate an expression to its value (Python semantics), rendering `{{ }}` first if present. */
 export function evaluateExpression(expr: string, vars: Record<string, unknown>, pos?: SourcePos): unknown {
@@ -78,6 +78,22 @@ export function evaluateCondition(expr: string | boolean, vars: Record<string, u
   if (typeof expr === 'number') return expr !== 0;
   return compileCondition(expr, pos).test(vars);
 }
+
+/**
+ * Paths a true condition proves defined (`when: x is defined and x.y is defined`):
+ * a task's arguments may read them, since they are rendered only when it holds.
+ * A condition that does not parse proves nothing (its error is reported elsewhere).
+ */
+export function conditionGuards(expr: string): string[] {
+  if (isTemplated(expr)) return [];
+  try {
+    return guards(parseExpression(expr), true);
+  } catch {
+    return [];
+  }
+}
+
+export { isGuarded };
 
 /** The variables an expression reads; `is defined`/`default` make a read optional. */
 export function conditionRefs(expr: string, pos?: SourcePos): VarRef[] {

@@ -25,7 +25,7 @@ function staticPath(node: Expr): { root: string; path: string } | undefined {
 }
 
 /** Paths known to be defined when `node` is truthy (positive) or falsy: `x is defined and x.y`. */
-function guards(node: Expr, positive: boolean): string[] {
+export function guards(node: Expr, positive: boolean): string[] {
   if (node.k === 'test' && (node.name === 'defined' || node.name === 'undefined')) {
     const p = staticPath(node.x);
     const definedWhenTrue = (node.name === 'defined') !== node.negate;
@@ -37,7 +37,7 @@ function guards(node: Expr, positive: boolean): string[] {
   return [];
 }
 
-function isGuarded(path: string, guarded: readonly string[]): boolean {
+export function isGuarded(path: string, guarded: readonly string[]): boolean {
   return guarded.some((g) => path === g || path.startsWith(g + '.') || path.startsWith(g + '['));
 }
 
