@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT, isInputError } from '../util/errors.js';
+import { wholeNumber, positiveNumber } from './flag-values.js';
 
 interface CommonFlags {
   tokenFile?: string;
@@ -95,8 +96,8 @@ export function register(program: Command): void {
       .description('create the droplets the spec names that do not exist yet, wait until they are active, write the inventory')
       .argument('<spec>', 'droplet spec (YAML)')
       .option('--dry-run', 'print what would be created and what it costs; change nothing')
-      .option('--poll-interval <ms>', 'first wait between status polls (grows ×1.5 up to 15 s)', (v) => parseInt(v, 10), 2000)
-      .option('--wait-timeout <seconds>', 'give up waiting for droplets to become active after this long', (v) => parseFloat(v), 600),
+      .option('--poll-interval <ms>', 'first wait between status polls (grows ×1.5 up to 15 s)', wholeNumber('--poll-interval', 1), 2000)
+      .option('--wait-timeout <seconds>', 'give up waiting for droplets to become active after this long', positiveNumber('--wait-timeout'), 600),
   ).action(async (specFile: string, o: CommonFlags & { dryRun?: boolean; pollInterval: number; waitTimeout: number }) => {
     const { loadDropletSpec } = await import('../providers/digitalocean/spec.js');
     const spec = loadDropletSpec(specFile);
@@ -135,7 +136,7 @@ export function register(program: Command): void {
       .argument('<spec>', 'droplet spec (YAML)')
       .option('-y, --yes', 'do not ask for confirmation')
       .option('--dry-run', 'print what would be deleted; change nothing')
-      .option('--poll-interval <ms>', 'first wait between polls while deletions finish', (v) => parseInt(v, 10), 2000),
+      .option('--poll-interval <ms>', 'first wait between polls while deletions finish', wholeNumber('--poll-interval', 1), 2000),
   ).action(async (specFile: string, o: CommonFlags & { yes?: boolean; dryRun?: boolean; pollInterval: number }) => {
     const { loadDropletSpec } = await import('../providers/digitalocean/spec.js');
     const spec = loadDropletSpec(specFile);

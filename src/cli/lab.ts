@@ -7,6 +7,7 @@ import { PROJECT_ROOT } from '../util/project-root.js';
 import type { RunOptions, RunSummary } from '../engine/api.js';
 import type { LabNode, LabProvider, NodeStatus } from '../providers/types.js';
 import type { VagrantInventoryExtra } from '../providers/vagrant/provider.js';
+import { wholeNumber } from './flag-values.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 const csv = (v: string, acc: string[]) => [...acc, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -125,7 +126,7 @@ function playOptions(cmd: Command): Command {
     .option('-l, --limit <pattern>', 'limit to hosts matching a pattern')
     .option('-t, --tags <tags>', 'only run tasks with these tags', csv, [])
     .option('--skip-tags <tags>', 'skip tasks with these tags', csv, [])
-    .option('-f, --forks <n>', 'hosts worked on at once', (v) => parseInt(v, 10), 20)
+    .option('-f, --forks <n>', 'hosts worked on at once', wholeNumber('--forks', 1), 20)
     .option('--events <file>', 'write a JSON-lines event log')
     .option('-D, --diff', 'show unified diffs of files that change')
     .option('--provider <provider>', PROVIDER_HELP)

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { wholeNumber, positiveNumber } from './flag-values.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 const csv = (v: string, acc: string[]) => [...acc, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -17,11 +18,11 @@ export function register(program: Command): void {
     .option('-t, --tags <tags>', 'only run tasks with these tags', csv, [])
     .option('--skip-tags <tags>', 'skip tasks with these tags', csv, [])
     .option('-e, --extra-vars <vars>', 'k=v pairs, @file.yaml or JSON (repeatable)', collect, [])
-    .option('-f, --forks <n>', 'hosts worked on at once', (v) => parseInt(v, 10), 20)
+    .option('-f, --forks <n>', 'hosts worked on at once', wholeNumber('--forks', 1), 20)
     .option('--start-at-task <name>', 'start at the task with this name')
     .option('--step', 'confirm each task before it runs')
     .option('--events <file>', 'write a JSON-lines event log')
-    .option('--timeout <seconds>', 'default per-command timeout', (v) => parseInt(v, 10))
+    .option('--timeout <seconds>', 'default per-command timeout', positiveNumber('--timeout'))
     .option('-K, --ask-become-pass', 'ask for the sudo password (kept in memory, never in argv or logs)')
     .addOption(new Option('-v, --verbose', 'show commands (-vv: results too)').argParser((_v, prev: number) => prev + 1).default(0))
     .action(async (playbook: string, o) => {

@@ -13,6 +13,7 @@ import { loadVarsFile } from '../util/yaml.js';
 import { num } from './command-common.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
+import { isVarName } from '../util/var-names.js';
 
 const strList = z.union([z.string(), z.array(z.string())]);
 
@@ -20,7 +21,7 @@ const schema = z
   .strictObject({
     file: z.string().optional().describe('A vars file (looked up in the role\'s vars/, then the playbook\'s vars/).'),
     dir: z.string().optional().describe('Load every vars file in this directory, sorted by name.'),
-    name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional().describe('Put the variables under this one name.'),
+    name: z.string().refine(isVarName, 'not a valid variable name').optional().describe('Put the variables under this one name.'),
     depth: num.int().min(0).default(0).describe('With dir: how deep to recurse (0 = no limit).'),
     files_matching: z.string().optional().describe('With dir: only files whose name matches this regex.'),
     ignore_files: strList.optional().describe('With dir: file names (regexes) to skip.'),

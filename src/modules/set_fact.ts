@@ -6,8 +6,7 @@
 import { z } from 'zod';
 import { controllerModule } from './common/decided-in-plan.js';
 import { registerModule } from './registry.js';
-
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+import { isVarName } from '../util/var-names.js';
 
 const schema = z
   .record(z.string(), z.unknown())
@@ -15,7 +14,7 @@ const schema = z
     const keys = Object.keys(a).filter((k) => k !== 'cacheable');
     if (keys.length === 0) ctx.addIssue({ code: 'custom', message: 'set_fact needs at least one variable' });
     for (const k of keys) {
-      if (!IDENT.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: `"${k}" is not a valid variable name` });
+      if (!isVarName(k)) ctx.addIssue({ code: 'custom', path: [k], message: `"${k}" is not a valid variable name` });
     }
   })
   .describe('Variables to set on the host.');

@@ -2,6 +2,7 @@ import { InputError, InputErrors } from '../util/errors.js';
 import type { SourcePos } from '../util/source.js';
 import type { Node, RoleScope, TaskNode } from './types.js';
 import { containerPos, keyPosOf, posOf } from '../util/source-positions.js';
+import { isVarName } from '../util/var-names.js';
 
 /** State shared while one playbook is loaded: options and every error found so far. */
 export interface LoadContext {
@@ -165,6 +166,15 @@ export class Fields {
     if (v === null) return {};
     if (isPlainObject(v)) return v;
     return this.bad(k, 'a mapping');
+  }
+
+  /** A `vars:` mapping; each name must be a valid variable name (as Ansible checks). */
+  vars(k = 'vars'): Record<string, unknown> | undefined {
+    const v = this.map(k);
+    for (const name of Object.keys(v ?? {})) {
+      if (!isVarName(name)) fail(this.ctx, `'${name}' is not a valid variable name`, keyPosOf(v, name) ?? this.pos(k), 'letters, digits and _, not starting with a digit, and not a Python keyword');
+    }
+    return v;
   }
 
   list(k: string): unknown[] | undefined {

@@ -3,6 +3,7 @@ import type { SourcePos } from '../util/source.js';
 import { isPlainObject, typeName } from './context.js';
 import { keyPosOf } from '../util/source-positions.js';
 import { loadYamlFile, parseYaml } from '../util/yaml.js';
+import { isVarName } from '../util/var-names.js';
 
 /**
  * `-e` values, as Ansible reads them: `key=value key2="two words"`,
@@ -15,8 +16,6 @@ export function parseExtraVars(list: string[]): Record<string, unknown> {
   list.forEach((arg, i) => Object.assign(out, parseOne(arg, i + 1)));
   return out;
 }
-
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function parseOne(arg: string, n: number): Record<string, unknown> {
   const file = `-e #${n}`;
@@ -46,7 +45,7 @@ function parseOne(arg: string, n: number): Record<string, unknown> {
     const eq = word.indexOf('=');
     if (eq < 0) throw new InputError(`bad -e value '${word}': expected key=value`, at(col), 'or @file.yaml, or a JSON object');
     const key = word.slice(0, eq);
-    if (!NAME.test(key)) throw new InputError(`bad -e variable name '${key}'`, at(col), 'names are letters, digits and _, not starting with a digit');
+    if (!isVarName(key)) throw new InputError(`bad -e variable name '${key}'`, at(col), 'names are letters, digits and _, not starting with a digit, and not a Python keyword');
     out[key] = unquote(word.slice(eq + 1));
   }
   return out;
@@ -54,7 +53,7 @@ function parseOne(arg: string, n: number): Record<string, unknown> {
 
 function checkNames(obj: Record<string, unknown>, pos: (k: string) => SourcePos, _file: string): void {
   for (const k of Object.keys(obj)) {
-    if (!NAME.test(k)) throw new InputError(`bad -e variable name '${k}'`, pos(k), 'names are letters, digits and _, not starting with a digit');
+    if (!isVarName(k)) throw new InputError(`bad -e variable name '${k}'`, pos(k), 'names are letters, digits and _, not starting with a digit, and not a Python keyword');
   }
 }
 

@@ -61,7 +61,10 @@ interface Inherited {
 function loadPlays(abs: string, from: SourcePos | undefined, ctx: LoadContext, stack: string[], inherited: Inherited | undefined): Play[] {
   const src = collect(ctx, () => loadYamlFile(abs, from));
   if (!src) return [];
-  if (src.value === null) return [];
+  if (src.value === null || (Array.isArray(src.value) && src.value.length === 0)) {
+    fail(ctx, 'empty playbook, nothing to do', src.pos, 'a playbook is a list of plays ("- hosts: …")');
+    return [];
+  }
   if (!Array.isArray(src.value)) {
     fail(ctx, `a playbook must be a list of plays, got ${typeName(src.value)}`, src.pos, 'start each play with "- hosts: …"');
     return [];
@@ -87,7 +90,7 @@ function loadPlays(abs: string, from: SourcePos | undefined, ctx: LoadContext, s
         return;
       }
       const inh: Inherited = {
-        vars: mergePositioned(inherited?.vars, f.map('vars')),
+        vars: mergePositioned(inherited?.vars, f.vars()),
         tags: [...(inherited?.tags ?? []), ...(f.tags('tags') ?? [])],
       };
       plays.push(...loadPlays(file, f.pos('import_playbook'), ctx, [...stack, abs], inh));
@@ -146,7 +149,7 @@ function parsePlay(f: Fields, file: string, ctx: LoadContext, inherited: Inherit
     hosts: hosts ?? '',
     gatherFacts: f.bool('gather_facts') ?? true,
     serial,
-    vars: mergePositioned(inherited?.vars, f.map('vars')),
+    vars: mergePositioned(inherited?.vars, f.vars()),
     varsFiles: [],
     preTasks: [],
     roleTasks: [],

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { allModules } from '../modules/registry.js';
 import type { Module } from '../modules/types.js';
+import { VAR_NAME_PATTERN } from '../util/var-names.js';
 
 /**
  * JSON Schema (draft 2020-12) for playbooks and task files, built from the
@@ -46,7 +47,7 @@ const loop: JSONSchema = {
 const taskOnly: JSONSchema = {
   ...common,
   ...loop,
-  register: { ...str, pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+  register: { ...str, pattern: VAR_NAME_PATTERN },
   notify: strOrList,
   changed_when: condition,
   failed_when: condition,

@@ -10,6 +10,7 @@ import { didYouMean, editDistance } from '../util/did-you-mean.js';
 import { isTemplated } from '../template/index.js';
 import { loadYamlFile } from '../util/yaml.js';
 import { moduleArgs, validateArgs } from './module-args.js';
+import { isVarName } from '../util/var-names.js';
 
 /**
  * Task parsing: one YAML mapping -> one AST node. Modules are looked up in the
@@ -108,7 +109,7 @@ function keywords(f: Fields, scope: TaskScope): TaskKeywords {
     pos: f.self,
     when: f.conditions('when') ?? [],
     tags: f.tags('tags') ?? [],
-    vars: f.map('vars') ?? {},
+    vars: f.vars() ?? {},
     baseDir: scope.baseDir,
   };
   const name = f.string('name');
@@ -163,7 +164,7 @@ function loopSpec(f: Fields): LoopSpec | undefined {
     if (label !== undefined) spec.label = label;
     const lv = lf.string('loop_var');
     if (lv !== undefined) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(lv)) fail(f.ctx, `loop_var '${lv}' is not a valid variable name`, lf.pos('loop_var'));
+      if (!isVarName(lv)) fail(f.ctx, `loop_var '${lv}' is not a valid variable name`, lf.pos('loop_var'));
       spec.loopVar = lv;
     }
     const iv = lf.string('index_var');
@@ -372,7 +373,7 @@ function parseModuleTask(f: Fields, ctx: LoadContext, scope: TaskScope): TaskNod
   if (loop) node.loop = loop;
   const register = f.string('register');
   if (register !== undefined) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(register)) fail(ctx, `register name '${register}' is not a valid variable name`, f.pos('register'));
+    if (!isVarName(register)) fail(ctx, `register name '${register}' is not a valid variable name`, f.pos('register'));
     node.register = register;
   }
   for (const [k, prop] of [

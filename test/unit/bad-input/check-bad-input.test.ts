@@ -109,6 +109,11 @@ const cases: Record<string, Case> = {
   '-e word without =': { file: 'good.yaml', extra: ['-e', 'ok=1 broken'], at: ['-e #1', 1, 6], message: /bad -e value 'broken': expected key=value/ },
   '-e invalid variable name': { file: 'good.yaml', extra: ['-e', 'a=1', '-e', '1x=2'], at: ['-e #2', 1, 1], message: /bad -e variable name '1x'/ },
   '-e @file that does not exist': { file: 'good.yaml', extra: ['-e', '@no-such-vars.yaml'], at: ['-e #1', 1, 2], message: /file not found: no-such-vars\.yaml/ },
+  'empty playbook': { file: 'empty.yaml', at: ['empty.yaml', 1, 1], message: /empty playbook, nothing to do/ },
+  'playbook with no plays': { file: 'empty-list.yaml', at: ['empty-list.yaml', 1, 1], message: /empty playbook, nothing to do/ },
+  'play variable name with a dash': { file: 'var-name-dash.yaml', at: ['var-name-dash.yaml', 3, 5], message: /'app-port' is not a valid variable name/ },
+  'task variable name that is a Python keyword': { file: 'var-name-keyword.yaml', at: ['var-name-keyword.yaml', 5, 9], message: /'class' is not a valid variable name/ },
+  '-e variable name that is a Python keyword': { file: 'good.yaml', extra: ['-e', 'None=1'], at: ['-e #1', 1, 1], message: /bad -e variable name 'None'/ },
   '-e broken JSON': { file: 'good.yaml', extra: ['-e', '{"a": 1'], at: ['-e #1', 1, 8], message: /YAML syntax error/ },
 };
 
