@@ -1,3 +1,4 @@
+import { readFact } from '../facts/fact.js';
 import type { Connection, ExecOptions, ExecResult } from '../transport/connection.js';
 import type { LocalFileKind, TaskContext } from '../modules/types.js';
 import { searchLocalFile } from '../playbook/local-files.js';
@@ -63,6 +64,7 @@ export function makeTaskContext(p: ContextParams): TaskContext {
     diff: p.diff,
     becomeUser: p.becomeUser,
     facts: p.host.factCache,
+    fact: (def, params) => readFact(exec, p.host.factCache, def, params),
     evaluate: (expression) => evaluateCondition(expression, p.vars, node.pos),
     render: (text, extraVars, file) =>
       renderText(text, extraVars ? extendVars(p.vars, extraVars) : p.vars, file ?? `${node.pos.file}:${node.pos.line}`),

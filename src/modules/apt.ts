@@ -17,6 +17,9 @@
  * update-success-stamp, which is what cache_valid_time reads.
  */
 import { z } from 'zod';
+import { aptError, cacheAgeFact, policyFact, simulateFact, simulateCommand, type PolicyEntry } from '../facts/apt.js';
+import { debFileCommand, debFileFact, installedPackagesFact, isInstalled, type InstalledPackages } from '../facts/dpkg.js';
+import { forgetFact, own } from '../facts/fact.js';
 import { InputError, ModuleError } from '../util/errors.js';
 import { shjoin, shq } from '../util/shell.js';
 import { bool } from './common/args.js';
@@ -57,36 +60,6 @@ const schema = z
 
 export type AptArgs = z.infer<typeof schema>;
 
-/** One line of dpkg-query: what dpkg knows about a package. */
-export interface InstalledPackage {
-  version: string;
-  /** db:Status-Abbrev, e.g. "ii ", "rc ", "iU ". */
-  status: string;
-}
-
-export type InstalledMap = Map<string, InstalledPackage>;
-
-export const DPKG_QUERY = `dpkg-query -W -f='\${Package}\\t\${Version}\\t\${db:Status-Abbrev}\\n'`;
-const INSTALLED_KEY = 'apt:installed';
-
-/** Parse dpkg-query output. A package is installed when its status is "ii" (or "hi": held). */
-export function parseInstalled(stdout: string): InstalledMap {
-  const out: InstalledMap = new Map();
-  for (const line of stdout.split('\n')) {
-    const [name, version, status] = line.split('\t');
-    if (!name || version === undefined || status === undefined) continue;
-    const prev = out.get(name);
-    // Multi-arch: the same name twice; an installed one wins.
-    if (prev && isInstalled(prev)) continue;
-    out.set(name, { version, status });
-  }
-  return out;
-}
-
-export function isInstalled(p: InstalledPackage | undefined): boolean {
-  return !!p && /^[ih]i/.test(p.status);
-}
-
 /** `name=version` → {name, version}; `name:arch` keeps only the name for lookups. */
 export function parseSpec(spec: string): { name: string; version?: string; arch?: string; text: string } {
   const eq = spec.indexOf('=');
@@ -103,43 +76,6 @@ export function versionMatches(installed: string, pin: string): boolean {
   return pin.endsWith('*') ? installed.startsWith(pin.slice(0, -1)) : installed === pin;
 }
 
-/** Parse `apt-cache policy a b c`: name → {installed, candidate} (candidate undefined: none). */
-export function parsePolicy(stdout: string): Map<string, { installed?: string; candidate?: string }> {
-  const out = new Map<string, { installed?: string; candidate?: string }>();
-  let cur: { installed?: string; candidate?: string } | undefined;
-  for (const line of stdout.split('\n')) {
-    const head = /^(\S+):$/.exec(line);
-    if (head) {
-      cur = {};
-      out.set(head[1]!.replace(/:[a-z0-9-]+$/, ''), cur);
-      continue;
-    }
-    const m = /^\s+(Installed|Candidate):\s*(\S+)/.exec(line);
-    if (m && cur) {
-      const v = m[2] === '(none)' ? undefined : m[2];
-      if (m[1] === 'Installed') cur.installed = v;
-      else cur.candidate = v;
-    }
-  }
-  return out;
-}
-
-/** Parse `apt-get -s` output: packages it would install/upgrade (Inst) and remove (Remv). */
-export function parseSimulation(stdout: string): { inst: Array<{ name: string; version?: string }>; remv: string[] } {
-  const inst: Array<{ name: string; version?: string }> = [];
-  const remv: string[] = [];
-  for (const line of stdout.split('\n')) {
-    let m = /^Inst (\S+)(?: \[[^\]]*\])? \((\S+)/.exec(line);
-    if (m) {
-      inst.push({ name: m[1]!, version: m[2] });
-      continue;
-    }
-    m = /^Remv (\S+)/.exec(line);
-    if (m) remv.push(m[1]!);
-  }
-  return { inst, remv };
-}
-
 /** What the package part of the plan decides, from facts only (pure). */
 export interface PackageDecision {
   install: string[];
@@ -151,15 +87,15 @@ export interface PackageDecision {
 export function decidePackages(
   specs: ReturnType<typeof parseSpec>[],
   state: 'present' | 'latest' | 'absent',
-  installed: InstalledMap,
-  candidates: Map<string, { installed?: string; candidate?: string }> | undefined,
+  installed: InstalledPackages,
+  candidates: Record<string, PolicyEntry> | undefined,
   purge: boolean,
 ): PackageDecision {
   const install: string[] = [];
   const remove: string[] = [];
   const changes: Change[] = [];
   for (const s of specs) {
-    const have = installed.get(s.name);
+    const have = own(installed, s.name);
     const on = isInstalled(have);
     if (state === 'absent') {
       if (on) {
@@ -178,7 +114,7 @@ export function decidePackages(
       continue;
     }
     if (state === 'latest') {
-      const cand = candidates?.get(s.name)?.candidate;
+      const cand = candidates && own(candidates, s.name)?.candidate;
       if (on && (cand === undefined || cand === have!.version)) continue;
       install.push(s.name);
       changes.push({ summary: on ? `upgrade ${s.name} ${have!.version} -> ${cand}` : `install ${s.name}${cand ? ` ${cand}` : ''}` });
@@ -192,23 +128,10 @@ export function decidePackages(
 }
 
 /** Is the package index older than validSec? mtimes in epoch seconds (undefined: never updated). */
-export function cacheIsStale(indexMtime: number | undefined, now: number, validSec: number): boolean {
-  if (indexMtime === undefined) return true;
+export function cacheIsStale(indexMtime: number | null, now: number, validSec: number): boolean {
+  if (indexMtime === null) return true;
   if (validSec <= 0) return true;
   return now - indexMtime > validSec;
-}
-
-/** Newest of update-success-stamp and the lists dir, and the target's clock: one round trip. */
-export const CACHE_AGE_COMMAND =
-  'stat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null || echo -; ' +
-  'n=$(ls /var/lib/apt/lists 2>/dev/null | grep -c _Packages); if [ "$n" -gt 0 ]; then stat -c %Y /var/lib/apt/lists; else echo -; fi; date +%s';
-
-export function parseCacheAge(stdout: string): { mtime?: number; now: number } {
-  const [stamp, lists, now] = stdout.trim().split('\n').map((l) => l.trim());
-  const nums = [stamp, lists].filter((x) => x && /^\d+$/.test(x)).map(Number);
-  const n = Number(now);
-  if (!Number.isFinite(n)) throw new Error(`unexpected output from the apt cache age check: ${JSON.stringify(stdout)}`);
-  return { mtime: nums.length ? Math.max(...nums) : undefined, now: n };
 }
 
 /** apt-get options shared by the real run and the simulation. */
@@ -230,21 +153,6 @@ function specsOf(a: AptArgs): string[] {
   const list = Array.isArray(v) ? v : [v];
   // Ansible accepts "a,b" as a list too.
   return list.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
-}
-
-export function installedPackages(ctx: TaskContext): Promise<InstalledMap> {
-  return ctx.facts.get(INSTALLED_KEY, async () => {
-    const r = await ctx.exec(DPKG_QUERY);
-    if (r.rc !== 0) throw new ModuleError(`reading installed packages failed (rc ${r.rc}): ${r.stderr.trim()}`, DPKG_QUERY, r.stderr, r.rc);
-    return parseInstalled(r.stdout);
-  });
-}
-
-/** The last lines apt printed that explain a failure (E:/W: lines first). */
-export function aptError(stdout: string, stderr: string): string {
-  const lines = `${stderr}\n${stdout}`.split('\n').map((l) => l.trimEnd()).filter(Boolean);
-  const errs = lines.filter((l) => /^(E|Err):/.test(l));
-  return (errs.length ? errs : lines.slice(-8)).join('\n');
 }
 
 interface AptPlanData {
@@ -278,73 +186,61 @@ export const aptModule: Module<AptArgs, AptPlanData> = {
     let refreshed = false;
 
     if (a.update_cache) {
-      const r = await ctx.exec(CACHE_AGE_COMMAND);
-      const age = parseCacheAge(r.stdout);
+      const age = await ctx.fact(cacheAgeFact, undefined);
       if (cacheIsStale(age.mtime, age.now, a.cache_valid_time)) {
         if (ctx.check) notes.push('check mode: the package index is stale and was not refreshed');
         else {
           await refreshIndex(ctx, a.update_cache_retries);
           refreshed = true;
+          forgetFact(ctx.facts, policyFact);
         }
       }
     }
 
-    const installed = await installedPackages(ctx);
-    let candidates: Map<string, { installed?: string; candidate?: string }> | undefined;
-    if (state === 'latest' && specs.length) {
-      const cmd = `LC_ALL=C apt-cache policy ${shjoin(specs.map((s) => s.name))}`;
-      const r = await ctx.exec(cmd);
-      if (r.rc !== 0) throw new ModuleError(`apt-cache policy failed: ${r.stderr.trim()}`, cmd, r.stderr, r.rc);
-      candidates = parsePolicy(r.stdout);
-    }
+    const installed = await ctx.fact(installedPackagesFact, undefined);
+    const candidates = state === 'latest' && specs.length ? await ctx.fact(policyFact, { names: specs.map((s) => s.name) }) : undefined;
     const d = decidePackages(specs, state, installed, candidates, a.purge);
     changes.push(...d.changes);
 
     let deb: string | undefined;
     if (a.deb !== undefined) {
-      const cmd = `dpkg-deb -W --showformat='\${Package}\\t\${Version}\\n' ${shq(a.deb)}`;
-      const r = await ctx.exec(cmd);
-      if (r.rc !== 0) {
-        if (ctx.check && /No such file|cannot access/i.test(r.stderr)) {
-          changes.push({ summary: `install ${a.deb} (the file does not exist yet: an earlier task must create it)` });
-          deb = a.deb;
-        } else throw new ModuleError(`cannot read the package file ${a.deb}: ${r.stderr.trim()}`, cmd, r.stderr, r.rc);
+      const f = await ctx.fact(debFileFact, { path: a.deb });
+      if ('missing' in f) {
+        if (!ctx.check) throw new ModuleError(`cannot read the package file ${a.deb}: ${f.error}`, debFileCommand(a.deb), f.error);
+        changes.push({ summary: `install ${a.deb} (the file does not exist yet: an earlier task must create it)` });
+        deb = a.deb;
       } else {
-        const [pname, pver] = r.stdout.trim().split('\t');
-        const have = installed.get(pname!);
-        if (!(isInstalled(have) && have!.version === pver)) {
+        const have = own(installed, f.package);
+        if (!(isInstalled(have) && have!.version === f.version)) {
           deb = a.deb;
-          changes.push({ summary: `install ${pname} ${pver} from ${a.deb}${isInstalled(have) ? ` (installed: ${have!.version})` : ''}` });
+          changes.push({ summary: `install ${f.package} ${f.version} from ${a.deb}${isInstalled(have) ? ` (installed: ${have!.version})` : ''}` });
         }
       }
     }
 
     // Ask apt what it would do: a package that does not exist fails here, with apt's words.
     if (d.install.length) {
-      const cmd = `LC_ALL=C apt-get -s ${shjoin(aptGetOptions(a))} install ${shjoin(d.install)}`;
-      const r = await ctx.exec(cmd);
-      if (r.rc !== 0) {
-        const msg = aptError(r.stdout, r.stderr);
+      const q = { action: 'install' as const, options: aptGetOptions(a), packages: d.install };
+      const sim = await ctx.fact(simulateFact, q);
+      if (sim.error !== undefined) {
         // Check mode with a stale index it may not refresh: apt may not know the package yet. Say so, do not fail.
-        if (ctx.check && notes.length && /Unable to locate package|has no installation candidate/.test(msg)) {
-          notes.push(`apt could not verify ${d.install.join(', ')} against the stale index (${msg.split('\n')[0]})`);
+        if (ctx.check && notes.length && /Unable to locate package|has no installation candidate/.test(sim.error)) {
+          notes.push(`apt could not verify ${d.install.join(', ')} against the stale index (${sim.error.split('\n')[0]})`);
           changes.push({ summary: `(unverified: the package index would be refreshed first)` });
-        } else throw new ModuleError(`apt cannot install ${d.install.join(', ')}: ${msg}`, cmd, r.stderr, r.rc);
+        } else throw new ModuleError(`apt cannot install ${d.install.join(', ')}: ${sim.error}`, simulateCommand(q), sim.error, sim.rc);
       }
-      const sim = parseSimulation(r.rc === 0 ? r.stdout : '');
       const extra = sim.inst.filter((p) => !d.install.some((x) => parseSpec(x).name === p.name));
       if (extra.length) changes.push({ summary: `and ${extra.length} dependenc${extra.length === 1 ? 'y' : 'ies'}: ${extra.map((p) => p.name).slice(0, 12).join(', ')}${extra.length > 12 ? ' …' : ''}` });
     }
 
     let autoremove = false;
     if (a.autoremove) {
-      const cmd = `LC_ALL=C apt-get -s autoremove${a.purge ? ' --purge' : ''}`;
-      const r = await ctx.exec(cmd);
-      if (r.rc !== 0) throw new ModuleError(`apt-get -s autoremove failed: ${aptError(r.stdout, r.stderr)}`, cmd, r.stderr, r.rc);
-      const gone = parseSimulation(r.stdout).remv;
-      if (gone.length) {
+      const q = { action: 'autoremove' as const, options: a.purge ? ['--purge'] : [], packages: [] };
+      const sim = await ctx.fact(simulateFact, q);
+      if (sim.error !== undefined) throw new ModuleError(`apt-get -s autoremove failed: ${sim.error}`, simulateCommand(q), sim.error, sim.rc);
+      if (sim.remv.length) {
         autoremove = true;
-        changes.push({ summary: `autoremove ${gone.join(', ')}` });
+        changes.push({ summary: `autoremove ${sim.remv.join(', ')}` });
       }
     }
 
@@ -368,8 +264,8 @@ export const aptModule: Module<AptArgs, AptPlanData> = {
       }
     } finally {
       // Whatever happened, the installed set may have changed (and with it services and users).
-      ctx.facts.invalidate(INSTALLED_KEY);
-      ctx.facts.invalidate('service:*');
+      forgetFact(ctx.facts, installedPackagesFact);
+      forgetFact(ctx.facts, policyFact);
     }
     return { changed: true, cache_updated: d.refreshed, packages: [...d.install, ...d.remove, ...(d.deb ? [d.deb] : [])] };
   },

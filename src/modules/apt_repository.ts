@@ -8,6 +8,8 @@
  * as part of that change.
  */
 import { z } from 'zod';
+import { policyFact } from '../facts/apt.js';
+import { forgetFact } from '../facts/fact.js';
 import { readFileStates } from '../facts/file-state.js';
 import { ModuleError } from '../util/errors.js';
 import { attrArgs, bool, idString } from './common/args.js';
@@ -80,7 +82,7 @@ export const aptRepositoryModule: Module<AptRepositoryArgs, ContentPlanData & { 
     const r = await applyContent(ctx, plan.data!);
     if (plan.data!.update) {
       await ctx.run('DEBIAN_FRONTEND=noninteractive apt-get update -q && mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/update-success-stamp');
-      ctx.facts.invalidate('apt:*');
+      forgetFact(ctx.facts, policyFact);
     }
     return r;
   },

@@ -1,6 +1,7 @@
 import type { ZodType } from 'zod';
 import type { Connection, ExecOptions, ExecResult } from '../transport/connection.js';
 import type { FactCache } from '../facts/cache.js';
+import type { Fact } from '../facts/fact.js';
 
 /** A file change, shown by --diff (before/after text, already redacted by the engine). */
 export interface FileDiff {
@@ -71,6 +72,12 @@ export interface TaskContext {
   /** The effective become user (undefined: the login user). */
   becomeUser?: string;
   facts: FactCache;
+  /**
+   * Read a named fact (src/facts/): with the task's exec, once per host and
+   * cached under its key (unless the fact is uncached). Planning reads host
+   * state only through this.
+   */
+  fact<P, T>(def: Fact<P, T>, params: P): Promise<T>;
   /** Evaluate a `when`-style expression (assert's `that`) against the task's variables. */
   evaluate(expression: string): boolean;
   /** Render a Handlebars template text with the task's variables (noEscape, strict); `file` names it in errors. */

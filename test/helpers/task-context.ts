@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FactCache } from '../../src/facts/cache.js';
+import { readFact } from '../../src/facts/fact.js';
 import type { Module, ModuleResult, Plan, TaskContext } from '../../src/modules/types.js';
 import { renderText } from '../../src/template/index.js';
 import type { Connection, ExecOptions } from '../../src/transport/connection.js';
@@ -29,6 +30,7 @@ export interface TaskContextOptions {
 
 export function makeTaskContext(conn: Connection, o: TaskContextOptions = {}): TaskContext {
   const vars = o.vars ?? {};
+  const facts = new FactCache();
   const exec = (command: string, opts: ExecOptions = {}) => {
     o.sent?.push(command);
     return conn.exec(command, { ...(o.becomeUser ? { becomeUser: o.becomeUser } : {}), ...opts });
@@ -46,7 +48,8 @@ export function makeTaskContext(conn: Connection, o: TaskContextOptions = {}): T
     check: o.check ?? false,
     diff: o.diff ?? false,
     becomeUser: o.becomeUser,
-    facts: new FactCache(),
+    facts,
+    fact: (def, params) => readFact(exec, facts, def, params),
     evaluate() {
       throw new Error('makeTaskContext: no expression evaluator in module tests');
     },
