@@ -6,7 +6,8 @@ import { loadInventory } from '../inventory/load.js';
 import type { Vars } from '../playbook/types.js';
 import type { EngineEvent, EventSink, HostTally } from '../report/events.js';
 import { EXIT, InputErrors } from '../util/errors.js';
-import { Redactor, isSecretName } from '../util/redact.js';
+import { Redactor } from '../util/redact.js';
+import { markSecretVars } from './secret-vars.js';
 import { PROJECT_ROOT } from '../util/project-root.js';
 import { ConnectionPool } from './connections.js';
 import { HostState } from './host-state.js';
@@ -57,11 +58,8 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
     }
     return v;
   };
-  const markSecrets = (vars: Vars) => {
-    for (const [k, v] of Object.entries(vars)) if (isSecretName(k)) redactor.add(v);
-  };
-  for (const h of inventory.hosts.keys()) markSecrets(inventoryVars(h));
-  markSecrets(extraVars);
+  for (const h of inventory.hosts.keys()) markSecretVars(redactor, inventoryVars(h));
+  markSecretVars(redactor, extraVars);
 
   const hosts = new Map<string, HostState>();
   const hostState = (name: string) => {

@@ -7,7 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
-import { isSecretName } from '../util/redact.js';
+import { secretValues } from '../util/redact.js';
 import { isTemplated } from '../template/index.js';
 import { loadVarsFile } from '../util/yaml.js';
 import { num } from './command-common.js';
@@ -84,7 +84,7 @@ export const includeVarsModule: Module<IncludeVarsArgs> = {
     let vars: Record<string, unknown> = {};
     for (const f of files) vars = { ...vars, ...loadVarsFile(f) };
     // Values under secret-looking names (db_password …) are masked from now on.
-    for (const [k, v] of Object.entries(vars)) if (isSecretName(k)) ctx.secret(v);
+    for (const v of secretValues(vars)) ctx.secret(v);
     const facts = args.name ? { [args.name]: vars } : vars;
     return {
       changes: [],

@@ -67,6 +67,24 @@ export function isSecretName(name: string): boolean {
   return /(pass(word)?|secret|token|private_key_passphrase|_key_data)$/i.test(name) || /^(ansible_(ssh_|become_)?pass(word)?)$/i.test(name);
 }
 
+/**
+ * The values to mask in a set of variables: those under secret names, at any
+ * depth of nested mappings and lists. A value that is still a template is left out: it
+ * is masked once rendered. The one rule for inventories, -e, vars_files,
+ * include_vars and set_fact.
+ */
+export function secretValues(vars: Record<string, unknown>): unknown[] {
+  const out: unknown[] = [];
+  for (const [name, value] of Object.entries(vars)) {
+    if (isSecretName(name)) {
+      if (!(typeof value === 'string' && value.includes('{{'))) out.push(value);
+    } else if (Array.isArray(value)) {
+      for (const item of value) if (item && typeof item === 'object') out.push(...secretValues(Array.isArray(item) ? { list: item } : (item as Record<string, unknown>)));
+    } else if (value && typeof value === 'object') out.push(...secretValues(value as Record<string, unknown>));
+  }
+  return out;
+}
+
 const SECRET_ASSIGNMENT = /^([ \t]*(?:export[ \t]+)?["']?[\w.-]*(?:pass|passwd|password|secret|secret_key|token)["']?[ \t]*[=:][ \t]*)(\S.*?)[ \t]*$/gim;
 
 /**
