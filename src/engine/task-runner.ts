@@ -12,6 +12,7 @@ import { makeTaskContext } from './context.js';
 import { extendVars } from './vars.js';
 import { loopMagic } from '../playbook/magic-vars.js';
 import type { HostState } from './host-state.js';
+import { executePlan } from '../modules/execute-plan.js';
 
 /** The outcome of one task (all loop items) on one host: what the report shows, and what only the engine needs. */
 export interface TaskOutcome extends TaskReport {
@@ -235,16 +236,9 @@ async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unkno
         throw e;
       }
     }
-    if (p.check && !runAnyway) {
-      if (plan.unknown !== undefined) {
-        return { status: 'unknown', changes: plan.changes, result: { changed: false, ...plan.result }, msg: plan.unknown, unknownResult: true };
-      }
-      result = { ...plan.result, changed: plan.changes.length > 0 };
-    } else if (plan.changes.length > 0 || plan.unknown !== undefined) {
-      result = await mod.apply(ctx, args, plan);
-    } else {
-      result = { ...plan.result, changed: false };
-    }
+    const done = await executePlan(mod, ctx, args, plan, p.check && !runAnyway);
+    if (done.unknown !== undefined) return { status: 'unknown', changes: plan.changes, result: done.result, msg: done.unknown, unknownResult: true };
+    result = done.result;
   } catch (e) {
     return fromError(e, p);
   }

@@ -14,6 +14,7 @@ import type { Module, ModuleResult, Plan, TaskContext } from '../../src/modules/
 import { renderText } from '../../src/template/index.js';
 import type { Connection, ExecOptions } from '../../src/transport/connection.js';
 import { ModuleError } from '../../src/util/errors.js';
+import { executePlan } from '../../src/modules/execute-plan.js';
 
 export interface TaskContextOptions {
   check?: boolean;
@@ -87,23 +88,16 @@ export interface ModuleRun {
 }
 
 /**
- * Parse the args, plan, and apply only when the plan has changes or is
- * unknown and this is not check mode — what the engine's task runner does
- * (src/engine/task-runner.ts, runOnce; not exported from there), without
- * the engine, so module tests exercise plan and apply for real.
+ * Parse the args, plan, then executePlan (the engine's own rule: apply only
+ * when the plan has changes or is unknown, never in check mode), so module
+ * tests exercise plan and apply for real, without the engine.
  */
 export async function runModule(m: Module, rawArgs: unknown, ctx: TaskContext): Promise<ModuleRun> {
   const args = m.schema.parse(rawArgs);
   const plan = await m.plan(ctx, args);
   const changed = plan.changes.length > 0;
-  let result: ModuleResult;
-  if (ctx.check) {
-    if (plan.unknown !== undefined) return { plan, status: 'unknown', result: { changed: false, ...plan.result }, changed };
-    result = { ...plan.result, changed };
-  } else if (changed || plan.unknown !== undefined) {
-    result = await m.apply(ctx, args, plan);
-  } else {
-    result = { ...plan.result, changed: false };
-  }
+  const done = await executePlan(m, ctx, args, plan, ctx.check);
+  if (done.unknown !== undefined) return { plan, status: 'unknown', result: done.result, changed };
+  const { result } = done;
   return { plan, status: result.failed ? 'failed' : result.changed ? 'changed' : 'ok', result, changed };
 }
