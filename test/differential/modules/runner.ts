@@ -316,7 +316,7 @@ function compareSnapshots(what: string, d: Snapshot, a: Snapshot): string[] {
       while (off < de.bytes.length && off < ae.bytes.length && de.bytes[off] === ae.bytes[off]) off++;
       const line = de.bytes.subarray(0, off).toString('latin1').split('\n').length;
       const lineOf = (b: Buffer) => {
-        const s = b.lastIndexOf(10, off - 1) + 1;
+        const s = off === 0 ? 0 : b.lastIndexOf(10, off - 1) + 1;
         const e = b.indexOf(10, off);
         return show(b.subarray(s, e < 0 ? b.length : e + 1));
       };
