@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { policyFact } from '../facts/apt.js';
 import { forgetFact } from '../facts/fact.js';
-import { readFileStates } from '../facts/file-state.js';
+import { fileStatesFact } from '../facts/files.js';
 import { ModuleError } from '../util/errors.js';
 import { attrArgs, bool, idString } from './common/args.js';
 import { MAX_DIFF_BYTES } from './common/file-diff.js';
@@ -61,7 +61,7 @@ export const aptRepositoryModule: Module<AptRepositoryArgs, ContentPlanData & { 
   schema,
   async plan(ctx, a) {
     const dest = `/etc/apt/sources.list.d/${a.filename ?? repoFileName(a.repo)}.list`;
-    const [st] = await readFileStates(ctx.exec.bind(ctx), [{ path: dest, checksum: 'sha256', contentMaxBytes: MAX_DIFF_BYTES }]);
+    const [st] = await ctx.fact(fileStatesFact, { queries: [{ path: dest, checksum: 'sha256', contentMaxBytes: MAX_DIFF_BYTES }] });
     if (st!.exists && st!.type !== 'file') throw new ModuleError(`${dest} is a ${st!.type}, not a file`);
     if (st!.contentTooLarge) throw new ModuleError(`${dest} is too large to edit`);
     const text = st!.exists ? st!.content!.toString('utf8') : '';

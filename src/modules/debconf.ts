@@ -6,8 +6,8 @@
  * the answer on stdin.
  */
 import { z } from 'zod';
+import { debconfValueFact } from '../facts/debconf.js';
 import { ModuleError } from '../util/errors.js';
-import { shq } from '../util/shell.js';
 import { bool } from './common/args.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
@@ -22,31 +22,13 @@ const schema = z.strictObject({
 
 export type DebconfArgs = z.infer<typeof schema>;
 
-/** Prints the question's stanza from config.dat and passwords.dat (pure). */
-export function debconfReadCommand(question: string): string {
-  return `for f in /var/cache/debconf/config.dat /var/cache/debconf/passwords.dat; do [ -r "$f" ] && awk -v q=${shq(question)} 'BEGIN{RS=""} index($0, "Name: " q "\\n") == 1 {print; print ""}' "$f"; done; true`;
-}
-
-/** The Value of the question (undefined: never set). The passwords.dat stanza wins. */
-export function parseDebconfValue(stdout: string): string | undefined {
-  let value: string | undefined;
-  for (const stanza of stdout.split(/\n\s*\n/)) {
-    const m = /^Value: ?(.*)$/m.exec(stanza);
-    if (m) value = m[1];
-  }
-  return value;
-}
-
 export const debconfModule: Module<DebconfArgs, { line: string }> = {
   name: 'debconf',
   schema,
   secretArgs: ['value'],
   async plan(ctx, a) {
     if (a.vtype === 'password') ctx.secret(a.value);
-    const cmd = debconfReadCommand(a.question);
-    const r = await ctx.exec(cmd);
-    if (r.rc !== 0) throw new ModuleError(`reading debconf failed: ${r.stderr.trim()}`, cmd, r.stderr, r.rc);
-    const current = parseDebconfValue(r.stdout);
+    const current = (await ctx.fact(debconfValueFact, { question: a.question })) ?? undefined;
     const line = `${a.name} ${a.question} ${a.vtype} ${a.value}\n`;
     if (current === a.value) return { changes: [], result: { changed: false, current: { [a.question]: current } } };
     const shown = a.vtype === 'password' ? '(a password)' : JSON.stringify(a.value);

@@ -9,7 +9,9 @@
  */
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { readFileStates, type ChecksumAlgorithm } from '../facts/file-state.js';
+import type { ChecksumAlgorithm } from '../facts/file-state.js';
+import { fileStatesFact } from '../facts/files.js';
+import { fetchCommand, urlChecksumFact } from '../facts/url.js';
 import { ModuleError } from '../util/errors.js';
 import { shq } from '../util/shell.js';
 import { attrArgs, bool, idString } from './common/args.js';
@@ -17,7 +19,7 @@ import { atomicWrite } from './common/atomic-write.js';
 import { attrCommands, chmodArg, parseMode, planAttrs } from './common/file-attrs.js';
 import { num } from './command-common.js';
 import { registerModule } from './registry.js';
-import type { Change, Module, TaskContext } from './types.js';
+import type { Change, Module } from './types.js';
 
 const CHECKSUM = /^(md5|sha1|sha224|sha256|sha384|sha512):([0-9a-fA-F]+)$/;
 
@@ -33,25 +35,6 @@ const schema = z.strictObject({
 
 export type GetUrlArgs = z.infer<typeof schema>;
 
-/** A shell function `_fetch URL OUT TIMEOUT INSECURE` (OUT '-' = stdout) using curl, wget or python3. */
-export const FETCH_FUNCTION = String.raw`_fetch() {
-  if command -v curl >/dev/null 2>&1; then
-    if [ "$4" = 1 ]; then k=-k; else k=; fi
-    curl -fsSL $k --max-time "$3" -o "$2" -- "$1"
-  elif command -v wget >/dev/null 2>&1; then
-    if [ "$4" = 1 ]; then k=--no-check-certificate; else k=; fi
-    wget -q $k -T "$3" -O "$2" -- "$1"
-  else
-    python3 -c 'import sys, ssl, shutil, urllib.request as r
-u, o, t, k = sys.argv[1:5]
-c = ssl._create_unverified_context() if k == "1" else None
-with r.urlopen(u, timeout=float(t), context=c) as f:
-    out = sys.stdout.buffer if o == "-" else open(o, "wb")
-    shutil.copyfileobj(f, out)
-    out.flush()' "$1" "$2" "$3" "$4"
-  fi
-}`;
-
 /** The file name a URL names (dest is a directory). */
 export function urlFileName(url: string): string {
   const path = url.replace(/^[a-z]+:\/\/[^/]*/, '').replace(/[?#].*$/, '');
@@ -66,29 +49,18 @@ interface GetUrlPlanData {
   attrs?: { chmod?: string; chown?: string };
 }
 
-function fetchCommand(a: GetUrlArgs, out: string): string {
-  return `${FETCH_FUNCTION}\n_fetch ${shq(a.url)} ${out} ${a.timeout} ${a.validate_certs ? 0 : 1}`;
-}
-
-async function remoteChecksum(ctx: TaskContext, a: GetUrlArgs, alg: ChecksumAlgorithm): Promise<string> {
-  const cmd = `set -o pipefail 2>/dev/null; (${fetchCommand(a, '-')}) | ${alg}sum`;
-  const r = await ctx.exec(cmd);
-  if (r.rc !== 0) throw new ModuleError(`downloading ${a.url} failed (rc ${r.rc}): ${r.stderr.trim()}`, cmd, r.stderr, r.rc);
-  return r.stdout.trim().split(/\s+/)[0]!;
-}
-
 export const getUrlModule: Module<GetUrlArgs, GetUrlPlanData> = {
   name: 'get_url',
   schema,
   async plan(ctx, a) {
     const want = a.checksum ? CHECKSUM.exec(a.checksum)! : undefined;
     const alg = (want?.[1] ?? 'sha256') as ChecksumAlgorithm;
-    const [first] = await readFileStates(ctx.exec.bind(ctx), [{ path: a.dest, follow: true, checksum: alg }]);
+    const [first] = await ctx.fact(fileStatesFact, { queries: [{ path: a.dest, follow: true, checksum: alg }] });
     let dest = a.dest;
     let state = first!;
     if (a.dest.endsWith('/') || (state.exists && state.type === 'directory')) {
       dest = posix.join(a.dest, urlFileName(a.url));
-      state = (await readFileStates(ctx.exec.bind(ctx), [{ path: dest, follow: true, checksum: alg }]))[0]!;
+      state = (await ctx.fact(fileStatesFact, { queries: [{ path: dest, follow: true, checksum: alg }] }))[0]!;
     }
     const changes: Change[] = [];
     let download = false;
@@ -101,7 +73,7 @@ export const getUrlModule: Module<GetUrlArgs, GetUrlPlanData> = {
       download = true;
       changes.push({ summary: `download ${a.url} to ${dest} (its ${alg} differs from the checksum given)` });
     } else if (!want && a.force) {
-      const remote = await remoteChecksum(ctx, a, alg);
+      const remote = await ctx.fact(urlChecksumFact, { url: a.url, algorithm: alg, timeout: a.timeout, insecure: !a.validate_certs });
       if (remote !== state.checksum) {
         download = true;
         changes.push({ summary: `download ${a.url} to ${dest} (the remote content differs)` });
@@ -121,7 +93,7 @@ export const getUrlModule: Module<GetUrlArgs, GetUrlPlanData> = {
       const want = a.checksum ? CHECKSUM.exec(a.checksum)! : undefined;
       const alg = want?.[1] ?? 'sha256';
       // Download next to nothing important (/tmp), check, then the atomic write copies it into place.
-      const cmd = `t=$(mktemp) || exit 1; (${fetchCommand(a, '"$t"')}) || { rc=$?; rm -f "$t"; exit $rc; }; echo "$t"; ${alg}sum < "$t"`;
+      const cmd = `t=$(mktemp) || exit 1; (${fetchCommand({ url: a.url, timeout: a.timeout, insecure: !a.validate_certs }, '"$t"')}) || { rc=$?; rm -f "$t"; exit $rc; }; echo "$t"; ${alg}sum < "$t"`;
       const r = await ctx.exec(cmd);
       if (r.rc !== 0) throw new ModuleError(`downloading ${a.url} failed (rc ${r.rc}): ${r.stderr.trim()}`, cmd, r.stderr, r.rc);
       const [tmp, sum] = r.stdout.trim().split('\n');

@@ -7,7 +7,9 @@
  */
 import { z } from 'zod';
 import { ModuleError } from '../util/errors.js';
-import { loginArgs, runSql, serverMissing, sqlIdent, sqlString, taggedRows, mysqlInvocation } from './common/mysql.js';
+import { databasesFact, type DbState } from '../facts/mysql.js';
+import { own } from '../facts/fact.js';
+import { loginArgs, runSql, sqlIdent } from './common/mysql.js';
 import { registerModule } from './registry.js';
 import type { Change, Module } from './types.js';
 
@@ -21,27 +23,18 @@ const schema = z.strictObject({
 
 export type MysqlDbArgs = z.infer<typeof schema>;
 
-export interface DbState {
-  charset: string;
-  collation: string;
-}
-
 /** MariaDB 10.6+ reports utf8 as utf8mb3. */
 export function normCharset(s: string): string {
   return s.toLowerCase().replace(/^utf8(?!mb)/, 'utf8mb3');
 }
 
-export function dbQuery(names: string[]): string {
-  return `SELECT 'D', SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (${names.map(sqlString).join(', ')});\n`;
-}
-
 /** Pure: the statements for the wanted state. */
-export function decideDbs(a: Pick<MysqlDbArgs, 'state' | 'encoding' | 'collation'>, names: string[], have: Map<string, DbState>): { sql: string[]; changes: Change[] } {
+export function decideDbs(a: Pick<MysqlDbArgs, 'state' | 'encoding' | 'collation'>, names: string[], have: Readonly<Record<string, DbState>>): { sql: string[]; changes: Change[] } {
   const sql: string[] = [];
   const changes: Change[] = [];
   const spec = `${a.encoding ? ` CHARACTER SET ${a.encoding}` : ''}${a.collation ? ` COLLATE ${a.collation}` : ''}`;
   for (const n of names) {
-    const cur = have.get(n);
+    const cur = own(have, n);
     if (a.state === 'absent') {
       if (cur) {
         sql.push(`DROP DATABASE ${sqlIdent(n)};`);
@@ -72,18 +65,14 @@ export const mysqlDbModule: Module<MysqlDbArgs, { sql: string[] }> = {
   async plan(ctx, a) {
     if (a.login_password !== undefined) ctx.secret(a.login_password);
     const names = Array.isArray(a.name) ? a.name : [a.name];
-    const inv = mysqlInvocation(a, dbQuery(names));
-    const r = await ctx.exec(inv.command, { stdin: inv.stdin });
-    if (r.rc !== 0) {
-      if (ctx.check && serverMissing(r.rc, r.stderr)) {
-        // The server may be predicted to be installed by an earlier task.
-        const d = decideDbs(a, names, new Map());
-        return { changes: d.changes.map((c) => ({ summary: `${c.summary} (the database server is not there yet)` })), data: { sql: d.sql } };
-      }
-      throw new ModuleError(`reading databases failed (rc ${r.rc}): ${r.stderr.trim()}`, inv.command, r.stderr, r.rc);
+    const f = await ctx.fact(databasesFact, { login: a, names });
+    if ('server_missing' in f) {
+      // Check mode: the server may be predicted to be installed by an earlier task.
+      if (!ctx.check) throw new ModuleError(f.server_missing);
+      const d = decideDbs(a, names, {});
+      return { changes: d.changes.map((c) => ({ summary: `${c.summary} (the database server is not there yet)` })), data: { sql: d.sql } };
     }
-    const have = new Map<string, DbState>();
-    for (const [n, cs, col] of taggedRows(r.stdout).get('D') ?? []) have.set(n!, { charset: cs!, collation: col! });
+    const have = f.databases;
     const d = decideDbs(a, names, have);
     return { changes: d.changes, data: { sql: d.sql }, result: { changed: false, db: a.name, db_list: names } };
   },

@@ -14,7 +14,8 @@
 import { z } from 'zod';
 import { InputError, ModuleError } from '../util/errors.js';
 import { bool } from './common/args.js';
-import { loginArgs, mysqlInvocation, runSql, serverMissing, sqlString, taggedRows } from './common/mysql.js';
+import { accountFact, normPriv, normTarget, sqlString, type AccountState } from '../facts/mysql.js';
+import { loginArgs, runSql } from './common/mysql.js';
 import { registerModule } from './registry.js';
 import type { Change, Module } from './types.js';
 
@@ -39,20 +40,6 @@ export type Privs = Map<string, Set<string>>;
 
 const PRIV_NAMES = /^[A-Z][A-Z ]*$/;
 
-/** 'db.*' / `db`.* / `db`.`t` → db.* / db.t */
-export function normTarget(t: string): string {
-  return t
-    .trim()
-    .split('.')
-    .map((p) => p.replace(/^`(.*)`$/, '$1').replace(/``/g, '`').replace(/\\_/g, '_'))
-    .join('.');
-}
-
-function normPriv(p: string): string {
-  const u = p.trim().toUpperCase().replace(/\s+/g, ' ');
-  return u === 'ALL' ? 'ALL PRIVILEGES' : u;
-}
-
 /** Parse Ansible's priv syntax. */
 export function parsePrivs(priv: string | Record<string, string>): Privs {
   const out: Privs = new Map();
@@ -73,62 +60,12 @@ export function parsePrivs(priv: string | Record<string, string>): Privs {
   return out;
 }
 
-/** Parse SHOW GRANTS lines into target → privileges (GRANT = WITH GRANT OPTION). USAGE and PROXY are ignored. */
-export function parseGrants(lines: string[]): Privs {
-  const out: Privs = new Map();
-  for (const line of lines) {
-    const m = /^GRANT (.+?) ON (\S+) TO .*?( WITH GRANT OPTION)?$/.exec(line.trim());
-    if (!m || /^PROXY$/i.test(m[1]!)) continue;
-    const target = normTarget(m[2]!);
-    const set = out.get(target) ?? new Set<string>();
-    for (const p of m[1]!.split(',').map(normPriv)) if (p !== 'USAGE') set.add(p);
-    if (m[3]) set.add('GRANT');
-    if (set.size) out.set(target, set);
-  }
-  return out;
+/** An account's grants (as the fact gives them) as privilege sets. */
+export function grantsAsPrivs(grants: Readonly<Record<string, string[]>>): Privs {
+  return new Map(Object.entries(grants).map(([t, ps]) => [t, new Set(ps)]));
 }
 
 const sameSet = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((x) => b.has(x));
-
-export interface AccountState {
-  exists: boolean;
-  /** Native password hashes the account accepts. */
-  nativeHashes: string[];
-  unixSocket: boolean;
-  grants: Privs;
-  /** PASSWORD('wanted') as the server computes it. */
-  wantedHash?: string;
-}
-
-/** Parse the authentication part of mysql.global_priv.Priv (JSON). */
-export function parseAuth(privJson: string): { nativeHashes: string[]; unixSocket: boolean } {
-  const p = JSON.parse(privJson) as { plugin?: string; authentication_string?: string; auth_or?: Array<{ plugin?: string; authentication_string?: string }> };
-  const methods = [{ plugin: p.plugin, authentication_string: p.authentication_string }, ...(p.auth_or ?? []).filter((m) => m.plugin)];
-  return {
-    nativeHashes: methods.filter((m) => m.plugin === 'mysql_native_password' && m.authentication_string).map((m) => m.authentication_string!),
-    unixSocket: methods.some((m) => m.plugin === 'unix_socket'),
-  };
-}
-
-export function accountQuery(user: string, host: string, password: string | undefined): string {
-  const who = `User = ${sqlString(user)} AND Host = ${sqlString(host)}`;
-  return [
-    `SELECT 'A', Priv FROM mysql.global_priv WHERE ${who};`,
-    password !== undefined ? `SELECT 'H', PASSWORD(${sqlString(password)});` : '',
-    // Last: it fails for a missing account (mysql --force goes on; the error is expected then).
-    `SHOW GRANTS FOR ${sqlString(user)}@${sqlString(host)};`,
-    '',
-  ].filter((l, i, all) => l || i === all.length - 1).join('\n');
-}
-
-export function parseAccount(stdout: string): AccountState {
-  const rows = taggedRows(stdout);
-  const a = rows.get('A')?.[0]?.[0];
-  const grants: string[] = [];
-  for (const line of stdout.split('\n')) if (line.startsWith('GRANT ')) grants.push(line);
-  const auth = a ? parseAuth(a) : { nativeHashes: [], unixSocket: false };
-  return { exists: a !== undefined, ...auth, grants: parseGrants(grants), wantedHash: rows.get('H')?.[0]?.[0] };
-}
 
 function authClause(password: string | undefined, socket: boolean): string {
   if (password === undefined) return socket ? ' IDENTIFIED VIA unix_socket' : '';
@@ -175,7 +112,7 @@ export function decideUser(a: MysqlUserArgs, s: AccountState): { sql: string[]; 
   }
   if (a.priv !== undefined) {
     const want = parsePrivs(a.priv);
-    const have = s.exists ? s.grants : new Map<string, Set<string>>();
+    const have = s.exists ? grantsAsPrivs(s.grants) : new Map<string, Set<string>>();
     for (const [t, ps] of want) {
       const cur = have.get(t) ?? new Set<string>();
       const target = targetSql(t);
@@ -217,15 +154,12 @@ export const mysqlUserModule: Module<MysqlUserArgs, { sql: string[] }> = {
     if (a.password !== undefined) ctx.secret(a.password);
     if (a.login_password !== undefined) ctx.secret(a.login_password);
     if (a.priv !== undefined) parsePrivs(a.priv); // bad syntax: an input error before anything runs
-    const inv = mysqlInvocation(a, accountQuery(a.name, a.host, a.password), { force: true });
-    const r = await ctx.exec(inv.command, { stdin: inv.stdin });
-    const state = r.rc === 0 || /ERROR 1141/.test(r.stderr) ? parseAccount(r.stdout) : undefined;
-    if (!state) {
-      if (ctx.check && serverMissing(r.rc, r.stderr)) {
-        const d = decideUser(a, { exists: false, nativeHashes: [], unixSocket: false, grants: new Map() });
-        return { changes: d.changes.map((c) => ({ summary: `${c.summary} (the database server is not there yet)` })), data: { sql: d.sql } };
-      }
-      throw new ModuleError(`reading account '${a.name}'@'${a.host}' failed (rc ${r.rc}): ${r.stderr.trim()}`, inv.command, r.stderr, r.rc);
+    const state = await ctx.fact(accountFact, { login: a, user: a.name, host: a.host, password: a.password });
+    if ('server_missing' in state) {
+      // Check mode: the server may be predicted to be installed by an earlier task.
+      if (!ctx.check) throw new ModuleError(state.server_missing);
+      const d = decideUser(a, { exists: false, nativeHashes: [], unixSocket: false, grants: {} });
+      return { changes: d.changes.map((c) => ({ summary: `${c.summary} (the database server is not there yet)` })), data: { sql: d.sql } };
     }
     const d = decideUser(a, state);
     return { changes: d.changes, data: { sql: d.sql }, result: { changed: false, user: a.name } };

@@ -6,7 +6,8 @@
  * files travel.
  */
 import { z } from 'zod';
-import { readFileStates, type FileState } from '../facts/file-state.js';
+import type { FileState } from '../facts/file-state.js';
+import { fileStatesFact } from '../facts/files.js';
 import { ModuleError } from '../util/errors.js';
 import { shq } from '../util/shell.js';
 import { attrArgs, bool, idString } from './common/args.js';
@@ -19,7 +20,7 @@ const MAX_BYTES = 1024 * 1024;
 
 export async function readTargetFiles(ctx: TaskContext, paths: readonly string[]): Promise<Map<string, FileState>> {
   const unique = [...new Set(paths)];
-  const states = await readFileStates((c, o) => ctx.exec(c, o), unique.map((path) => ({ path, follow: true, checksum: false as const, contentMaxBytes: MAX_BYTES })));
+  const states = await ctx.fact(fileStatesFact, { queries: unique.map((path) => ({ path, follow: true, checksum: false as const, contentMaxBytes: MAX_BYTES })) });
   return new Map(unique.map((p, i) => [p, states[i]!]));
 }
 

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ModuleError } from '../util/errors.js';
-import { shq } from '../util/shell.js';
+import { fileStatesFact } from '../facts/files.js';
 import { bool } from './common/args.js';
 import { commonArgs, OsClient, planWithClient, type CommonArgs } from './common/openstack-api.js';
 import { registerModule } from './registry.js';
@@ -62,8 +62,8 @@ export const osImageModule: Module<OsImageArgs, Data> = {
       const needsData = !img || img.status === 'queued';
       if (needsData) {
         if (!a.filename) throw new ModuleError(`image ${a.name} needs data: give filename`);
-        const t = await ctx.exec(`test -r ${shq(a.filename)}`);
-        if (t.rc !== 0 && !ctx.check) throw new ModuleError(`image file ${a.filename} not found (or not readable) on ${ctx.host}`);
+        const [f] = await ctx.fact(fileStatesFact, { queries: [{ path: a.filename, follow: true, checksum: false, access: true }] });
+        if (!f!.readable && !ctx.check) throw new ModuleError(`image file ${a.filename} not found (or not readable) on ${ctx.host}`);
       }
       if (!img) {
         const create: Record<string, unknown> = { name: a.name, disk_format: a.disk_format, container_format: a.container_format, ...(a.properties ?? {}) };

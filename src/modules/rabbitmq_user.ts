@@ -2,16 +2,13 @@
  * `rabbitmq_user`: a RabbitMQ user with a password, tags and permissions on
  * one vhost, through `rabbitmqctl` on the target.
  *
- * One round trip reads the users (`list_users --formatter json`), the user's
- * permissions, and whether the wanted password is the current one:
- * `rabbitmqctl authenticate_user USER` with the password on stdin (3.10
- * reads it from stdin when the argument is left out). So a second run never
- * resets an unchanged password, and a changed one is detected without
- * reading any hash. Right after a boot, when the broker's unit is active but
- * its app still starting, the read waits for it (`await_startup`) once. Passwords never appear in argv: add_user and
- * change_password get them on stdin as well.
+ * One round trip reads the user, its permissions and whether the wanted
+ * password is the current one (the `rabbitmq.user` fact, src/facts/rabbitmq.ts),
+ * so a second run never resets an unchanged password. Passwords never appear
+ * in argv: the read, add_user and change_password get them on stdin.
  */
 import { z } from 'zod';
+import { rabbitUserFact, type RabbitUserState } from '../facts/rabbitmq.js';
 import { ModuleError } from '../util/errors.js';
 import { shq } from '../util/shell.js';
 import { bool } from './common/args.js';
@@ -39,56 +36,6 @@ const schema = z
   });
 
 export type RabbitmqUserArgs = z.infer<typeof schema>;
-
-export interface RabbitUserState {
-  exists: boolean;
-  tags: string[];
-  /** Permissions on the wanted vhost, if any. */
-  perms?: { configure: string; write: string; read: string };
-  /** Did authenticate_user accept the wanted password? undefined: not asked. */
-  passwordOk?: boolean;
-}
-
-const MARK = '@drover-rmq';
-
-/** The read command (pure). stdin: the wanted password (when one is given). */
-export function readCommand(user: string, vhost: string, withPassword: boolean, node?: string): string {
-  const ctl = `rabbitmqctl${node ? ` -n ${shq(node)}` : ''}`;
-  const u = shq(user);
-  return [
-    withPassword ? 'IFS= read -r pw' : ':',
-    // Just after a boot the broker's unit is active before its app is: wait for it once, then read again.
-    `echo "${MARK} users"; ${ctl} -q list_users --formatter json 2>/dev/null || { ${ctl} -q await_startup --timeout 120 >/dev/null && ${ctl} -q list_users --formatter json; } || exit $?`,
-    `echo "${MARK} perms"; ${ctl} -q list_user_permissions ${u} --formatter json 2>/dev/null`,
-    withPassword ? `echo "${MARK} auth"; printf '%s' "$pw" | ${ctl} -q authenticate_user ${u} >/dev/null 2>&1; echo "rc=$?"; pw=` : ':',
-    `echo "${MARK} end"`,
-  ].join('\n');
-}
-
-export function parseRead(stdout: string, user: string, vhost: string): RabbitUserState {
-  const parts = new Map<string, string>();
-  let cur: string | undefined;
-  for (const line of stdout.split('\n')) {
-    const m = new RegExp(`^${MARK} (\\w+)$`).exec(line);
-    if (m) {
-      cur = m[1];
-      parts.set(cur!, '');
-    } else if (cur) parts.set(cur, parts.get(cur)! + line + '\n');
-  }
-  const users = JSON.parse(parts.get('users')?.trim() || '[]') as Array<{ user: string; tags: string[] | string }>;
-  const me = users.find((u) => u.user === user);
-  if (!me) return { exists: false, tags: [] };
-  const tags = Array.isArray(me.tags) ? me.tags : String(me.tags).split(/[\s,]+/).filter(Boolean);
-  let perms: RabbitUserState['perms'];
-  const permText = parts.get('perms')?.trim();
-  if (permText) {
-    const list = JSON.parse(permText) as Array<{ vhost: string; configure: string; write: string; read: string }>;
-    const p = list.find((x) => x.vhost === vhost);
-    if (p) perms = { configure: p.configure, write: p.write, read: p.read };
-  }
-  const auth = /rc=(\d+)/.exec(parts.get('auth') ?? '');
-  return { exists: true, tags, perms, passwordOk: auth ? auth[1] === '0' : undefined };
-}
 
 export type RabbitStep =
   | { op: 'delete' }
@@ -153,20 +100,12 @@ export const rabbitmqUserModule: Module<RabbitmqUserArgs, { steps: RabbitStep[] 
     const user = a.user ?? a.name!;
     if (a.password !== undefined) ctx.secret(a.password);
     const withPw = a.password !== undefined && a.state === 'present';
-    const cmd = readCommand(user, a.vhost, withPw, a.node);
-    const r = await ctx.exec(cmd, withPw ? { stdin: `${a.password}\n` } : {});
-    if (r.rc !== 0 || !r.stdout.includes(`${MARK} end`)) {
-      if (ctx.check && (r.rc === 127 || /command not found/.test(r.stderr))) {
-        const d = decideRabbit(a, { exists: false, tags: [] });
-        return { changes: d.changes.map((c) => ({ summary: `${c.summary} (RabbitMQ is not installed yet)` })), data: { steps: d.steps } };
-      }
-      throw new ModuleError(`reading RabbitMQ user ${user} failed (rc ${r.rc}): ${r.stderr.trim() || r.stdout.trim()}`, cmd, r.stderr, r.rc);
-    }
-    let state: RabbitUserState;
-    try {
-      state = parseRead(r.stdout, user, a.vhost);
-    } catch (e) {
-      throw new ModuleError(`unexpected rabbitmqctl output: ${(e as Error).message}`, cmd, r.stdout);
+    const state = await ctx.fact(rabbitUserFact, { user, vhost: a.vhost, node: a.node, ...(withPw ? { password: a.password } : {}) });
+    if ('not_installed' in state) {
+      // Check mode: an earlier task may be predicted to install RabbitMQ.
+      if (!ctx.check) throw new ModuleError(state.not_installed);
+      const d = decideRabbit(a, { exists: false, tags: [] });
+      return { changes: d.changes.map((c) => ({ summary: `${c.summary} (RabbitMQ is not installed yet)` })), data: { steps: d.steps } };
     }
     const d = decideRabbit(a, state);
     return { changes: d.changes, data: { steps: d.steps }, result: { changed: false, user } };

@@ -11,11 +11,12 @@
  * last 20 lines of its journal in the message.
  */
 import { z } from 'zod';
+import { unitStateFact, type UnitState } from '../facts/systemd.js';
 import { InputError, ModuleError } from '../util/errors.js';
 import { shq } from '../util/shell.js';
 import { bool } from './common/args.js';
 import { registerModule } from './registry.js';
-import type { Change, Module, TaskContext } from './types.js';
+import type { Change, Module } from './types.js';
 
 const schema = z
   .strictObject({
@@ -38,39 +39,6 @@ const schema = z
   });
 
 export type ServiceArgs = z.infer<typeof schema>;
-
-export interface UnitState {
-  loadState: string;
-  activeState: string;
-  subState: string;
-  unitFileState: string;
-  needDaemonReload: boolean;
-  /** `systemctl is-enabled` output: enabled, disabled, static, masked, generated, … ("" if unknown). */
-  isEnabled: string;
-}
-
-/** The single read command (pure). */
-export function unitStateCommand(unit: string): string {
-  const u = shq(unit);
-  return `systemctl show -p LoadState -p ActiveState -p SubState -p UnitFileState -p NeedDaemonReload -- ${u}; printf 'IsEnabled=%s\\n' "$(systemctl is-enabled -- ${u} 2>/dev/null)"`;
-}
-
-export function parseUnitState(stdout: string): UnitState {
-  const kv = new Map<string, string>();
-  for (const line of stdout.split('\n')) {
-    const i = line.indexOf('=');
-    if (i > 0) kv.set(line.slice(0, i).trim(), line.slice(i + 1).trim());
-  }
-  if (!kv.has('LoadState')) throw new Error(`unexpected output from systemctl show: ${JSON.stringify(stdout)}`);
-  return {
-    loadState: kv.get('LoadState')!,
-    activeState: kv.get('ActiveState') ?? '',
-    subState: kv.get('SubState') ?? '',
-    unitFileState: kv.get('UnitFileState') ?? '',
-    needDaemonReload: kv.get('NeedDaemonReload') === 'yes',
-    isEnabled: (kv.get('IsEnabled') ?? '').split('\n')[0]!,
-  };
-}
 
 const RUNNING = new Set(['active', 'activating', 'reloading']);
 /** is-enabled answers for which `enabled: true` has nothing to do. */
@@ -133,13 +101,6 @@ export function actionCommand(verb: string, unit: string, noBlock: boolean): str
   return `systemctl${nb} ${verb} -- ${u} || { rc=$?; ${diag}; exit $rc; }`;
 }
 
-async function readUnit(ctx: TaskContext, unit: string): Promise<UnitState> {
-  const cmd = unitStateCommand(unit);
-  const r = await ctx.exec(cmd);
-  if (r.rc !== 0 && !/LoadState=/.test(r.stdout)) throw new ModuleError(`systemctl show ${unit} failed (rc ${r.rc}): ${r.stderr.trim()}`, cmd, r.stderr, r.rc);
-  return parseUnitState(r.stdout);
-}
-
 export const serviceModule: Module<ServiceArgs, ServicePlanData> = {
   name: 'service',
   aliases: ['systemd', 'systemd_service', 'ansible.builtin.systemd', 'ansible.builtin.systemd_service'],
@@ -147,7 +108,7 @@ export const serviceModule: Module<ServiceArgs, ServicePlanData> = {
   async plan(ctx, a) {
     if (/[\s/]/.test(a.name)) throw new InputError(`service: ${JSON.stringify(a.name)} is not a unit name`);
     const unit = a.name;
-    const s = await readUnit(ctx, unit);
+    const s = await ctx.fact(unitStateFact, { unit });
     const notFound = s.loadState === 'not-found';
     if (notFound && a.masked !== true) {
       // Check mode: an earlier task (apt) may be predicted to install it.
@@ -168,22 +129,18 @@ export const serviceModule: Module<ServiceArgs, ServicePlanData> = {
   },
   async apply(ctx, a, plan) {
     const { unit, steps } = plan.data!;
-    try {
-      for (const step of steps) {
-        const cmd =
-          step === 'daemon-reload'
-            ? 'systemctl daemon-reload'
-            : step === 'enable' || step === 'disable' || step === 'mask' || step === 'unmask'
-              ? `systemctl ${step} -- ${shq(unit)}`
-              : actionCommand(step, unit, a.no_block);
-        const r = await ctx.exec(cmd);
-        if (r.rc !== 0) {
-          const what = step === 'daemon-reload' ? 'systemctl daemon-reload' : `systemctl ${step} ${unit}`;
-          throw new ModuleError(`${what} failed (rc ${r.rc}):\n${r.stderr.trim()}`, cmd, r.stderr, r.rc);
-        }
+    for (const step of steps) {
+      const cmd =
+        step === 'daemon-reload'
+          ? 'systemctl daemon-reload'
+          : step === 'enable' || step === 'disable' || step === 'mask' || step === 'unmask'
+            ? `systemctl ${step} -- ${shq(unit)}`
+            : actionCommand(step, unit, a.no_block);
+      const r = await ctx.exec(cmd);
+      if (r.rc !== 0) {
+        const what = step === 'daemon-reload' ? 'systemctl daemon-reload' : `systemctl ${step} ${unit}`;
+        throw new ModuleError(`${what} failed (rc ${r.rc}):\n${r.stderr.trim()}`, cmd, r.stderr, r.rc);
       }
-    } finally {
-      ctx.facts.invalidate(`service:${unit}`);
     }
     return { changed: true, name: unit, state: a.state, steps };
   },

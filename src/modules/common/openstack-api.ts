@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { apiFact, curlResult, CURL_COMMAND, type HttpRequest, type HttpResponse } from '../../facts/openstack.js';
 import { ModuleError } from '../../util/errors.js';
 import type { Plan, TaskContext } from '../types.js';
 
@@ -58,105 +59,25 @@ export interface CommonArgs {
   api_timeout: number;
 }
 
-export interface HttpRequest {
-  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  url: string;
-  headers?: Record<string, string>;
-  json?: unknown;
-  /** A file on the target sent as the body (image data). */
-  uploadFile?: string;
-  timeoutSec?: number;
-}
-
-export interface HttpResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** curl's config syntax: a double-quoted value with \\ and \" escaped. */
-export function curlQuote(v: string): string {
-  if (/[\r\n]/.test(v)) throw new Error('a curl config value cannot contain a newline');
-  return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-
-const STATUS_MARK = '\n__drover_http_status__=';
-
-/** Pure: the curl config (sent on stdin) for one request. */
-export function curlConfig(req: HttpRequest, caCert?: string, insecure = false): string {
-  const lines = [
-    `url = ${curlQuote(req.url)}`,
-    `request = ${curlQuote(req.method)}`,
-    'silent',
-    'show-error',
-    'dump-header = "-"',
-    `write-out = ${curlQuote(STATUS_MARK.replace('\n', '\\n') + '%{http_code}')}`,
-    'connect-timeout = 10',
-    `max-time = ${req.timeoutSec ?? 60}`,
-    // A 16 MiB upload would otherwise wait for "100 Continue" first.
-    'header = "Expect:"',
-    'header = "Accept: application/json"',
-  ];
-  if (req.method === 'HEAD') lines.push('head');
-  if (caCert) lines.push(`cacert = ${curlQuote(caCert)}`);
-  if (insecure) lines.push('insecure');
-  for (const [k, v] of Object.entries(req.headers ?? {})) lines.push(`header = ${curlQuote(`${k}: ${v}`)}`);
-  const hasType = Object.keys(req.headers ?? {}).some((k) => k.toLowerCase() === 'content-type');
-  if (req.json !== undefined) {
-    if (!hasType) lines.push('header = "Content-Type: application/json"');
-    // JSON.stringify never emits raw newlines; a leading @ would make curl read a file, JSON never starts with one.
-    lines.push(`data-binary = ${curlQuote(JSON.stringify(req.json))}`);
-  }
-  if (req.uploadFile !== undefined) {
-    if (!hasType) lines.push('header = "Content-Type: application/octet-stream"');
-    lines.push(`upload-file = ${curlQuote(req.uploadFile)}`);
-  }
-  return lines.join('\n') + '\n';
-}
-
-/** Pure: split curl's stdout (header blocks, body, status mark) into a response. */
-export function parseCurlOutput(out: string): HttpResponse {
-  const at = out.lastIndexOf(STATUS_MARK);
-  if (at < 0) throw new Error('curl output has no status line');
-  const status = Number(out.slice(at + STATUS_MARK.length).trim());
-  let rest = out.slice(0, at);
-  let headers: Record<string, string> = {};
-  // Interim responses (100 Continue) come first, each with its own header block.
-  while (/^HTTP\/[\d.]+ \d{3}/.test(rest)) {
-    const end = rest.search(/\r?\n\r?\n/);
-    const block = end < 0 ? rest : rest.slice(0, end);
-    rest = end < 0 ? '' : rest.slice(end).replace(/^\r?\n\r?\n/, '');
-    headers = {};
-    for (const line of block.split(/\r?\n/).slice(1)) {
-      const i = line.indexOf(':');
-      if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
-    }
-  }
-  return { status, headers, body: rest };
-}
-
-/** curl exit codes that mean "nobody answers (yet)": refused, reset, empty reply, timeout. */
-const NOT_REACHABLE = new Set([7, 28, 52, 56]);
-
 export class ApiUnreachable extends ModuleError {}
 
-/** One HTTP request through curl on the target; retries while the API is not reachable or answers 502/503. */
+/**
+ * One HTTP request through curl on the target; retries while the API is not
+ * reachable or answers 502/503. Reads (GET, HEAD, a token request) are the
+ * `openstack.api` fact; writes are plain commands.
+ */
 export async function httpRequest(ctx: TaskContext, req: HttpRequest, opts: { caCert?: string; insecure?: boolean; retryForSec?: number } = {}): Promise<HttpResponse> {
   const deadline = Date.now() + (opts.retryForSec ?? 0) * 1000;
-  const config = curlConfig(req, opts.caCert, opts.insecure);
+  const params = { req, caCert: opts.caCert, insecure: opts.insecure };
+  const isRead = req.method === 'GET' || req.method === 'HEAD' || /\/auth\/tokens$/.test(req.url);
   for (let attempt = 1; ; attempt++) {
-    const r = await ctx.exec('curl -q -K -', { stdin: config, timeoutMs: ((req.timeoutSec ?? 60) + 15) * 1000 });
-    if (r.rc === 127) throw new ModuleError('the os_* modules need curl on the target (install the curl package first)', 'curl -q -K -', r.stderr, r.rc);
-    const retryable = NOT_REACHABLE.has(r.rc);
-    let res: HttpResponse | undefined;
-    if (r.rc === 0) res = parseCurlOutput(r.stdout);
-    if (!retryable && !(res && (res.status === 502 || res.status === 503))) {
-      if (r.rc !== 0) throw new ModuleError(`${req.method} ${req.url}: curl failed (rc=${r.rc})`, 'curl -q -K -', r.stderr, r.rc);
-      return res!;
-    }
+    const res = isRead
+      ? await ctx.fact(apiFact, params)
+      : curlResult(await ctx.exec(CURL_COMMAND, { stdin: apiFact.stdin!(params), timeoutMs: apiFact.timeoutMs!(params) }), req);
+    if (!('unreachable' in res) && res.status !== 502 && res.status !== 503) return res;
     if (Date.now() >= deadline) {
-      const why = res ? `HTTP ${res.status}` : r.stderr.trim() || `curl rc=${r.rc}`;
-      throw new ApiUnreachable(`${req.method} ${req.url}: API not reachable: ${why}`, 'curl -q -K -', r.stderr, r.rc);
+      const why = 'unreachable' in res ? res.unreachable : `HTTP ${res.status}`;
+      throw new ApiUnreachable(`${req.method} ${req.url}: API not reachable: ${why}`, CURL_COMMAND, 'unreachable' in res ? res.unreachable : '', 'unreachable' in res ? res.rc : 0);
     }
     ctx.log(`${req.method} ${req.url}: not reachable yet (attempt ${attempt}), retrying`);
     await new Promise((res2) => setTimeout(res2, Math.min(500 * attempt, 3000)));

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { authBody, clearSessions, curlConfig, endpointFor, identityBase, parseCurlOutput } from '../../../src/modules/common/openstack-api.js';
+import { authBody, clearSessions, endpointFor, identityBase } from '../../../src/modules/common/openstack-api.js';
+import { curlConfig, parseCurlOutput } from '../../../src/facts/openstack.js';
 import { osProjectModule, projectUpdates } from '../../../src/modules/os_project.js';
 import { assignmentPath, osUserRoleModule } from '../../../src/modules/os_user_role.js';
 import { endpointUpdates, osKeystoneEndpointModule } from '../../../src/modules/os_keystone_endpoint.js';

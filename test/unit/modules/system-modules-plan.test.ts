@@ -10,12 +10,15 @@ import { existsSync } from 'node:fs';
 import { aptModule, cacheIsStale, decidePackages, parseSpec } from '../../../src/modules/apt.js';
 import { parseCacheAge, parsePolicy, parseSimulation } from '../../../src/facts/apt.js';
 import { parseInstalled } from '../../../src/facts/dpkg.js';
-import { actionCommand, decideService, parseUnitState, serviceModule, unitStateCommand } from '../../../src/modules/service.js';
+import { actionCommand, decideService, serviceModule } from '../../../src/modules/service.js';
+import { parseUnitState, unitStateCommand } from '../../../src/facts/systemd.js';
 import { decideDbs, mysqlDbModule } from '../../../src/modules/mysql_db.js';
-import { decideUser, mysqlUserModule, parseAccount, parseGrants, parsePrivs } from '../../../src/modules/mysql_user.js';
-import { mysqlInvocation, optionFileValue, sqlString } from '../../../src/modules/common/mysql.js';
-import { decideRabbit, parseRead, rabbitmqUserModule, readCommand } from '../../../src/modules/rabbitmq_user.js';
-import { debconfModule, parseDebconfValue } from '../../../src/modules/debconf.js';
+import { decideUser, grantsAsPrivs, mysqlUserModule, parsePrivs } from '../../../src/modules/mysql_user.js';
+import { mysqlInvocation, optionFileValue, parseAccount, parseGrants, sqlString } from '../../../src/facts/mysql.js';
+import { decideRabbit, rabbitmqUserModule } from '../../../src/modules/rabbitmq_user.js';
+import { parseRead, readCommand } from '../../../src/facts/rabbitmq.js';
+import { debconfModule } from '../../../src/modules/debconf.js';
+import { parseDebconfValue } from '../../../src/facts/debconf.js';
 import { aptRepositoryModule, editSources, repoFileName } from '../../../src/modules/apt_repository.js';
 import { getUrlModule, urlFileName } from '../../../src/modules/get_url.js';
 import { getModule } from '../../../src/modules/registry.js';
@@ -229,7 +232,7 @@ describe('mysql planning', () => {
   });
 
   it('databases: create, alter an explicit encoding mismatch, drop', () => {
-    const have = new Map([['keystone', { charset: 'utf8mb3', collation: 'utf8mb3_general_ci' }]]);
+    const have = { keystone: { charset: 'utf8mb3', collation: 'utf8mb3_general_ci' } };
     const a = (x: Record<string, unknown>) => mysqlDbModule.schema.parse({ name: 'x', ...x });
     expect(decideDbs(a({}), ['keystone', 'glance'], have).sql).toEqual(['CREATE DATABASE `glance`;']);
     expect(decideDbs(a({ encoding: 'utf8' }), ['keystone'], have).sql).toEqual([]);
@@ -245,7 +248,7 @@ describe('mysql planning', () => {
   ];
 
   it('privileges: Ansible syntax and SHOW GRANTS compare equal', () => {
-    expect(parsePrivs('keystone.*:ALL/mysql.*:SELECT,insert,GRANT')).toEqual(parseGrants(KS_GRANTS));
+    expect(parsePrivs('keystone.*:ALL/mysql.*:SELECT,insert,GRANT')).toEqual(grantsAsPrivs(parseGrants(KS_GRANTS)));
     expect(parsePrivs({ '*.*': 'ALL,GRANT' }).get('*.*')).toEqual(new Set(['ALL PRIVILEGES', 'GRANT']));
     expect(() => parsePrivs('keystone:ALL')).toThrow(/db.table/);
   });
