@@ -457,14 +457,6 @@ export class PlayRunner {
         timeoutMs: env.timeoutMs,
         redactor: env.redactor,
         connect: (host) => env.pool.get(host),
-        loginUser: (host) => {
-          try {
-            const spec = env.pool.spec(host);
-            return spec.kind === 'local' ? (process.getuid?.() === 0 ? 'root' : process.env.USER) : spec.user;
-          } catch {
-            return undefined;
-          }
-        },
         log: (message) => env.emit({ type: 'log', host: h.name, message }),
       });
     } catch (e) {

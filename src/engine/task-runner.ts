@@ -39,7 +39,6 @@ export interface TaskRunParams {
   timeoutMs: number;
   redactor: Redactor;
   connect: (host: string) => Promise<Connection>;
-  loginUser: (host: string) => string | undefined;
   log: (message: string) => void;
 }
 
@@ -200,7 +199,8 @@ async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unkno
   const target = p.delegateTo ?? p.host.name;
   if (mod.runsOn !== 'controller') {
     conn = await p.connect(target);
-    becomeUser = p.become && p.loginUser(target) !== p.becomeUser ? p.becomeUser : undefined;
+    // The connection skips sudo when it already logs in as that user (one rule, in transport/shell-connection.ts).
+    becomeUser = p.become ? p.becomeUser : undefined;
   }
   const env = renderEnvironment(p, vars);
   const ctx = makeTaskContext({

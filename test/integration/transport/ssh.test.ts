@@ -142,16 +142,20 @@ describe('SshConnection: become', () => {
   it('becomes root with a password that never shows in argv, nor does the stdin secret', async () => {
     const c = conn({ user: TEST_USER_SUDO_PW, becomePassword: TEST_USER2_PASSWORD });
     const secret = 'stdin-secret-' + randomBytes(6).toString('hex');
-    const running = c.exec('read -r s; sleep 1.5; [ "$s" = "$EXPECTED" ] && id -un', {
+    const running = c.exec('read -r s; sleep 3; [ "$s" = "$EXPECTED" ] && id -un', {
       becomeUser: 'root',
       stdin: secret + '\n',
       env: { EXPECTED: secret },
     });
-    await new Promise((r) => setTimeout(r, 800));
-    const ps = psArgs();
-    expect(ps).toContain('sleep 1.5'); // the command is running now
-    expect(ps).not.toContain(TEST_USER2_PASSWORD);
-    expect(ps).not.toContain(secret);
+    // Sample the process list until the command runs (login and sudo take longer on a busy machine); no sample may show a secret.
+    let ps = '';
+    for (const deadline = Date.now() + 20_000; !ps.includes('sleep 3') && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      ps = psArgs();
+      expect(ps).not.toContain(TEST_USER2_PASSWORD);
+      expect(ps).not.toContain(secret);
+    }
+    expect(ps).toContain('sleep 3'); // the command is running now
     expect(await running).toEqual({ stdout: 'root\n', stderr: '', rc: 0 });
   });
 
