@@ -3,6 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatCurlOutput } from '../../../src/facts/openstack.js';
 import type { ExecResult } from '../../../src/transport/connection.js';
 
 /** `{content_file: path}` anywhere in the facts: the file's text (under cases/) as `content`. */
@@ -21,6 +22,7 @@ export function fileFacts(facts: Record<string, unknown>, dir: string): Record<s
 }
 
 /** An HTTP answer in a case, as curl prints it for the os_* modules' requests. */
-export function curlAnswer(_http: { status: number; headers?: Record<string, string>; body?: unknown }): Partial<ExecResult> {
-  throw new Error('not yet');
+export function curlAnswer(http: { status: number; headers?: Record<string, string>; body?: unknown }): Partial<ExecResult> {
+  const body = http.body === undefined ? '' : typeof http.body === 'string' ? http.body : JSON.stringify(http.body);
+  return { stdout: formatCurlOutput({ status: http.status, headers: http.headers ?? {}, body }) };
 }
