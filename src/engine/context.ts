@@ -36,9 +36,10 @@ export function makeTaskContext(p: ContextParams): TaskContext {
     };
     const started = Date.now();
     const r = await p.conn.exec(command, merged);
+    // Logged as run; known secrets are masked where the log event leaves the engine.
     p.log(
-      `$ ${redactor.redact(command)}${merged.becomeUser ? ` (as ${merged.becomeUser})` : ''} -> rc=${r.rc} ${Date.now() - started}ms` +
-        (r.stderr.trim() ? `\n  stderr: ${redactor.redact(r.stderr.trim()).split('\n').slice(-5).join('\n  stderr: ')}` : ''),
+      `$ ${command}${merged.becomeUser ? ` (as ${merged.becomeUser})` : ''} -> rc=${r.rc} ${Date.now() - started}ms` +
+        (r.stderr.trim() ? `\n  stderr: ${r.stderr.trim().split('\n').slice(-5).join('\n  stderr: ')}` : ''),
     );
     return r;
   };
@@ -50,12 +51,7 @@ export function makeTaskContext(p: ContextParams): TaskContext {
       const r = await exec(command, opts);
       if (r.rc !== 0) {
         const firstLine = r.stderr.trim().split('\n').slice(-1)[0] ?? '';
-        throw new ModuleError(
-          `command failed with rc=${r.rc}${firstLine ? `: ${redactor.redact(firstLine)}` : ''}`,
-          redactor.redact(command),
-          redactor.redact(r.stderr),
-          r.rc,
-        );
+        throw new ModuleError(`command failed with rc=${r.rc}${firstLine ? `: ${firstLine}` : ''}`, command, r.stderr, r.rc);
       }
       return r;
     },

@@ -461,15 +461,14 @@ export class PlayRunner {
       });
     } catch (e) {
       if (e instanceof UnreachableError) {
-        return { status: 'unreachable', changes: [], result: { unreachable: true }, msg: env.redactor.redact(e.message) };
+        return { status: 'unreachable', changes: [], result: { unreachable: true }, msg: e.message };
       }
       return { status: 'failed', changes: [], result: { failed: true, msg: this.errMsg(e) }, msg: this.errMsg(e) };
     }
   }
 
   private errMsg(e: unknown): string {
-    const m = e instanceof Error ? e.message : String(e);
-    return this.env.redactor.redact(m);
+    return e instanceof Error ? e.message : String(e);
   }
 
   private applyOutcome(node: TaskNode, h: HostState, outcome: TaskOutcome, inherited: Inherited, handler: boolean, runOnceCopy = false): void {
@@ -489,7 +488,7 @@ export class PlayRunner {
   private emitResult(h: HostState, node: TaskNode, outcome: TaskOutcome, started = Date.now(), title = taskTitle(node), noLog = false): void {
     const { env, play } = this;
     countResult(h.tally, outcome.status, outcome.ignored);
-    const context = { play: play.name, task: title, where: formatPos(node.pos), host: h.name, check: env.check, durationMs: Date.now() - started, noLog, redactor: env.redactor };
+    const context = { play: play.name, task: title, where: formatPos(node.pos), host: h.name, check: env.check, durationMs: Date.now() - started, noLog };
     env.emit(taskResultEvent(outcome, context));
   }
 }

@@ -263,12 +263,12 @@ async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unkno
   if (p.check && status === 'changed' && plan.changes.length === 0 && !runAnyway) status = 'ok';
   const out: TaskOutcome = { status, changes: status === 'changed' || p.check ? plan.changes : [], result };
   // A module's own message (debug's text, "did not run since … exists") is shown with its result.
-  if (typeof result.msg === 'string' && status !== 'failed') out.msg = redactor.redact(result.msg);
+  if (typeof result.msg === 'string' && status !== 'failed') out.msg = result.msg;
   if (status === 'failed') {
-    out.msg = redactor.redact(String(result.msg ?? 'failed'));
-    if (typeof result.cmd === 'string') out.command = redactor.redact(result.cmd);
-    else if (Array.isArray(result.cmd)) out.command = redactor.redact(result.cmd.join(' '));
-    if (typeof result.stderr === 'string') out.stderr = redactor.redact(result.stderr);
+    out.msg = String(result.msg ?? 'failed');
+    if (typeof result.cmd === 'string') out.command = result.cmd;
+    else if (Array.isArray(result.cmd)) out.command = result.cmd.join(' ');
+    if (typeof result.stderr === 'string') out.stderr = result.stderr;
     if (typeof result.rc === 'number') out.rc = result.rc;
     out.ignored = p.ignoreErrors;
   }
@@ -293,23 +293,22 @@ function renderEnvironment(p: TaskRunParams, vars: Record<string, unknown>): Rec
 }
 
 function failed(msg: string, p: TaskRunParams): TaskOutcome {
-  return { status: 'failed', changes: [], result: { changed: false, failed: true, msg }, msg: p.redactor.redact(msg), ignored: p.ignoreErrors };
+  return { status: 'failed', changes: [], result: { changed: false, failed: true, msg }, msg, ignored: p.ignoreErrors };
 }
 
 function fromError(e: unknown, p: TaskRunParams): TaskOutcome {
-  const r = p.redactor;
   if (e instanceof UnreachableError) {
-    return { status: 'unreachable', changes: [], result: { changed: false, unreachable: true, msg: r.redact(e.message) }, msg: r.redact(e.message) };
+    return { status: 'unreachable', changes: [], result: { changed: false, unreachable: true, msg: e.message }, msg: e.message };
   }
   if (e instanceof CommandTimeoutError) {
     const out = failed(`${e.message} on ${p.host.name}`, p);
-    out.command = r.redact(e.command);
+    out.command = e.command;
     return out;
   }
   if (e instanceof ModuleError) {
     const out = failed(e.message, p);
-    out.command = e.command ? r.redact(e.command) : undefined;
-    out.stderr = e.stderr ? r.redact(e.stderr) : undefined;
+    out.command = e.command;
+    out.stderr = e.stderr;
     out.rc = e.rc;
     out.result = { ...out.result, rc: e.rc, stderr: out.stderr, cmd: out.command };
     return out;

@@ -5,7 +5,7 @@
  */
 import type { Change } from '../modules/types.js';
 import type { TaskNode } from '../playbook/types.js';
-import { maskSecretAssignments, type Redactor } from '../util/redact.js';
+import { maskSecretAssignments } from '../util/redact.js';
 import type { TaskResultEvent, TaskStatus } from './events.js';
 
 /** What one task (all loop items) produced on one host, as far as a report needs it. */
@@ -33,7 +33,6 @@ export interface TaskEventContext {
   check: boolean;
   durationMs: number;
   noLog: boolean;
-  redactor: Redactor;
 }
 
 /** How a task is named in output: its name (or module), prefixed with its role. */
@@ -43,14 +42,13 @@ export function taskTitle(node: TaskNode): string {
 }
 
 export function taskResultEvent(report: TaskReport, context: TaskEventContext): TaskResultEvent {
-  const { noLog, redactor: r } = context;
+  // Known secret values are masked where every event leaves the engine (engine/run.ts); here: no_log, and secret-looking assignments in diffs.
+  const { noLog } = context;
   const changes = noLog
-    ? report.changes.map((c) => ({ summary: r.redact(c.summary) }))
+    ? report.changes.map((c) => ({ summary: c.summary }))
     : report.changes.map((c) => ({
-        summary: r.redact(c.summary),
-        ...(c.diff
-          ? { diff: { path: c.diff.path, before: maskSecretAssignments(r.redact(c.diff.before)), after: maskSecretAssignments(r.redact(c.diff.after)) } }
-          : {}),
+        summary: c.summary,
+        ...(c.diff ? { diff: { path: c.diff.path, before: maskSecretAssignments(c.diff.before), after: maskSecretAssignments(c.diff.after) } } : {}),
       }));
   return {
     type: 'task_result',
@@ -61,14 +59,14 @@ export function taskResultEvent(report: TaskReport, context: TaskEventContext): 
     status: report.status,
     check: context.check,
     changes,
-    msg: noLog && report.status !== 'failed' ? undefined : report.msg === undefined ? undefined : r.redact(report.msg),
+    msg: noLog && report.status !== 'failed' ? undefined : report.msg,
     command: noLog ? undefined : report.command,
     stderr: noLog ? undefined : report.stderr,
     rc: report.rc,
     ignored: report.ignored,
     inputError: report.inputError || undefined,
     durationMs: context.durationMs,
-    result: noLog ? { censored: 'the output has been hidden due to no_log: true' } : r.redactValue(withoutFacts(report.result)),
+    result: noLog ? { censored: 'the output has been hidden due to no_log: true' } : withoutFacts(report.result),
   };
 }
 
