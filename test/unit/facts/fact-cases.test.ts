@@ -43,7 +43,7 @@ interface FactCase {
 }
 
 function expectMatch(m: string, text: string | undefined, what: string): void {
-  const re = /^\/(.*)\/([a-z]*)$/s.exec(m);
+  const re = /^\/(.*)\/([ims]*)$/s.exec(m);
   expect(text !== undefined && (re ? new RegExp(re[1]!, re[2]).test(text) : m === text), `${what}: ${JSON.stringify(text)} does not match ${m}`).toBe(true);
 }
 
