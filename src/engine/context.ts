@@ -57,6 +57,7 @@ export function makeTaskContext(p: ContextParams): TaskContext {
     },
     vars: p.vars,
     check: p.check,
+    earlierChangesPredicted: p.check && p.host.tally.changed + p.host.tally.unknown > 0,
     diff: p.diff,
     becomeUser: p.becomeUser,
     facts: p.host.factCache,

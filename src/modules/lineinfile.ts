@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
 import { attrArgs, bool, onePathOf, pickPath, unsafeWritesArg } from './common/args.js';
-import { editLines, pythonRegExp } from './common/lineinfile-edit.js';
+import { editLines } from './common/lineinfile-edit.js';
+import { pythonRegex } from '../util/python-regex.js';
 import { applyContentPlan, writeOptions, type ContentPlanData } from './common/managed-file.js';
 import { planTextEdit } from './common/text-edit.js';
 import { registerModule } from './registry.js';
@@ -17,7 +18,7 @@ const PATH_KEYS = ['path', 'dest', 'destfile', 'name'] as const;
 
 const regex = z.string().superRefine((s, ctx) => {
   try {
-    pythonRegExp(s);
+    pythonRegex(s);
   } catch (e) {
     ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(e as Error).message}` });
   }
@@ -56,7 +57,7 @@ const schema = z
       const v = a[k];
       if (v !== undefined && v !== 'EOF' && v !== 'BOF') {
         try {
-          pythonRegExp(v);
+          pythonRegex(v);
         } catch (e) {
           ctx.addIssue({ code: 'custom', path: [k], message: `invalid regular expression: ${(e as Error).message}` });
         }

@@ -68,6 +68,12 @@ export interface TaskContext {
   /** The task's variables (templated args are already rendered). */
   vars: Readonly<Record<string, unknown>>;
   check: boolean;
+  /**
+   * Check mode: an earlier task of this run predicted a change (or could not
+   * predict) on this host, so the host may not yet look as it will when this
+   * task runs — a file it needs may be created by then (a package's config).
+   */
+  earlierChangesPredicted: boolean;
   diff: boolean;
   /** The effective become user (undefined: the login user). */
   becomeUser?: string;

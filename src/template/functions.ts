@@ -8,6 +8,7 @@ import { posix } from 'node:path';
 import { toYamlText } from '../util/yaml.js';
 import { shq } from '../util/shell.js';
 import { isMapping, show, typeName } from './values.js';
+import { pythonRegex } from '../util/python-regex.js';
 
 export class ValueError extends Error {}
 
@@ -106,17 +107,12 @@ export const b64decode = (s: unknown): string => Buffer.from(needString('b64deco
 /** POSIX shell quoting (Ansible's `quote`); safe words stay bare. */
 export const quote = (s: unknown): string => shq(pyStr(s));
 
-/** Translate a Python `re` pattern to a JavaScript one (named groups, \A, \Z). */
+/** A Python `re` pattern as a JavaScript RegExp (util/python-regex.ts); `flags`: g, i, m. */
 export function pyRegex(pattern: string, flags: string): RegExp {
-  const js = pattern
-    .replace(/\(\?P<([A-Za-z_]\w*)>/g, '(?<$1>')
-    .replace(/\(\?P=([A-Za-z_]\w*)\)/g, '\\k<$1>')
-    .replace(/\\A/g, '^')
-    .replace(/\\Z/g, '$');
   try {
-    return new RegExp(js, flags);
+    return pythonRegex(pattern, { global: flags.includes('g'), ignoreCase: flags.includes('i'), multiline: flags.includes('m') });
   } catch (e) {
-    throw new ValueError(`bad regular expression ${JSON.stringify(pattern)}: ${(e as Error).message}`);
+    throw new ValueError(`bad ${(e as Error).message}`);
   }
 }
 

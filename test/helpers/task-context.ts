@@ -18,6 +18,8 @@ import { executePlan } from '../../src/modules/execute-plan.js';
 
 export interface TaskContextOptions {
   check?: boolean;
+  /** Check mode: an earlier task predicted a change on this host. */
+  earlierChangesPredicted?: boolean;
   diff?: boolean;
   becomeUser?: string;
   vars?: Record<string, unknown>;
@@ -47,6 +49,7 @@ export function makeTaskContext(conn: Connection, o: TaskContextOptions = {}): T
     },
     vars,
     check: o.check ?? false,
+    earlierChangesPredicted: o.earlierChangesPredicted ?? false,
     diff: o.diff ?? false,
     becomeUser: o.becomeUser,
     facts,

@@ -5,9 +5,11 @@
  *   matches, an exact copy of `line` anywhere means "already there";
  *   otherwise the line is inserted (insertafter/insertbefore, default EOF).
  * - backrefs: replace only when regexp matches, never insert.
- * Regexps are JavaScript's; Python's (?P<name>…) groups and \g<1> references
- * are translated.
+ * Regexps are Python's (util/python-regex.ts), searched in each line with
+ * its terminator, as Ansible does (so `$` sees a CRLF line's `\r`).
  */
+import { expandMatch, pythonRegex } from '../../util/python-regex.js';
+
 
 export interface LineInFileOptions {
   line?: string;
@@ -28,27 +30,6 @@ export interface LineEditResult {
   found?: number;
 }
 
-/** Translate Python regexp syntax that JavaScript spells differently. */
-export function pythonRegExp(source: string): RegExp {
-  const js = source.replace(/\(\?P<([A-Za-z_]\w*)>/g, '(?<$1>').replace(/\(\?P=([A-Za-z_]\w*)\)/g, '\\k<$1>');
-  try {
-    return new RegExp(js, 'u');
-  } catch {
-    // Some valid non-unicode patterns (e.g. "\-") are rejected by the u flag.
-    return new RegExp(js);
-  }
-}
-
-/** Python's match.expand(template): \1, \g<1>, \g<name>, and \n \t escapes. */
-export function expandBackrefs(template: string, m: RegExpExecArray): string {
-  return template.replace(/\\(?:g<([^>]+)>|(\d{1,2})|([ntr\\]))/g, (_all, g: string | undefined, d: string | undefined, esc: string | undefined) => {
-    if (esc) return esc === 'n' ? '\n' : esc === 't' ? '\t' : esc === 'r' ? '\r' : '\\';
-    const key = g ?? d!;
-    const v = /^\d+$/.test(key) ? m[Number(key)] : m.groups?.[key];
-    return v ?? '';
-  });
-}
-
 /** Split keeping each line's terminator (Python's readlines()). */
 export function splitLines(text: string): string[] {
   if (text === '') return [];
@@ -62,15 +43,23 @@ export function editLines(text: string, o: LineInFileOptions): LineEditResult {
   return o.state === 'absent' ? absent(text, o) : present(text, o);
 }
 
+/** regexp (searched) or search_string (contained), against the raw line. */
 function matcher(o: LineInFileOptions): ((l: string) => RegExpExecArray | boolean | null) | undefined {
   if (o.regexp !== undefined) {
-    const re = pythonRegExp(o.regexp);
-    return (l) => re.exec(strip(l));
+    const re = pythonRegex(o.regexp);
+    return (l) => re.exec(l);
   }
   if (o.search_string !== undefined) {
     const s = o.search_string;
     return (l) => l.includes(s);
   }
+  return undefined;
+}
+
+/** Where to insert: insertafter (a regexp unless EOF/BOF) or insertbefore (a regexp unless BOF — `EOF` is a regexp there, as in Ansible). */
+function insertionRegex(o: LineInFileOptions): RegExp | undefined {
+  if (o.insertafter !== undefined && o.insertafter !== 'EOF' && o.insertafter !== 'BOF') return pythonRegex(o.insertafter);
+  if (o.insertbefore !== undefined && o.insertbefore !== 'BOF') return pythonRegex(o.insertbefore);
   return undefined;
 }
 
@@ -83,29 +72,26 @@ function present(text: string, o: LineInFileOptions): LineEditResult {
   let index0 = -1;
   let index1 = -1;
   let found: RegExpExecArray | boolean | null = null;
-  let exact = false;
 
+  // 1. The regexp / search_string: the last matching line, or the first with firstmatch.
   if (match) {
     for (let i = 0; i < lines.length; i++) {
       const m = match(lines[i]!);
       if (m) {
         index0 = i;
         found = m;
+        if (o.firstmatch) break;
       }
     }
   }
-  const insRe = o.insertafter && o.insertafter !== 'EOF' && o.insertafter !== 'BOF'
-    ? pythonRegExp(o.insertafter)
-    : o.insertbefore && o.insertbefore !== 'BOF' && o.insertbefore !== 'EOF'
-      ? pythonRegExp(o.insertbefore)
-      : undefined;
+  // 2. Nothing matched: the line itself anywhere, else where to insert.
+  const insRe = insertionRegex(o);
   if (!found) {
     for (let i = 0; i < lines.length; i++) {
       const cur = lines[i]!;
       if (strip(cur) === line) {
         index0 = i;
-        exact = true;
-      } else if (insRe && insRe.test(strip(cur))) {
+      } else if (insRe && insRe.test(cur)) {
         if (o.insertafter) {
           index1 = i + 1;
           if (o.firstmatch) break;
@@ -121,11 +107,11 @@ function present(text: string, o: LineInFileOptions): LineEditResult {
   const endsWithNewline = () => lines.length > 0 && /[\r\n]$/.test(lines[lines.length - 1]!);
 
   if (index0 !== -1) {
-    let newLine = o.backrefs && found && typeof found !== 'boolean' ? expandBackrefs(line, found) : line;
+    let newLine = o.backrefs && found && typeof found !== 'boolean' ? expandMatch(line, found) : line;
     if (!newLine.endsWith(sep)) newLine += sep;
     if (lines[index0] !== newLine) {
       lines[index0] = newLine;
-      return { text: lines.join(''), changed: true, msg: exact ? 'line replaced' : 'line replaced' };
+      return { text: lines.join(''), changed: true, msg: 'line replaced' };
     }
     return { text, changed: false, msg: '' };
   }
@@ -143,14 +129,15 @@ function present(text: string, o: LineInFileOptions): LineEditResult {
     return { text: lines.join(''), changed: true, msg: 'line added' };
   }
   if (o.insertafter) {
+    // Not when the line is already right there.
     if (lines.length === index1) {
-      // Inserting after the last line: make sure it is terminated first.
-      if (!endsWithNewline()) lines[lines.length - 1] += sep;
       if (strip(lines[index1 - 1]!) !== line) {
+        // Ansible appends without terminating an unterminated last line, gluing the two; drover terminates it first.
+        if (!endsWithNewline()) lines[lines.length - 1] += sep;
         lines.push(line + sep);
         return { text: lines.join(''), changed: true, msg: 'line added' };
       }
-      return { text: lines.join(''), changed: lines.join('') !== text, msg: '' };
+      return { text, changed: false, msg: '' };
     }
     if (strip(lines[index1]!) !== line) {
       lines.splice(index1, 0, line + sep);

@@ -81,8 +81,9 @@ export async function planTextEdit(ctx: TaskContext, a: TextEditArgs, edit: (tex
     { path: posix.dirname(a.path), checksum: false },
   ]);
   // Check mode on a fresh host: the file may be created by an earlier task of this
-  // run (a package install), so its absence is a predicted change, not a failure.
-  if (ctx.check && !file!.exists && !a.create && !a.skipWhenMissing) {
+  // run (a package install), so its absence is a predicted change — but only when
+  // an earlier task did predict a change; otherwise the real run fails, and so does this.
+  if (ctx.check && ctx.earlierChangesPredicted && !file!.exists && !a.create && !a.skipWhenMissing) {
     return { changes: [{ summary: `edit ${a.path} (it does not exist yet: an earlier task must create it)` }] };
   }
   return decideTextEdit(a, file!, parent!, edit);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { editLines, expandBackrefs, pythonRegExp, type LineInFileOptions } from '../../../src/modules/common/lineinfile-edit.js';
+import { editLines, type LineInFileOptions } from '../../../src/modules/common/lineinfile-edit.js';
+import { expandMatch, pythonRegex } from '../../../src/util/python-regex.js';
 import { applyTwice } from '../../helpers/twice.js';
 
 const P = (o: Partial<LineInFileOptions>): LineInFileOptions => ({ state: 'present', ...o });
@@ -94,9 +95,9 @@ describe('lineinfile absent', () => {
 });
 
 describe('regexp helpers', () => {
-  it('translates (?P=name)', () => expect(pythonRegExp('(?P<q>[\'"]).*(?P=q)').test('"x"')).toBe(true));
+  it('translates (?P=name)', () => expect(pythonRegex('(?P<q>[\'"]).*(?P=q)').test('"x"')).toBe(true));
   it('unmatched groups expand to empty', () => {
     const m = /(a)|(b)/.exec('b')!;
-    expect(expandBackrefs('[\\1][\\2]', m)).toBe('[][b]');
+    expect(expandMatch('[\\1][\\2]', m)).toBe('[][b]');
   });
 });

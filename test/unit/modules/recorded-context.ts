@@ -54,6 +54,7 @@ export function recordedContext(answers: Array<Partial<ExecResult>>, over: Parti
     },
     vars: {},
     check: false,
+    earlierChangesPredicted: false,
     diff: false,
     facts: cache,
     fact: (def, params) => {
