@@ -8,8 +8,8 @@
  * changes only its attributes and does not bump the timestamps, so touch is
  * idempotent (Ansible reports "changed" on every run).
  * Also: for `state: link`, owner/group apply to the link itself (chown -h)
- * and mode is ignored (Linux symlinks have none); `directory` applies
- * mode/owner/group to the leaf only, not to parents it creates.
+ * and mode is ignored (Linux symlinks have none). `directory` applies
+ * mode/owner/group to every directory it creates, as Ansible does.
  */
 import { posix } from 'node:path';
 import { z } from 'zod';
@@ -70,6 +70,8 @@ export interface FileFacts {
   src?: FileState;
   parent?: FileState;
   tree?: TreeEntry[];
+  /** Check mode after predicted changes: a missing parent may exist by the time this runs. */
+  parentMayAppear?: boolean;
 }
 
 export function effectiveState(a: FileArgs, current: FileState): FileStateArg {
@@ -135,6 +137,13 @@ function treeChanges(a: FileArgs, path: string, tree: TreeEntry[], changes: Chan
   }
 }
 
+/** `/a/b/c` -> /a, /a/b, /a/b/c (relative paths likewise, from their first component). */
+function ancestors(path: string): string[] {
+  const parts = path.split('/').filter(Boolean);
+  const lead = path.startsWith('/') ? '/' : '';
+  return parts.map((_, i) => lead + parts.slice(0, i + 1).join('/'));
+}
+
 /** Pure planning from the fetched facts. */
 export function planFile(a: FileArgs, f: FileFacts): { changes: Change[]; data: FilePlanData } {
   const path = pickPath(a, PATH_KEYS).replace(/(.)\/+$/, '$1');
@@ -163,8 +172,11 @@ export function planFile(a: FileArgs, f: FileFacts): { changes: Change[]; data: 
     case 'directory':
       if (!st.exists) {
         changes.push({ summary: `create directory ${path}` });
-        cmds.push(`mkdir -p -- ${q}`);
-        attrsForNew(a, path, changes, cmds);
+        // Like Ansible: each directory created on the way gets the mode, owner and group, not only the last.
+        const made: string[] = [];
+        attrsForNew(a, path, changes, made);
+        const steps = ancestors(path).map(shq).join(' ');
+        cmds.push(made.length ? `for d in ${steps}; do [ -e "$d" ] || { mkdir -- "$d" && ${made.map((c) => c.replaceAll(q, '"$d"')).join(' && ')}; } || exit 1; done` : `mkdir -p -- ${q}`);
       } else if (st.type !== 'directory') {
         throw new ModuleError(`${path} exists and is a ${st.type}, not a directory`);
       } else {
@@ -175,7 +187,7 @@ export function planFile(a: FileArgs, f: FileFacts): { changes: Change[]; data: 
 
     case 'touch':
       if (!st.exists) {
-        if (f.parent && !f.parent.exists) throw new ModuleError(`cannot touch ${path}: directory ${posix.dirname(path)} does not exist`);
+        if (f.parent && !f.parent.exists && !f.parentMayAppear) throw new ModuleError(`cannot touch ${path}: directory ${posix.dirname(path)} does not exist`);
         changes.push({ summary: `create empty file ${path}` });
         cmds.push(`touch -- ${q}`);
         attrsForNew(a, path, changes, cmds);
@@ -269,7 +281,7 @@ export const fileModule: Module<FileArgs, FilePlanData> = {
     ];
     if (args.src !== undefined) queries.push({ path: resolveSrc(path, args.src), follow: args.state === 'hard', checksum: false });
     const [st, parent, src] = await readFileStates(ctx.exec.bind(ctx), queries);
-    const facts: FileFacts = { path: st!, parent, src };
+    const facts: FileFacts = { path: st!, parent, src, parentMayAppear: ctx.check && ctx.earlierChangesPredicted };
     if (args.recurse && st!.exists && st!.type === 'directory' && (args.mode !== undefined || args.owner !== undefined || args.group !== undefined)) {
       const r = await ctx.run(treeCommand(path));
       facts.tree = parseTree(r.stdout);
