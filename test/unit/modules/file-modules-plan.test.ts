@@ -231,7 +231,7 @@ describe('lineinfile/ini_file planning from recorded facts', () => {
     const e = (t: string) => editIni(t, { state: 'present', section: 'database', option: 'connection', value: 'sqlite:////var/lib/keystone/keystone.db' });
     const p = decideTextEdit({ ...edit, follow: false, path: '/etc/keystone/keystone.conf', owner: 'keystone' }, reg('/etc/keystone/keystone.conf', before, { owner: 'keystone' }), dir('/etc/keystone'), e);
     const after = p.changes[0]!.diff!.after;
-    expect(after).toBe('[DEFAULT]\n[database]\nconnection = sqlite:////var/lib/keystone/keystone.db\n#connection = <None>\n');
+    expect(after).toBe('[DEFAULT]\n[database]\nconnection = sqlite:////var/lib/keystone/keystone.db\n');
     const again = decideTextEdit({ ...edit, path: '/etc/keystone/keystone.conf' }, reg('/etc/keystone/keystone.conf', after), dir('/etc/keystone'), e);
     expect(again.changes).toEqual([]);
   });

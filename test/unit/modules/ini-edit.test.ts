@@ -35,12 +35,19 @@ const KEYSTONE = `[DEFAULT]
 `;
 
 describe('ini_file editing', () => {
-  it('keystone.conf [database] connection: set after the header, comments kept, idempotent', () => {
+  it('keystone.conf [database] connection: the commented-out default is replaced in place, other comments kept, idempotent', () => {
     const r = twice(KEYSTONE, set('database', 'connection', 'mysql+pymysql://keystone:pw@controller/keystone'));
     expect(r.changed).toBe(true);
-    expect(r.text).toBe(
-      KEYSTONE.replace('[database]\n', '[database]\nconnection = mysql+pymysql://keystone:pw@controller/keystone\n'),
-    );
+    expect(r.text).toBe(KEYSTONE.replace('#connection = <None>\n', 'connection = mysql+pymysql://keystone:pw@controller/keystone\n'));
+  });
+
+  it('exclusive: the first occurrence, commented or not, takes the value; the others (commented ones too) go', () => {
+    expect(twice('[s]\n#k = old\nk = cur\n;k = x\n', set('s', 'k', 'new')).text).toBe('[s]\nk = new\n');
+    expect(twice('[s]\n;k = old\n', set('s', 'k', 'new')).text).toBe('[s]\nk = new\n');
+    // An indented comment is not an occurrence (Ansible's pattern allows no blank before '#'): kept, the option added after the header.
+    expect(twice('[s]\n  #k = old\n', set('s', 'k', 'new')).text).toBe('[s]\nk = new\n  #k = old\n');
+    // exclusive=false: a commented line holding the value is uncommented, the others stay.
+    expect(twice('[s]\nk = 1\n#k = 2\n', set('s', 'k', '2', { exclusive: false })).text).toBe('[s]\nk = 1\nk = 2\n');
   });
 
   it('a commented line with the same value is uncommented in place', () => {
@@ -74,16 +81,42 @@ describe('ini_file editing', () => {
     expect(r.text).toBe('[a]\nx = 1\nz = 3\n\n# about b\n[b]\ny = 2\n');
   });
 
-  it('missing section is appended (blank line before it)', () => {
+  it('missing section is appended right after the last line', () => {
     const r = twice('[a]\nx = 1\n', set('keystone_authtoken', 'auth_type', 'password'));
-    expect(r.text).toBe('[a]\nx = 1\n\n[keystone_authtoken]\nauth_type = password\n');
+    expect(r.text).toBe('[a]\nx = 1\n[keystone_authtoken]\nauth_type = password\n');
     expect(r.msg).toBe('section and option added');
   });
 
-  it('new (empty) file', () => {
+  it('new (empty) file: an empty line first, as Ansible writes it', () => {
     expect(twice('', set('DEFAULT', 'transport_url', 'rabbit://openstack:pw@controller')).text).toBe(
-      '[DEFAULT]\ntransport_url = rabbit://openstack:pw@controller\n',
+      '\n[DEFAULT]\ntransport_url = rabbit://openstack:pw@controller\n',
     );
+    expect(twice('', set(null, 'KEY', 'val')).text).toBe('KEY = val\n\n');
+    expect(twice('', { state: 'absent', section: 's', option: 'k' })).toMatchObject({ changed: false, text: '' });
+  });
+
+  it('UTF-8 BOM: the first section is seen; an edit drops the BOM, no edit leaves the file alone', () => {
+    expect(twice('\uFEFF[s]\nk = 1\n', set('s', 'k', '2')).text).toBe('[s]\nk = 2\n');
+    expect(editIni('\uFEFF[s]\nk = 1\n', set('s', 'k', '1'))).toMatchObject({ changed: false, text: '\uFEFF[s]\nk = 1\n' });
+  });
+
+  it('CRLF (and CR) line ends: no edit leaves the file alone; an edit rewrites it whole with LF', () => {
+    expect(editIni('[s]\r\nk = 1\r\n', set('s', 'k', '1'))).toMatchObject({ changed: false, text: '[s]\r\nk = 1\r\n' });
+    expect(twice('[s]\r\nk = 1\r\nj = 2\r\n', set('s', 'k', '5')).text).toBe('[s]\nk = 5\nj = 2\n');
+    expect(twice('[s]\rk = 1\r', set('s', 'k', '5')).text).toBe('[s]\nk = 5\n');
+  });
+
+  it('values: one line each; exclusive rewrites the occurrences in order and drops the rest', () => {
+    expect(twice('[s]\nother = 1\n', { state: 'present', section: 's', option: 'pci', values: ['a', 'b'] }).text).toBe('[s]\nother = 1\npci = a\npci = b\n');
+    expect(twice('[s]\npci = x\npci = a\npci = y\n', { state: 'present', section: 's', option: 'pci', values: ['a', 'b'] }).text).toBe('[s]\npci = b\npci = a\n');
+    expect(twice('[s]\npci = x\n', { state: 'present', section: 's', option: 'pci', values: ['a', 'x'], exclusive: false }).text).toBe('[s]\npci = x\npci = a\n');
+    expect(twice('[s]\n', { state: 'present', section: 's', option: 'pci', values: ['a', 'a'] }).text).toBe('[s]\npci = a\n');
+    expect(twice('[s]\npci = a\npci = b\npci = c\n', { state: 'absent', section: 's', option: 'pci', values: ['a', 'c'], exclusive: false }).text).toBe('[s]\npci = b\n');
+  });
+
+  it('section only (allow_no_value): an empty section is added, an existing one left alone', () => {
+    expect(twice('[a]\nx = 1\n', { state: 'present', section: 'b', allow_no_value: true })).toMatchObject({ text: '[a]\nx = 1\n[b]\n', msg: 'only section added' });
+    expect(editIni('[a]\nx = 1\n', { state: 'present', section: 'a', allow_no_value: true }).changed).toBe(false);
   });
 
   it('file without trailing newline', () => {
