@@ -5,14 +5,12 @@
  * pure (common/ini-edit.ts) on the content fetched with the file's state in
  * one round trip; repeated runs are idempotent.
  */
-import { posix } from 'node:path';
 import { z } from 'zod';
-import { readFileStates } from '../facts/file-state.js';
 import { pyStr } from '../template/functions.js';
 import { attrArgs, bool, onePathOf, pickPath, unsafeWritesArg } from './common/args.js';
 import { editIni } from './common/ini-edit.js';
 import { applyContentPlan, writeOptions, type ContentPlanData } from './common/managed-file.js';
-import { decideTextEdit, type TextEditArgs } from './common/text-edit.js';
+import { planTextEdit, type TextEditArgs } from './common/text-edit.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
 
@@ -74,13 +72,8 @@ export const iniFileModule: Module<IniFileArgs, ContentPlanData> = {
       ...writeOptions(args),
       missingMessage: `Destination ${path} does not exist! (create: false)`,
     };
-    // Read here rather than through planTextEdit: that one predicts a change in check mode for
-    // a missing file with create=false; Ansible's check mode fails as its real run does.
-    const [file, parent] = await readFileStates(ctx.exec.bind(ctx), [
-      { path, follow: true, checksum: 'sha256', contentMaxBytes: Number.MAX_SAFE_INTEGER },
-      { path: posix.dirname(path), checksum: false },
-    ]);
-    return decideTextEdit(edit, file!, parent!, (text) =>
+    // Check mode: a missing file with create=false fails as the real run does, unless an earlier task predicted a change (common/text-edit.ts).
+    return planTextEdit(ctx, edit, (text) =>
       editIni(text, {
         section: args.section,
         option: args.option,
