@@ -7,19 +7,15 @@
 import { posix } from 'node:path';
 import { toYamlText } from '../util/yaml.js';
 import { shq } from '../util/shell.js';
-import { isMapping, show, typeName } from './values.js';
+import { isMapping, pythonStr, show, typeName } from './values.js';
 import { pythonRegex } from '../util/python-regex.js';
 
 export class ValueError extends Error {}
 
 /** Python str(): True/False/None spelled as Python does, lists and mappings as JSON. */
 export function pyStr(v: unknown): string {
-  if (v === true) return 'True';
-  if (v === false) return 'False';
-  if (v === null) return 'None';
-  if (typeof v === 'string') return v;
-  if (typeof v === 'object') return String((v as { toHTML?: unknown }).toHTML ? v : JSON.stringify(v));
-  return String(v);
+  if (v && typeof v === 'object' && (v as { toHTML?: unknown }).toHTML) return String(v); // SafeString
+  return pythonStr(v);
 }
 
 function needString(name: string, v: unknown): string {

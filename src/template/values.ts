@@ -139,11 +139,33 @@ export function show(v: unknown): string {
   return s.length > 60 ? s.slice(0, 57) + '...' : s;
 }
 
-/** How a value appears when interpolated into text: lists and mappings as JSON, None as empty. */
+/** How a value appears when interpolated into text, as Ansible renders it: Python's str() (True, ['a', 'b'], {'k': 1}), None as empty. */
 export function toText(v: unknown): string {
   if (v === undefined || v === null) return '';
-  if (typeof v === 'string') return v;
   if (typeof v === 'object' && typeof (v as { toHTML?: unknown }).toHTML === 'function') return String(v); // SafeString
-  if (typeof v === 'object') return JSON.stringify(v);
+  return pythonStr(v);
+}
+
+/** Python's str(): text as it is, everything else as repr. */
+export function pythonStr(v: unknown): string {
+  return typeof v === 'string' ? v : pythonRepr(v);
+}
+
+/** Python's repr() of a YAML/JSON value: True/False/None, 'quoted' text, [lists] and {'mappings': …}. */
+export function pythonRepr(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (typeof v === 'number') return Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v);
+  if (typeof v === 'string') return quotePython(v);
+  if (Array.isArray(v)) return `[${v.map(pythonRepr).join(', ')}]`;
+  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${quotePython(k)}: ${pythonRepr(x)}`).join(', ')}}`;
   return String(v);
+}
+
+/** A Python string literal as repr() writes it: single quotes unless the text has ' and no ". */
+function quotePython(s: string): string {
+  const q = s.includes("'") && !s.includes('"') ? '"' : "'";
+  const body = s.replace(/[\\\n\r\t]|[\x00-\x1f\x7f]/g, (c) => ({ '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return q + (q === "'" ? body.replaceAll("'", "\\'") : body) + q;
 }

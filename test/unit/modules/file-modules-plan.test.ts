@@ -67,7 +67,8 @@ describe('file: planFile from recorded facts', () => {
   it('directory: create with mode and owner', () => {
     const p = planFile(args({ path: '/srv/app', state: 'directory', mode: '0750', owner: 'www-data' }), { path: absent('/srv/app'), parent: dir('/srv') });
     expect(summaries(p)).toEqual(['create directory /srv/app', '/srv/app: mode 0750', '/srv/app: owner/group www-data']);
-    expect(p.data.commands).toEqual(['mkdir -p -- /srv/app', 'chown -- www-data /srv/app', 'chmod -- 0750 /srv/app']);
+    // Each directory created on the way gets the attributes (as Ansible does), not only /srv/app.
+    expect(p.data.commands).toEqual(['for d in /srv /srv/app; do [ -e "$d" ] || { mkdir -- "$d" && chown -- www-data "$d" && chmod -- 0750 "$d"; } || exit 1; done']);
   });
 
   it('directory: exists with the right attributes -> no change; wrong mode -> chmod only', () => {

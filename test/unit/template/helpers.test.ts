@@ -169,6 +169,6 @@ describe('safety', () => {
     const marker = { hit: false };
     const v = { marker };
     expect(() => renderString("{{lookup this 'constructor'}}", v)).toThrow(UndefinedVariableError);
-    expect(renderString('{{#with marker}}{{hit}}{{/with}}', v)).toBe('false');
+    expect(renderString('{{#with marker}}{{hit}}{{/with}}', v)).toBe('False');
   });
 });

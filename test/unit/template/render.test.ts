@@ -62,9 +62,9 @@ describe('renderString: types', () => {
     expect(renderString('{{#if enabled}}{{port}}{{/if}}', vars)).toBe('5000');
   });
 
-  it('interpolates lists and mappings as JSON, None as empty', () => {
-    expect(renderString('x={{groups.compute_nodes}}', vars)).toBe('x=["compute1","compute2"]');
-    expect(renderString('x={{settings}}', vars)).toBe('x={"a":1,"b":"two"}');
+  it('interpolates lists and mappings as Ansible does (Python repr), None as empty', () => {
+    expect(renderString('x={{groups.compute_nodes}}', vars)).toBe("x=['compute1', 'compute2']");
+    expect(renderString('x={{settings}}', vars)).toBe("x={'a': 1, 'b': 'two'}");
     expect(renderString('x={{nothing}}.', vars)).toBe('x=.');
   });
 
