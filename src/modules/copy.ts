@@ -9,6 +9,7 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
 import { formatMode } from '../facts/file-state.js';
+import { pythonStr } from '../template/values.js';
 import { attrArgs, bool, unsafeWritesArg, validateArg } from './common/args.js';
 import { applyContent, writeOptions, type ContentPlanData } from './common/managed-file.js';
 import { planPlacement } from './common/place-content.js';
@@ -19,7 +20,7 @@ const schema = z
   .strictObject({
     dest: z.string().min(1).describe('Remote path; an existing directory or a path ending in / receives dest/basename(src).'),
     src: z.string().min(1).optional().describe("Controller file, looked up in the role's files/ then the playbook's files/."),
-    content: z.union([z.string(), z.number(), z.boolean()]).optional().describe('Inline content (instead of src).'),
+    content: z.union([z.string(), z.number(), z.boolean(), z.array(z.unknown()), z.record(z.string(), z.unknown())]).optional().describe('Inline content (instead of src); a list or mapping is written as JSON, as Ansible does.'),
     ...attrArgs,
     backup: bool.default(false).describe('Keep a timestamped copy of the old file.'),
     unsafe_writes: unsafeWritesArg,
@@ -38,10 +39,16 @@ const schema = z
 export type CopyArgs = z.infer<typeof schema>;
 
 /** The bytes to place, and the mode when `mode: preserve` asks for the source's. */
+/** Ansible's copy: a list or mapping is written as JSON (Python's json.dumps spacing), anything else as Python's str(). */
+function contentText(content: NonNullable<CopyArgs['content']>): string {
+  if (typeof content === 'object') return JSON.stringify(content, null, 1).replace(/\n\s*/g, ' ').replace(/([[{]) /g, '$1').replace(/ ([\]}])/g, '$1');
+  return pythonStr(content);
+}
+
 async function source(ctx: TaskContext, args: CopyArgs): Promise<{ content: Buffer; name?: string; mode?: string | number }> {
   if (args.content !== undefined) {
     if (args.mode === 'preserve') throw new InputError('copy: mode: preserve needs src, not content');
-    return { content: Buffer.from(String(args.content), 'utf8'), mode: args.mode };
+    return { content: Buffer.from(contentText(args.content), 'utf8'), mode: args.mode };
   }
   const file = ctx.findFile('files', args.src!);
   let st;
