@@ -481,8 +481,9 @@ export class PlayRunner {
     await this.handlers.flush(batch, (handler, hosts) => this.runTaskNode(handler, hosts, { ...this.playKeywords(), tags: [] }, true));
   }
 
+  /** A step of the play that is reported like a task (vars_files, fact gathering, an include): it runs no module. */
   private syntheticTask(name: string, pos: TaskNode['pos']): TaskNode {
-    return { kind: 'task', name, module: 'setup', args: {}, pos, when: [], tags: [], vars: {}, notify: [], baseDir: this.play.baseDir };
+    return { kind: 'task', name, module: '', args: {}, pos, when: [], tags: [], vars: {}, notify: [], baseDir: this.play.baseDir };
   }
 
   private emitResult(h: HostState, node: TaskNode, outcome: TaskOutcome, started = Date.now(), title = taskTitle(node), noLog = false): void {
