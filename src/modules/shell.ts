@@ -18,13 +18,21 @@ const schema = z.strictObject({
 
 export type ShellArgs = z.infer<typeof schema>;
 
-/** Pure: the line sent to the target. A fresh shell keeps `exit`, `set -e` and `cd` inside the task. */
+/**
+ * Pure: the line sent to the target. A fresh shell keeps `exit`, `set -e` and
+ * `cd` inside the task. The script reaches it in the environment, not on its
+ * command line (`sh -c '<script>'` would show it, secrets and all, in every
+ * user's `ps`); the shell takes it out of the environment before running it.
+ */
 export function shellLine(args: ShellArgs): string {
   const a = withInline(args);
   if (a.cmd.trim() === '') throw new InputError('shell: no command given (cmd is empty)');
   const exe = typeof a.executable === 'string' ? a.executable : '/bin/sh';
-  return `${shq(exe)} -c ${shq(a.cmd)}`;
+  return `DROVER_SCRIPT=${shq(a.cmd)} ${shq(exe)} -c ${shq(RUN_FROM_ENV)}`;
 }
+
+/** Run $DROVER_SCRIPT as the shell's script, with the variable no longer exported to what it starts. */
+const RUN_FROM_ENV = 'drover_script=$DROVER_SCRIPT; unset DROVER_SCRIPT; eval "$drover_script"';
 
 export const shellModule: Module<ShellArgs, { line: string }> = guardedCommandModule({
   name: 'shell',

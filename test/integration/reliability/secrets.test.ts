@@ -125,3 +125,27 @@ describe('host keys at the CLI', () => {
     expect(existsSync(join(t.workdirs.h1!, 'never.txt'))).toBe(false);
   });
 });
+
+describe('secrets in the target\'s process list', () => {
+  it('a shell script that uses a secret never shows it in ps (the script goes in the environment, not argv)', async () => {
+    const secret = 'PsSecret-' + Date.now().toString(36);
+    const playbook = join(t.dir, 'ps-secret.yaml');
+    writeFileSync(
+      playbook,
+      `- hosts: all\n  gather_facts: false\n  vars:\n    db_password: ${secret}\n  tasks:\n    - shell: "sleep 2.7; test -n '{{ db_password }}' && echo ok > {{ workdir }}/ps-ok"\n`,
+    );
+    const run = runDrover(['play', playbook, '-i', t.inventory]);
+    let seen = false;
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+      const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+      expect(ps).not.toContain(secret);
+      if (ps.includes('sleep 2.7')) seen = true;
+      else if (seen) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const r = await run;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(seen, 'the script was seen running').toBe(true);
+    expect(readFileSync(join(t.workdirs.h1!, 'ps-ok'), 'utf8')).toBe('ok\n');
+  });
+});

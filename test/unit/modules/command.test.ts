@@ -63,10 +63,13 @@ describe('command line handling', () => {
     expect(commandLine(cmdArgs({ cmd: 'removes=/etc/x rm /etc/x' })).argv).toEqual(['rm', '/etc/x']);
   });
 
-  it('builds the shell line through /bin/sh -c or the given executable', () => {
-    expect(shellLine(shArgs({ cmd: "cat /etc/passwd | grep -c 'x'" }))).toBe(`/bin/sh -c 'cat /etc/passwd | grep -c '\\''x'\\'''`);
-    expect(shellLine(shArgs({ cmd: '[[ -n x ]] && echo y', executable: '/bin/bash' }))).toBe(`/bin/bash -c '[[ -n x ]] && echo y'`);
+  it('runs the script through /bin/sh or the given executable, the script in the environment (never on a command line)', () => {
+    const run = `-c 'drover_script=$DROVER_SCRIPT; unset DROVER_SCRIPT; eval "$drover_script"'`;
+    expect(shellLine(shArgs({ cmd: "cat /etc/passwd | grep -c 'x'" }))).toBe(`DROVER_SCRIPT='cat /etc/passwd | grep -c '\\''x'\\''' /bin/sh ${run}`);
+    expect(shellLine(shArgs({ cmd: '[[ -n x ]] && echo y', executable: '/bin/bash' }))).toBe(`DROVER_SCRIPT='[[ -n x ]] && echo y' /bin/bash ${run}`);
     expect(bash(shellLine(shArgs({ cmd: 'printf "a\\nb\\n" | wc -l; exit 0' })))).toBe('2\n');
+    // Same meaning as sh -c: exit status, no positional parameters, the variable not passed on.
+    expect(bash(shellLine(shArgs({ cmd: 'echo "[$#][$1]"; env | grep -c DROVER_SCRIPT; exit 3' })) + '; echo rc=$?')).toBe('[0][]\n0\nrc=3\n');
   });
 
   it('validates arguments with Ansible names', () => {
