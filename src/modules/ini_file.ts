@@ -19,8 +19,11 @@ const PATH_KEYS = ['path', 'dest'] as const;
 /** Ansible's type='str': a non-string scalar becomes Python's str() of it (True, False, 4, 1.5). */
 const str = z.union([z.string(), z.number(), z.boolean()]).transform((v) => pyStr(v));
 
+/** A value: anything, as Python's str() writes it (True, ['a', 'b'], {'k': 1}). */
+const anyStr = z.union([z.string(), z.number(), z.boolean(), z.array(z.unknown()), z.record(z.string(), z.unknown())]).transform((v) => pyStr(v));
+
 /** Ansible's type='list', elements='str': a string is split at commas, a number is one element. */
-const strList = z.union([z.array(str), str.transform((v) => v.split(','))]);
+const strList = z.union([z.array(anyStr), str.transform((v) => v.split(','))]);
 
 const VALUE_REQUIRED = "Parameter 'value(s)' must be defined if state=present and allow_no_value=False (value is required: give value or values, or set allow_no_value: true)";
 
@@ -30,7 +33,7 @@ const schema = z
     dest: z.string().min(1).optional(),
     section: str.nullable().optional().describe('Section name without brackets; null/omitted: options before the first section.'),
     option: str.optional().describe('Option name; omitted with state=absent removes the whole section.'),
-    value: str.nullable().optional().describe('Option value (as Python writes it: true becomes "True").'),
+    value: anyStr.nullable().optional().describe('Option value, as Python writes it: true becomes "True", a list [\'a\', \'b\'].'),
     values: strList.nullable().optional().describe('Several values of the option, one line each (exclusive: exactly these); not with value.'),
     state: z.enum(['present', 'absent']).default('present'),
     exclusive: bool.default(true).describe('present: remove other occurrences of option; absent: remove all occurrences whatever their value.'),

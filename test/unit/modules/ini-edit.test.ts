@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { editIni, type IniOptions } from '../../../src/modules/common/ini-edit.js';
+import { iniFileModule } from '../../../src/modules/ini_file.js';
 import { applyTwice } from '../../helpers/twice.js';
 
 const set = (section: string | null, option: string, value: string, extra: Partial<IniOptions> = {}): IniOptions => ({ state: 'present', section, option, value, ...extra });
@@ -157,5 +158,31 @@ describe('ini_file editing', () => {
 
   it('section header with spaces inside the brackets', () => {
     expect(twice('[ a ]\nx = 1\n', set('a', 'x', '2')).text).toBe('[ a ]\nx = 2\n');
+  });
+});
+
+describe('ini_file arguments as Ansible reads them', () => {
+  const parse = (a: Record<string, unknown>) => iniFileModule.schema.safeParse({ path: '/x', section: 's', option: 'k', ...a });
+
+  it('value: Python str() of what is not a string (booleans, lists, mappings, numbers)', () => {
+    expect(parse({ value: true }).data?.value).toBe('True');
+    expect(parse({ value: false }).data?.value).toBe('False');
+    expect(parse({ value: ['a', 'b'] }).data?.value).toBe("['a', 'b']");
+    expect(parse({ value: { k: 1 } }).data?.value).toBe("{'k': 1}");
+    expect(parse({ value: 4 }).data?.value).toBe('4');
+    expect(parse({ section: 2024, option: 1, value: 'x' }).data).toMatchObject({ section: '2024', option: '1' });
+  });
+
+  it('values: a list of strings; a string is split at commas', () => {
+    expect(parse({ values: ['a', true] }).data?.values).toEqual(['a', 'True']);
+    expect(parse({ values: 'a,b' }).data?.values).toEqual(['a', 'b']);
+    expect(parse({ value: 'a', values: ['b'] }).error?.message).toMatch(/mutually exclusive/);
+  });
+
+  it("state=present needs value(s) unless allow_no_value, section-only tasks included", () => {
+    expect(parse({}).error?.message).toMatch(/value\(s\)' must be defined/);
+    expect(iniFileModule.schema.safeParse({ path: '/x', section: 's' }).success).toBe(false);
+    expect(iniFileModule.schema.safeParse({ path: '/x', section: 's', allow_no_value: true }).success).toBe(true);
+    expect(iniFileModule.schema.safeParse({ path: '/x', section: 's', state: 'absent' }).success).toBe(true);
   });
 });
