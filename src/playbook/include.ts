@@ -5,6 +5,7 @@ import { expandRoleRef } from './roles.js';
 import { includeOrigin, loadTaskFile, resolveTaskFile } from './tasks.js';
 import type { IncludeNode, Node } from './types.js';
 import { existsSync } from 'node:fs';
+import { limit, overLimit } from '../util/limits.js';
 import { displayPath } from '../util/source.js';
 
 /**
@@ -24,6 +25,10 @@ export function loadIncludedTasks(node: IncludeNode, target: string): Node[] {
     const candidates = resolveTaskFile(target, scope);
     const file = candidates.find((c) => existsSync(c));
     if (!file) throw new InputError(`include_tasks: file not found: ${target}`, node.pos, `looked in ${candidates.map(displayPath).join(', ')}`);
+    // A file that is already being included would include itself again, without end.
+    const chain = [...scope.importStack, file];
+    if (scope.importStack.includes(file)) throw new InputError(`include_tasks: an include cycle: ${chain.map(displayPath).join(' -> ')}`, node.pos);
+    if (chain.length > limit('includeDepth')) throw overLimit('includeDepth', `include_tasks: ${chain.length} files deep`, node.pos);
     nodes = loadTaskFile(file, node.pos, ctx, { ...scope, importStack: [...scope.importStack, file] }, build);
   } else {
     nodes = expandRoleRef({ name: target, pos: node.pos, params: {}, when: [], tags: [], tasksFrom: node.tasksFrom }, ctx, build, [], { dedupe: false });

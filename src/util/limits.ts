@@ -13,6 +13,11 @@ export const LIMITS = {
     default: 1_000_000,
     what: 'values one YAML document may hold once its aliases are expanded',
   },
+  includeDepth: {
+    env: 'DROVER_MAX_INCLUDE_DEPTH',
+    default: 100,
+    what: 'task files nested through include_tasks',
+  },
   hostRange: {
     env: 'DROVER_MAX_HOST_RANGE',
     default: 100_000,
