@@ -148,6 +148,13 @@ function loopSpec(f: Fields): LoopSpec | undefined {
     fail(f.ctx, `'${key}' must be a list or a template that renders to a list, got ${typeName(items)}`, f.pos(key));
     items = [];
   }
+  // A literal string is no list: Ansible fails `loop` on it at run time; with_items/with_list make it the one item.
+  if (typeof items === 'string' && !isTemplated(items)) {
+    if (key === 'loop') {
+      fail(f.ctx, `'loop' must be a list or a template that renders to a list, got the string ${JSON.stringify(items)}`, f.pos(key), 'write loop: [a, b] or loop: "{{ a_list }}"');
+      items = [];
+    } else items = [items];
+  }
   // with_items flattens one level (Ansible semantics); done here for literal lists.
   if (key === 'with_items' && Array.isArray(items)) items = items.flatMap((x) => (Array.isArray(x) ? x : [x]));
   const spec: LoopSpec = { items, loopVar: 'item' };

@@ -114,6 +114,7 @@ const cases: Record<string, Case> = {
   'play variable name with a dash': { file: 'var-name-dash.yaml', at: ['var-name-dash.yaml', 3, 5], message: /'app-port' is not a valid variable name/ },
   'task variable name that is a Python keyword': { file: 'var-name-keyword.yaml', at: ['var-name-keyword.yaml', 5, 9], message: /'class' is not a valid variable name/ },
   '-e variable name that is a Python keyword': { file: 'good.yaml', extra: ['-e', 'None=1'], at: ['-e #1', 1, 1], message: /bad -e variable name 'None'/ },
+  'loop over a plain string': { file: 'loop-string.yaml', at: ['loop-string.yaml', 4, 14], message: /'loop' must be a list or a template that renders to a list, got the string "a string"/ },
   '-e broken JSON': { file: 'good.yaml', extra: ['-e', '{"a": 1'], at: ['-e #1', 1, 8], message: /YAML syntax error/ },
 };
 
