@@ -10,10 +10,7 @@ export function expectInputError(fn: () => unknown, where: string, msg: RegExp):
   } catch (e) {
     caught = e;
   }
-  expect(caught, 'expected an InputError').toBeInstanceOf(InputError);
-  const err = caught as InputError;
-  expect(formatPos(err.pos)).toBe(where);
-  expect(err.message).toMatch(msg);
+  const err = checkInputError(caught, where, msg);
   expect(err.message.startsWith(where + ': ')).toBe(true);
   return err;
 }
@@ -25,9 +22,21 @@ export async function expectInputErrorAsync(fn: () => Promise<unknown>, where: s
   } catch (e) {
     caught = e;
   }
+  return checkInputError(caught, where, msg);
+}
+
+function checkInputError(caught: unknown, where: string, msg: RegExp): InputError {
   expect(caught, 'expected an InputError').toBeInstanceOf(InputError);
   const err = caught as InputError;
   expect(formatPos(err.pos)).toBe(where);
   expect(err.message).toMatch(msg);
   return err;
 }
+
+/** The groups of the blog's three-machine inventory (INI and YAML alike). */
+export const BLOG_GROUPS = {
+  all: ['controller', 'compute1', 'compute2'],
+  ungrouped: [],
+  controller_nodes: ['controller'],
+  compute_nodes: ['compute1', 'compute2'],
+};
