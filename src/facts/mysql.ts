@@ -76,8 +76,6 @@ export interface ServerMissing {
   server_missing: string;
 }
 
-const loginKey = (l: LoginArgs) => (l.login_host ? `${l.login_host}:${l.login_port}` : l.login_unix_socket);
-
 // ---- databases
 
 export interface DbState {

@@ -8,7 +8,7 @@ import { InputError, InputErrors } from '../util/errors.js';
 import { displayPath, formatPos, type SourcePos } from '../util/source.js';
 import { getModule } from '../modules/registry.js';
 import type { LocalFileArg, LocalFileKind } from '../modules/types.js';
-import { isPlainObject, keywordPos, nodeSource, typeName } from './context.js';
+import { isPlainObject, keywordPos, nodeSource } from './context.js';
 import type { BlockNode, IncludeNode, Node, Play, Playbook, RoleScope, TaskNode, Vars } from './types.js';
 import { containerPos, posOf } from '../util/source-positions.js';
 import { didYouMean } from '../util/did-you-mean.js';
