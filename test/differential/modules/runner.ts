@@ -484,6 +484,8 @@ export function moduleSuite(file: string): void {
           out[i] = { seed, run1, after1, run2, after2, check, afterCheck: snap(DC, i), checkSeed };
         };
         let next = 0;
+        // Each in-process run listens for Ctrl-C while it runs: 16 at once is by design, not a leak.
+        process.setMaxListeners(Math.max(process.getMaxListeners(), 32));
         await Promise.all(Array.from({ length: 16 }, async () => {
           while (next < cases.length) await one(next++);
         }));
