@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // live in vitest.nodes.config.ts and are run by `npm run test:nodes`.
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/differential/**/*.test.ts'],
+    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/differential/**/*.test.ts', 'test/fuzz/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
