@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ModuleError } from '../util/errors.js';
 import { shq } from '../util/shell.js';
-import type { ExecOptions, ExecResult } from '../transport/connection.js';
 
 /**
  * What a path on the target looks like, read in ONE round trip: existence,
@@ -270,21 +269,4 @@ export function parseFileStates(stdout: string, queries: readonly FileQuery[]): 
     if (!seen.has(i)) throw new ModuleError(`no file state reported for ${queries[i]!.path} (unexpected output)`);
   }
   return states;
-}
-
-type Exec = (command: string, opts?: ExecOptions) => Promise<ExecResult>;
-
-/** Read the state of several paths in one command. */
-export async function readFileStates(exec: Exec, queries: readonly FileQuery[]): Promise<FileState[]> {
-  if (queries.length === 0) return [];
-  const cmd = fileStateScript(queries);
-  const r = await exec(cmd);
-  if (r.rc !== 0) {
-    throw new ModuleError(`reading file state of ${queries.map((q) => q.path).join(', ')} failed (rc ${r.rc})`, cmd, r.stderr, r.rc);
-  }
-  return parseFileStates(r.stdout, queries);
-}
-
-export async function readFileState(exec: Exec, query: FileQuery): Promise<FileState> {
-  return (await readFileStates(exec, [query]))[0]!;
 }

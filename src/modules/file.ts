@@ -13,13 +13,14 @@
  */
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { formatMode, readFileStates, type FileQuery, type FileState } from '../facts/file-state.js';
+import { formatMode, type FileQuery, type FileState } from '../facts/file-state.js';
 import { ModuleError } from '../util/errors.js';
 import { shq } from '../util/shell.js';
 import { attrArgs, bool, idString, onePathOf, pickPath } from './common/args.js';
 import { applyMode, attrCommands, chmodArg, parseMode, planAttrs } from './common/file-attrs.js';
 import { registerModule } from './registry.js';
 import type { Change, Module } from './types.js';
+import { fileStatesFact } from '../facts/files.js';
 
 const PATH_KEYS = ['path', 'dest', 'name'] as const;
 const STATES = ['file', 'directory', 'touch', 'absent', 'link', 'hard'] as const;
@@ -280,7 +281,7 @@ export const fileModule: Module<FileArgs, FilePlanData> = {
       { path: posix.dirname(path), checksum: false },
     ];
     if (args.src !== undefined) queries.push({ path: resolveSrc(path, args.src), follow: args.state === 'hard', checksum: false });
-    const [st, parent, src] = await readFileStates(ctx.exec.bind(ctx), queries);
+    const [st, parent, src] = await ctx.fact(fileStatesFact, { queries });
     const facts: FileFacts = { path: st!, parent, src, parentMayAppear: ctx.check && ctx.earlierChangesPredicted };
     if (args.recurse && st!.exists && st!.type === 'directory' && (args.mode !== undefined || args.owner !== undefined || args.group !== undefined)) {
       const r = await ctx.run(treeCommand(path));

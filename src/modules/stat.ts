@@ -5,7 +5,8 @@
  */
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { CHECKSUM_ALGORITHMS, readFileState, type ChecksumAlgorithm, type FileState } from '../facts/file-state.js';
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type FileState } from '../facts/file-state.js';
+import { fileStatesFact } from '../facts/files.js';
 import { bool, onePathOf, pickPath } from './common/args.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
@@ -74,12 +75,8 @@ export const statModule: Module<StatArgs> = {
   schema,
   async plan(ctx, args) {
     const path = pickPath(args, PATH_KEYS);
-    const s = await readFileState(ctx.exec.bind(ctx), {
-      path,
-      follow: args.follow,
-      checksum: args.get_checksum ? args.checksum_algorithm : false,
-      access: true,
-    });
+    const query = { path, follow: args.follow, checksum: args.get_checksum ? args.checksum_algorithm : false, access: true } as const;
+    const [s] = await ctx.fact(fileStatesFact, { queries: [query] });
     return { changes: [], result: { changed: false, stat: statResult(s) } };
   },
   async apply(_ctx, _args, plan) {

@@ -1,9 +1,10 @@
 import { posix } from 'node:path';
-import { readFileStates, type FileQuery, type FileState } from '../../facts/file-state.js';
+import { type FileQuery, type FileState } from '../../facts/file-state.js';
 import { InputError, ModuleError } from '../../util/errors.js';
 import type { Plan, TaskContext } from '../types.js';
 import { MAX_DIFF_BYTES } from './file-diff.js';
 import { planContent, type ContentPlanData, type WriteOptions } from './managed-file.js';
+import { fileStatesFact } from '../../facts/files.js';
 
 /**
  * Where copy and template put their content: dest may be a file, an existing
@@ -49,9 +50,9 @@ export async function planPlacement(ctx: TaskContext, a: PlaceArgs): Promise<Pla
   const q = (path: string): FileQuery => ({ path, follow: a.follow, checksum: 'sha256', contentMaxBytes: content });
   const queries: FileQuery[] = [q(a.dest), { path: posix.dirname(a.dest.replace(/\/+$/, '')) || '/', checksum: false }];
   if (a.srcName) queries.push(q(posix.join(a.dest, a.srcName)));
-  const [dest, parent, inDir] = await readFileStates(ctx.exec.bind(ctx), queries);
-  // Check mode: a missing directory may be created by an earlier task of this run.
-  if (ctx.check && !parent!.exists && !a.dest.endsWith('/')) {
+  const [dest, parent, inDir] = await ctx.fact(fileStatesFact, { queries });
+  // Check mode: a missing directory may be created by an earlier task of this run (one that predicted a change).
+  if (ctx.check && ctx.earlierChangesPredicted && !parent!.exists && !a.dest.endsWith('/')) {
     return { changes: [{ summary: `create ${a.dest} (its directory does not exist yet: an earlier task must create it)` }] };
   }
   return decidePlacement(a, { dest: dest!, parent: parent!, inDir });

@@ -1,8 +1,9 @@
 import { posix } from 'node:path';
-import { readFileStates, type FileState } from '../../facts/file-state.js';
+import { type FileState } from '../../facts/file-state.js';
 import { ModuleError } from '../../util/errors.js';
 import type { Plan, TaskContext } from '../types.js';
 import { planContent, type ContentPlanData, type WriteOptions } from './managed-file.js';
+import { fileStatesFact } from '../../facts/files.js';
 
 /**
  * In-place text edits (lineinfile, ini_file): fetch the file's content and
@@ -75,11 +76,11 @@ export function decideTextEdit(
 }
 
 export async function planTextEdit(ctx: TaskContext, a: TextEditArgs, edit: (text: string) => EditOutcome): Promise<Plan<ContentPlanData>> {
-  const [file, parent] = await readFileStates(ctx.exec.bind(ctx), [
+  const [file, parent] = await ctx.fact(fileStatesFact, { queries: [
     // Always read through a symlink; `follow` only decides whether the write goes to its target.
     { path: a.path, follow: true, checksum: 'sha256', contentMaxBytes: Number.MAX_SAFE_INTEGER },
     { path: posix.dirname(a.path), checksum: false },
-  ]);
+  ] });
   // Check mode on a fresh host: the file may be created by an earlier task of this
   // run (a package install), so its absence is a predicted change — but only when
   // an earlier task did predict a change; otherwise the real run fails, and so does this.

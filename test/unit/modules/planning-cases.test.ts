@@ -186,12 +186,6 @@ const WITHOUT_CASES: Record<string, string> = {
   command: 'plans from creates/removes only: command.test.ts',
   shell: 'plans from creates/removes only: command.test.ts',
   wait_for: 'polls; its planning is wait_for.test.ts',
-  copy: 'file modules: being reworked in another change (file-modules-plan.test.ts)',
-  file: 'file modules: being reworked in another change (file-modules-plan.test.ts)',
-  template: 'file modules: being reworked in another change (file-modules-plan.test.ts)',
-  lineinfile: 'file modules: being reworked in another change (file-modules-plan.test.ts)',
-  ini_file: 'file modules: being reworked in another change (file-modules-plan.test.ts)',
-  stat: 'file modules: being reworked in another change (file-modules-plan.test.ts)',
 };
 
 describe('coverage', () => {
