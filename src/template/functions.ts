@@ -12,11 +12,8 @@ import { pythonRegex } from '../util/python-regex.js';
 
 export class ValueError extends Error {}
 
-/** Python str(): True/False/None spelled as Python does, lists and mappings as JSON. */
-export function pyStr(v: unknown): string {
-  if (v && typeof v === 'object' && (v as { toHTML?: unknown }).toHTML) return String(v); // SafeString
-  return pythonStr(v);
-}
+/** Python str() (values.ts pythonStr), under the name the filters use. */
+export const pyStr = pythonStr;
 
 function needString(name: string, v: unknown): string {
   if (typeof v === 'string') return v;

@@ -141,13 +141,12 @@ export function show(v: unknown): string {
 
 /** How a value appears when interpolated into text, as Ansible renders it: Python's str() (True, ['a', 'b'], {'k': 1}), None as empty. */
 export function toText(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v === 'object' && typeof (v as { toHTML?: unknown }).toHTML === 'function') return String(v); // SafeString
-  return pythonStr(v);
+  return v === undefined || v === null ? '' : pythonStr(v);
 }
 
-/** Python's str(): text as it is, everything else as repr. */
+/** Python's str(): text as it is (a Handlebars SafeString too), everything else as repr. */
 export function pythonStr(v: unknown): string {
+  if (v && typeof v === 'object' && typeof (v as { toHTML?: unknown }).toHTML === 'function') return String(v);
   return typeof v === 'string' ? v : pythonRepr(v);
 }
 
