@@ -3,11 +3,21 @@
  * passwords passed to modules) is replaced by a mask wherever text leaves the
  * process: console, -v output, event log, error messages, diffs.
  */
+import { revealedSecrets } from './vault.js';
+
 export const MASK = '********';
 
 export class Redactor {
   private secrets = new Set<string>();
   private pattern: RegExp | null = null;
+  /** How many of the vault's decrypted values (util/vault.ts) this redactor has taken in. */
+  private vaultSeen = 0;
+
+  /** Values decrypted from Ansible Vault since the last look are secrets too, whenever they were decrypted. */
+  private syncVault(): void {
+    const all = revealedSecrets();
+    while (this.vaultSeen < all.length) this.add(all[this.vaultSeen++]);
+  }
 
   /** Register a secret value. Very short values are ignored: masking "1" would mangle output. */
   add(value: unknown): void {
@@ -23,14 +33,17 @@ export class Redactor {
   }
 
   has(value: string): boolean {
+    this.syncVault();
     return this.secrets.has(value);
   }
 
   get size(): number {
+    this.syncVault();
     return this.secrets.size;
   }
 
   redact(text: string): string {
+    this.syncVault();
     if (this.secrets.size === 0 || !text) return text;
     if (!this.pattern) {
       // Longest first, so a secret that contains another is masked whole.
@@ -42,6 +55,7 @@ export class Redactor {
 
   /** Deep-redact a JSON-like value (strings inside objects and arrays). */
   redactValue<T>(value: T): T {
+    this.syncVault();
     if (this.secrets.size === 0) return value;
     return walk(value, (s) => this.redact(s)) as T;
   }

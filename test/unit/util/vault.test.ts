@@ -1,0 +1,161 @@
+/**
+ * Ansible Vault's format (util/vault.ts): the known-answer vectors below were
+ * made by ansible-core 2.14's VaultLib with a fixed salt, so byte equality
+ * proves the format; test/differential/vault-interop.test.ts runs
+ * ansible-vault itself.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  isVaultText,
+  parseVaultEnvelope,
+  revealedSecrets,
+  revealSecret,
+  vaultDecryptWith,
+  vaultEncrypt,
+  VaultError,
+  VaultKeyring,
+} from '../../../src/util/vault.js';
+import { Redactor, MASK } from '../../../src/util/redact.js';
+
+const V11 = `$ANSIBLE_VAULT;1.1;AES256
+33303331333233333334333533363337333833393631363236333634363536363330333133323333
+3334333533363337333833393631363236333634363536360a393234373038386635653634623430
+37333561653236303036653834643435333862663865646137333333636133313139303336353935
+3066363366633964620a323531303035613462366639316437343061633033326331616239396365
+3835
+`;
+const V12 = `$ANSIBLE_VAULT;1.2;AES256;dev
+35333533353335333533353335333533353335333533353335333533353335333533353335333533
+3533353335333533353335333533353335333533353335330a333064313563376130643662326463
+64383032616236636330323966366634356431356566353565376135316466326532363837656439
+6466323835643338360a613839303133636535643735323039623138373739386534636434343532
+6538
+`;
+
+function thrown(f: () => unknown): VaultError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof VaultError) return e;
+    throw e;
+  }
+  throw new Error('did not throw');
+}
+
+describe('vault format', () => {
+  it('encrypts byte for byte as ansible-core does (1.1, fixed salt)', () => {
+    expect(vaultEncrypt('hello vault\n', 'hunter2', { salt: Buffer.from('0123456789abcdef0123456789abcdef') })).toBe(V11);
+  });
+
+  it('a vault id other than default makes a 1.2 envelope naming it', () => {
+    expect(vaultEncrypt('dev secret', 'devpw', { vaultId: 'dev', salt: Buffer.alloc(32, 'S') })).toBe(V12);
+    expect(vaultEncrypt('x', 'pw', { vaultId: 'default' })).toMatch(/^\$ANSIBLE_VAULT;1\.1;AES256\n/);
+  });
+
+  it('decrypts 1.1 and 1.2 envelopes made by ansible-core', () => {
+    expect(vaultDecryptWith(parseVaultEnvelope(V11), 'hunter2').toString()).toBe('hello vault\n');
+    const env = parseVaultEnvelope(V12);
+    expect(env.version).toBe('1.2');
+    expect(env.vaultId).toBe('dev');
+    expect(vaultDecryptWith(env, 'devpw').toString()).toBe('dev secret');
+  });
+
+  it('lines of 80 hex characters after the header, ending in a newline; fresh salt each time', () => {
+    const text = vaultEncrypt('a'.repeat(1000), 'pw');
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('$ANSIBLE_VAULT;1.1;AES256');
+    expect(lines.at(-1)).toBe('');
+    const body = lines.slice(1, -1);
+    for (const l of body.slice(0, -1)) expect(l).toMatch(/^[0-9a-f]{80}$/);
+    expect(body.at(-1)!.length).toBeLessThanOrEqual(80);
+    expect(vaultEncrypt('a', 'pw')).not.toBe(vaultEncrypt('a', 'pw'));
+  });
+
+  it('round-trips empty, binary and multi-block data; padding is PKCS7', () => {
+    for (const data of [Buffer.alloc(0), Buffer.from([0, 255, 1, 254]), Buffer.alloc(16, 7), Buffer.alloc(33, 0x10)]) {
+      expect(vaultDecryptWith(parseVaultEnvelope(vaultEncrypt(data, 'pw')), 'pw').equals(data)).toBe(true);
+    }
+    // 16 bytes of plaintext take two blocks: a full block of padding is added.
+    expect(parseVaultEnvelope(vaultEncrypt(Buffer.alloc(16), 'pw')).ciphertext.length).toBe(32);
+  });
+
+  it('isVaultText: the header at the start, as text or bytes', () => {
+    expect(isVaultText(V11)).toBe(true);
+    expect(isVaultText(Buffer.from(V12))).toBe(true);
+    expect(isVaultText(' ' + V11)).toBe(false);
+    expect(isVaultText('password: x\n')).toBe(false);
+  });
+});
+
+describe('vault errors', () => {
+  it('a wrong password is an HMAC failure, not garbage', () => {
+    const e = thrown(() => vaultDecryptWith(parseVaultEnvelope(V11), 'wrong'));
+    expect(e.kind).toBe('password');
+    expect(e.message).toMatch(/HMAC verification failed/);
+  });
+
+  it('tampering with the ciphertext, the HMAC or the salt is detected', () => {
+    const env = parseVaultEnvelope(V11);
+    for (const field of ['ciphertext', 'hmac', 'salt'] as const) {
+      const copy = { ...env, [field]: Buffer.from(env[field]) };
+      copy[field][0] ^= 1;
+      expect(thrown(() => vaultDecryptWith(copy, 'hunter2')).kind).toBe('password');
+    }
+  });
+
+  it('malformed envelopes say what is wrong', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['$ANSIBLE_VAULT;1.1\nabcd\n', /malformed vault header/],
+      ['$ANSIBLE_VAULT;2.0;AES256\nabcd\n', /unsupported vault format version 2\.0/],
+      ['$ANSIBLE_VAULT;1.1;AES\nabcd\n', /unsupported vault cipher AES/],
+      ['$ANSIBLE_VAULT;1.1;AES256\nxyz!\n', /not hexadecimal/],
+      ['$ANSIBLE_VAULT;1.1;AES256\n6162\n', /not salt, HMAC and ciphertext/],
+      [V11.slice(0, -20) + '\n', /./],
+    ];
+    for (const [text, message] of cases) {
+      const e = thrown(() => parseVaultEnvelope(text));
+      expect(e.kind).toBe('format');
+      expect(e.message).toMatch(message);
+    }
+  });
+
+  it('the keyring tries the envelope’s vault id first, then every other password', () => {
+    const k = new VaultKeyring([
+      { id: 'prod', password: Buffer.from('nope') },
+      { id: 'other', password: Buffer.from('hunter2') },
+      { id: 'dev', password: Buffer.from('devpw') },
+    ]);
+    expect(k.decrypt(V12)).toEqual({ plaintext: Buffer.from('dev secret'), vaultId: 'dev' });
+    expect(k.decrypt(V11).vaultId).toBe('other');
+    const none = new VaultKeyring([{ id: 'default', password: Buffer.from('x') }]);
+    expect(thrown(() => none.decrypt(V12)).message).toMatch(/no vault password given \(vault ids: default\) opens this data \(it names vault id "dev"\)/);
+    expect(thrown(() => new VaultKeyring([]).decrypt(V11)).kind).toBe('no-password');
+  });
+
+  it('encrypting picks the named vault id, or the first', () => {
+    const k = new VaultKeyring([
+      { id: 'a', password: Buffer.from('pa') },
+      { id: 'b', password: Buffer.from('pb') },
+    ]);
+    expect(k.encryptSecret().id).toBe('a');
+    expect(k.encryptSecret('b').id).toBe('b');
+    expect(thrown(() => k.encryptSecret('c')).message).toMatch(/--encrypt-vault-id=c/);
+  });
+
+  it('refuses to encrypt twice or with an empty password', () => {
+    expect(thrown(() => vaultEncrypt(V11, 'pw')).message).toMatch(/already encrypted/);
+    expect(thrown(() => vaultEncrypt('x', '')).message).toMatch(/empty/);
+  });
+});
+
+describe('decrypted values are secrets', () => {
+  it('every Redactor masks revealed values, also those revealed after it was made, line by line for multi-line ones', () => {
+    const r = new Redactor();
+    revealSecret('vault-plain-1');
+    expect(r.redact('pw is vault-plain-1.')).toBe(`pw is ${MASK}.`);
+    revealSecret('-----BEGIN KEY-----\nQUJDREVGR0hJSktMTU5PUA==\n-----END KEY-----\n');
+    expect(r.redact('+QUJDREVGR0hJSktMTU5PUA==')).toBe(`+${MASK}`);
+    expect(r.redactValue({ a: ['x vault-plain-1'] })).toEqual({ a: [`x ${MASK}`] });
+    expect(revealedSecrets()).toContain('vault-plain-1');
+  });
+});
