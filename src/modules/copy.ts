@@ -8,6 +8,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
+import { decryptVaultFile } from '../util/text-input.js';
+import { isVaultText } from '../util/vault.js';
 import { formatMode } from '../facts/file-state.js';
 import { pythonStr } from '../template/values.js';
 import { attrArgs, bool, unsafeWritesArg, validateArg } from './common/args.js';
@@ -29,7 +31,7 @@ const schema = z
     follow: bool.default(false).describe('Write through a symlink at dest instead of replacing it.'),
     remote_src: bool.default(false).describe('Not supported yet: src on the target.'),
     directory_mode: z.unknown().optional().describe('Accepted for compatibility; directory copies are not supported.'),
-    decrypt: bool.optional().describe('Accepted for compatibility; ignored.'),
+    decrypt: bool.optional().describe('A vault-encrypted src is copied decrypted (default); false copies it as it is.'),
   })
   .superRefine((a, ctx) => {
     if ((a.src === undefined) === (a.content === undefined)) ctx.addIssue({ code: 'custom', message: 'exactly one of src or content is required' });
@@ -45,7 +47,7 @@ function contentText(content: NonNullable<CopyArgs['content']>): string {
   return pythonStr(content);
 }
 
-async function source(ctx: TaskContext, args: CopyArgs): Promise<{ content: Buffer; name?: string; mode?: string | number }> {
+async function source(ctx: TaskContext, args: CopyArgs): Promise<{ content: Buffer; name?: string; mode?: string | number; vaulted?: boolean }> {
   if (args.content !== undefined) {
     if (args.mode === 'preserve') throw new InputError('copy: mode: preserve needs src, not content');
     return { content: Buffer.from(contentText(args.content), 'utf8'), mode: args.mode };
@@ -59,7 +61,14 @@ async function source(ctx: TaskContext, args: CopyArgs): Promise<{ content: Buff
   }
   if (st.isDirectory()) throw new InputError(`copy: src ${args.src} is a directory; copying directories is not supported`);
   const mode = args.mode === 'preserve' ? formatMode(st.mode) : args.mode;
-  return { content: await readFile(file), name: basename(args.src!.replace(/\/+$/, '')), mode };
+  let content: Buffer = await readFile(file);
+  let vaulted = false;
+  // As Ansible's `decrypt: yes` default: a vault-encrypted src is copied decrypted.
+  if (args.decrypt !== false && isVaultText(content)) {
+    content = decryptVaultFile(content, args.src!);
+    vaulted = true;
+  }
+  return { content, name: basename(args.src!.replace(/\/+$/, '')), mode, vaulted };
 }
 
 export const copyModule: Module<CopyArgs, ContentPlanData> = {
@@ -69,7 +78,7 @@ export const copyModule: Module<CopyArgs, ContentPlanData> = {
   async plan(ctx, args) {
     const src = await source(ctx, args);
     if (args.content !== undefined && args.dest.endsWith('/')) throw new InputError('copy: dest must be a file path when content is given');
-    return planPlacement(ctx, {
+    const plan = await planPlacement(ctx, {
       ...writeOptions(args),
       dest: args.dest,
       srcName: src.name,
@@ -78,6 +87,9 @@ export const copyModule: Module<CopyArgs, ContentPlanData> = {
       force: args.force,
       follow: args.follow,
     });
+    // A decrypted vault file is a secret: no diff shows it.
+    if (src.vaulted) plan.changes = plan.changes.map((c) => (c.diff ? { summary: `${c.summary} (diff hidden: the src is vault-encrypted)` } : c));
+    return plan;
   },
   async apply(ctx, args, plan) {
     const result = await applyContent(ctx, plan.data!);

@@ -2,7 +2,7 @@ import { InputError } from '../util/errors.js';
 import type { SourcePos } from '../util/source.js';
 import { isPlainObject, typeName } from './context.js';
 import { keyPosOf } from '../util/source-positions.js';
-import { loadYamlFile, parseYaml } from '../util/yaml.js';
+import { loadYamlFile, parseYaml, revealLeaves } from '../util/yaml.js';
 import { isVarName } from '../util/var-names.js';
 
 /**
@@ -30,6 +30,7 @@ function parseOne(arg: string, n: number): Record<string, unknown> {
     if (!isPlainObject(src.value)) throw new InputError(`an -e file must hold a mapping of variables, got ${typeName(src.value)}`, src.pos);
     const value = src.value;
     checkNames(value, (k) => keyPosOf(value, k) ?? src.pos, file);
+    if (src.vaultEncrypted) revealLeaves(value); // a vault-encrypted -e file: its values are secrets
     return value;
   }
   if (trimmed.startsWith('{')) {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { InputError } from './errors.js';
 import type { SourcePos } from './source.js';
+import { isVaultText, VaultError, vaultKeyring } from './vault.js';
 
 /**
  * Text the user gives drover (playbooks, inventories, vars files, templates)
@@ -29,15 +30,31 @@ function firstDifference(a: Buffer, b: Buffer): number {
   return n;
 }
 
-/** Read a user's text file strictly (see decodeText); `shown` names it in messages. A missing file is an InputError at `from`. */
-export function readTextFile(file: string, shown: string, what = 'file', from?: SourcePos): string {
+/** A user's file as text, and whether it was a vault-encrypted file (its text is then a secret). */
+export interface UserText {
+  text: string;
+  vaultEncrypted: boolean;
+}
+
+/**
+ * Read a user's text file strictly (see decodeText); `shown` names it in
+ * messages. A missing file is an InputError at `from`. A vault-encrypted file
+ * (Ansible Vault) is decrypted here, the one place every user file is read,
+ * with the process's vault passwords (util/vault.ts).
+ */
+export function readUserTextFile(file: string, shown: string, what = 'file', from?: SourcePos): UserText {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
   } catch (e) {
     throw missing(e, what, shown, from);
   }
-  return decodeText(bytes, shown);
+  return userText(bytes, shown);
+}
+
+/** readUserTextFile's text. */
+export function readTextFile(file: string, shown: string, what = 'file', from?: SourcePos): string {
+  return readUserTextFile(file, shown, what, from).text;
 }
 
 /** readTextFile, without blocking. */
@@ -48,7 +65,28 @@ export async function readTextFileAsync(file: string, shown: string, what = 'fil
   } catch (e) {
     throw missing(e, what, shown, from);
   }
-  return decodeText(bytes, shown);
+  return userText(bytes, shown).text;
+}
+
+function userText(bytes: Buffer, shown: string): UserText {
+  if (!isVaultText(bytes)) return { text: decodeText(bytes, shown), vaultEncrypted: false };
+  return { text: decodeText(decryptVaultFile(bytes, shown), shown), vaultEncrypted: true };
+}
+
+/**
+ * The plaintext of a vault-encrypted file (bytes: `copy src` copies them as
+ * they are). No password, a wrong one or a damaged file is an InputError
+ * naming the file.
+ */
+export function decryptVaultFile(bytes: Buffer, shown: string): Buffer {
+  try {
+    return vaultKeyring().decrypt(bytes).plaintext;
+  } catch (e) {
+    if (!(e instanceof VaultError)) throw e;
+    const pos = { file: shown, line: 1, col: 1 };
+    if (e.kind === 'no-password') throw new InputError(`this file is vault-encrypted; ${e.message}`, pos);
+    throw new InputError(`cannot decrypt this vault-encrypted file: ${e.message}`, pos);
+  }
 }
 
 function missing(e: unknown, what: string, shown: string, from?: SourcePos): InputError {

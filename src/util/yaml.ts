@@ -2,10 +2,11 @@ import path from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, stringify, type Document, type Node as YNode, type YAMLError } from 'yaml';
 import { InputError, InputErrors } from './errors.js';
 import { limit, overLimit } from './limits.js';
-import { readTextFile } from './text-input.js';
+import { decodeText, readUserTextFile } from './text-input.js';
 import { displayPath, type SourcePos } from './source.js';
 import { setPositions, slotOf, type Slot } from './source-positions.js';
 import { construct, plainScalar, shortTag } from './yaml-scalar.js';
+import { revealSecret, VaultError, vaultKeyring } from './vault.js';
 
 /**
  * The one YAML reader (and writer): playbooks, roles, inventories, vars files,
@@ -28,12 +29,16 @@ export interface YamlSource {
   value: unknown;
   /** Position of the document's top node (or 1:1). */
   pos: SourcePos;
+  /** The file was vault-encrypted as a whole (decrypted by readUserTextFile). */
+  vaultEncrypted?: boolean;
 }
 
 /** Read and parse a YAML file. A missing file or a syntax error is an InputError at its position. */
 export function loadYamlFile(file: string, from?: SourcePos): YamlSource {
   const abs = path.resolve(file);
-  return parseYaml(readTextFile(abs, displayPath(abs), 'file', from), abs);
+  const { text, vaultEncrypted } = readUserTextFile(abs, displayPath(abs), 'file', from);
+  const y = parseYaml(text, abs);
+  return vaultEncrypted ? { ...y, vaultEncrypted } : y;
 }
 
 /** Parse YAML text; `file` names it in positions (`<stdin>`-style names are kept as they are). */
@@ -79,8 +84,8 @@ const SYNTAX_HINTS: Partial<Record<string, string>> = {
 };
 
 /** YAML text for a value: `flow` is `to_yaml`'s one-line style, otherwise block style (`to_nice_yaml`). */
-export function toYamlText(value: unknown, opts: { flow?: boolean; indent?: number } = {}): string {
-  return stringify(value, opts.flow ? { collectionStyle: 'flow' } : { indent: opts.indent ?? 2 }).replace(/\n$/, '');
+export function toYamlText(value: unknown, opts: { flow?: boolean; indent?: number; indentSeq?: boolean } = {}): string {
+  return stringify(value, opts.flow ? { collectionStyle: 'flow' } : { indent: opts.indent ?? 2, indentSeq: opts.indentSeq ?? true }).replace(/\n$/, '');
 }
 
 /**
@@ -217,15 +222,36 @@ class Converter {
       if (node.tag === '!') return plainScalar(text);
       if (!node.tag) return node.type === Scalar.PLAIN ? plainScalar(text) : text;
       if (node.tag === '!unsafe') return unsafeText(text, where);
-      if (node.tag === '!vault') {
-        throw new InputError('this value is encrypted with Ansible Vault, which drover cannot decrypt yet', where, 'decrypt it with ansible-vault, or keep it in a file drover does not read');
-      }
+      if (node.tag === '!vault') return vaultValue(text, where ?? { file: this.display, line: 1, col: 1 });
       return construct(node.tag, text);
     } catch (e) {
       if (e instanceof InputError) throw e;
       throw new InputError((e as Error).message, where);
     }
   }
+}
+
+/**
+ * A `!vault` value: decrypted with the process's vault passwords, and a
+ * secret from then on (masked in all output). Without a password it is an
+ * input error here, never its ciphertext used as text.
+ */
+function vaultValue(text: string, where: SourcePos): string {
+  let bytes: Buffer;
+  try {
+    bytes = vaultKeyring().decrypt(text).plaintext;
+  } catch (e) {
+    if (!(e instanceof VaultError)) throw e;
+    throw new InputError(e.kind === 'no-password' ? e.message : `cannot decrypt this !vault value: ${e.message}`, where);
+  }
+  let plain: string;
+  try {
+    plain = decodeText(bytes, where.file);
+  } catch {
+    throw new InputError('this !vault value does not decrypt to UTF-8 text', where);
+  }
+  revealSecret(plain);
+  return plain;
 }
 
 const COLLECTION_TAGS = new Set(['tag:yaml.org,2002:map', 'tag:yaml.org,2002:seq', '!']);
@@ -263,5 +289,14 @@ export function loadVarsFile(file: string, from?: SourcePos): Record<string, unk
   const y = loadYamlFile(file, from);
   if (y.value === null) return {};
   if (!isYamlMapping(y.value)) throw new InputError(`a vars file must hold a mapping of variable names, got ${describeYamlValue(y.value)}`, y.pos);
+  if (y.vaultEncrypted) revealLeaves(y.value);
   return y.value;
+}
+
+/** Every value in a vault-encrypted vars file is a secret (strings and numbers, at any depth). */
+export function revealLeaves(value: unknown): void {
+  if (typeof value === 'string') revealSecret(value);
+  else if (typeof value === 'number') revealSecret(String(value));
+  else if (Array.isArray(value)) value.forEach(revealLeaves);
+  else if (value && typeof value === 'object') Object.values(value).forEach(revealLeaves);
 }

@@ -14,7 +14,14 @@ import {
   vaultEncrypt,
   VaultError,
   VaultKeyring,
+  setVaultKeyring,
 } from '../../../src/util/vault.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '../../../src/util/errors.js';
+import { readTextFile } from '../../../src/util/text-input.js';
+import { loadVarsFile, loadYamlFile, parseYaml } from '../../../src/util/yaml.js';
 import { Redactor, MASK } from '../../../src/util/redact.js';
 
 const V11 = `$ANSIBLE_VAULT;1.1;AES256
@@ -159,3 +166,53 @@ describe('decrypted values are secrets', () => {
     expect(revealedSecrets()).toContain('vault-plain-1');
   });
 });
+
+describe('the YAML reader and the file reader', () => {
+  const pw = new VaultKeyring([{ id: 'default', password: Buffer.from('hunter2') }]);
+  const indent = (text: string) => text.trimEnd().split('\n').map((l) => '  ' + l).join('\n');
+
+  it('!vault values decrypt to strings and become secrets', () => {
+    setVaultKeyring(pw);
+    const y = parseYaml(`db_password: !vault |\n${indent(vaultEncrypt('s3cr3t-db', 'hunter2'))}\nport: 3306\n`, '<t>');
+    expect(y.value).toEqual({ db_password: 's3cr3t-db', port: 3306 });
+    expect(revealedSecrets()).toContain('s3cr3t-db');
+    // A number encrypted is still a string, as in Ansible.
+    expect(parseYaml(`n: !vault |\n${indent(vaultEncrypt('42', 'hunter2'))}\n`, '<t>').value).toEqual({ n: '42' });
+  });
+
+  it('without a password: an input error at the value, naming the flags', () => {
+    setVaultKeyring(new VaultKeyring([]));
+    const e = thrownInput(() => parseYaml(`a: 1\nsecret: !vault |\n${indent(V11)}\n`, '/tmp/x/vars.yml'));
+    expect(e.message).toMatch(/vars\.yml:2:\d+: a vault-encrypted value needs a vault password: --vault-password-file, --ask-vault-pass, --vault-id or DROVER_VAULT_PASSWORD_FILE/);
+  });
+
+  it('a wrong password or damaged value: an input error at the value', () => {
+    setVaultKeyring(new VaultKeyring([{ id: 'default', password: Buffer.from('wrong') }]));
+    expect(thrownInput(() => parseYaml(`s: !vault |\n${indent(V11)}\n`, '<t>')).message).toMatch(/<t>:1:\d+: cannot decrypt this !vault value: decryption failed/);
+    setVaultKeyring(pw);
+    expect(thrownInput(() => parseYaml(`s: !vault "$ANSIBLE_VAULT;1.1;AES256\\nzz"\n`, '<t>')).message).toMatch(/<t>:1:\d+: cannot decrypt this !vault value: malformed vault data/);
+  });
+
+  it('whole encrypted files are decrypted by the one reader: vars files (values secret), playbooks', () => {
+    setVaultKeyring(pw);
+    const dir = mkdtempSync(join(tmpdir(), 'vault-yaml-'));
+    writeFileSync(join(dir, 'vars.yml'), vaultEncrypt('api_key: from-an-encrypted-file\nlist: [one-item-secret]\n', 'hunter2'));
+    expect(loadVarsFile(join(dir, 'vars.yml'))).toEqual({ api_key: 'from-an-encrypted-file', list: ['one-item-secret'] });
+    expect(revealedSecrets()).toEqual(expect.arrayContaining(['from-an-encrypted-file', 'one-item-secret']));
+    writeFileSync(join(dir, 'site.yml'), vaultEncrypt('- hosts: all\n  tasks: []\n', 'hunter2'));
+    expect(loadYamlFile(join(dir, 'site.yml')).value).toEqual([{ hosts: 'all', tasks: [] }]);
+    expect(readTextFile(join(dir, 'site.yml'), 'site.yml')).toBe('- hosts: all\n  tasks: []\n');
+    setVaultKeyring(new VaultKeyring([]));
+    expect(thrownInput(() => loadVarsFile(join(dir, 'vars.yml'))).message).toMatch(/vars\.yml:1:1: this file is vault-encrypted; a vault-encrypted value needs a vault password/);
+  });
+});
+
+function thrownInput(f: () => unknown): InputError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof InputError) return e;
+    throw e;
+  }
+  throw new Error('did not throw');
+}
