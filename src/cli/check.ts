@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { setVaultFromFlags, vaultOptions, type VaultFlags } from './vault-options.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -8,14 +9,14 @@ const collect = (v: string, acc: string[]) => [...acc, v];
  * contacting any host. Prints every error (exit 4) or a one-line summary.
  */
 export function register(program: Command): void {
-  program
-    .command('check')
+  vaultOptions(program.command('check'))
     .description('validate a playbook against an inventory without contacting any host')
     .argument('<playbook>', 'playbook file (YAML)')
     .requiredOption('-i, --inventory <path>', 'inventory file, directory or host list (repeatable)', collect, [])
     .option('-e, --extra-vars <vars>', 'k=v pairs, @file.yaml or JSON (repeatable)', collect, [])
     .option('-l, --limit <pattern>', 'limit to hosts matching a pattern')
-    .action(async (playbook: string, o: { inventory: string[]; extraVars: string[]; limit?: string }) => {
+    .action(async (playbook: string, o: VaultFlags & { inventory: string[]; extraVars: string[]; limit?: string }) => {
+      await setVaultFromFlags(o);
       const { loadAndValidate } = await import('../engine/run.js');
       const { playHosts, countTasks } = await import('../playbook/index.js');
       // The same loading and validation `drover play` does before it contacts a host.

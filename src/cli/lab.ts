@@ -8,6 +8,7 @@ import type { RunOptions, RunSummary } from '../engine/api.js';
 import type { LabNode, LabProvider, NodeStatus } from '../providers/types.js';
 import type { VagrantInventoryExtra } from '../providers/vagrant/provider.js';
 import { wholeNumber } from './flag-values.js';
+import { setVaultFromFlags, vaultOptions, type VaultFlags } from './vault-options.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 const csv = (v: string, acc: string[]) => [...acc, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -88,7 +89,7 @@ async function ensureLab(lab: string, providerFlag?: string): Promise<string> {
   return r.inventory;
 }
 
-interface PlayFlags {
+interface PlayFlags extends VaultFlags {
   extraVars: string[];
   limit?: string;
   tags: string[];
@@ -121,7 +122,7 @@ async function play(lab: string, inventory: string, flags: PlayFlags, extra: Par
 }
 
 function playOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('-e, --extra-vars <vars>', 'k=v pairs, @file.yaml or JSON (repeatable)', collect, [])
     .option('-l, --limit <pattern>', 'limit to hosts matching a pattern')
     .option('-t, --tags <tags>', 'only run tasks with these tags', csv, [])
@@ -131,6 +132,7 @@ function playOptions(cmd: Command): Command {
     .option('-D, --diff', 'show unified diffs of files that change')
     .option('--provider <provider>', PROVIDER_HELP)
     .addOption(new Option('-v, --verbose', 'show commands (-vv: results too)').argParser((_v, prev: number) => prev + 1).default(0));
+  return vaultOptions(cmd);
 }
 
 function listTasks(tasks: RunSummary['changed']): string {
@@ -253,6 +255,7 @@ export function register(program: Command): void {
       .argument('<lab>', 'lab name')
       .option('-C, --check', 'plan only: report what would change, change nothing'),
   ).action(async (name: string, o: PlayFlags & { check?: boolean }) => {
+    await setVaultFromFlags(o);
     const inventory = await ensureLab(name, o.provider);
     const s = await play(name, inventory, o, { mode: 'converge', check: o.check });
     process.exitCode = s.exitCode;
@@ -265,6 +268,7 @@ export function register(program: Command): void {
   )
     .argument('<lab>', 'lab name')
     .action(async (name: string, o: PlayFlags) => {
+      await setVaultFromFlags(o);
       process.exitCode = await testLab(name, o);
     });
 
@@ -273,6 +277,7 @@ export function register(program: Command): void {
   )
     .argument('<lab>', 'lab name')
     .action(async (name: string, o: PlayFlags) => {
+      await setVaultFromFlags(o);
       const inventory = await ensureLab(name, o.provider);
       const s = await play(name, inventory, o, { mode: 'verify' });
       process.exitCode = s.exitCode;

@@ -7,6 +7,7 @@ import { register as registerSchema } from './schema.js';
 import { register as registerLab } from './lab.js';
 import { register as registerPki } from './pki.js';
 import { register as registerDroplet } from './droplet.js';
+import { register as registerVault } from './vault.js';
 
 /**
  * drover's command line. Each sub-command lives in its own file and registers
@@ -18,7 +19,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('Provision hosts over SSH: plan, then apply. Ansible-shaped playbooks, honest check mode.')
     .version('0.1.0')
     .exitOverride();
-  for (const register of [registerPlay, registerCheck, registerInventory, registerSchema, registerLab, registerPki, registerDroplet]) {
+  for (const register of [registerPlay, registerCheck, registerInventory, registerSchema, registerLab, registerPki, registerDroplet, registerVault]) {
     register(program);
   }
   try {

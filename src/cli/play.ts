@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { wholeNumber, positiveNumber } from './flag-values.js';
+import { promptHidden } from './prompt.js';
+import { setVaultFromFlags, vaultOptions } from './vault-options.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 const csv = (v: string, acc: string[]) => [...acc, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
 /** `drover play PLAYBOOK -i INVENTORY …` — the flags Ansible users know. */
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('play')
     .description('run a playbook against an inventory')
     .argument('<playbook>', 'playbook file (YAML)')
@@ -26,11 +28,12 @@ export function register(program: Command): void {
     .option('-K, --ask-become-pass', 'ask for the sudo password (kept in memory, never in argv or logs)')
     .addOption(new Option('-v, --verbose', 'show commands (-vv: results too)').argParser((_v, prev: number) => prev + 1).default(0))
     .action(async (playbook: string, o) => {
+      await setVaultFromFlags(o);
       const { runPlaybook } = await import('../engine/run.js');
       const { consoleSink } = await import('../report/console.js');
       const extraVars: string[] = [...o.extraVars];
       if (o.askBecomePass) {
-        const password = await promptHidden('BECOME password: ');
+        const password = await promptHidden('BECOME password: ', '--ask-become-pass needs a terminal; set ansible_become_password in a vars file instead');
         extraVars.push(JSON.stringify({ ansible_become_password: password }));
       }
       const summary = await runPlaybook({
@@ -52,21 +55,8 @@ export function register(program: Command): void {
       });
       process.exitCode = summary.exitCode;
     });
+  vaultOptions(cmd);
 }
 
-/** Read a line from the terminal without echoing it. */
-async function promptHidden(question: string): Promise<string> {
-  if (!process.stdin.isTTY) throw new Error('--ask-become-pass needs a terminal; set ansible_become_password in a vars file instead');
-  const { createInterface } = await import('node:readline');
-  return new Promise((resolve) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-    process.stderr.write(question);
-    // Swallow the echo of typed characters.
-    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
-    rl.question('', (answer) => {
-      rl.close();
-      process.stderr.write('\n');
-      resolve(answer);
-    });
-  });
-}
+/** Shared by the commands that ask for a password. */
+export { promptHidden };
