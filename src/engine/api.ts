@@ -3,6 +3,10 @@ import type { EventSink, HostTally } from '../report/events.js';
 /** What `drover play` (and `drover lab run/test/verify`) asks of the engine. */
 export interface RunOptions {
   playbook: string;
+  /** The playbook's YAML text, used instead of reading `playbook` (ad-hoc runs); `playbook` still names it in messages and its directory anchors relative paths. */
+  playbookText?: string;
+  /** `-u USER`: the login user of hosts whose inventory names none (ansible_user wins, as in Ansible). */
+  remoteUser?: string;
   /** Inventory sources: files, directories, or `droplets:SPEC`. */
   inventory: string[];
   check?: boolean;

@@ -18,12 +18,16 @@ export class ConnectionPool {
     concurrency: number,
     private varsFor: (host: string) => Vars,
     private baseDir: string,
+    /** `-u`: the SSH user of hosts whose vars name none. */
+    private defaultUser?: string,
   ) {
     this.queue = new PQueue({ concurrency: Math.max(1, concurrency) });
   }
 
   spec(host: string): ConnectionSpec {
-    return connectionSpecFromVars(host, this.varsFor(host), this.baseDir);
+    const spec = connectionSpecFromVars(host, this.varsFor(host), this.baseDir);
+    if (spec.kind === 'ssh' && spec.user === undefined && this.defaultUser !== undefined) spec.user = this.defaultUser;
+    return spec;
   }
 
   get(host: string): Promise<Connection> {

@@ -32,7 +32,7 @@ export async function loadAndValidate(opts: RunOptions): Promise<LoadedRun> {
   // Modules register themselves; loading the set is not importing one by name.
   await import('../modules/index.js');
   // The project's own top-level roles/ (labs' roles live there).
-  const playbook = await loadPlaybook(resolve(opts.playbook), { rolesPath: [resolve(PROJECT_ROOT, 'roles')] });
+  const playbook = await loadPlaybook(resolve(opts.playbook), { rolesPath: [resolve(PROJECT_ROOT, 'roles')], ...(opts.playbookText !== undefined ? { text: opts.playbookText } : {}) });
   const inventory = await loadInventory(opts.inventory, { playbookDir: playbook.dir });
   const extraVars = parseExtraVars(opts.extraVars ?? []);
   const errors = validatePlaybook(playbook, inventory, extraVars, { limit: opts.limit, mode: opts.mode ?? 'converge' });
@@ -102,7 +102,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
   const stateDir = opts.stateDir ?? defaultStateDir(opts.inventory[0]);
   const runState = new RunState(stateDir, invKey);
   const forks = opts.forks ?? 20;
-  const pool = new ConnectionPool(Math.min(forks, 64), (h) => hostVarsOf(h), dirname(resolve(opts.inventory[0] ?? '.')));
+  const pool = new ConnectionPool(Math.min(forks, 64), (h) => hostVarsOf(h), dirname(resolve(opts.inventory[0] ?? '.')), opts.remoteUser);
 
   let interrupted = false;
   const summary: RunSummary = { exitCode: EXIT.ok, tally: {}, changed: [], unknown: [], durationMs: 0 };

@@ -7,7 +7,7 @@ import { addHandlers, expandRoleRef, parseRoleRef } from './roles.js';
 import { parseTaskList } from './tasks.js';
 import type { Node, Play, Playbook } from './types.js';
 import { didYouMean } from '../util/did-you-mean.js';
-import { loadYamlFile } from '../util/yaml.js';
+import { loadYamlFile, parseYaml } from '../util/yaml.js';
 import { mergePositioned, posOf } from '../util/source-positions.js';
 
 /**
@@ -17,10 +17,10 @@ import { mergePositioned, posOf } from '../util/source-positions.js';
  *
  * The module registry must be filled before calling (import src/modules/index.js).
  */
-export function loadPlaybook(file: string, opts: { rolesPath?: string[] } = {}): Playbook {
+export function loadPlaybook(file: string, opts: { rolesPath?: string[]; text?: string } = {}): Playbook {
   const ctx: LoadContext = { rolesPath: (opts.rolesPath ?? []).map((p) => path.resolve(p)), errors: [] };
   const abs = path.resolve(file);
-  const plays = loadPlays(abs, undefined, ctx, [], undefined);
+  const plays = loadPlays(abs, undefined, ctx, [], undefined, opts.text);
   if (ctx.errors.length === 1) throw ctx.errors[0]!;
   if (ctx.errors.length > 1) throw new InputErrors(dedupe(ctx.errors));
   return { path: abs, dir: path.dirname(abs), plays };
@@ -58,8 +58,8 @@ interface Inherited {
   tags: string[];
 }
 
-function loadPlays(abs: string, from: SourcePos | undefined, ctx: LoadContext, stack: string[], inherited: Inherited | undefined): Play[] {
-  const src = collect(ctx, () => loadYamlFile(abs, from));
+function loadPlays(abs: string, from: SourcePos | undefined, ctx: LoadContext, stack: string[], inherited: Inherited | undefined, text?: string): Play[] {
+  const src = collect(ctx, () => (text !== undefined ? parseYaml(text, abs) : loadYamlFile(abs, from)));
   if (!src) return [];
   if (src.value === null || (Array.isArray(src.value) && src.value.length === 0)) {
     fail(ctx, 'empty playbook, nothing to do', src.pos, 'a playbook is a list of plays ("- hosts: …")');
