@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Inventory } from '../inventory/types.js';
 import { connectionSpecFromVars, connectionSpecProblem } from '../inventory/connection-spec.js';
@@ -12,7 +12,7 @@ import { isPlainObject, keywordPos, nodeSource } from './context.js';
 import type { BlockNode, IncludeNode, Node, Play, Playbook, RoleScope, TaskNode, Vars } from './types.js';
 import { containerPos, posOf } from '../util/source-positions.js';
 import { didYouMean } from '../util/did-you-mean.js';
-import { readTextFile } from '../util/text-input.js';
+import { decryptVaultFile, isVaultFile, readTextFile } from '../util/text-input.js';
 import { loadVarsFile } from '../util/yaml.js';
 import { loadPlayVarsFile, searchLocalFile } from './local-files.js';
 import { playHosts } from './play-hosts.js';
@@ -362,16 +362,30 @@ class Validator {
     for (const lf of mod?.localFiles ?? []) {
       const name = args[lf.arg];
       if (typeof name !== 'string' || isTemplated(name) || (lf.unlessArg && args[lf.unlessArg])) continue;
-      this.checkLocalFile(n, lf, name, posOf(args, lf.arg) ?? n.pos, ctx);
+      this.checkLocalFile(n, lf, name, posOf(args, lf.arg) ?? n.pos, ctx, args.decrypt !== false);
     }
   }
 
-  private checkLocalFile(n: TaskNode, lf: LocalFileArg, name: string, pos: SourcePos, ctx: WalkCtx): void {
+  /** A vault-encrypted controller file (copy src) that the run would copy decrypted: it must decrypt now, or exit 4 here. */
+  private vaultFileProblem(found: string, name: string, pos: SourcePos): boolean {
+    if (!isVaultFile(found)) return false;
+    try {
+      decryptVaultFile(readFileSync(found), displayPath(found));
+      return false;
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      this.add(new InputError(`${name}: ${e.detail}`, pos));
+      return true;
+    }
+  }
+
+  private checkLocalFile(n: TaskNode, lf: LocalFileArg, name: string, pos: SourcePos, ctx: WalkCtx, decrypt = true): void {
     const { found, candidates } = searchLocalFile(n, lf.kind, name);
     if (!found) {
       this.add(new InputError(`${LOCAL_FILE_NOUN[lf.kind]} not found: ${name}`, pos, `looked in ${candidates.map(displayPath).join(', ')}`));
       return;
     }
+    if (lf.content === undefined && decrypt && this.vaultFileProblem(found, name, pos)) return;
     if (lf.content === 'vars') {
       try {
         loadVarsFile(found);

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { InputError } from './errors.js';
 import type { SourcePos } from './source.js';
-import { isVaultText, VaultError, vaultKeyring } from './vault.js';
+import { isVaultText, VAULT_HEADER, VaultError, vaultKeyring } from './vault.js';
 
 /**
  * Text the user gives drover (playbooks, inventories, vars files, templates)
@@ -71,6 +71,24 @@ export async function readTextFileAsync(file: string, shown: string, what = 'fil
 function userText(bytes: Buffer, shown: string): UserText {
   if (!isVaultText(bytes)) return { text: decodeText(bytes, shown), vaultEncrypted: false };
   return { text: decodeText(decryptVaultFile(bytes, shown), shown), vaultEncrypted: true };
+}
+
+/** Whether a file starts with the vault header (reads only the header; false when it cannot be read). */
+export function isVaultFile(file: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const head = Buffer.alloc(VAULT_HEADER.length);
+    return readSync(fd, head, 0, head.length, 0) === head.length && isVaultText(head);
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -131,6 +131,20 @@ describe('Ansible Vault in a play', () => {
     expect(sshd.log()).toBe(before);
   });
 
+  it('drover check: a vault-encrypted copy src without a password is exit 4 at the task argument', async () => {
+    const t = writeTestInventory(sshd, ['h1']);
+    writeFileSync(join(t.dir, 'secret.conf'), vaultEncrypt(`key = ${FILE_SECRET}\n`, PASSWORD));
+    const pb = join(t.dir, 'copy.yml');
+    writeFileSync(pb, ['- hosts: web', '  tasks:', '    - copy:', '        src: secret.conf', '        dest: /tmp/x', ''].join('\n'));
+    setVaultKeyring(new VaultKeyring([]));
+    const { loadAndValidate } = await import('../../../src/engine/run.js');
+    const e = await loadAndValidate({ playbook: pb, inventory: [t.inventory] }).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(e?.message).toMatch(/copy\.yml:4:\d+: secret\.conf: this file is vault-encrypted; a vault-encrypted value needs a vault password/);
+  });
+
   it('drover play and check with --vault-password-file / --vault-id read them', async () => {
     const t = writeTestInventory(sshd, ['h1']);
     const pb = writePlay(t.dir);
