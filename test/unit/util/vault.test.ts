@@ -16,7 +16,7 @@ import {
   VaultKeyring,
   setVaultKeyring,
 } from '../../../src/util/vault.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../../src/util/errors.js';
@@ -215,4 +215,30 @@ function thrownInput(f: () => unknown): InputError {
     throw e;
   }
   throw new Error('did not throw');
+}
+
+describe('inventories', () => {
+  it('an encrypted inventory file, an encrypted group_vars file and a !vault host var in a YAML inventory are read; their values are secrets', async () => {
+    const { loadInventory } = await import('../../../src/inventory/load.js');
+    setVaultKeyring(new VaultKeyring([{ id: 'default', password: Buffer.from('hunter2') }]));
+    const dir = mkdtempSync(join(tmpdir(), 'vault-inv-'));
+    mkdirSync(join(dir, 'group_vars'));
+    writeFileSync(join(dir, 'hosts.ini'), vaultEncrypt('[web]\nw1 ansible_host=10.0.0.1\n', 'hunter2'));
+    writeFileSync(join(dir, 'group_vars', 'web.yml'), vaultEncrypt('web_api_key: group-vars-secret-value\n', 'hunter2'));
+    const inv = await loadInventory([join(dir, 'hosts.ini')]);
+    expect(inv.hostVars('w1')).toMatchObject({ ansible_host: '10.0.0.1', web_api_key: 'group-vars-secret-value' });
+    expect(revealedSecrets()).toContain('group-vars-secret-value');
+    const y = join(dir, 'hosts.yml');
+    writeFileSync(y, `all:\n  hosts:\n    y1:\n      motd: !vault |\n${indentBy(vaultEncrypt('inline-host-var-secret', 'hunter2'), 8)}\n`);
+    expect((await loadInventory([y])).hostVars('y1')).toMatchObject({ motd: 'inline-host-var-secret' });
+    expect(revealedSecrets()).toContain('inline-host-var-secret');
+  });
+});
+
+function indentBy(text: string, n: number): string {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((l) => ' '.repeat(n) + l)
+    .join('\n');
 }
