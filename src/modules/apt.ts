@@ -177,6 +177,25 @@ async function refreshIndex(ctx: TaskContext, retries: number): Promise<void> {
 
 export const aptModule: Module<AptArgs, AptPlanData> = {
   name: 'apt',
+  doc: {
+    short: 'Install, upgrade or remove Debian packages (apt-get), refresh the package index.',
+    examples: `
+- name: Install nginx, refreshing the package index when older than an hour
+  apt:
+    name: nginx
+    state: present
+    update_cache: true
+    cache_valid_time: 3600
+
+- name: Keep a set of packages at their newest version
+  apt:
+    name: [chrony, openssh-server]
+    state: latest
+
+- name: Remove a package and its configuration files
+  apt: name=telnet state=absent purge=yes
+`,
+  },
   schema,
   async plan(ctx, a) {
     const state = a.state === 'installed' ? 'present' : a.state === 'removed' ? 'absent' : a.state;

@@ -58,6 +58,22 @@ export function editSources(text: string, repo: string, state: 'present' | 'abse
 
 export const aptRepositoryModule: Module<AptRepositoryArgs, ContentPlanData & { update: boolean }> = {
   name: 'apt_repository',
+  doc: {
+    short: 'Add or remove one APT source line in /etc/apt/sources.list.d/.',
+    examples: `
+- name: Add a repository signed by a key already placed in /etc/apt/keyrings
+  apt_repository:
+    repo: "deb [signed-by=/etc/apt/keyrings/mariadb.gpg] https://mirror.example.org/mariadb/repo/10.11/debian bookworm main"
+    filename: mariadb
+    state: present
+
+- name: Remove it again
+  apt_repository:
+    repo: "deb [signed-by=/etc/apt/keyrings/mariadb.gpg] https://mirror.example.org/mariadb/repo/10.11/debian bookworm main"
+    filename: mariadb
+    state: absent
+`,
+  },
   schema,
   async plan(ctx, a) {
     const dest = `/etc/apt/sources.list.d/${a.filename ?? repoFileName(a.repo)}.list`;

@@ -44,6 +44,19 @@ export function evaluateAssert(ctx: Pick<TaskContext, 'evaluate'>, args: AssertA
 
 export const assertModule = controllerModule<AssertArgs>({
   name: 'assert',
+  doc: {
+    short: 'Fail unless every given expression holds.',
+    examples: `
+- name: Check a value before using it
+  assert:
+    that:
+      - http_port | int > 0
+      - http_port | int < 65536
+    fail_msg: "http_port must be a port number"
+  vars:
+    http_port: 8080
+`,
+  },
   schema,
   expressionArgs: ['that'],
   async plan(ctx, args) {

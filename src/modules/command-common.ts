@@ -250,12 +250,14 @@ export function withInline<A extends { cmd?: string }>(args: A): A & Record<stri
  */
 export function guardedCommandModule<A extends GuardArgs & { cmd?: string }, D extends { line: string }>(spec: {
   name: string;
+  doc: Module['doc'];
   schema: Module<A, D>['schema'];
   prepare: (args: A) => D;
   registered: (args: A, data: D) => unknown;
 }): Module<A, D> {
   return {
     name: spec.name,
+    doc: spec.doc,
     schema: spec.schema,
     freeForm: 'cmd',
     secretArgs: ['stdin'],

@@ -61,6 +61,24 @@ export function commandLine(args: CommandArgs): CommandPlanData {
 
 export const commandModule: Module<CommandArgs, CommandPlanData> = guardedCommandModule({
   name: 'command',
+  doc: {
+    short: 'Run a program with arguments on the host, without a shell.',
+    examples: `
+- name: Run a command (free form)
+  command: /usr/bin/uptime
+  register: up
+
+- name: Run it only when a file does not exist yet, in a directory
+  command: ./configure --prefix=/usr/local
+  args:
+    chdir: /usr/src/app
+    creates: /usr/src/app/Makefile
+
+- name: Pass the words as a list (no quoting to get wrong)
+  command:
+    argv: [echo, "hello world"]
+`,
+  },
   schema,
   prepare: commandLine,
   registered: (_args, data) => data.argv,

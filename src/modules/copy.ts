@@ -73,6 +73,26 @@ async function source(ctx: TaskContext, args: CopyArgs): Promise<{ content: Buff
 
 export const copyModule: Module<CopyArgs, ContentPlanData> = {
   name: 'copy',
+  doc: {
+    short: 'Copy a file from the controller, or write inline content, to the host.',
+    examples: `
+- name: Write a file from inline content, with owner and mode
+  copy:
+    content: "Managed by drover\\n"
+    dest: /etc/motd
+    owner: root
+    group: root
+    mode: "0644"
+
+- name: Copy a file from the playbook's (or role's) files/ directory, keeping a backup
+  copy:
+    src: sshd_config
+    dest: /etc/ssh/sshd_config
+    mode: "0600"
+    backup: true
+    validate: /usr/sbin/sshd -t -f %s
+`,
+  },
   schema,
   localFiles: [{ arg: 'src', kind: 'files', unlessArg: 'remote_src' }],
   async plan(ctx, args) {

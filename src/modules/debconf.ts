@@ -24,6 +24,19 @@ export type DebconfArgs = z.infer<typeof schema>;
 
 export const debconfModule: Module<DebconfArgs, { line: string }> = {
   name: 'debconf',
+  doc: {
+    short: "Preseed a Debian package's debconf answer before it is installed.",
+    examples: `
+- name: Answer the MariaDB root password question in advance
+  debconf:
+    name: mariadb-server
+    question: mysql-server/root_password
+    value: "{{ mariadb_root_password }}"
+    vtype: password
+  vars:
+    mariadb_root_password: change-me
+`,
+  },
   schema,
   secretArgs: ['value'],
   async plan(ctx, a) {

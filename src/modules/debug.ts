@@ -60,6 +60,23 @@ export function debugResult(ctx: Pick<TaskContext, 'vars'>, args: DebugArgs): Re
 
 export const debugModule = controllerModule<DebugArgs>({
   name: 'debug',
+  doc: {
+    short: "Print a message or a variable's value.",
+    examples: `
+- name: Print a message
+  debug:
+    msg: "This host is {{ inventory_hostname }}"
+
+- name: Print a variable (its path, not a template)
+  debug:
+    var: ansible_play_hosts
+
+- name: Print only at -vv
+  debug:
+    msg: a detail
+    verbosity: 2
+`,
+  },
   schema,
   expressionArgs: ['var'],
   undefinedAllowedArgs: ['var'],

@@ -11,6 +11,15 @@ export type FailArgs = z.infer<typeof schema>;
 
 export const failModule = controllerModule<FailArgs>({
   name: 'fail',
+  doc: {
+    short: 'Fail the host with a message.',
+    examples: `
+- name: Stop when a required variable is missing
+  fail:
+    msg: "set db_password (e.g. -e db_password=...)"
+  when: db_password is not defined
+`,
+  },
   schema,
   freeForm: 'msg',
   async plan(_ctx, args) {

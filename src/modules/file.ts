@@ -270,6 +270,26 @@ export function parseTree(stdout: string): TreeEntry[] {
 
 export const fileModule: Module<FileArgs, FilePlanData> = {
   name: 'file',
+  doc: {
+    short: 'Manage a file, directory, symlink or hard link: existence, mode, owner.',
+    examples: `
+- name: A directory with owner and mode
+  file:
+    path: /srv/app
+    state: directory
+    owner: www-data
+    mode: "0755"
+
+- name: A symbolic link
+  file:
+    src: /srv/app/current
+    dest: /srv/app/live
+    state: link
+
+- name: Remove a file
+  file: path=/tmp/old.conf state=absent
+`,
+  },
   schema,
   async plan(ctx, args) {
     const path = pickPath(args, PATH_KEYS).replace(/(.)\/+$/, '$1');

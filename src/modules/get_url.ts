@@ -51,6 +51,17 @@ interface GetUrlPlanData {
 
 export const getUrlModule: Module<GetUrlArgs, GetUrlPlanData> = {
   name: 'get_url',
+  doc: {
+    short: 'Download a file from a URL on the host itself.',
+    examples: `
+- name: Download a release, checked against its checksum
+  get_url:
+    url: https://downloads.example.org/tool-1.2.tar.gz
+    dest: /opt/tool-1.2.tar.gz
+    checksum: "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    mode: "0644"
+`,
+  },
   schema,
   async plan(ctx, a) {
     const want = a.checksum ? CHECKSUM.exec(a.checksum)! : undefined;

@@ -60,6 +60,18 @@ export function varsDirFiles(dir: string, args: Pick<IncludeVarsArgs, 'depth' | 
 
 export const includeVarsModule: Module<IncludeVarsArgs> = {
   name: 'include_vars',
+  doc: {
+    short: 'Load variables from a YAML or JSON file on the controller.',
+    examples: `
+- name: Load the playbook's (or role's) vars/ file
+  include_vars: settings.yml
+
+- name: Load it under one name
+  include_vars:
+    file: settings.yml
+    name: settings
+`,
+  },
   schema,
   freeForm: 'file',
   runsOn: 'controller',

@@ -62,6 +62,21 @@ export type IniFileArgs = z.infer<typeof schema>;
 
 export const iniFileModule: Module<IniFileArgs, ContentPlanData> = {
   name: 'ini_file',
+  doc: {
+    short: 'Set or remove one option, or a whole section, in an INI file.',
+    examples: `
+- name: Set the database connection of keystone.conf
+  ini_file:
+    path: /etc/keystone/keystone.conf
+    section: database
+    option: connection
+    value: mysql+pymysql://keystone:secret@controller/keystone
+    mode: "0640"
+
+- name: Remove an option
+  ini_file: path=/etc/keystone/keystone.conf section=DEFAULT option=debug state=absent
+`,
+  },
   aliases: ['community.general.ini_file'],
   schema,
   async plan(ctx, args) {

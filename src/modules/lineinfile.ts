@@ -26,21 +26,25 @@ const regex = z.string().superRefine((s, ctx) => {
 
 const schema = z
   .strictObject({
-    path: z.string().min(1).optional().describe('The file to edit (aliases: dest, destfile, name).'),
+    path: z.string().min(1).optional().describe('The file to edit; required (aliases: dest, destfile, name).'),
     dest: z.string().min(1).optional(),
     destfile: z.string().min(1).optional(),
     name: z.string().min(1).optional(),
     line: z.union([z.string(), z.number(), z.boolean()]).optional().describe('The line to insert or replace.'),
     regexp: regex.optional().describe('Regular expression for the line to replace (present) or remove (absent). Last match wins.'),
     search_string: z.string().optional().describe('Literal string for the line to replace or remove.'),
-    state: z.enum(['present', 'absent']).default('present'),
+    state: z.enum(['present', 'absent']).default('present').describe('Whether the line should be there (present) or not (absent).'),
     insertafter: z.string().optional().describe('Regexp, or EOF (default) / BOF: where to insert when nothing matches.'),
     insertbefore: z.string().optional().describe('Regexp or BOF: where to insert when nothing matches.'),
     firstmatch: bool.default(false).describe('Use the first line matching insertafter/insertbefore instead of the last.'),
     backrefs: bool.default(false).describe('Expand \\1 / \\g<name> in line from regexp; never insert when regexp does not match.'),
     create: bool.default(false).describe('Create the file when missing.'),
-    backup: bool.default(false),
-    validate: z.string().includes('%s', { message: 'validate must contain %s' }).optional(),
+    backup: bool.default(false).describe('Keep a timestamped copy of the old file.'),
+    validate: z
+      .string()
+      .includes('%s', { message: 'validate must contain %s' })
+      .optional()
+      .describe('A command that checks the new content before it replaces the file; %s is the temporary file (e.g. /usr/sbin/sshd -t -f %s).'),
     ...attrArgs,
     unsafe_writes: unsafeWritesArg,
   })
@@ -69,6 +73,27 @@ export type LineInFileArgs = z.infer<typeof schema>;
 
 export const lineinfileModule: Module<LineInFileArgs, ContentPlanData> = {
   name: 'lineinfile',
+  doc: {
+    short: 'Make sure one line is (or is not) in a text file.',
+    examples: `
+- name: Set a value, replacing the line that sets it now (or appending one)
+  lineinfile:
+    path: /etc/ssh/sshd_config
+    regexp: '^#?PasswordAuthentication '
+    line: PasswordAuthentication no
+    validate: /usr/sbin/sshd -t -f %s
+
+- name: Add a line after a marker, creating the file when missing
+  lineinfile:
+    path: /etc/hosts.local
+    line: 192.168.1.10 controller
+    insertafter: '^# cluster'
+    create: true
+
+- name: Remove every line matching a pattern
+  lineinfile: path=/etc/sudoers.d/extra regexp='^bob ' state=absent
+`,
+  },
   schema,
   async plan(ctx, args) {
     const path = pickPath(args, PATH_KEYS);

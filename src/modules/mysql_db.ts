@@ -59,6 +59,18 @@ export function decideDbs(a: Pick<MysqlDbArgs, 'state' | 'encoding' | 'collation
 
 export const mysqlDbModule: Module<MysqlDbArgs, { sql: string[] }> = {
   name: 'mysql_db',
+  doc: {
+    short: 'Create or drop a MariaDB/MySQL database (through the mysql client on the host).',
+    examples: `
+- name: A database with its character set
+  mysql_db:
+    name: keystone
+    encoding: utf8mb4
+    collation: utf8mb4_general_ci
+    state: present
+    login_unix_socket: /run/mysqld/mysqld.sock
+`,
+  },
   aliases: ['community.mysql.mysql_db'],
   schema,
   secretArgs: ['login_password'],

@@ -147,6 +147,20 @@ export function decideUser(a: MysqlUserArgs, s: AccountState): { sql: string[]; 
 
 export const mysqlUserModule: Module<MysqlUserArgs, { sql: string[] }> = {
   name: 'mysql_user',
+  doc: {
+    short: 'Create, update or remove a MariaDB/MySQL account with its password and privileges.',
+    examples: `
+- name: An account with all privileges on one database
+  mysql_user:
+    name: keystone
+    host: "%"
+    password: "{{ keystone_db_password }}"
+    priv: "keystone.*:ALL"
+    state: present
+  vars:
+    keystone_db_password: change-me
+`,
+  },
   aliases: ['community.mysql.mysql_user'],
   schema,
   secretArgs: ['password', 'login_password'],

@@ -39,6 +39,17 @@ interface Data extends files.FilePlanData<'generate' | 'update'> {
 
 export const opensshKeypairModule: Module<SshKeypairArgs, Data> = {
   name: 'openssh_keypair',
+  doc: {
+    short: 'Generate an OpenSSH key pair (private key and .pub) on the host.',
+    examples: `
+- name: An ed25519 key pair for a service account
+  openssh_keypair:
+    path: /home/deploy/.ssh/id_ed25519
+    type: ed25519
+    comment: deploy@example
+    owner: deploy
+`,
+  },
   aliases: ['community.crypto.openssh_keypair'],
   schema,
   async plan(ctx, a) {

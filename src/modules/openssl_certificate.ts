@@ -86,6 +86,25 @@ function wrap<T>(what: string, f: () => T): T {
 
 export const opensslCertificateModule: Module<CertificateArgs, Data> = {
   name: 'openssl_certificate',
+  doc: {
+    short: 'Issue an X.509 certificate from a CSR: self-signed, or signed by your own CA.',
+    examples: `
+- name: A self-signed certificate
+  openssl_certificate:
+    path: /etc/ssl/certs/web.crt
+    csr_path: /etc/ssl/private/web.csr
+    privatekey_path: /etc/ssl/private/web.key
+    provider: selfsigned
+
+- name: A certificate signed by a CA kept on the host
+  openssl_certificate:
+    path: /etc/ssl/certs/api.crt
+    csr_path: /etc/ssl/private/api.csr
+    provider: ownca
+    ownca_path: /etc/ssl/ca/ca.crt
+    ownca_privatekey_path: /etc/ssl/ca/ca.key
+`,
+  },
   aliases: ['x509_certificate', 'community.crypto.x509_certificate', 'community.crypto.openssl_certificate'],
   schema,
   secretArgs: ['privatekey_passphrase', 'ownca_privatekey_passphrase'],

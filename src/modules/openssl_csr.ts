@@ -107,6 +107,17 @@ interface Data extends files.FilePlanData<'generate' | 'attrs'> {
 
 export const opensslCsrModule: Module<CsrArgs, Data> = {
   name: 'openssl_csr',
+  doc: {
+    short: 'Create a certificate signing request (PKCS#10) for a private key on the host.',
+    examples: `
+- name: A CSR with subject alternative names
+  openssl_csr:
+    path: /etc/ssl/private/web.csr
+    privatekey_path: /etc/ssl/private/web.key
+    common_name: web.example.org
+    subject_alt_name: ["DNS:web.example.org", "DNS:www.example.org"]
+`,
+  },
   aliases: ['community.crypto.openssl_csr'],
   schema,
   secretArgs: ['privatekey_passphrase'],

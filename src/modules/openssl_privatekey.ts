@@ -37,6 +37,15 @@ type Data = files.FilePlanData<'generate' | 'attrs'>;
 
 export const opensslPrivateKeyModule: Module<PrivateKeyArgs, Data> = {
   name: 'openssl_privatekey',
+  doc: {
+    short: 'Generate an RSA private key (PEM) on the host.',
+    examples: `
+- name: A 4096-bit RSA key, readable by root only
+  openssl_privatekey:
+    path: /etc/ssl/private/web.key
+    size: 4096
+`,
+  },
   aliases: ['community.crypto.openssl_privatekey'],
   schema,
   secretArgs: ['passphrase'],

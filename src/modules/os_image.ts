@@ -50,6 +50,25 @@ export function wantedVisibility(a: Pick<OsImageArgs, 'visibility' | 'is_public'
 
 export const osImageModule: Module<OsImageArgs, Data> = {
   name: 'os_image',
+  doc: {
+    short: 'Upload a Glance image from a file on the host (OpenStack).',
+    examples: `
+- name: Upload the CirrOS test image
+  os_image:
+    auth:
+      auth_url: http://controller:5000/v3
+      username: admin
+      password: ADMIN_PASS
+      project_name: admin
+      user_domain_name: Default
+      project_domain_name: Default
+    name: cirros
+    filename: /tmp/cirros-0.6.2-x86_64-disk.img
+    disk_format: qcow2
+    container_format: bare
+    visibility: public
+`,
+  },
   aliases: ['openstack.cloud.image', 'openstack.cloud.os_image'],
   schema: schema as never,
   async plan(ctx, a) {

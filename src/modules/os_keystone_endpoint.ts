@@ -48,6 +48,24 @@ export function endpointUpdates(e: Endpoint, a: Pick<OsEndpointArgs, 'url' | 'en
 
 export const osKeystoneEndpointModule: Module<OsEndpointArgs, Data> = {
   name: 'os_keystone_endpoint',
+  doc: {
+    short: 'Create or update a Keystone catalog endpoint of a service (OpenStack).',
+    examples: `
+- name: The public endpoint of the image service
+  os_keystone_endpoint:
+    auth:
+      auth_url: http://controller:5000/v3
+      username: admin
+      password: ADMIN_PASS
+      project_name: admin
+      user_domain_name: Default
+      project_domain_name: Default
+    service: glance
+    endpoint_interface: public
+    url: http://controller:9292
+    region: RegionOne
+`,
+  },
   aliases: ['os_endpoint', 'openstack.cloud.endpoint', 'openstack.cloud.os_keystone_endpoint'],
   schema: schema as never,
   async plan(ctx, a) {

@@ -18,6 +18,21 @@ interface Role {
 
 export const osKeystoneRoleModule: Module<OsRoleArgs, { role?: Role }> = {
   name: 'os_keystone_role',
+  doc: {
+    short: 'Create or delete a Keystone role (OpenStack).',
+    examples: `
+- name: A role
+  os_keystone_role:
+    auth:
+      auth_url: http://controller:5000/v3
+      username: admin
+      password: ADMIN_PASS
+      project_name: admin
+      user_domain_name: Default
+      project_domain_name: Default
+    name: reader
+`,
+  },
   aliases: ['os_role', 'openstack.cloud.identity_role', 'openstack.cloud.os_keystone_role'],
   schema: schema as never,
   async plan(ctx, a) {

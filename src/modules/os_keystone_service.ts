@@ -50,6 +50,23 @@ interface Data {
 
 export const osKeystoneServiceModule: Module<OsServiceArgs, Data> = {
   name: 'os_keystone_service',
+  doc: {
+    short: 'Create or update a service in the Keystone catalog (OpenStack).',
+    examples: `
+- name: The image service
+  os_keystone_service:
+    auth:
+      auth_url: http://controller:5000/v3
+      username: admin
+      password: ADMIN_PASS
+      project_name: admin
+      user_domain_name: Default
+      project_domain_name: Default
+    name: glance
+    service_type: image
+    description: OpenStack Image
+`,
+  },
   aliases: ['os_service', 'openstack.cloud.catalog_service', 'openstack.cloud.os_keystone_service'],
   schema: schema as never,
   async plan(ctx, a) {

@@ -46,6 +46,23 @@ export function projectUpdates(p: Project, a: Pick<OsProjectArgs, 'description' 
 
 export const osProjectModule: Module<OsProjectArgs, Data> = {
   name: 'os_project',
+  doc: {
+    short: 'Create, update or delete a Keystone project (OpenStack).',
+    examples: `
+- name: The service project
+  os_project:
+    auth:
+      auth_url: http://controller:5000/v3
+      username: admin
+      password: ADMIN_PASS
+      project_name: admin
+      user_domain_name: Default
+      project_domain_name: Default
+    name: service
+    domain: default
+    description: Service Project
+`,
+  },
   aliases: ['openstack.cloud.project', 'openstack.cloud.os_project'],
   schema: schema as never,
   secretArgs: [],

@@ -64,6 +64,23 @@ async function passwordWorks(ctx: TaskContext, a: OsUserArgs, domainId: string):
 
 export const osUserModule: Module<OsUserArgs, Data> = {
   name: 'os_user',
+  doc: {
+    short: 'Create, update or delete a Keystone user (OpenStack).',
+    examples: `
+- name: The glance service user
+  os_user:
+    auth:
+      auth_url: http://controller:5000/v3
+      username: admin
+      password: ADMIN_PASS
+      project_name: admin
+      user_domain_name: Default
+      project_domain_name: Default
+    name: glance
+    password: GLANCE_PASS
+    domain: default
+`,
+  },
   aliases: ['openstack.cloud.identity_user', 'openstack.cloud.os_user'],
   schema: schema as never,
   secretArgs: ['password'],

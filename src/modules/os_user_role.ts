@@ -43,6 +43,23 @@ function describe(a: OsUserRoleArgs): string {
 type Data = { path: string };
 export const osUserRoleModule: Module<OsUserRoleArgs, Data> = {
   name: 'os_user_role',
+  doc: {
+    short: 'Grant a Keystone role to a user or group on a project, domain or the system (OpenStack).',
+    examples: `
+- name: Make glance an admin of the service project
+  os_user_role:
+    auth:
+      auth_url: http://controller:5000/v3
+      username: admin
+      password: ADMIN_PASS
+      project_name: admin
+      user_domain_name: Default
+      project_domain_name: Default
+    user: glance
+    role: admin
+    project: service
+`,
+  },
   aliases: ['openstack.cloud.role_assignment', 'openstack.cloud.os_user_role'],
   schema: schema as never,
   async plan(ctx, a) {

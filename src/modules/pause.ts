@@ -27,6 +27,14 @@ export function pauseMs(args: PauseArgs): number {
 
 export const pauseModule = controllerModule<PauseArgs>({
   name: 'pause',
+  doc: {
+    short: 'Wait a number of seconds or minutes (no prompts: drover runs unattended).',
+    examples: `
+- name: Give a restarted service time to settle
+  pause:
+    seconds: 10
+`,
+  },
   schema,
   async plan(ctx, args) {
     const start = new Date();

@@ -16,6 +16,13 @@ export type PingArgs = z.infer<typeof schema>;
 
 export const pingModule: Module<PingArgs> = {
   name: 'ping',
+  doc: {
+    short: 'Check that the host answers: one round trip to its shell.',
+    examples: `
+- name: Is the host there?
+  ping:
+`,
+  },
   schema,
   async plan(ctx, args) {
     const r = await ctx.exec('echo pong');

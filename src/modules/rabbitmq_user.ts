@@ -93,6 +93,19 @@ export function decideRabbit(a: RabbitmqUserArgs, s: RabbitUserState): { steps: 
 
 export const rabbitmqUserModule: Module<RabbitmqUserArgs, { steps: RabbitStep[] }> = {
   name: 'rabbitmq_user',
+  doc: {
+    short: 'Create, update or remove a RabbitMQ user with password, tags and vhost permissions.',
+    examples: `
+- name: The OpenStack message queue user
+  rabbitmq_user:
+    user: openstack
+    password: RABBIT_PASS
+    vhost: /
+    configure_priv: ".*"
+    read_priv: ".*"
+    write_priv: ".*"
+`,
+  },
   aliases: ['community.rabbitmq.rabbitmq_user'],
   schema,
   secretArgs: ['password'],

@@ -103,6 +103,19 @@ export function actionCommand(verb: string, unit: string, noBlock: boolean): str
 
 export const serviceModule: Module<ServiceArgs, ServicePlanData> = {
   name: 'service',
+  doc: {
+    short: 'Start, stop, restart or reload a systemd unit; enable or mask it.',
+    examples: `
+- name: Started now and at boot
+  service:
+    name: nginx
+    state: started
+    enabled: true
+
+- name: Restart after a unit file change
+  service: name=app state=restarted daemon_reload=yes
+`,
+  },
   aliases: ['systemd', 'systemd_service', 'ansible.builtin.systemd', 'ansible.builtin.systemd_service'],
   schema,
   async plan(ctx, a) {

@@ -28,6 +28,15 @@ export function factsOf(args: SetFactArgs): Record<string, unknown> {
 
 export const setFactModule = controllerModule<SetFactArgs>({
   name: 'set_fact',
+  doc: {
+    short: 'Set host variables for the tasks that follow.',
+    examples: `
+- name: Compute a value once
+  set_fact:
+    app_url: "http://{{ inventory_hostname }}:8080"
+    app_workers: 4
+`,
+  },
   schema,
   // Every argument but `cacheable` is a variable it sets.
   definesVars: (args) => Object.keys(args).filter((k) => k !== 'cacheable'),

@@ -42,6 +42,18 @@ export function filterFacts(facts: Record<string, unknown>, filter: string | str
 
 export const setupModule: Module<SetupArgs> = {
   name: 'setup',
+  doc: {
+    short: "Gather the host's facts (ansible_* variables) as a task.",
+    examples: `
+- name: Gather only the network facts
+  setup:
+    gather_subset: [network]
+
+- name: Keep only some facts
+  setup:
+    filter: "ansible_distribution*"
+`,
+  },
   aliases: ['gather_facts', 'ansible.builtin.gather_facts'],
   schema,
   gathersFacts: true,

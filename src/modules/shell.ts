@@ -36,6 +36,23 @@ const RUN_FROM_ENV = 'drover_script=$DROVER_SCRIPT; unset DROVER_SCRIPT; eval "$
 
 export const shellModule: Module<ShellArgs, { line: string }> = guardedCommandModule({
   name: 'shell',
+  doc: {
+    short: 'Run a command line through a shell (/bin/sh) on the host: pipes, redirections, globs.',
+    examples: `
+- name: A pipeline, only when its result is missing
+  shell: dpkg -l | grep '^ii' > /root/packages.txt
+  args:
+    creates: /root/packages.txt
+
+- name: A bash script
+  shell: |
+    set -o pipefail
+    journalctl -u nginx --since today | tail -n 20
+  args:
+    executable: /bin/bash
+  register: nginx_log
+`,
+  },
   schema,
   prepare: (args) => ({ line: shellLine(args) }),
   registered: (args) => args.cmd,

@@ -72,6 +72,20 @@ export function statResult(s: FileState): Record<string, unknown> {
 
 export const statModule: Module<StatArgs> = {
   name: 'stat',
+  doc: {
+    short: "Report a path's state: existence, type, mode, owner, size, checksum.",
+    examples: `
+- name: Look at a file
+  stat:
+    path: /etc/ssh/sshd_config
+  register: sshd_config
+
+- name: Use what was found
+  debug:
+    msg: "sshd_config is {{ sshd_config.stat.size }} bytes"
+  when: sshd_config.stat.exists
+`,
+  },
   schema,
   async plan(ctx, args) {
     const path = pickPath(args, PATH_KEYS);

@@ -34,6 +34,18 @@ export type TemplateArgs = z.infer<typeof schema>;
 
 export const templateModule: Module<TemplateArgs, ContentPlanData> = {
   name: 'template',
+  doc: {
+    short: "Render a template from the controller (the role's or playbook's templates/) into a file on the host.",
+    examples: `
+- name: Render the role's (or playbook's) templates/ file
+  template:
+    src: nginx.conf.j2
+    dest: /etc/nginx/nginx.conf
+    owner: root
+    mode: "0644"
+    validate: nginx -t -c %s
+`,
+  },
   schema,
   localFiles: [{ arg: 'src', kind: 'templates', content: 'template' }],
   async plan(ctx, args) {

@@ -98,10 +98,20 @@ export interface TaskContext {
   log(message: string): void;
 }
 
+/** What `drover doc` shows of a module besides its arguments (those come from the schema). */
+export interface ModuleDoc {
+  /** One line: what the module does. */
+  short: string;
+  /** Example tasks: a YAML task list, as a playbook holds it (test/unit/modules/module-docs.test.ts loads and validates them). */
+  examples: string;
+}
+
 export interface Module<A = any, D = any> {
   name: string;
   /** Other names accepted in playbooks, e.g. 'ansible.builtin.copy'. */
   aliases?: string[];
+  /** `drover doc`: a one-line description and examples. */
+  doc: ModuleDoc;
   /** Argument schema; also exported as JSON Schema by `drover schema`. */
   schema: ZodType<A>;
   /** 'controller' modules (debug, set_fact, assert …) need no connection. */

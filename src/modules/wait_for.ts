@@ -120,6 +120,21 @@ function remote(script: string): string {
 
 export const waitForModule: Module<WaitForArgs> = {
   name: 'wait_for',
+  doc: {
+    short: 'Wait until a port is open or closed, or a file is present, absent or contains a pattern.',
+    examples: `
+- name: Wait for the database port
+  wait_for:
+    host: 127.0.0.1
+    port: 3306
+    timeout: 60
+
+- name: Wait until a log says the service is ready
+  wait_for:
+    path: /var/log/app.log
+    search_regex: "ready to accept connections"
+`,
+  },
   schema,
   async plan(ctx, args): Promise<Plan> {
     if (args.port === undefined && args.path === undefined) {

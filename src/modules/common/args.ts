@@ -33,7 +33,11 @@ export const unsafeWritesArg = bool
   .describe("Where the atomic rename cannot replace the file (a bind mount such as Docker's /etc/hosts), write it in place, as Ansible does.");
 
 /** validate, as the modules that write a file's content take it. */
-export const validateArg = z.string().includes('%s', { message: 'validate must contain %s (the path of the file to check)' }).optional();
+export const validateArg = z
+  .string()
+  .includes('%s', { message: 'validate must contain %s (the path of the file to check)' })
+  .optional()
+  .describe('A command that checks the new content before it replaces the file; %s is the temporary file (e.g. /usr/sbin/sshd -t -f %s).');
 
 export const idArg = z.union([z.string().min(1), z.number().int().nonnegative()]);
 
