@@ -63,8 +63,8 @@ export function makeTaskContext(p: ContextParams): TaskContext {
     facts: p.host.factCache,
     fact: (def, params) => readFact(exec, p.host.factCache, def, params),
     evaluate: (expression) => evaluateCondition(expression, p.vars, node.pos),
-    render: (text, extraVars, file) =>
-      renderText(text, extraVars ? extendVars(p.vars, extraVars) : p.vars, file ?? `${node.pos.file}:${node.pos.line}`),
+    render: (text, extraVars, file, options) =>
+      renderText(text, extraVars ? extendVars(p.vars, extraVars) : p.vars, file ?? `${node.pos.file}:${node.pos.line}`, options),
     findFile: (kind, path) => findLocalFile(node, kind, path),
     secret: (value) => redactor.add(value),
     log: p.log,

@@ -3,7 +3,7 @@ import type { SourcePos } from '../util/source.js';
 import { ShellWordsError, shellWordsAt, type ShellWord } from '../util/shell-words.js';
 import { expandHostEntry } from './host-range.js';
 import type { InventoryModel } from './model.js';
-import { pythonLiteral } from './py-literal.js';
+import { pythonLiteral } from '../util/py-literal.js';
 import type { Vars } from './types.js';
 
 /**

@@ -1,6 +1,6 @@
 import { InputError } from '../util/errors.js';
 import type { SourcePos } from '../util/source.js';
-import { pythonLiteral } from './py-literal.js';
+import { pythonLiteral } from '../util/py-literal.js';
 import type { Vars } from './types.js';
 
 /**

@@ -1,14 +1,16 @@
 /**
  * `template`: render a controller template (looked up in the role's
- * templates/) with the task's variables — Handlebars, never HTML-escaped —
- * then place it like `copy`: sha256 comparison, atomic write, owner/mode,
- * backup, validate.
+ * templates/) with the task's variables — Jinja2 as Ansible renders it, or
+ * Handlebars for a .hbs file (never HTML-escaped) — then place it like
+ * `copy`: sha256 comparison, atomic write, owner/mode, backup, validate.
  */
 import { stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { z } from 'zod';
 import { formatMode } from '../facts/file-state.js';
 import { readTextFileAsync } from '../util/text-input.js';
+import { displayPath } from '../util/source.js';
 import { attrArgs, bool, unsafeWritesArg, validateArg } from './common/args.js';
 import { applyContent, writeOptions, type ContentPlanData } from './common/managed-file.js';
 import { planPlacement } from './common/place-content.js';
@@ -28,6 +30,8 @@ const schema = z.strictObject({
     .preprocess((v) => (typeof v === 'string' ? v.replace(/\\n/g, '\n').replace(/\\r/g, '\r') : v), z.enum(['\n', '\r\n', '\r']))
     .default('\n')
     .describe('Line ending of the rendered file (written as \\n, \\r\\n or \\r).'),
+  trim_blocks: bool.default(true).describe('Drop the first newline after a block tag ({% … %}), as Jinja does with trim_blocks.'),
+  lstrip_blocks: bool.default(false).describe('Strip spaces and tabs before a block tag at the start of a line.'),
 });
 
 export type TemplateArgs = z.infer<typeof schema>;
@@ -51,7 +55,9 @@ export const templateModule: Module<TemplateArgs, ContentPlanData> = {
   async plan(ctx, args) {
     const file = ctx.findFile('templates', args.src);
     const text = await readTextFileAsync(file, file, 'template');
-    let rendered = ctx.render(text);
+    // The variables Ansible's template module adds (template_uid, _run_date and _mtime left out: they would make every run differ).
+    const templateVars = { template_path: file, template_fullpath: file, template_host: hostname(), template_destpath: args.dest, ansible_managed: 'Ansible managed' };
+    let rendered = ctx.render(text, templateVars, displayPath(file), { trimBlocks: args.trim_blocks, lstripBlocks: args.lstrip_blocks });
     if (args.newline_sequence !== '\n') rendered = rendered.replace(/\r?\n/g, args.newline_sequence);
     return planPlacement(ctx, {
       ...writeOptions(args),

@@ -2,6 +2,7 @@ import type { ZodType } from 'zod';
 import type { Connection, ExecOptions, ExecResult } from '../transport/connection.js';
 import type { FactCache } from '../facts/cache.js';
 import type { Fact } from '../facts/fact.js';
+import type { TemplateOptions } from '../template/index.js';
 
 /** A file change, shown by --diff (before/after text, already redacted by the engine). */
 export interface FileDiff {
@@ -86,8 +87,11 @@ export interface TaskContext {
   fact<P, T>(def: Fact<P, T>, params: P): Promise<T>;
   /** Evaluate a `when`-style expression (assert's `that`) against the task's variables. */
   evaluate(expression: string): boolean;
-  /** Render a Handlebars template text with the task's variables (noEscape, strict); `file` names it in errors. */
-  render(text: string, extraVars?: Record<string, unknown>, file?: string): string;
+  /**
+   * Render a template file's text with the task's variables: Jinja2, or
+   * Handlebars when `file` ends in .hbs; `file` also names it in errors.
+   */
+  render(text: string, extraVars?: Record<string, unknown>, file?: string, options?: TemplateOptions): string;
   /** Expand a leading `~` / `~user` the way the target's shell would (paths like `~/.os_credentials`). */
   expandUser(path: string): Promise<string>;
   /** Resolve a controller-side file: role dir/<kind>/p, then playbook dir/<kind>/p, then as given. */

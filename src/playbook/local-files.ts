@@ -1,17 +1,16 @@
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { LocalFileKind } from '../modules/types.js';
+import { expandControllerHome, firstExisting, localFileCandidates } from '../util/file-search.js';
 import { InputError } from '../util/errors.js';
 import { displayPath, type SourcePos } from '../util/source.js';
 import { loadVarsFile } from '../util/yaml.js';
 
 /**
  * Where controller-side files named in a playbook are found: one rule for
- * `drover check` and the run (copy/template `src`, include_vars, vars_files).
- * As Ansible searches: the role's KIND/ dir and the role itself, then the
- * playbook's KIND/ dir and the playbook's own dir. `~` is this user's home
- * (the blog's "~/.os_credentials/credentials.yaml").
+ * `drover check` and the run (copy/template `src`, include_vars, vars_files);
+ * the search order is util/file-search.ts (the blog's
+ * "~/.os_credentials/credentials.yaml" is under this user's home).
  */
 
 export interface FileSearch {
@@ -21,18 +20,11 @@ export interface FileSearch {
   candidates: string[];
 }
 
-/** `~` and `~/…` are the controller user's home. */
-export function expandControllerHome(p: string): string {
-  return p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p;
-}
+export { expandControllerHome };
 
 export function searchLocalFile(node: { role?: { path: string }; baseDir: string }, kind: LocalFileKind, p: string): FileSearch {
-  const given = expandControllerHome(p);
-  const candidates = isAbsolute(given)
-    ? [given]
-    : [...(node.role ? [join(node.role.path, kind, given), join(node.role.path, given)] : []), join(node.baseDir, kind, given), join(node.baseDir, given)];
-  const found = candidates.find((c) => existsSync(c));
-  return { found: found && resolve(found), candidates };
+  const candidates = localFileCandidates(node.role?.path, node.baseDir, kind, p);
+  return { found: firstExisting(candidates), candidates };
 }
 
 /** A play's `vars_files` entry (its name already rendered): relative to the playbook's dir, a mapping or empty. */

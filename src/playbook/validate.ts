@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Inventory } from '../inventory/types.js';
 import { connectionSpecFromVars, connectionSpecProblem } from '../inventory/connection-spec.js';
-import { checkTemplate, conditionGuards, conditionRefs, isGuarded, isTemplated, renderString, templateRefs } from '../template/index.js';
+import { checkTemplate, conditionGuards, conditionRefs, isGuarded, isTemplated, renderString, templateLanguage, templateRefs, type TemplateLanguage } from '../template/index.js';
 import { UndefinedVariableError } from '../template/errors.js';
 import { InputError, InputErrors } from '../util/errors.js';
 import { displayPath, formatPos, type SourcePos } from '../util/source.js';
@@ -405,8 +405,16 @@ class Validator {
       this.fileCache.set(found, entry);
     }
     if (entry instanceof InputError) return this.add(entry);
-    // Template files are rendered with the task's variables (and the loop item).
-    this.checkText(entry.text, { file: displayPath(found), line: 1, col: 1 }, ctx, true);
+    // Template files are rendered with the task's variables (and the loop item), in the language their name says.
+    const at = { file: displayPath(found), line: 1, col: 1 };
+    let language: TemplateLanguage;
+    try {
+      language = templateLanguage(found, entry.text, at);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      return this.add(e);
+    }
+    this.checkText(entry.text, at, ctx, true, language);
   }
 
   /** Check a node's `when`, and return the context its other fields are checked in (what the condition proves defined). */
@@ -452,11 +460,11 @@ class Validator {
     for (const r of refs) this.checkRef(r, ctx);
   }
 
-  private checkText(text: string, pos: SourcePos, ctx: WalkCtx, always = false): void {
+  private checkText(text: string, pos: SourcePos, ctx: WalkCtx, always = false, language: TemplateLanguage = 'jinja'): void {
     if (!always && !isTemplated(text)) return;
-    const refs = this.refs(`t\0${text}`, pos, () => {
-      checkTemplate(text, pos); // syntax, unknown helpers
-      return templateRefs(text, pos);
+    const refs = this.refs(`t${language}\0${text}`, pos, () => {
+      checkTemplate(text, pos, language); // syntax, unknown filters, tests, helpers
+      return templateRefs(text, pos, language);
     });
     for (const r of refs) this.checkRef(r, ctx);
   }

@@ -150,6 +150,31 @@ export function regexSearch(s: unknown, pattern: unknown): string | null {
   return m.length > 1 && m[1] !== undefined ? m[1] : m[0];
 }
 
+/**
+ * Ansible's `regex_search` filter: the whole match, or with group arguments
+ * ('\\1', '\\g<name>') the list of those groups; None when nothing matches.
+ */
+export function regexSearchGroups(s: unknown, pattern: unknown, groups: unknown[], opts: { ignorecase?: boolean; multiline?: boolean } = {}): unknown {
+  const re = pyRegex(needString('regex_search pattern', pattern), (opts.ignorecase ? 'i' : '') + (opts.multiline ? 'm' : ''));
+  const m = re.exec(needString('regex_search', s));
+  if (!m) return null;
+  if (!groups.length) return m[0];
+  return groups.map((g) => {
+    const ref = needString('regex_search group', g);
+    const num = /^\\(\d+)$/.exec(ref);
+    if (num) return m[Number(num[1])] ?? null;
+    const named = /^\\g<(\w+)>$/.exec(ref);
+    if (named) return m.groups?.[named[1]!] ?? null;
+    throw new ValueError(`regex_search: unknown group argument ${show(ref)}`);
+  });
+}
+
+/** Ansible `regex_findall`: every match; with groups, the groups (a list per match when there are several). */
+export function regexFindall(s: unknown, pattern: unknown, opts: { ignorecase?: boolean; multiline?: boolean } = {}): unknown[] {
+  const re = pyRegex(needString('regex_findall pattern', pattern), 'g' + (opts.ignorecase ? 'i' : '') + (opts.multiline ? 'm' : ''));
+  return [...needString('regex_findall', s).matchAll(re)].map((m) => (m.length === 1 ? m[0] : m.length === 2 ? (m[1] ?? '') : m.slice(1).map((g) => g ?? '')));
+}
+
 /** Jinja `indent`: indent every line but the first (also the first with first=true); blank lines stay blank. */
 export function indent(s: unknown, width: unknown = 4, firstLine: unknown = false): string {
   const pad = typeof width === 'string' ? width : ' '.repeat(toInt(width, 4));
@@ -173,9 +198,14 @@ export function toNiceJson(v: unknown, indentWidth: unknown = 4): string {
   return JSON.stringify(sortKeys(v === undefined ? null : v), null, toInt(indentWidth, 4));
 }
 
-/** Compact YAML (flow style), no trailing newline. */
-export function toYaml(v: unknown): string {
+/** Compact YAML (flow style), no trailing newline: the Handlebars helper. */
+export function toYamlFlow(v: unknown): string {
   return toYamlText(v, { flow: true });
+}
+
+/** Ansible's to_yaml / to_nice_yaml: PyYAML's block style, ending in a newline. */
+export function toYaml(v: unknown, indentWidth = 2): string {
+  return toYamlText(v, { indent: indentWidth, indentSeq: false }) + '\n';
 }
 
 /** Block-style YAML (indent 2 by default), no trailing newline. */

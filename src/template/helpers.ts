@@ -174,7 +174,7 @@ const HELPERS: Record<string, Helper> = {
     arity('to_nice_json', args, 1, 2);
     return F.toNiceJson(args[0], args[1]);
   },
-  to_yaml: unary('to_yaml', F.toYaml),
+  to_yaml: unary('to_yaml', F.toYamlFlow),
   to_nice_yaml: (args) => {
     arity('to_nice_yaml', args, 1, 2);
     return F.toNiceYaml(args[0], args[1]);

@@ -1,6 +1,7 @@
 /**
- * The template layer: Handlebars rendering (strict, noEscape) and the `when`
- * expression language. Positions: every `pos` argument is the position of the
+ * The template layer: Jinja2 (playbook strings, templates) with Ansible's
+ * semantics, Handlebars for .hbs templates (strict, noEscape), and the one
+ * expression language for `when:` and `{{ }}`. Positions: every `pos` argument is the position of the
  * text's first character (for a quoted YAML scalar, the character after the
  * quote); errors point inside the text from there.
  *
@@ -9,6 +10,6 @@
  * Object.prototype never are.
  */
 export { UndefinedVariableError, TemplateSyntaxError } from './errors.js';
-export { renderString, renderDeep, renderText, templateRefs, isTemplated, checkTemplate } from './render.js';
+export { renderString, renderDeep, renderText, templateRefs, isTemplated, checkTemplate, templateLanguage, type TemplateLanguage, type TemplateOptions } from './render.js';
 export { compileCondition, conditionGuards, conditionRefs, evaluateCondition, evaluateExpression, isGuarded } from './expression/index.js';
 export { HELPER_DOCS } from './helpers.js';

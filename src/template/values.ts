@@ -153,6 +153,7 @@ export function pythonStr(v: unknown): string {
 /** Python's repr() of a YAML/JSON value: True/False/None, 'quoted' text, [lists] and {'mappings': …}. */
 export function pythonRepr(v: unknown): string {
   if (v === null || v === undefined) return 'None';
+  if (v instanceof Callable) return `<function ${v.name}>`;
   if (v === true) return 'True';
   if (v === false) return 'False';
   if (typeof v === 'number') return Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v);
@@ -167,4 +168,16 @@ function quotePython(s: string): string {
   const q = s.includes("'") && !s.includes('"') ? '"' : "'";
   const body = s.replace(/[\\\n\r\t]|[\x00-\x1f\x7f]/g, (c) => ({ '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return q + (q === "'" ? body.replaceAll("'", "\\'") : body) + q;
+}
+
+/**
+ * A function a template can call: a global (`range`, `lookup`), a macro, or
+ * `loop.cycle`. Never a JavaScript function found in variables: only values
+ * made as Callables are called.
+ */
+export class Callable {
+  constructor(
+    readonly name: string,
+    readonly call: (args: unknown[], kwargs: Record<string, unknown>, vars: Record<string, unknown>) => unknown,
+  ) {}
 }

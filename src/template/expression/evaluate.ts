@@ -12,10 +12,12 @@ import type { SourcePos } from '../../util/source.js';
 import { InputError } from '../../util/errors.js';
 import { UndefinedVariableError, lineColOf } from '../errors.js';
 import * as F from '../functions.js';
-import { CompareError, MISSING, compare, contains, equals, hasOwnVar, joinPath, member, show, truthy, typeName } from '../values.js';
+import { Callable, CompareError, MISSING, compare, contains, equals, hasOwnVar, joinPath, member, show, truthy, typeName } from '../values.js';
 import { FILTERS, acceptsUndefined } from './filters.js';
+import { GLOBALS } from './globals.js';
 import { MethodError, callMethod } from './methods.js';
-import { positionOf, type Expr } from './parser.js';
+import { positionOf, type Expr, type Kwargs } from './parser.js';
+import { percentFormat } from './percent-format.js';
 import { TESTS } from './tests.js';
 import { Undef } from './undefined.js';
 
@@ -39,10 +41,11 @@ function need(value: unknown, scope: Scope): unknown {
   return value;
 }
 
-/** Runtime errors (wrong types) with the expression's position. */
+/** Runtime errors (wrong types) with the expression's position and the line it is on. */
 function fail(message: string, scope: Scope, offset: number, hint?: string): InputError {
-  const { col } = lineColOf(scope.source, offset);
-  return new InputError(`${message} (in \`${scope.source}\` at column ${col})`, positionOf(scope.source, scope.base, offset), hint);
+  const { line, col } = lineColOf(scope.source, offset);
+  const text = scope.source.split('\n')[line - 1]!.trim();
+  return new InputError(`${message} (in \`${text.length > 200 ? text.slice(0, 197) + '...' : text}\` at column ${col})`, positionOf(scope.source, scope.base, offset), hint);
 }
 
 /** The path a member chain reads, as written (`a.b[0]`), for naming an undefined member. */
@@ -80,6 +83,8 @@ function evaluate(node: Expr, scope: Scope): unknown {
     }
     case 'call':
       return runMethod(node, scope);
+    case 'fcall':
+      return runFunction(node, scope);
     case 'list':
       return node.items.map((x) => need(evaluate(x, scope), scope));
     case 'dict': {
@@ -158,6 +163,16 @@ function compareOp(op: string, a: unknown, b: unknown, scope: Scope, offset: num
 
 function arithmetic(op: string, a: unknown, b: unknown, scope: Scope, offset: number): unknown {
   if (op === '~') return F.pyStr(a) + F.pyStr(b);
+  if (op === '%' && typeof a === 'string') {
+    try {
+      return percentFormat(a, b);
+    } catch (err) {
+      if (err instanceof F.ValueError) throw fail(`'%': ${err.message}`, scope, offset);
+      throw err;
+    }
+  }
+  if (op === '*' && (typeof a === 'string' || Array.isArray(a)) && Number.isInteger(b)) return repeat(a, b as number);
+  if (op === '*' && (typeof b === 'string' || Array.isArray(b)) && Number.isInteger(a)) return repeat(b, a as number);
   const numeric = (v: unknown) => typeof v === 'number' || typeof v === 'boolean';
   if (op === '+' && typeof a === 'string' && typeof b === 'string') return a + b;
   if (op === '+' && Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
@@ -178,8 +193,24 @@ function arithmetic(op: string, a: unknown, b: unknown, scope: Scope, offset: nu
       return Math.floor(x / y);
     case '%':
       return ((x % y) + y) % y;
+    case '**':
+      return x ** y;
   }
   throw fail(`unknown operator '${op}'`, scope, offset);
+}
+
+/** Python's `'ab' * 2`, `[0] * 3`. */
+function repeat(x: string | unknown[], n: number): string | unknown[] {
+  if (typeof x === 'string') return x.repeat(Math.max(0, n));
+  const out: unknown[] = [];
+  for (let i = 0; i < n; i++) out.push(...x);
+  return out;
+}
+
+function kwargValues(kwargs: Kwargs, scope: Scope): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of kwargs) out[k] = need(evaluate(x, scope), scope);
+  return out;
 }
 
 function runTest(node: Extract<Expr, { k: 'test' }>, scope: Scope): boolean {
@@ -188,7 +219,7 @@ function runTest(node: Extract<Expr, { k: 'test' }>, scope: Scope): boolean {
   const value = test.acceptsUndefined ? raw : need(raw, scope);
   const args = node.args.map((a) => need(evaluate(a, scope), scope));
   try {
-    const result = test.fn(value, args);
+    const result = test.fn(value, args, kwargValues(node.kwargs, scope));
     return node.negate ? !result : result;
   } catch (err) {
     if (err instanceof F.ValueError || err instanceof CompareError) throw fail(`'is ${node.name}' ${err.message}`, scope, node.s);
@@ -201,9 +232,25 @@ function runFilter(node: Extract<Expr, { k: 'filter' }>, scope: Scope): unknown 
   const value = acceptsUndefined(node.name) ? raw : need(raw, scope);
   const args = node.args.map((a) => need(evaluate(a, scope), scope));
   try {
-    return FILTERS[node.name]!(value, args);
+    return FILTERS[node.name]!(value, args, kwargValues(node.kwargs, scope), scope.vars);
   } catch (err) {
     if (err instanceof F.ValueError || err instanceof CompareError) throw fail(`'| ${node.name}': ${err.message}`, scope, node.s);
+    throw err;
+  }
+}
+
+/** `range(3)`, `lookup('env', 'HOME')`, a template's macro `m(x)`. */
+function runFunction(node: Extract<Expr, { k: 'fcall' }>, scope: Scope): unknown {
+  const own = hasOwnVar(scope.vars, node.name) ? scope.vars[node.name] : undefined;
+  const fn = own instanceof Callable ? own : GLOBALS[node.name];
+  if (!fn) {
+    throw fail(own === undefined ? `unknown function '${node.name}'` : `'${node.name}' is ${typeName(own)}, not a function`, scope, node.s, `functions: ${Object.keys(GLOBALS).join(', ')}`);
+  }
+  const args = node.args.map((a) => need(evaluate(a, scope), scope));
+  try {
+    return fn.call(args, kwargValues(node.kwargs, scope), scope.vars);
+  } catch (err) {
+    if (err instanceof F.ValueError || err instanceof CompareError) throw fail(`${node.name}(): ${err.message}`, scope, node.s);
     throw err;
   }
 }
@@ -212,6 +259,9 @@ function runMethod(node: Extract<Expr, { k: 'call' }>, scope: Scope): unknown {
   const object = need(evaluate(node.obj, scope), scope);
   const args = node.args.map((a) => need(evaluate(a, scope), scope));
   try {
+    // A function held in a mapping: `loop.cycle('a', 'b')`, a namespace's or caller's.
+    const held = member(object, node.method);
+    if (held instanceof Callable) return held.call(args, kwargValues(node.kwargs, scope), scope.vars);
     return callMethod(object, node.method, args);
   } catch (err) {
     if (err instanceof MethodError) throw fail(err.message, scope, node.s);

@@ -9,7 +9,7 @@ export interface Token {
   start: number;
 }
 
-const OPERATORS = ['//', '==', '!=', '<=', '>=', '<', '>', '(', ')', '[', ']', '{', '}', ',', '.', '|', '+', '-', '*', '/', '%', '~', ':'];
+const OPERATORS = ['//', '**', '==', '!=', '<=', '>=', '<', '>', '(', ')', '[', ']', '{', '}', ',', '.', '|', '+', '-', '*', '/', '%', '~', ':', '='];
 
 /** A syntax error at an offset of the expression text; parseExpression turns it into a positioned TemplateSyntaxError. */
 export class ParseFail extends Error {
@@ -22,9 +22,17 @@ export class ParseFail extends Error {
   }
 }
 
-export function tokenize(source: string): Token[] {
+/**
+ * Tokens of `source`, or of its slice [from, to) (a `{{ … }}` inside a
+ * template): offsets stay those of the whole text, so positions need no
+ * arithmetic. `literalBackslashes`: a backslash in a string literal is
+ * itself (Ansible doubles them inside `{{ }}` of playbook strings, so that
+ * `regex_replace('(\\d+)', '\\1')` needs no second escaping).
+ */
+export function tokenize(whole: string, from = 0, to = whole.length, literalBackslashes = false): Token[] {
+  const source = whole.slice(0, to);
   const out: Token[] = [];
-  let i = 0;
+  let i = from;
   while (i < source.length) {
     const c = source[i]!;
     if (/\s/.test(c)) {
@@ -50,7 +58,8 @@ export function tokenize(source: string): Token[] {
       while (i < source.length && source[i] !== c) {
         if (source[i] === '\\' && i + 1 < source.length) {
           const escaped = source[i + 1]!;
-          text += escaped === 'n' ? '\n' : escaped === 't' ? '\t' : escaped === 'r' ? '\r' : escaped === '0' ? '\0' : escaped;
+          if (literalBackslashes) text += '\\' + escaped;
+          else text += escaped === 'n' ? '\n' : escaped === 't' ? '\t' : escaped === 'r' ? '\r' : escaped === '0' ? '\0' : escaped;
           i += 2;
         } else {
           text += source[i++];
@@ -70,7 +79,6 @@ export function tokenize(source: string): Token[] {
       i += op.length;
       continue;
     }
-    if (c === '=') throw new ParseFail(`unexpected '='`, start, "compare with '=='");
     if (c === '!') throw new ParseFail(`unexpected '!'`, start, "write 'not' (or '!=')");
     throw new ParseFail(`unexpected character '${c}'`, start);
   }

@@ -9,10 +9,12 @@
  *   compare  := sum (('=='|'!='|'<'|'<='|'>'|'>='|'in'|'not' 'in') sum)*   chained like Python
  *   sum      := product (('+'|'-'|'~') product)*
  *   product  := unary (('*'|'/'|'//'|'%') unary)*
- *   unary    := '-' unary | postfix
+ *   unary    := '-' unary | power
+ *   power    := postfix ['**' unary]
  *   postfix  := primary ('.' name | '[' expr ']' | '(' args ')' | '|' filter | 'is' ['not'] test)*
- *   primary  := number | string | true | false | none | name | '(' expr ')' | '(' expr ',' … ')'
- *             | '[' expr, … ']' | '{' key ':' expr, … '}'
+ *   primary  := number | string | true | false | none | name | name '(' args ')'
+ *             | '(' expr ')' | '(' expr ',' … ')' | '[' expr, … ']' | '{' key ':' expr, … '}'
+ *   args     := (expr | name '=' expr), …   (keyword arguments after positional ones)
  *
  * Literals: True/true, False/false, None/none/null. Strings with '…' or "…".
  * Unknown filter and test names are syntax errors, so `drover check` finds them.
@@ -32,7 +34,8 @@ export type Expr =
   | { k: 'name'; name: string; s: number }
   | { k: 'attr'; obj: Expr; key: string | number; s: number }
   | { k: 'index'; obj: Expr; index: Expr; s: number }
-  | { k: 'call'; obj: Expr; method: string; args: Expr[]; s: number }
+  | { k: 'call'; obj: Expr; method: string; args: Expr[]; kwargs: Kwargs; s: number }
+  | { k: 'fcall'; name: string; args: Expr[]; kwargs: Kwargs; s: number }
   | { k: 'list'; items: Expr[]; s: number }
   | { k: 'dict'; entries: [Expr, Expr][]; s: number }
   | { k: 'not'; x: Expr; s: number }
@@ -41,32 +44,55 @@ export type Expr =
   | { k: 'cmp'; first: Expr; rest: { op: string; x: Expr; s: number }[]; s: number }
   | { k: 'bin'; op: string; a: Expr; b: Expr; s: number }
   | { k: 'cond'; test: Expr; then: Expr; else?: Expr; s: number }
-  | { k: 'test'; x: Expr; name: string; negate: boolean; args: Expr[]; s: number }
-  | { k: 'filter'; x: Expr; name: string; args: Expr[]; s: number };
+  | { k: 'test'; x: Expr; name: string; negate: boolean; args: Expr[]; kwargs: Kwargs; s: number }
+  | { k: 'filter'; x: Expr; name: string; args: Expr[]; kwargs: Kwargs; s: number };
 
-class Parser {
+/** Keyword arguments as written: `map(attribute='name')`. */
+export type Kwargs = [string, Expr][];
+
+const NO_KWARGS: Kwargs = [];
+
+/**
+ * The parser; template statements (`{% for x in xs if x %}`) drive it piece by
+ * piece through its public methods.
+ */
+export class Parser {
   private i = 0;
   constructor(private readonly tokens: Token[]) {}
 
-  private peek(n = 0): Token {
+  peek(n = 0): Token {
     return this.tokens[Math.min(this.i + n, this.tokens.length - 1)]!;
   }
-  private next(): Token {
+  next(): Token {
     return this.tokens[this.i++]!;
   }
-  private isOp(v: string, n = 0): boolean {
+  isOp(v: string, n = 0): boolean {
     const t = this.peek(n);
     return t.type === 'op' && t.value === v;
   }
-  private isWord(v: string, n = 0): boolean {
+  isWord(v: string, n = 0): boolean {
     const t = this.peek(n);
     return t.type === 'name' && t.value === v;
   }
-  private expectOp(v: string): Token {
+  atEnd(): boolean {
+    return this.peek().type === 'eof';
+  }
+  expectOp(v: string): Token {
     if (!this.isOp(v)) throw this.fail(`expected '${v}'`);
     return this.next();
   }
-  private fail(what: string, hint?: string): ParseFail {
+  expectWord(v: string): Token {
+    if (!this.isWord(v)) throw this.fail(`expected '${v}'`);
+    return this.next();
+  }
+  /** A variable name to assign (`for x in`, `set x =`). */
+  expectName(): string {
+    const t = this.peek();
+    if (t.type !== 'name' || KEYWORDS.has(String(t.value)) || Object.hasOwn(LITERAL_NAMES, String(t.value))) throw this.fail('expected a variable name');
+    this.next();
+    return String(t.value);
+  }
+  fail(what: string, hint?: string): ParseFail {
     const t = this.peek();
     const got = t.type === 'eof' ? 'end of expression' : t.type === 'str' ? `string ${JSON.stringify(t.value)}` : `'${t.value}'`;
     return new ParseFail(`${what}, got ${got}`, t.start, hint);
@@ -77,13 +103,14 @@ class Parser {
     const tree = this.expr();
     if (this.peek().type !== 'eof') {
       const t = this.peek();
+      if (t.type === 'op' && t.value === '=') throw new ParseFail(`unexpected '='`, t.start, "compare with '=='");
       const hint = t.type === 'name' && !KEYWORDS.has(String(t.value)) ? "join conditions with 'and'/'or'" : undefined;
       throw this.fail('expected the end of the expression', hint);
     }
     return tree;
   }
 
-  private expr(): Expr {
+  expr(): Expr {
     const value = this.or();
     // Jinja's inline conditional: a if cond else b
     if (this.isWord('if')) {
@@ -99,7 +126,8 @@ class Parser {
     return value;
   }
 
-  private or(): Expr {
+  /** An expression without the inline `if` (a for loop's iterable: its `if` filters). */
+  or(): Expr {
     let a = this.and();
     while (this.isWord('or')) {
       const s = this.next().start;
@@ -174,7 +202,12 @@ class Parser {
       this.next();
       return this.unary();
     }
-    return this.postfix(this.primary());
+    const base = this.postfix(this.primary());
+    if (this.isOp('**')) {
+      const t = this.next();
+      return { k: 'bin', op: '**', a: base, b: this.unary(), s: t.start };
+    }
+    return base;
   }
 
   private postfix(operand: Expr): Expr {
@@ -190,7 +223,7 @@ class Parser {
         }
         if (this.isOp('(') && operand.k === 'attr' && typeof operand.key === 'string') {
           this.next();
-          operand = { k: 'call', obj: operand.obj, method: operand.key, args: this.args(')'), s: operand.s };
+          operand = { k: 'call', obj: operand.obj, method: operand.key, ...this.args(')'), s: operand.s };
         }
       } else if (this.isOp('[')) {
         this.next();
@@ -206,12 +239,12 @@ class Parser {
         }
         const name = String(t.value);
         if (!(name in FILTERS)) throw new ParseFail(`unknown filter '${name}'`, t.start, `known filters: ${Object.keys(FILTERS).join(', ')}`);
-        let args: Expr[] = [];
+        let args: { args: Expr[]; kwargs: Kwargs } = { args: [], kwargs: NO_KWARGS };
         if (this.isOp('(')) {
           this.next();
           args = this.args(')');
         }
-        operand = { k: 'filter', x: operand, name, args, s: t.start };
+        operand = { k: 'filter', x: operand, name, ...args, s: t.start };
       } else if (this.isWord('is')) {
         this.next();
         let negate = false;
@@ -226,15 +259,15 @@ class Parser {
         }
         const name = String(t.value);
         if (!(name in TESTS)) throw new ParseFail(`unknown test '${name}'`, t.start, `known tests: ${Object.keys(TESTS).join(', ')}`);
-        let args: Expr[] = [];
+        let args: { args: Expr[]; kwargs: Kwargs } = { args: [], kwargs: NO_KWARGS };
         if (this.isOp('(')) {
           this.next();
           args = this.args(')');
         } else if (TESTS[name]!.takesArg && this.startsValue()) {
           // Jinja allows `x is sameas false`, `x is divisibleby 3`
-          args = [this.primary()];
+          args = { args: [this.primary()], kwargs: NO_KWARGS };
         }
-        operand = { k: 'test', x: operand, name, negate, args, s: t.start };
+        operand = { k: 'test', x: operand, name, negate, ...args, s: t.start };
       } else {
         return operand;
       }
@@ -246,14 +279,29 @@ class Parser {
     return t.type === 'num' || t.type === 'str' || (t.type === 'name' && !KEYWORDS.has(String(t.value))) || this.isOp('(') || this.isOp('[');
   }
 
-  private args(close: string): Expr[] {
+  private args(close: string): { args: Expr[]; kwargs: Kwargs } {
+    const args: Expr[] = [];
+    const kwargs: Kwargs = [];
+    while (!this.isOp(close)) {
+      if (this.peek().type === 'name' && this.isOp('=', 1)) {
+        const name = String(this.next().value);
+        this.next();
+        kwargs.push([name, this.expr()]);
+      } else {
+        if (kwargs.length) throw this.fail('a positional argument after a keyword argument');
+        args.push(this.expr());
+      }
+      if (!this.isOp(',')) break;
+      this.next();
+    }
+    this.expectOp(close);
+    return { args, kwargs: kwargs.length ? kwargs : NO_KWARGS };
+  }
+
+  /** `[a, b]` items: expressions only. */
+  private items(close: string): Expr[] {
     const out: Expr[] = [];
     while (!this.isOp(close)) {
-      // Keyword arguments (`default(x, boolean=true)`) are accepted positionally.
-      if (this.peek().type === 'name' && this.isOp('=', 1)) {
-        this.next();
-        this.next();
-      }
       out.push(this.expr());
       if (!this.isOp(',')) break;
       this.next();
@@ -279,6 +327,10 @@ class Parser {
       }
       if (KEYWORDS.has(name)) throw this.fail('expected a value');
       this.next();
+      if (this.isOp('(')) {
+        this.next();
+        return { k: 'fcall', name, ...this.args(')'), s: t.start };
+      }
       return { k: 'name', name, s: t.start };
     }
     if (this.isOp('(')) {
@@ -300,7 +352,7 @@ class Parser {
     }
     if (this.isOp('[')) {
       this.next();
-      return { k: 'list', items: this.args(']'), s: t.start };
+      return { k: 'list', items: this.items(']'), s: t.start };
     }
     if (this.isOp('{')) {
       this.next();

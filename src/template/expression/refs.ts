@@ -63,6 +63,11 @@ export function collectRefs(tree: Expr, source: string, pos?: SourcePos): VarRef
       case 'call':
         sub(node.obj);
         node.args.forEach((a) => sub(a));
+        node.kwargs.forEach(([, a]) => sub(a));
+        return;
+      case 'fcall':
+        node.args.forEach((a) => sub(a));
+        node.kwargs.forEach(([, a]) => sub(a));
         return;
       case 'list':
         node.items.forEach((a) => sub(a));
@@ -98,10 +103,12 @@ export function collectRefs(tree: Expr, source: string, pos?: SourcePos): VarRef
       case 'test':
         sub(node.x, TESTS[node.name]!.acceptsUndefined === true);
         node.args.forEach((a) => sub(a));
+        node.kwargs.forEach(([, a]) => sub(a));
         return;
       case 'filter':
         sub(node.x, acceptsUndefined(node.name));
         node.args.forEach((a) => sub(a));
+        node.kwargs.forEach(([, a]) => sub(a));
         return;
       case 'lit':
         return;

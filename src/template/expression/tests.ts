@@ -11,7 +11,7 @@ export interface TestDef {
   takesArg?: boolean;
   /** Sees undefined values (defined/undefined); the others get a defined value. */
   acceptsUndefined?: boolean;
-  fn: (value: unknown, args: unknown[]) => boolean;
+  fn: (value: unknown, args: unknown[], kwargs: Record<string, unknown>) => boolean;
 }
 
 function resultField(field: string): (value: unknown) => boolean {
@@ -66,4 +66,33 @@ export const TESTS: Record<string, TestDef> = {
   odd: { fn: (v) => Number.isInteger(v) && Math.abs(v as number) % 2 === 1 },
   even: { fn: (v) => Number.isInteger(v) && (v as number) % 2 === 0 },
   divisibleby: { takesArg: true, fn: (v, a) => Number(a[0]) !== 0 && Number(v) % Number(a[0]) === 0 },
+  contains: { takesArg: true, fn: (v, a) => contains(v, a[0]) },
+  subset: { takesArg: true, fn: (v, a) => Array.isArray(v) && Array.isArray(a[0]) && v.every((x) => (a[0] as unknown[]).some((y) => equals(x, y))) },
+  superset: { takesArg: true, fn: (v, a) => Array.isArray(v) && Array.isArray(a[0]) && (a[0] as unknown[]).every((x) => v.some((y) => equals(x, y))) },
+  version: { takesArg: true, fn: (v, a, k) => versionTest(v, a[0], a[1] ?? k.operator ?? '==') },
+  version_compare: { takesArg: true, fn: (v, a, k) => versionTest(v, a[0], a[1] ?? k.operator ?? '==') },
 };
+
+/** LooseVersion's parts: runs of digits as numbers, runs of letters as text. */
+function versionParts(v: unknown): (number | string)[] {
+  return (F.pyStr(v).match(/\d+|[a-z]+/gi) ?? []).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+/** Ansible's `is version('2.0', '>=')` (loose versions). */
+function versionTest(v: unknown, other: unknown, operator: unknown): boolean {
+  const a = versionParts(v);
+  const b = versionParts(other);
+  let c = 0;
+  for (let i = 0; i < Math.max(a.length, b.length) && c === 0; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === undefined) c = -1;
+    else if (y === undefined) c = 1;
+    else if (typeof x === typeof y) c = x < y ? -1 : x > y ? 1 : 0;
+    else c = typeof x === 'number' ? -1 : 1;
+  }
+  const ops: Record<string, boolean> = { '<': c < 0, lt: c < 0, '<=': c <= 0, le: c <= 0, '>': c > 0, gt: c > 0, '>=': c >= 0, ge: c >= 0, '==': c === 0, '=': c === 0, eq: c === 0, '!=': c !== 0, '<>': c !== 0, ne: c !== 0 };
+  const op = String(operator);
+  if (!Object.hasOwn(ops, op)) throw new F.ValueError(`unknown version operator ${show(op)}`);
+  return ops[op]!;
+}

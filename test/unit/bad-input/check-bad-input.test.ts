@@ -77,7 +77,7 @@ const cases: Record<string, Case> = {
   'undefined variable in loop': { file: 'undefined-var-loop.yaml', at: ['undefined-var-loop.yaml', 6, 17], message: /undefined variable 'package_list'/ },
   'undefined variable in a template file': { file: 'undefined-var-template.yaml', at: ['templates/bad-var.conf.hbs', 3, 9], message: /undefined variable 'app_prot'/ },
   'template file syntax error': { file: 'template-syntax.yaml', at: ['templates/bad-syntax.conf.hbs', 4, 1], message: /template syntax error/ },
-  'template syntax error in an argument': { file: 'template-syntax-inline.yaml', at: ['template-syntax-inline.yaml', 5, 44], message: /template syntax error/ },
+  'template syntax error in an argument': { file: 'template-syntax-inline.yaml', at: ['template-syntax-inline.yaml', 5, 17], message: /template syntax error/ },
   'missing template file': { file: 'missing-template.yaml', at: ['missing-template.yaml', 4, 14], message: /template not found: nowhere\.conf\.hbs/ },
   'missing role': { file: 'missing-role.yaml', at: ['missing-role.yaml', 4, 7], message: /role 'no_such_role' not found/ },
   'role dependency cycle': { file: 'role-cycle.yaml', at: ['roles/cycle_b/meta/main.yaml', 2, 11], message: /role dependency cycle: cycle_a -> cycle_b -> cycle_a/ },

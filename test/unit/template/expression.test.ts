@@ -226,7 +226,8 @@ describe('filters', () => {
     ["'  x \\n' | trim", 'x'],
     ['missing | default(3)', 3],
     ['missing.deep | default("d")', 'd'],
-    ['none_value | default(3)', 3],
+    ['none_value | default(3)', null], // Jinja's default replaces only undefined values
+    ['none_value | default(3, true)', 3],
     ['empty_str | default("e", true)', 'e'],
     ['empty_str | default("e")', ''],
     ['missing | d(1)', 1],

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/util/errors.js';
 import { thrown } from '../../helpers/thrown.js';
-import { HELPER_DOCS, UndefinedVariableError, renderString, renderText } from '../../../src/template/index.js';
+import { HELPER_DOCS, UndefinedVariableError } from '../../../src/template/index.js';
+// The helpers belong to .hbs templates; these tests drive Handlebars directly.
+import { renderHandlebarsString as renderString, renderHandlebarsText as renderText } from '../../../src/template/handlebars.js';
 
 const vars = {
   port: 5000,
@@ -149,7 +151,7 @@ describe('helpers', () => {
 
 describe('safety', () => {
   const dir = join(import.meta.dirname, '../../../src/template');
-  const sources = readdirSync(dir)
+  const sources = (readdirSync(dir, { recursive: true }) as string[])
     .filter((f) => f.endsWith('.ts'))
     .map((f) => [f, readFileSync(join(dir, f), 'utf8')] as const);
 

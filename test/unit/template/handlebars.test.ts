@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/util/errors.js';
 import { thrown } from '../../helpers/thrown.js';
+import { TemplateSyntaxError, UndefinedVariableError } from '../../../src/template/index.js';
+// Handlebars is the language of .hbs template files; these tests drive it directly.
 import {
-  TemplateSyntaxError,
-  UndefinedVariableError,
-  isTemplated,
-  renderDeep,
-  renderString,
-  renderText,
-  templateRefs,
-} from '../../../src/template/index.js';
+  handlebarsRefs as templateRefs,
+  renderHandlebarsString as renderString,
+  renderHandlebarsText as renderText,
+} from '../../../src/template/handlebars.js';
 
 const pos = { file: 'roles/nova/tasks/main.yaml', line: 10, col: 5 };
 
@@ -72,12 +70,6 @@ describe('renderString: types', () => {
     expect(renderString('plain text', vars)).toBe('plain text');
     expect(renderString('{ not: a template }', vars)).toBe('{ not: a template }');
     expect(renderString(42 as unknown as string, vars)).toBe(42);
-  });
-
-  it('renders deep, but not keys', () => {
-    const input = { '{{port}}': ['{{port}}', 'a {{inventory_hostname}}', 7, { x: '{{enabled}}' }], n: null };
-    expect(renderDeep(input, vars)).toEqual({ '{{port}}': [5000, 'a compute1', 7, { x: true }], n: null });
-    expect(input['{{port}}'][0]).toBe('{{port}}'); // input untouched
   });
 });
 
@@ -229,16 +221,6 @@ describe('caching', () => {
   });
 });
 
-describe('isTemplated', () => {
-  it('detects mustaches', () => {
-    expect(isTemplated('{{x}}')).toBe(true);
-    expect(isTemplated('a {{ x }} b')).toBe(true);
-    expect(isTemplated('a {{\n x\n}} b')).toBe(true);
-    expect(isTemplated('a { x } b')).toBe(false);
-    expect(isTemplated('{{ unclosed')).toBe(false);
-    expect(isTemplated('')).toBe(false);
-  });
-});
 
 describe('templateRefs', () => {
   it('lists the variables read, with positions', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pythonLiteral } from '../../../src/inventory/py-literal.js';
+import { pythonLiteral } from '../../../src/util/py-literal.js';
 
 // Expected values are what Python 3's ast.literal_eval gives (or the text itself where it raises).
 describe('pythonLiteral (ast.literal_eval, else the text)', () => {

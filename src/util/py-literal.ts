@@ -5,9 +5,9 @@
  * `192.168.1.11` or `/usr/bin/python3` stay the strings they are. This is the
  * subset of Python literals that can appear there, evaluated the same way.
  */
-export function pythonLiteral(text: string): unknown {
+export function pythonLiteral(text: string, opts: { jsonNames?: boolean } = {}): unknown {
   try {
-    const p = new LiteralParser(text.replace(/^[ \t]+/, ''));
+    const p = new LiteralParser(text.replace(/^[ \t]+/, ''), opts.jsonNames ?? false);
     const v = p.parseTop();
     return v;
   } catch (e) {
@@ -18,13 +18,19 @@ export function pythonLiteral(text: string): unknown {
 
 class NotALiteral extends Error {}
 
+const JSON_NAMES: Record<string, unknown> = { true: true, false: false, null: null };
+
 const fail = (): never => {
   throw new NotALiteral();
 };
 
 class LiteralParser {
   private i = 0;
-  constructor(private readonly s: string) {}
+  constructor(
+    private readonly s: string,
+    /** Also read JSON's true/false/null (Ansible's Json2Python, for rendered templates). */
+    private readonly jsonNames: boolean,
+  ) {}
 
   parseTop(): unknown {
     this.skip();
@@ -88,6 +94,7 @@ class LiteralParser {
       if (word[0] === 'True') return true;
       if (word[0] === 'False') return false;
       if (word[0] === 'None') return null;
+      if (this.jsonNames && Object.hasOwn(JSON_NAMES, word[0])) return JSON_NAMES[word[0]];
     }
     return fail();
   }
