@@ -292,7 +292,8 @@ export function register(program: Command): void {
         }
         return formatEncryptedString(vaultEncrypt(x.text, secret.password, { vaultId: secret.id }), x.name);
       });
-      writeOutput(o.output ?? '-', outs.join('\n'));
+      // As ansible-vault, no newline after the last line; on a terminal one, so the prompt does not follow it.
+      writeOutput(o.output ?? '-', outs.join('\n') + (!o.output && process.stdout.isTTY ? '\n' : ''));
       done('Encryption successful');
     });
 }
