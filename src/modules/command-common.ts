@@ -7,6 +7,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { ModuleError } from '../util/errors.js';
+import { limit } from '../util/limits.js';
 import { shq } from '../util/shell.js';
 import { kvWords, shellWords } from '../util/shell-words.js';
 import { bool } from './common/args.js';
@@ -204,7 +205,8 @@ export async function runAndRegister(ctx: TaskContext, line: string, args: Guard
   // chdir=~/x: the transport quotes cwd, so expand the tilde first (as Ansible's expanduser does).
   const cwd = args.chdir?.startsWith('~') ? await ctx.expandUser(args.chdir) : args.chdir;
   const start = new Date();
-  const r = await ctx.exec(line, { ...(stdin !== undefined ? { stdin } : {}), ...(cwd ? { cwd } : {}) });
+  // Bounded: a command may print gigabytes; what is kept is its head and tail around a marker.
+  const r = await ctx.exec(line, { ...(stdin !== undefined ? { stdin } : {}), ...(cwd ? { cwd } : {}), maxOutputBytes: limit('commandOutput') });
   const end = new Date();
   const stdout = args.strip_empty_ends ? stripEnds(r.stdout) : r.stdout;
   const stderr = args.strip_empty_ends ? stripEnds(r.stderr) : r.stderr;

@@ -15,6 +15,12 @@ export interface ExecOptions {
   env?: Record<string, string>;
   /** Kill the command (its whole process group) after this many ms. */
   timeoutMs?: number;
+  /**
+   * Keep at most this many bytes of stdout, and of stderr: the first and last
+   * halves, the middle dropped and replaced by a marker line (see
+   * output-capture.ts). Unset: every byte (facts read files through exec).
+   */
+  maxOutputBytes?: number;
 }
 
 export interface ExecResult {
@@ -22,6 +28,8 @@ export interface ExecResult {
   stderr: string;
   /** Exit status; 128+N when killed by signal N. */
   rc: number;
+  /** With maxOutputBytes: how many bytes of each stream were dropped (absent when none were). */
+  omitted?: { stdout: number; stderr: number };
 }
 
 export interface ConnectionStats {

@@ -24,6 +24,7 @@ import type { ExecOptions, ExecResult } from './connection.js';
 import { CommandTimeoutError, InputError, UnreachableError } from '../util/errors.js';
 import { shq } from '../util/shell.js';
 import { BecomeError } from './errors.js';
+import { StreamCapture, splitBound } from './output-capture.js';
 
 /** The three pipes of a shell process or SSH channel, plus how to end it. */
 export interface ShellStreams {
@@ -85,15 +86,12 @@ export function runuserCommand(user: string): string {
 }
 
 interface Pending {
-  token: Buffer;
-  out: Buffer[];
-  err: Buffer[];
-  outDone: boolean;
-  errDone: boolean;
+  out: StreamCapture;
+  err: StreamCapture;
   rcLine?: string;
   /** The controller's timer passed and the job was signalled. */
   timedOut: boolean;
-  resolve: (r: { stdout: Buffer; stderr: Buffer; rc: number; timedOut: boolean }) => void;
+  resolve: (r: { rc: number; timedOut: boolean }) => void;
   reject: (e: Error) => void;
 }
 
@@ -222,31 +220,19 @@ export class ShellSession {
   private onData(d: Buffer, which: 'out' | 'err'): void {
     const p = this.pending;
     if (!p) return; // output of a daemon a previous command left behind
-    const chunks = which === 'out' ? p.out : p.err;
-    if (which === 'out' ? p.outDone : p.errDone) {
+    const capture = which === 'out' ? p.out : p.err;
+    if (capture.done) {
       if (which === 'out') p.rcLine = (p.rcLine ?? '') + d.toString('latin1');
     } else {
-      chunks.push(d);
-      // Search only the tail that can contain the token (the token may straddle chunks).
-      const tail = tailBuffer(chunks, p.token.length + d.length);
-      const i = tail.indexOf(p.token);
-      if (i >= 0) {
-        const all = Buffer.concat(chunks);
-        const at = all.length - tail.length + i;
-        chunks.length = 0;
-        chunks.push(all.subarray(0, at));
-        const rest = all.subarray(at + p.token.length);
-        if (which === 'out') {
-          p.outDone = true;
-          p.rcLine = rest.toString('latin1');
-        } else p.errDone = true;
-      }
+      // Output is everything before the token (which may straddle chunks); after it on stdout comes the exit status.
+      const rest = capture.push(d);
+      if (rest !== undefined && which === 'out') p.rcLine = rest.toString('latin1');
     }
-    if (p.outDone && p.errDone && p.rcLine !== undefined && p.rcLine.includes('\n')) {
+    if (p.out.done && p.err.done && p.rcLine !== undefined && p.rcLine.includes('\n')) {
       const m = /^(\d+)\n/.exec(p.rcLine);
       this.pending = null;
       if (!m) return p.reject(new UnreachableError(this.host, `shell protocol error: bad end line ${JSON.stringify(p.rcLine)}`, true));
-      p.resolve({ stdout: Buffer.concat(p.out), stderr: Buffer.concat(p.err), rc: Number(m[1]), timedOut: p.timedOut });
+      p.resolve({ rc: Number(m[1]), timedOut: p.timedOut });
     }
   }
 
@@ -270,7 +256,10 @@ export class ShellSession {
     const token = `__drover_end_${id}__`;
     const script = this.frame(command, opts, token);
     const timeoutMs = opts.timeoutMs;
-    const r = await new Promise<{ stdout: Buffer; stderr: Buffer; rc: number; timedOut: boolean }>((resolve, reject) => {
+    const bound = opts.maxOutputBytes !== undefined ? splitBound(opts.maxOutputBytes) : undefined;
+    const out = new StreamCapture(Buffer.from(token), bound);
+    const err = new StreamCapture(Buffer.from(token), bound);
+    const r = await new Promise<{ rc: number; timedOut: boolean }>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       let backstop: NodeJS.Timeout | undefined;
       const done = <T>(f: (v: T) => void) => (v: T) => {
@@ -278,7 +267,7 @@ export class ShellSession {
         clearTimeout(backstop);
         f(v);
       };
-      const pending: Pending = { token: Buffer.from(token), out: [], err: [], outDone: false, errDone: false, timedOut: false, resolve: done(resolve), reject: done(reject) };
+      const pending: Pending = { out, err, timedOut: false, resolve: done(resolve), reject: done(reject) };
       this.pending = pending;
       if (timeoutMs && timeoutMs > 0) {
         timer = setTimeout(() => {
@@ -300,7 +289,10 @@ export class ShellSession {
       for (const part of script) this.streams.stdin.write(part);
     });
     if (r.timedOut) throw new CommandTimeoutError(this.host, command, timeoutMs ?? 0);
-    return { stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), rc: r.rc };
+    if (!bound) return { stdout: out.bytes().toString('utf8'), stderr: err.bytes().toString('utf8'), rc: r.rc };
+    const o = out.text();
+    const e = err.text();
+    return { stdout: o.text, stderr: e.text, rc: r.rc, ...(o.omitted || e.omitted ? { omitted: { stdout: o.omitted, stderr: e.omitted } } : {}) };
   }
 
   /**
@@ -443,17 +435,4 @@ function countOf(s: string, sub: string): number {
 
 function cleanSudo(err: string): string {
   return err.split(SUDO_PROMPT).join('').trim();
-}
-
-/** The last `n` bytes across chunks, without copying everything. */
-function tailBuffer(chunks: Buffer[], n: number): Buffer {
-  const parts: Buffer[] = [];
-  let len = 0;
-  for (let i = chunks.length - 1; i >= 0 && len < n; i--) {
-    const c = chunks[i]!;
-    const take = Math.min(c.length, n - len);
-    parts.unshift(c.subarray(c.length - take));
-    len += take;
-  }
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }

@@ -3,7 +3,9 @@ import type { SourcePos } from './source.js';
 
 /**
  * Bounds on what input may make drover do, so a hostile or mistaken file
- * fails with a clear error instead of exhausting memory or CPU. One table:
+ * fails with a clear error instead of exhausting memory or CPU (command
+ * output is not an error: what is past its bound is dropped with a marker,
+ * transport/output-capture.ts). One table:
  * each limit has a default and an environment variable that overrides it
  * (README, "Limits").
  */
@@ -22,6 +24,11 @@ export const LIMITS = {
     env: 'DROVER_MAX_HOST_RANGE',
     default: 100_000,
     what: 'hosts one inventory entry with ranges (web[1:N]) may name',
+  },
+  commandOutput: {
+    env: 'DROVER_MAX_COMMAND_OUTPUT',
+    default: 1024 * 1024,
+    what: 'bytes of stdout, and of stderr, a command or shell task keeps (the first and last halves; the middle is dropped with a marker)',
   },
 } as const;
 

@@ -155,7 +155,7 @@ describe('apply registers Ansible-shaped results', () => {
     const { ctx, sent } = recordedContext([{ stdout: 'hello\nworld\n\n', stderr: '', rc: 0 }]);
     const args = cmdArgs({ cmd: 'cat', stdin: 's3cret', chdir: '/srv' });
     const r = await commandModule.apply(ctx, args, await commandModule.plan(ctx, args));
-    expect(sent[0]!.opts).toEqual({ stdin: 's3cret\n', cwd: '/srv' });
+    expect(sent[0]!.opts).toEqual({ stdin: 's3cret\n', cwd: '/srv', maxOutputBytes: 1024 * 1024 });
     expect(sent[0]!.command).not.toContain('s3cret');
     expect(r).toMatchObject({ changed: true, rc: 0, stdout: 'hello\nworld', stdout_lines: ['hello', 'world'], stderr: '', stderr_lines: [], cmd: ['cat'] });
     expect(r.failed).toBeUndefined();
@@ -176,6 +176,22 @@ describe('apply registers Ansible-shaped results', () => {
     const r = await shellModule.apply(ctx, args, await shellModule.plan(ctx, args));
     expect(sent[0]!.opts?.stdin).toBe('y');
     expect(r.stdout).toBe('x\n');
+  });
+
+  it('bounds the output it keeps: DROVER_MAX_COMMAND_OUTPUT, an input error when it is not a positive number', async () => {
+    const saved = process.env.DROVER_MAX_COMMAND_OUTPUT;
+    try {
+      process.env.DROVER_MAX_COMMAND_OUTPUT = '4096';
+      const { ctx, sent } = recordedContext([{ stdout: 'x' }]);
+      const args = shArgs({ cmd: 'yes | head -c 1000000000' });
+      await shellModule.apply(ctx, args, await shellModule.plan(ctx, args));
+      expect(sent[0]!.opts?.maxOutputBytes).toBe(4096);
+      process.env.DROVER_MAX_COMMAND_OUTPUT = 'lots';
+      await expect(shellModule.apply(ctx, args, await shellModule.plan(ctx, args))).rejects.toThrow(/DROVER_MAX_COMMAND_OUTPUT=lots: expected a positive whole number/);
+    } finally {
+      if (saved === undefined) delete process.env.DROVER_MAX_COMMAND_OUTPUT;
+      else process.env.DROVER_MAX_COMMAND_OUTPUT = saved;
+    }
   });
 
   it('formats deltas like Ansible', () => {
