@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/local-files.js';
 import { firstExisting, localFileCandidates } from '../util/file-search.js';
-import { readTextFile } from '../util/text-input.js';
+import { readTextFile, readUserTextFile } from '../util/text-input.js';
+import { revealSecret } from '../util/vault.js';
 import { displayPath } from '../util/source.js';
 import { ValueError, pyStr } from './functions.js';
 import { isMapping, hasOwnVar } from './values.js';
@@ -84,9 +85,11 @@ const LOOKUPS: Record<string, Lookup> = {
   env: (terms, kwargs) => terms.map((t) => process.env[pyStr(t)] ?? (kwargs.default !== undefined ? kwargs.default : '')),
   file: (terms, kwargs, vars) =>
     terms.map((t) => {
-      let text = readTextFile(findFile('files', t, vars), pyStr(t), 'file');
+      const read = readUserTextFile(findFile('files', t, vars), pyStr(t), 'file');
+      let text = read.text;
       if (kwargs.rstrip !== false) text = text.trimEnd();
       if (kwargs.lstrip === true) text = text.trimStart();
+      if (read.vaultEncrypted) revealSecret(text); // a vault-encrypted file's text is a secret
       return text;
     }),
   template: (terms, _kwargs, vars) => terms.map((t) => renderTemplateFile!(findFile('templates', t, vars), vars)),

@@ -15,6 +15,7 @@ import { MISSING, compare, equals, getPath, isMapping, member, pythonStr, show, 
 import { percentFormat } from './percent-format.js';
 import { TESTS } from './tests.js';
 import { Undef } from './undefined.js';
+import { VAULT_FILTERS } from './vault-filters.js';
 
 export type FilterFn = (value: unknown, args: unknown[], kwargs: Record<string, unknown>, vars: Record<string, unknown>) => unknown;
 
@@ -356,6 +357,7 @@ export const FILTERS: Record<string, FilterFn> = {
   },
   wordcount: (v) => (F.pyStr(v).match(/\w+/g) ?? []).length,
   pprint: (v) => pythonStr(v),
+  ...VAULT_FILTERS,
 };
 FILTERS.d = FILTERS.default!;
 FILTERS.count = FILTERS.length!;

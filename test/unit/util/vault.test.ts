@@ -242,3 +242,32 @@ function indentBy(text: string, n: number): string {
     .map((l) => ' '.repeat(n) + l)
     .join('\n');
 }
+
+describe('the vault and unvault filters', () => {
+  const BY_ANSIBLE = `$ANSIBLE_VAULT;1.2;AES256;filter_default
+33303331333233333334333533363337333833393631363236333634363536363330333133323333
+3334333533363337333833393631363236333634363536360a363231653464643030663963333862
+38366331323636666334333962636231326337393063326539653461383561396231613161363665
+6237313935643261620a633566646333393266643762393334343161653637316230373931316430
+6335
+`;
+  it("vault(secret, salt) is byte for byte ansible-core's do_vault (vault id filter_default); unvault reads it", async () => {
+    const { renderString } = await import('../../../src/template/index.js');
+    expect(renderString("{{ 'filtered text' | vault('fpw', salt='0123456789abcdef0123456789abcdef') }}", {})).toBe(BY_ANSIBLE);
+    expect(renderString("{{ v | unvault('fpw') }}", { v: BY_ANSIBLE })).toBe('filtered text');
+    expect(revealedSecrets()).toContain('filtered text');
+    expect(renderString("{{ 'not vaulted' | unvault('fpw') }}", {})).toBe('not vaulted');
+  });
+
+  it("without a secret they use the run's vault password; without one, a clear error", async () => {
+    const { renderString } = await import('../../../src/template/index.js');
+    setVaultKeyring(new VaultKeyring([{ id: 'labs', password: Buffer.from('run-pw') }]));
+    const env = renderString("{{ 'role-made' | vault }}", {}) as string;
+    expect(env).toMatch(/^\$ANSIBLE_VAULT;1\.2;AES256;labs\n/);
+    expect(vaultDecryptWith(parseVaultEnvelope(env), 'run-pw').toString()).toBe('role-made');
+    expect(renderString('{{ e | unvault }}', { e: env })).toBe('role-made');
+    setVaultKeyring(new VaultKeyring([]));
+    expect(() => renderString("{{ 'x' | vault }}", {})).toThrow(/vault: no secret given and the run has no vault password/);
+    expect(() => renderString("{{ e | unvault('wrong') }}", { e: env })).toThrow(/unvault: HMAC verification failed/);
+  });
+});
