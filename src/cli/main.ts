@@ -10,6 +10,7 @@ import { register as registerDroplet } from './droplet.js';
 import { register as registerVault } from './vault.js';
 import { register as registerAdhoc } from './adhoc.js';
 import { register as registerDoc } from './doc.js';
+import { register as registerCompletion } from './completion.js';
 
 /**
  * drover's command line. Each sub-command lives in its own file and registers
@@ -23,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError("(see 'drover --help', or 'drover COMMAND --help')");
   // Ad-hoc is the default command: `drover all -i hosts -m ping`, a first word that is no sub-command.
-  for (const register of [registerPlay, registerCheck, registerInventory, registerSchema, registerLab, registerPki, registerDroplet, registerVault, registerDoc, registerAdhoc]) {
+  for (const register of [registerPlay, registerCheck, registerInventory, registerSchema, registerLab, registerPki, registerDroplet, registerVault, registerDoc, registerCompletion, registerAdhoc]) {
     register(program);
   }
   try {
