@@ -1,5 +1,5 @@
 /**
- * Secrets through the real CLI: console at -v0/-v/-vv, the event log, error
+ * Secrets through the real CLI: console at -v0 to -vvv, the event log, error
  * messages and diffs never show a secret; credentials and keys are 0600 and
  * never overwritten; host keys: unknown refused with the fingerprint and how
  * to accept it, changed refused.
@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 
 describe('secrets in output', () => {
-  for (const v of [[], ['-v'], ['-vv']]) {
+  for (const v of [[], ['-v'], ['-vv'], ['-vvv']]) {
     it(`never in stdout, stderr or the event log (-D ${v.join(' ') || '-v0'})`, async () => {
       const conf = join(t.workdirs.h1!, 'app.conf');
       // The file holds an old password drover was never told about.
@@ -48,6 +48,16 @@ describe('secrets in output', () => {
       expect(r.stdout).toMatch(/stderr: auth failed for \*{8} \/ \*{8} \/ \*{8}/);
       expect(r.stdout).toMatch(/command: echo 'auth failed for \*{8} \/ \*{8} \/ \*{8}'/);
       if (v.length) expect(r.stdout).toContain('$ <command hidden by no_log> -> rc=0');
+      // The no_log task's event carries Ansible's censored marker in place of its result, and no output or command.
+      const noLog = readFileSync(events, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((e) => e.type === 'task_result' && e.task === 'Generate a token (no_log)');
+      expect(noLog).toHaveLength(1);
+      expect(noLog[0]).toMatchObject({ result: { censored: 'the output has been hidden due to no_log: true' } });
+      expect(noLog[0]!.stdout ?? noLog[0]!.command).toBeUndefined();
+      if (v[0] === '-vv' || v[0] === '-vvv') expect(r.stdout).toContain('the output has been hidden due to no_log: true');
       // The file itself has the real values.
       expect(readFileSync(conf, 'utf8')).toBe('password=PlayVarSecret-111\nrabbit_url=amqp://openstack:InventorySecret-222@controller\n');
     });
