@@ -43,7 +43,8 @@ export const VAULT_FILTERS: Record<string, FilterFn> = {
       if (secret !== undefined) {
         return vaultEncrypt(v, secret, { vaultId: vaultId === undefined ? FILTER_DEFAULT_ID : pythonStr(vaultId), ...(salt ? { salt: Buffer.from(pythonStr(salt)) } : {}) });
       }
-      const own = vaultKeyring().encryptSecret(vaultId === undefined ? undefined : pythonStr(vaultId));
+      // The run's password: vaultid names which one ('' or none: the first).
+      const own = vaultKeyring().encryptSecret(vaultId === undefined || vaultId === null || vaultId === '' ? undefined : pythonStr(vaultId));
       return vaultEncrypt(v, own.password, { vaultId: own.id === DEFAULT_VAULT_ID ? undefined : own.id, ...(salt ? { salt: Buffer.from(pythonStr(salt)) } : {}) });
     } catch (e) {
       if (e instanceof VaultError && e.kind === 'no-password') {
