@@ -10,8 +10,10 @@
 import { DEFAULT_VAULT_ID, parseVaultEnvelope, revealSecret, vaultDecryptWith, vaultEncrypt, VaultError, vaultKeyring } from '../../util/vault.js';
 import { ValueError } from '../functions.js';
 import { pythonStr, typeName } from '../values.js';
-import type { FilterFn } from './filters.js';
 import { Undef } from './undefined.js';
+
+/** filters.ts's FilterFn (not imported: filters.ts imports this file). */
+type FilterFn = (value: unknown, args: unknown[], kwargs: Record<string, unknown>, vars: Record<string, unknown>) => unknown;
 
 const FILTER_DEFAULT_ID = 'filter_default';
 
