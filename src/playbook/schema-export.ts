@@ -74,13 +74,25 @@ function moduleArgsSchema(m: Module): JSONSchema {
 
 export function playbookJsonSchema(): JSONSchema {
   const defs: JSONSchema = {};
+  // Each task keyword is defined once (kw_when, kw_loop …) and referenced from the ~110 task
+  // variants, not repeated in each: the file is a third of the size, and quicker for an editor.
+  const kw = (props: JSONSchema): JSONSchema =>
+    Object.fromEntries(
+      Object.entries(props).map(([k, v]) => {
+        defs[`kw_${k}`] = v;
+        return [k, { $ref: `#/$defs/kw_${k}` }];
+      }),
+    );
+  const taskKw = kw(taskOnly);
+  const commonKw = kw(common);
+  const loopKw = kw(loop);
   const taskVariants: JSONSchema[] = [];
   for (const m of allModules().sort((a, b) => a.name.localeCompare(b.name))) {
     defs[`args_${m.name}`] = moduleArgsSchema(m);
     for (const name of [m.name, `ansible.builtin.${m.name}`, ...(m.aliases ?? [])]) {
       taskVariants.push({
         type: 'object',
-        properties: { ...taskOnly, [name]: { $ref: `#/$defs/args_${m.name}` } },
+        properties: { ...taskKw, [name]: { $ref: `#/$defs/args_${m.name}` } },
         required: [name],
         additionalProperties: false,
       });
@@ -90,27 +102,27 @@ export function playbookJsonSchema(): JSONSchema {
   taskVariants.push(
     {
       type: 'object',
-      properties: { ...common, block: taskList, rescue: taskList, always: taskList },
+      properties: { ...commonKw, block: taskList, rescue: taskList, always: taskList },
       required: ['block'],
       additionalProperties: false,
     },
     {
       type: 'object',
-      properties: { ...common, ...loop, include_tasks: { anyOf: [str, { type: 'object', properties: { file: str, apply: mapping }, required: ['file'] }] } },
+      properties: { ...commonKw, ...loopKw, include_tasks: { anyOf: [str, { type: 'object', properties: { file: str, apply: mapping }, required: ['file'] }] } },
       required: ['include_tasks'],
       additionalProperties: false,
     },
     {
       type: 'object',
-      properties: { ...common, import_tasks: { anyOf: [str, { type: 'object', properties: { file: str }, required: ['file'] }] } },
+      properties: { ...commonKw, import_tasks: { anyOf: [str, { type: 'object', properties: { file: str }, required: ['file'] }] } },
       required: ['import_tasks'],
       additionalProperties: false,
     },
     ...(['include_role', 'import_role'] as const).map((k) => ({
       type: 'object',
       properties: {
-        ...common,
-        ...(k === 'include_role' ? loop : {}),
+        ...commonKw,
+        ...(k === 'include_role' ? loopKw : {}),
         [k]: { type: 'object', properties: { name: str, tasks_from: str, vars: mapping }, required: ['name'] },
       },
       required: [k],

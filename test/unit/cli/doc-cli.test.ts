@@ -73,4 +73,15 @@ describe('drover schema --module', () => {
     expect(bad.code).toBe(4);
     expect(bad.err).toMatch(/--module pnig: no such module \(did you mean 'ping'\?\)/);
   });
+
+  it('the whole schema defines each task keyword once and refers to it (a few hundred KB, not ~1 MB)', async () => {
+    const r = await drover('schema');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.$defs.kw_when.description).toMatch(/expression/);
+    const copy = s.$defs.task.anyOf.find((v: { required: string[] }) => v.required[0] === 'copy');
+    expect(copy.properties.when).toEqual({ $ref: '#/$defs/kw_when' });
+    expect(copy.properties.copy).toEqual({ $ref: '#/$defs/args_copy' });
+    expect(r.out.length).toBeLessThan(500_000);
+  });
 });
