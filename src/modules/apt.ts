@@ -34,7 +34,7 @@ const schema = z
     name: names.optional().describe('Package name(s); `name=version` pins a version (a trailing * matches a prefix).'),
     pkg: names.optional().describe('Alias of name.'),
     package: names.optional().describe('Alias of name.'),
-    state: z.enum(['present', 'installed', 'latest', 'absent', 'removed']).default('present'),
+    state: z.enum(['present', 'installed', 'latest', 'absent', 'removed']).default('present').describe('present (installed): installed; latest: at the newest candidate version; absent (removed): removed.'),
     update_cache: bool.default(false).describe('Refresh the package index first (not reported as a change).'),
     update_cache_retries: num.int().min(0).default(3).describe('Retries of a failed index refresh.'),
     cache_valid_time: num.int().min(0).default(0).describe('Seconds: skip the refresh when the index is younger.'),
@@ -43,7 +43,7 @@ const schema = z
     dpkg_options: z.string().default('force-confdef,force-confold').describe('Comma-separated dpkg options.'),
     autoremove: bool.default(false).describe('Remove packages nothing depends on any more.'),
     purge: bool.default(false).describe('With absent: remove configuration files too.'),
-    allow_downgrade: bool.default(false),
+    allow_downgrade: bool.default(false).describe('Allow installing an older version than the installed one (apt-get --allow-downgrades).'),
     force_apt_get: bool.optional().describe('Accepted for compatibility: drover always uses apt-get.'),
     default_release: z.string().optional().describe('apt-get -t RELEASE.'),
   })

@@ -19,13 +19,13 @@ import { registerModule } from './registry.js';
 import type { Module } from './types.js';
 
 const schema = z.strictObject({
-  repo: z.string().regex(/^(deb|deb-src)\s+(\[[^\]]*\]\s+)?\S+:\/\/\S+/, "repo must be a source line: 'deb [options] URL suite [components]'"),
-  state: z.enum(['present', 'absent']).default('present'),
+  repo: z.string().regex(/^(deb|deb-src)\s+(\[[^\]]*\]\s+)?\S+:\/\/\S+/, "repo must be a source line: 'deb [options] URL suite [components]'").describe("The source line: 'deb [options] URL suite [components]'."),
+  state: z.enum(['present', 'absent']).default('present').describe('Whether the line should be in the file (present) or not (absent).'),
   filename: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional().describe('File name without .list (default: from the URL).'),
-  update_cache: bool.default(true),
+  update_cache: bool.default(true).describe('Refresh the package index after a change, as part of that change.'),
   ...attrArgs,
   codename: z.string().optional().describe('Accepted for compatibility (PPA only); ignored.'),
-  validate_certs: bool.optional(),
+  validate_certs: bool.optional().describe('Accepted for compatibility; ignored.'),
 });
 
 export type AptRepositoryArgs = z.infer<typeof schema>;

@@ -25,7 +25,7 @@ export const guardArgs = {
   stdin_add_newline: bool.default(true).describe('Append a newline to stdin.'),
   strip_empty_ends: bool.default(true).describe('Strip trailing empty lines from stdout/stderr.'),
   /** Removed in Ansible 2.14 but still common in roles: accepted and ignored. */
-  warn: bool.optional(),
+  warn: bool.optional().describe('Removed in Ansible 2.14; accepted and ignored.'),
 };
 
 export interface GuardArgs {

@@ -14,9 +14,9 @@ import type { Module } from './types.js';
 
 const schema = z.strictObject({
   name: z.string().min(1).describe('Package the question belongs to (also the owner of a new question).'),
-  question: z.string().regex(/^\S+$/, 'a debconf question has no spaces'),
-  vtype: z.enum(['boolean', 'error', 'multiselect', 'note', 'password', 'seen', 'select', 'string', 'text', 'title']),
-  value: z.union([z.string(), z.boolean(), z.number()]).transform((v) => (typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v))),
+  question: z.string().regex(/^\S+$/, 'a debconf question has no spaces').describe('The debconf question, e.g. mysql-server/root_password.'),
+  vtype: z.enum(['boolean', 'error', 'multiselect', 'note', 'password', 'seen', 'select', 'string', 'text', 'title']).describe('The type of the answer, as debconf-set-selections takes it.'),
+  value: z.union([z.string(), z.boolean(), z.number()]).transform((v) => (typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v))).describe('The answer.'),
   unseen: bool.default(false).describe('Do not mark the question seen (the package may still ask it).'),
 });
 

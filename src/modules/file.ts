@@ -38,7 +38,7 @@ const schema = z
     follow: bool.default(true).describe('Apply attributes to the target of a symlink.'),
     ...attrArgs,
     modification_time: z.literal('preserve').optional().describe('Only "preserve" (the drover default) is accepted.'),
-    access_time: z.literal('preserve').optional(),
+    access_time: z.literal('preserve').optional().describe('Only "preserve" (the drover default) is accepted.'),
   })
   .superRefine(onePathOf(PATH_KEYS))
   .superRefine((a, ctx) => {

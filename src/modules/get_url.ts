@@ -24,12 +24,12 @@ import type { Change, Module } from './types.js';
 const CHECKSUM = /^(md5|sha1|sha224|sha256|sha384|sha512):([0-9a-fA-F]+)$/;
 
 const schema = z.strictObject({
-  url: z.string().regex(/^(https?|ftp|file):\/\//, 'url must start with http://, https://, ftp:// or file://'),
+  url: z.string().regex(/^(https?|ftp|file):\/\//, 'url must start with http://, https://, ftp:// or file://').describe('The URL: http://, https://, ftp:// or file://.'),
   dest: z.string().min(1).describe('File path, or an existing directory / path ending in / (the URL\'s file name is used).'),
-  checksum: z.string().regex(CHECKSUM, "checksum must look like 'sha256:<hex>'").optional(),
+  checksum: z.string().regex(CHECKSUM, "checksum must look like 'sha256:<hex>'").optional().describe('ALGORITHM:HEX (e.g. sha256:…): an existing dest with this checksum is not downloaded again, and a download must match it.'),
   force: bool.default(false).describe('Download even when dest exists (replaced only if the content differs).'),
-  timeout: num.int().min(1).default(10),
-  validate_certs: bool.default(true),
+  timeout: num.int().min(1).default(10).describe('Time limit in seconds (curl: the whole transfer; wget and python3: each network read).'),
+  validate_certs: bool.default(true).describe("Verify the server's TLS certificate."),
   ...attrArgs,
 });
 

@@ -26,7 +26,7 @@ const schema = z
     files_matching: z.string().optional().describe('With dir: only files whose name matches this regex.'),
     ignore_files: strList.optional().describe('With dir: file names (regexes) to skip.'),
     extensions: z.array(z.string()).default(['yaml', 'yml', 'json']).describe('With dir: file extensions to load.'),
-    ignore_unknown_extensions: z.boolean().default(false),
+    ignore_unknown_extensions: z.boolean().default(false).describe('With dir: skip files whose extension is not in extensions instead of failing.'),
   })
   .refine((a) => (a.file === undefined) !== (a.dir === undefined), { message: 'exactly one of file (free-form) or dir is required' });
 

@@ -15,9 +15,9 @@ import type { Change, Module } from './types.js';
 
 const schema = z.strictObject({
   name: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).describe('Database name(s).'),
-  state: z.enum(['present', 'absent']).default('present'),
-  encoding: z.string().regex(/^[A-Za-z0-9_]*$/).default(''),
-  collation: z.string().regex(/^[A-Za-z0-9_]*$/).default(''),
+  state: z.enum(['present', 'absent']).default('present').describe('Whether the database exists (present) or is dropped (absent).'),
+  encoding: z.string().regex(/^[A-Za-z0-9_]*$/).default('').describe("Character set of the database (empty: the server's default); an existing database with another one is altered."),
+  collation: z.string().regex(/^[A-Za-z0-9_]*$/).default('').describe("Collation of the database (empty: the server's default); an existing database with another one is altered."),
   ...loginArgs,
 });
 

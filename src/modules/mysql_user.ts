@@ -22,14 +22,14 @@ import type { Change, Module } from './types.js';
 const schema = z.strictObject({
   name: z.string().min(1).describe('Account user name.'),
   host: z.string().min(1).default('localhost').describe("Account host ('%' = any)."),
-  password: z.string().optional(),
-  update_password: z.enum(['always', 'on_create']).default('always'),
+  password: z.string().optional().describe("The account's password: compared as a hash the server computes, set only when it differs (sent on stdin)."),
+  update_password: z.enum(['always', 'on_create']).default('always').describe('always: set the password when it differs; on_create: only for a new account.'),
   priv: z
     .union([z.string(), z.record(z.string(), z.string())])
     .optional()
     .describe("'db.*:ALL/other.*:SELECT,INSERT' or {'db.*': 'ALL'}; GRANT adds WITH GRANT OPTION. Unset: privileges untouched."),
   append_privs: bool.default(false).describe('Add the privileges, never revoke others.'),
-  state: z.enum(['present', 'absent']).default('present'),
+  state: z.enum(['present', 'absent']).default('present').describe('Whether the account exists (present) or is dropped (absent).'),
   unix_socket: bool.optional().describe('Allow unix_socket login too. Unset: keep it when the account has it now.'),
   ...loginArgs,
 });

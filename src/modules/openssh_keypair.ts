@@ -18,7 +18,7 @@ const schema = z
     path: z.string().min(1).describe('Private key path; the public key goes to <path>.pub.'),
     type: z.enum(['rsa', 'ed25519']).default('rsa').describe('rsa or ed25519 (dsa/ecdsa are not supported).'),
     size: z.coerce.number().int().optional().describe('RSA bits (default 4096); ignored for ed25519.'),
-    comment: z.string().optional(),
+    comment: z.string().optional().describe("The public key's comment."),
     ...files.managedFileArgs,
     mode: attrArgs.mode.default('0600'),
     regenerate: z.string().optional().describe('Accepted for compatibility; drover regenerates only on type/size mismatch or force.'),

@@ -43,8 +43,8 @@ export const stateArg = z.enum(['present', 'absent']).default('present');
 
 /** The arguments every module here takes: force (regenerate), state, and the file's attributes. */
 export const managedFileArgs = {
-  force: bool.default(false),
-  state: stateArg,
+  force: bool.default(false).describe('Regenerate even when the existing one matches.'),
+  state: stateArg.describe('Whether the file should exist (present) or be removed (absent).'),
   ...attrArgs,
 };
 

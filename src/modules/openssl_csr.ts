@@ -29,23 +29,23 @@ const ALIASES: Record<string, string> = {
 };
 
 export const csrArgs = {
-  common_name: z.string().optional(),
-  country_name: z.string().optional(),
-  state_or_province_name: z.string().optional(),
-  locality_name: z.string().optional(),
-  organization_name: z.string().optional(),
-  organizational_unit_name: z.string().optional(),
-  email_address: z.string().optional(),
+  common_name: z.string().optional().describe('Subject CN.'),
+  country_name: z.string().optional().describe('Subject C (two letters).'),
+  state_or_province_name: z.string().optional().describe('Subject ST.'),
+  locality_name: z.string().optional().describe('Subject L.'),
+  organization_name: z.string().optional().describe('Subject O.'),
+  organizational_unit_name: z.string().optional().describe('Subject OU.'),
+  email_address: z.string().optional().describe('Subject emailAddress.'),
   subject: z.record(z.string(), z.string()).optional().describe('More subject fields as a mapping, e.g. {CN: x, O: y}.'),
   subject_alt_name: stringList.optional().describe('DNS:name, IP:address, email:address, URI:uri.'),
-  subject_alt_name_critical: bool.default(false),
+  subject_alt_name_critical: bool.default(false).describe('Not supported: must stay false.'),
   use_common_name_for_san: bool.default(true).describe('With no subject_alt_name, use DNS:<common_name>.'),
-  key_usage: stringList.optional(),
-  key_usage_critical: bool.default(false),
-  extended_key_usage: stringList.optional(),
-  extended_key_usage_critical: bool.default(false),
+  key_usage: stringList.optional().describe('keyUsage values, e.g. [digitalSignature, keyEncipherment].'),
+  key_usage_critical: bool.default(false).describe('Mark keyUsage critical.'),
+  extended_key_usage: stringList.optional().describe('extendedKeyUsage values, e.g. [serverAuth, clientAuth].'),
+  extended_key_usage_critical: bool.default(false).describe('Mark extendedKeyUsage critical.'),
   basic_constraints: stringList.optional().describe('e.g. [CA:TRUE, pathlen:0].'),
-  basic_constraints_critical: bool.default(false),
+  basic_constraints_critical: bool.default(false).describe('Mark basicConstraints critical.'),
 };
 
 const schema = z.preprocess(
@@ -59,10 +59,10 @@ const schema = z.preprocess(
     .strictObject({
       path: z.string().min(1).describe('Where the CSR is written on the target.'),
       privatekey_path: z.string().min(1).describe('The private key (on the target) the CSR is signed with.'),
-      privatekey_passphrase: z.string().optional(),
+      privatekey_passphrase: z.string().optional().describe('Passphrase of privatekey_path.'),
       ...csrArgs,
-      digest: z.literal('sha256').default('sha256'),
-      version: z.coerce.number().int().default(1),
+      digest: z.literal('sha256').default('sha256').describe('Signature digest (sha256 only).'),
+      version: z.coerce.number().int().default(1).describe('CSR version.'),
       ...files.managedFileArgs,
       select_crypto_backend: files.selectCryptoBackendArg,
     })

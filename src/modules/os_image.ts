@@ -14,16 +14,16 @@ import type { Module } from './types.js';
 
 const schema = z.strictObject({
   ...commonArgs,
-  name: z.string().min(1),
+  name: z.string().min(1).describe('Image name.'),
   filename: z.string().optional().describe('Image file on the target.'),
-  disk_format: z.string().default('qcow2'),
-  container_format: z.string().default('bare'),
+  disk_format: z.string().default('qcow2').describe('Glance disk format (qcow2, raw …).'),
+  container_format: z.string().default('bare').describe('Glance container format.'),
   is_public: bool.optional().describe('Shorthand for visibility public/private.'),
-  visibility: z.enum(['public', 'private', 'shared', 'community']).optional(),
-  min_disk: z.coerce.number().int().optional(),
-  min_ram: z.coerce.number().int().optional(),
-  properties: z.record(z.string(), z.string()).optional(),
-  state: z.enum(['present', 'absent']).default('present'),
+  visibility: z.enum(['public', 'private', 'shared', 'community']).optional().describe('Who may use the image; corrected on an existing image.'),
+  min_disk: z.coerce.number().int().optional().describe('Minimum disk size (GB) to boot the image.'),
+  min_ram: z.coerce.number().int().optional().describe('Minimum RAM (MB) to boot the image.'),
+  properties: z.record(z.string(), z.string()).optional().describe('Extra image properties.'),
+  state: z.enum(['present', 'absent']).default('present').describe('Whether the image exists (present) or is deleted (absent).'),
 });
 
 export type OsImageArgs = z.infer<typeof schema> & CommonArgs;

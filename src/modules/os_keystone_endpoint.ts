@@ -14,11 +14,11 @@ import type { Module } from './types.js';
 const schema = z.strictObject({
   ...commonArgs,
   service: z.string().min(1).describe('Service name or id.'),
-  endpoint_interface: z.enum(['public', 'internal', 'admin']),
-  url: z.string().min(1),
+  endpoint_interface: z.enum(['public', 'internal', 'admin']).describe('Which interface of the service this endpoint is.'),
+  url: z.string().min(1).describe("The endpoint's URL (updated in place when it differs)."),
   region: z.string().optional().describe('Region id, e.g. RegionOne.'),
-  enabled: bool.default(true),
-  state: z.enum(['present', 'absent']).default('present'),
+  enabled: bool.default(true).describe('Whether the endpoint is enabled.'),
+  state: z.enum(['present', 'absent']).default('present').describe('Whether the endpoint exists (present) or is deleted (absent).'),
 });
 
 export type OsEndpointArgs = z.infer<typeof schema> & CommonArgs;

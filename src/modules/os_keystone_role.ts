@@ -6,8 +6,8 @@ import type { Module } from './types.js';
 
 const schema = z.strictObject({
   ...commonArgs,
-  name: z.string().min(1),
-  state: z.enum(['present', 'absent']).default('present'),
+  name: z.string().min(1).describe('Role name.'),
+  state: z.enum(['present', 'absent']).default('present').describe('Whether the role exists (present) or is deleted (absent).'),
 });
 
 export type OsRoleArgs = z.infer<typeof schema> & CommonArgs;

@@ -12,12 +12,12 @@ import type { Module } from './types.js';
 const schema = z
   .strictObject({
     ...commonArgs,
-    name: z.string().min(1),
+    name: z.string().min(1).describe('Service name.'),
     service_type: z.string().optional().describe('e.g. identity, image, placement, compute, network.'),
     type: z.string().optional().describe('Alias of service_type.'),
-    description: z.string().optional(),
-    enabled: bool.default(true),
-    state: z.enum(['present', 'absent']).default('present'),
+    description: z.string().optional().describe('Service description.'),
+    enabled: bool.default(true).describe('Whether the service is enabled.'),
+    state: z.enum(['present', 'absent']).default('present').describe('Whether the service exists (present) or is deleted (absent).'),
   })
   .superRefine((a, ctx) => {
     if (!a.service_type && !a.type) ctx.addIssue({ code: 'custom', path: ['service_type'], message: 'service_type is required' });

@@ -14,9 +14,9 @@ const schema = z.strictObject({
   name: z.string().min(1).describe('Project name.'),
   domain_id: z.string().optional().describe('Domain name or id (default: the default domain).'),
   domain: z.string().optional().describe('Alias of domain_id.'),
-  description: z.string().optional(),
-  enabled: bool.default(true),
-  state: z.enum(['present', 'absent']).default('present'),
+  description: z.string().optional().describe('Project description.'),
+  enabled: bool.default(true).describe('Whether the project is enabled.'),
+  state: z.enum(['present', 'absent']).default('present').describe('Whether the project exists (present) or is deleted (absent).'),
 });
 
 export type OsProjectArgs = z.infer<typeof schema> & CommonArgs;

@@ -12,15 +12,15 @@ import type { Module, TaskContext } from './types.js';
 
 const schema = z.strictObject({
   ...commonArgs,
-  name: z.string().min(1),
-  password: z.string().optional(),
-  update_password: z.enum(['always', 'on_create']).default('always'),
+  name: z.string().min(1).describe('User name.'),
+  password: z.string().optional().describe('The password: set for a new user, and (update_password: always) whenever it no longer authenticates.'),
+  update_password: z.enum(['always', 'on_create']).default('always').describe("always: reset a password that does not authenticate; on_create: never touch an existing user's."),
   domain: z.string().optional().describe('Domain name or id of the user (default: default).'),
   default_project: z.string().optional().describe('Default project name or id (looked up in the same domain).'),
-  email: z.string().optional(),
-  description: z.string().optional(),
-  enabled: bool.default(true),
-  state: z.enum(['present', 'absent']).default('present'),
+  email: z.string().optional().describe('Email address.'),
+  description: z.string().optional().describe('User description.'),
+  enabled: bool.default(true).describe('Whether the user is enabled.'),
+  state: z.enum(['present', 'absent']).default('present').describe('Whether the user exists (present) or is deleted (absent).'),
 });
 
 export type OsUserArgs = z.infer<typeof schema> & CommonArgs;

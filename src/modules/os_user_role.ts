@@ -12,13 +12,13 @@ import type { Module } from './types.js';
 const schema = z
   .strictObject({
     ...commonArgs,
-    role: z.string().min(1),
-    user: z.string().optional(),
-    group: z.string().optional(),
-    project: z.string().optional(),
+    role: z.string().min(1).describe('The role granted.'),
+    user: z.string().optional().describe('The user it is granted to (or group).'),
+    group: z.string().optional().describe('The group it is granted to (or user).'),
+    project: z.string().optional().describe('The project it is granted on.'),
     domain: z.string().optional().describe('With project: the domain of user and project; alone: the domain the role is granted on.'),
     system: z.string().optional().describe('"all": the role on the whole system.'),
-    state: z.enum(['present', 'absent']).default('present'),
+    state: z.enum(['present', 'absent']).default('present').describe('Whether the grant exists (present) or is revoked (absent).'),
   })
   .superRefine((a, ctx) => {
     if (!a.user === !a.group) ctx.addIssue({ code: 'custom', message: 'give exactly one of user and group' });

@@ -12,7 +12,7 @@ const schema = z
     seconds: num.min(0).optional().describe('Seconds to wait.'),
     minutes: num.min(0).optional().describe('Minutes to wait.'),
     prompt: z.string().optional().describe('Not supported: drover does not read from the terminal.'),
-    echo: z.boolean().optional(),
+    echo: z.boolean().optional().describe('Accepted for compatibility; ignored (no prompts).'),
   })
   .superRefine((a, ctx) => {
     if (a.prompt !== undefined) ctx.addIssue({ code: 'custom', path: ['prompt'], message: 'pause: prompts are not supported (drover runs unattended); give seconds or minutes' });

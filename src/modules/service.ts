@@ -21,11 +21,11 @@ import type { Change, Module } from './types.js';
 const schema = z
   .strictObject({
     name: z.string().min(1).describe('Unit name (".service" may be left out).'),
-    state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
+    state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional().describe('started, stopped: make it so; restarted, reloaded: restart or reload it.'),
     enabled: bool.optional().describe('Start at boot.'),
     daemon_reload: bool.default(false).describe('Run systemctl daemon-reload when systemd reports changed unit files.'),
     daemon_reexec: bool.optional().describe('Accepted for compatibility; ignored.'),
-    masked: bool.optional(),
+    masked: bool.optional().describe('Whether the unit is masked.'),
     no_block: bool.default(false).describe('Do not wait for the start/stop job to finish.'),
     scope: z.enum(['system']).optional().describe('Only the system scope is supported.'),
     arguments: z.string().optional().describe('Accepted for compatibility (SysV); ignored.'),

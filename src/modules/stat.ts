@@ -19,8 +19,8 @@ const schema = z
     dest: z.string().min(1).optional(),
     name: z.string().min(1).optional(),
     follow: bool.default(false).describe('Report the target of a symlink instead of the link.'),
-    get_checksum: bool.default(true),
-    checksum_algorithm: z.enum(CHECKSUM_ALGORITHMS as [ChecksumAlgorithm, ...ChecksumAlgorithm[]]).default('sha1'),
+    get_checksum: bool.default(true).describe("Compute a regular file's checksum (stat.checksum)."),
+    checksum_algorithm: z.enum(CHECKSUM_ALGORITHMS as [ChecksumAlgorithm, ...ChecksumAlgorithm[]]).default('sha1').describe('Algorithm of stat.checksum.'),
     get_mime: bool.optional().describe('Accepted for compatibility; mime types are not reported.'),
     get_attributes: bool.optional().describe('Accepted for compatibility; attributes are not reported.'),
   })

@@ -21,11 +21,11 @@ const schema = z.strictObject({
   src: z.string().min(1).describe("Template file, looked up in the role's templates/ then the playbook's templates/."),
   dest: z.string().min(1).describe('Remote path (an existing directory receives dest/basename(src)).'),
   ...attrArgs,
-  backup: bool.default(false),
+  backup: bool.default(false).describe('Keep a timestamped copy of the old file.'),
   unsafe_writes: unsafeWritesArg,
   force: bool.default(true).describe('false: never touch an existing dest.'),
   validate: validateArg,
-  follow: bool.default(false),
+  follow: bool.default(false).describe('When dest is a symlink, write the file it points to.'),
   newline_sequence: z
     .preprocess((v) => (typeof v === 'string' ? v.replace(/\\n/g, '\n').replace(/\\r/g, '\r') : v), z.enum(['\n', '\r\n', '\r']))
     .default('\n')

@@ -80,7 +80,7 @@ function argShape(schema: ZodType): Record<string, ZodType> | undefined {
   return def?.type === 'pipe' && def.out ? objectShape(def.out) : undefined;
 }
 
-const ALIASES = /\s*\(aliases?: ([^)]*)\)/;
+const ALIASES = /\s*\(alias(?:es)?: ([^)]*)\)/;
 
 /** The arguments of a module, sorted by name, aliases folded into their main argument. */
 export function moduleArgDocs(m: Module): ArgDoc[] {

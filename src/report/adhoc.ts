@@ -39,7 +39,9 @@ export function adhocSink(o: AdhocOutputOptions): EventSink {
     } else if (e.type === 'warning') {
       o.err.write(`[WARNING]: ${e.message}\n`);
     } else if (e.type === 'log') {
-      if (o.verbose > 0) o.err.write(`${e.host ? `[${e.host}] ` : ''}${e.message}\n`);
+      // A line may say at which -v count it shows (the commands a task runs: -vvv); default -v.
+      const needs = (e as { verbosity?: number }).verbosity ?? 1;
+      if (o.verbose >= needs) o.err.write(`${e.host ? `[${e.host}] ` : ''}${e.message}\n`);
     }
   };
 }

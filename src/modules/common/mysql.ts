@@ -11,11 +11,11 @@ import type { TaskContext } from '../types.js';
  */
 export const loginArgs = {
   login_user: z.string().min(1).optional().describe('Default: the OS user (root through the unix socket).'),
-  login_password: z.string().optional(),
+  login_password: z.string().optional().describe('Password of login_user (given to the client in a 0600 temporary option file, never in argv).'),
   login_host: z.string().min(1).optional().describe('Connect over TCP to this host instead of the unix socket.'),
-  login_port: num.int().min(1).max(65535).default(3306),
-  login_unix_socket: z.string().min(1).default('/run/mysqld/mysqld.sock'),
-  connect_timeout: num.int().min(1).default(30),
+  login_port: num.int().min(1).max(65535).default(3306).describe('TCP port, with login_host.'),
+  login_unix_socket: z.string().min(1).default('/run/mysqld/mysqld.sock').describe("The server's unix socket (used unless login_host is given)."),
+  connect_timeout: num.int().min(1).default(30).describe('Seconds to wait for the connection.'),
   config_file: z.string().optional().describe('Accepted for compatibility; ignored (drover never reads ~/.my.cnf).'),
 };
 

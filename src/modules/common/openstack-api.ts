@@ -42,11 +42,11 @@ export const commonArgs = {
   auth_type: z.string().optional().describe('Only "password" is supported.'),
   region_name: z.string().optional().describe('Region of the endpoints used (default: the first one found).'),
   interface: z.enum(['public', 'internal', 'admin']).default('public').describe('Catalog interface used to reach the services.'),
-  validate_certs: z.union([z.boolean(), z.string()]).optional(),
+  validate_certs: z.union([z.boolean(), z.string()]).optional().describe('Verify TLS certificates of https endpoints (false or "no": do not).'),
   ca_cert: z.string().optional().describe('CA bundle on the target for https endpoints.'),
   api_timeout: z.coerce.number().positive().default(60).describe('Seconds to keep retrying while the API is not reachable yet (a service that was just restarted).'),
-  wait: z.union([z.boolean(), z.string()]).optional(),
-  timeout: z.coerce.number().optional(),
+  wait: z.union([z.boolean(), z.string()]).optional().describe('Accepted for compatibility; ignored.'),
+  timeout: z.coerce.number().optional().describe('Accepted for compatibility; ignored (see api_timeout).'),
 };
 
 export interface CommonArgs {

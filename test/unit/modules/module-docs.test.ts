@@ -63,5 +63,12 @@ describe('module documentation (drover doc)', () => {
     // Behind a preprocess step (openssl_csr renames Ansible's aliases first) the arguments are still found.
     expect(moduleArgDocs(modules.find((m) => m.name === 'openssl_csr')!).map((a) => a.name)).toContain('privatekey_path');
     for (const m of modules) for (const a of moduleArgDocs(m)) expect(a.type, `${m.name}.${a.name}`).not.toBe('');
+    // "(alias: x)" folds too (ini_file's dest).
+    expect(moduleArgDocs(modules.find((m) => m.name === 'ini_file')!).find((a) => a.name === 'path')?.aliases).toEqual(['dest']);
+  });
+
+  it('every argument of every module has a description', () => {
+    const missing = modules.flatMap((m) => moduleArgDocs(m).filter((a) => !a.description).map((a) => `${m.name}.${a.name}`));
+    expect(missing).toEqual([]);
   });
 });
