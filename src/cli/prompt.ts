@@ -21,3 +21,18 @@ export async function promptHidden(question: string, noTerminal?: string): Promi
     });
   });
 }
+
+/** Read a line from the terminal, echoed (a name, not a secret). */
+export async function promptLine(question: string, noTerminal?: string): Promise<string> {
+  if (!process.stdin.isTTY) {
+    throw new InputError(noTerminal ?? `cannot ask "${question.replace(/:\s*$/, '')}": stdin is not a terminal`);
+  }
+  const { createInterface } = await import('node:readline');
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    rl.question(question, (answer) => {
+      rl.close();
+      resolve(answer);
+    });
+  });
+}

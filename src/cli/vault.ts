@@ -259,15 +259,16 @@ export function register(program: Command): void {
     .option('--output <file>', 'write here instead of stdout')
     .option('--encrypt-vault-id <id>', 'the vault id to encrypt with (needed when several are given)')
     .action(async (strings: string[], o: CommonFlags & { name: string[]; stdinName?: string; prompt?: boolean; showInput?: boolean }) => {
-      const readStdin = strings.includes('-') || strings.length === 0 || o.stdinName !== undefined;
+      // No strings and --prompt: only the prompt (ansible-core 2.14 refuses this as "also reading stdin"; later versions allow it).
+      const readStdin = strings.includes('-') || (strings.length === 0 && !o.prompt) || o.stdinName !== undefined;
       if (o.prompt && readStdin) throw new InputError('the --prompt option cannot be used when also reading from stdin');
       const keyring = await vaultKeyringFrom(o, { autoPrompt: true, newPassword: true });
       const secret = encryptSecret(keyring, o.encryptVaultId);
       const inputs: Array<{ text: string; name?: string; from: string }> = [];
       if (o.prompt) {
-        const { promptHidden } = await import('./prompt.js');
-        const name = await promptHidden('Variable name (enter for no name): ');
-        const text = await promptHidden(o.showInput ? 'String to encrypt: ' : 'String to encrypt (hidden): ');
+        const { promptHidden, promptLine } = await import('./prompt.js');
+        const name = await promptLine('Variable name (enter for no name): ');
+        const text = o.showInput ? await promptLine('String to encrypt: ') : await promptHidden('String to encrypt (hidden): ');
         if (text === '') throw new InputError('the plaintext given at the prompt was empty, not encrypting');
         inputs.push({ text, ...(name ? { name } : {}), from: 'the interactive prompt' });
       }

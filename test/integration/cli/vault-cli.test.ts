@@ -111,3 +111,20 @@ describe('vault flags on play, check and lab', () => {
     });
   }
 });
+
+describe('encrypt_string --prompt', () => {
+  it('asks the name (echoed) and the string (hidden)', async () => {
+    const r = await onTty(
+      ['vault', 'encrypt_string', '--prompt', '--vault-id', 'p@prompt'],
+      [
+        ['New vault password (p): ', PASSWORD],
+        ['Confirm new vault password (p): ', PASSWORD],
+        ['Variable name (enter for no name): ', 'asked_name'],
+        ['String to encrypt (hidden): ', 'hidden-plaintext-77'],
+      ],
+    );
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('asked_name: !vault |');
+    expect(r.out).not.toContain('hidden-plaintext-77');
+  }, 60_000);
+});
