@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../../src/util/errors.js';
 import { readTextFile } from '../../../src/util/text-input.js';
+import { parseExtraVars } from '../../../src/playbook/extra-vars.js';
 import { loadVarsFile, loadYamlFile, parseYaml } from '../../../src/util/yaml.js';
 import { Redactor, MASK } from '../../../src/util/redact.js';
 
@@ -193,7 +194,7 @@ describe('the YAML reader and the file reader', () => {
     expect(thrownInput(() => parseYaml(`s: !vault "$ANSIBLE_VAULT;1.1;AES256\\nzz"\n`, '<t>')).message).toMatch(/<t>:1:\d+: cannot decrypt this !vault value: malformed vault data/);
   });
 
-  it('whole encrypted files are decrypted by the one reader: vars files (values secret), playbooks', () => {
+  it('whole encrypted files are decrypted by the one reader: vars files and -e @file (values secret), playbooks', () => {
     setVaultKeyring(pw);
     const dir = mkdtempSync(join(tmpdir(), 'vault-yaml-'));
     writeFileSync(join(dir, 'vars.yml'), vaultEncrypt('api_key: from-an-encrypted-file\nlist: [one-item-secret]\n', 'hunter2'));
@@ -202,6 +203,10 @@ describe('the YAML reader and the file reader', () => {
     writeFileSync(join(dir, 'site.yml'), vaultEncrypt('- hosts: all\n  tasks: []\n', 'hunter2'));
     expect(loadYamlFile(join(dir, 'site.yml')).value).toEqual([{ hosts: 'all', tasks: [] }]);
     expect(readTextFile(join(dir, 'site.yml'), 'site.yml')).toBe('- hosts: all\n  tasks: []\n');
+    // -e @file: the same reader; its values are secrets too.
+    writeFileSync(join(dir, 'extra.yml'), vaultEncrypt('cli_value: from-an-encrypted-e-file\n', 'hunter2'));
+    expect(parseExtraVars([`@${join(dir, 'extra.yml')}`])).toEqual({ cli_value: 'from-an-encrypted-e-file' });
+    expect(revealedSecrets()).toContain('from-an-encrypted-e-file');
     setVaultKeyring(new VaultKeyring([]));
     expect(thrownInput(() => loadVarsFile(join(dir, 'vars.yml'))).message).toMatch(/vars\.yml:1:1: this file is vault-encrypted; a vault-encrypted value needs a vault password/);
   });
