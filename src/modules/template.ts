@@ -36,6 +36,9 @@ const schema = z.strictObject({
 
 export type TemplateArgs = z.infer<typeof schema>;
 
+/** The variables Ansible's template module adds (template_uid, _run_date and _mtime left out: they would make every run differ). */
+export const TEMPLATE_VAR_NAMES = ['template_path', 'template_fullpath', 'template_host', 'template_destpath', 'ansible_managed'] as const;
+
 export const templateModule: Module<TemplateArgs, ContentPlanData> = {
   name: 'template',
   doc: {
@@ -55,8 +58,7 @@ export const templateModule: Module<TemplateArgs, ContentPlanData> = {
   async plan(ctx, args) {
     const file = ctx.findFile('templates', args.src);
     const text = await readTextFileAsync(file, file, 'template');
-    // The variables Ansible's template module adds (template_uid, _run_date and _mtime left out: they would make every run differ).
-    const templateVars = { template_path: file, template_fullpath: file, template_host: hostname(), template_destpath: args.dest, ansible_managed: 'Ansible managed' };
+    const templateVars: Record<(typeof TEMPLATE_VAR_NAMES)[number], string> = { template_path: file, template_fullpath: file, template_host: hostname(), template_destpath: args.dest, ansible_managed: 'Ansible managed' };
     let rendered = ctx.render(text, templateVars, displayPath(file), { trimBlocks: args.trim_blocks, lstripBlocks: args.lstrip_blocks });
     if (args.newline_sequence !== '\n') rendered = rendered.replace(/\r?\n/g, args.newline_sequence);
     return planPlacement(ctx, {

@@ -17,6 +17,10 @@ import { loadVarsFile } from '../util/yaml.js';
 import { loadPlayVarsFile, searchLocalFile } from './local-files.js';
 import { playHosts } from './play-hosts.js';
 import { HOST_MAGIC, MAGIC_NAMES, ROLE_MAGIC_NAMES, UNSUPPORTED_MAGIC, loopMagic, magicDefined, mayBeFact, RESCUE_MAGIC_NAMES } from './magic-vars.js';
+import { TEMPLATE_VAR_NAMES } from '../modules/template.js';
+
+/** Variables the template module itself gives a template file. */
+const TEMPLATE_VARS: ReadonlySet<string> = new Set(TEMPLATE_VAR_NAMES);
 
 /**
  * Static validation, per play and per targeted host, without contacting any
@@ -414,7 +418,7 @@ class Validator {
       if (!(e instanceof InputError)) throw e;
       return this.add(e);
     }
-    this.checkText(entry.text, at, ctx, true, language);
+    this.checkText(entry.text, at, ctx, true, language, TEMPLATE_VARS);
   }
 
   /** Check a node's `when`, and return the context its other fields are checked in (what the condition proves defined). */
@@ -460,13 +464,13 @@ class Validator {
     for (const r of refs) this.checkRef(r, ctx);
   }
 
-  private checkText(text: string, pos: SourcePos, ctx: WalkCtx, always = false, language: TemplateLanguage = 'jinja'): void {
+  private checkText(text: string, pos: SourcePos, ctx: WalkCtx, always = false, language: TemplateLanguage = 'jinja', provided?: ReadonlySet<string>): void {
     if (!always && !isTemplated(text)) return;
     const refs = this.refs(`t${language}\0${text}`, pos, () => {
       checkTemplate(text, pos, language); // syntax, unknown filters, tests, helpers
       return templateRefs(text, pos, language);
     });
-    for (const r of refs) this.checkRef(r, ctx);
+    for (const r of refs) if (!provided?.has(r.root)) this.checkRef(r, ctx);
   }
 
   private refs(key: string, pos: SourcePos, get: () => Array<{ root: string; path?: unknown; pos?: SourcePos; optional?: boolean }>): Ref[] {

@@ -5,8 +5,7 @@
  * ValueError on wrong input and the caller adds the position.
  */
 import { posix } from 'node:path';
-import { toYamlText } from '../util/yaml.js';
-import { shq } from '../util/shell.js';
+import { toPyYamlText, toYamlText } from '../util/yaml.js';
 import { isMapping, pythonStr, show, typeName } from './values.js';
 import { pythonRegex } from '../util/python-regex.js';
 
@@ -97,8 +96,13 @@ export const basename = (s: unknown): string => posix.basename(needString('basen
 export const dirname = (s: unknown): string => posix.dirname(needString('dirname', s));
 export const b64encode = (s: unknown): string => Buffer.from(needString('b64encode', s), 'utf8').toString('base64');
 export const b64decode = (s: unknown): string => Buffer.from(needString('b64decode', s), 'base64').toString('utf8');
-/** POSIX shell quoting (Ansible's `quote`); safe words stay bare. */
-export const quote = (s: unknown): string => shq(pyStr(s));
+/** Ansible's `quote`: Python's shlex.quote (safe words bare, else '…' with ' as '"'"'). */
+export function quote(s: unknown): string {
+  const text = pyStr(s);
+  if (text === '') return "''";
+  if (/^[\w@%+=:,./-]+$/.test(text)) return text;
+  return "'" + text.replaceAll("'", `'"'"'`) + "'";
+}
 
 /** A Python `re` pattern as a JavaScript RegExp (util/python-regex.ts); `flags`: g, i, m. */
 export function pyRegex(pattern: string, flags: string): RegExp {
@@ -203,9 +207,9 @@ export function toYamlFlow(v: unknown): string {
   return toYamlText(v, { flow: true });
 }
 
-/** Ansible's to_yaml / to_nice_yaml: PyYAML's block style, ending in a newline. */
-export function toYaml(v: unknown, indentWidth = 2): string {
-  return toYamlText(v, { indent: indentWidth, indentSeq: false }) + '\n';
+/** Ansible's to_yaml (flow style for collections of scalars) / to_nice_yaml (block style), as PyYAML writes them. */
+export function toYaml(v: unknown, indentWidth = 2, nice = false): string {
+  return toPyYamlText(v, { indent: indentWidth, flowLeaves: !nice });
 }
 
 /** Block-style YAML (indent 2 by default), no trailing newline. */

@@ -230,7 +230,15 @@ export const FILTERS: Record<string, FilterFn> = {
   to_json: (v, a, k) => pythonJson(v, { indent: k.indent as number | undefined, sortKeys: truthy(k.sort_keys), ensureAscii: k.ensure_ascii === undefined ? true : truthy(k.ensure_ascii) }),
   to_nice_json: (v, a, k) => pythonJson(v, { indent: F.toInt(arg(a, k, 0, 'indent', 4)), sortKeys: arg(a, k, 1, 'sort_keys', true) !== false, separators: [',', ': '], ensureAscii: k.ensure_ascii === undefined ? true : truthy(k.ensure_ascii) }),
   to_yaml: (v, a, k) => F.toYaml(v, F.toInt(k.indent ?? 2)),
-  to_nice_yaml: (v, a, k) => F.toYaml(v, F.toInt(arg(a, k, 0, 'indent', 4))),
+  to_nice_yaml: (v, a, k) => F.toYaml(v, F.toInt(arg(a, k, 0, 'indent', 4)), true),
+  dictsort: (v, a, k) => {
+    const byValue = arg(a, k, 1, 'by', 'key') === 'value';
+    const key = sortKey(truthy(arg(a, k, 0, 'case_sensitive', false)), undefined);
+    const sorted = Object.entries(mapping('dictsort', v)).sort((x, y) => compare(key(byValue ? x[1] : x[0]), key(byValue ? y[1] : y[0])));
+    return truthy(arg(a, k, 2, 'reverse', false)) ? sorted.reverse() : sorted;
+  },
+  // Jinja's urlencode: percent-encoding, '/' kept.
+  urlencode: (v) => (isMapping(v) ? Object.entries(v).map(([x, y]) => `${encodeURIComponent(x)}=${encodeURIComponent(F.pyStr(y))}`).join('&') : encodeURIComponent(F.pyStr(v)).replace(/%2F/g, '/')),
   from_json: (v) => {
     try {
       return JSON.parse(F.pyStr(v));

@@ -57,10 +57,14 @@ export function tokenize(whole: string, from = 0, to = whole.length, literalBack
       i++;
       while (i < source.length && source[i] !== c) {
         if (source[i] === '\\' && i + 1 < source.length) {
-          const escaped = source[i + 1]!;
-          if (literalBackslashes) text += '\\' + escaped;
-          else text += escaped === 'n' ? '\n' : escaped === 't' ? '\t' : escaped === 'r' ? '\r' : escaped === '0' ? '\0' : escaped;
-          i += 2;
+          if (literalBackslashes) {
+            text += source.slice(i, i + 2);
+            i += 2;
+          } else {
+            const [decoded, length] = pythonEscape(source, i);
+            text += decoded;
+            i += length;
+          }
         } else {
           text += source[i++];
         }
@@ -84,4 +88,20 @@ export function tokenize(whole: string, from = 0, to = whole.length, literalBack
   }
   out.push({ type: 'eof', value: '', start: source.length });
   return out;
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = { '\n': '', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/**
+ * A Python string-literal escape at `i` (the backslash): its text and length.
+ * Unknown escapes keep their backslash, as Python does (`'\d'` is backslash-d).
+ */
+function pythonEscape(source: string, i: number): [string, number] {
+  const c = source[i + 1]!;
+  if (Object.hasOwn(SIMPLE_ESCAPES, c)) return [SIMPLE_ESCAPES[c]!, 2];
+  const octal = /^[0-7]{1,3}/.exec(source.slice(i + 1, i + 4));
+  if (octal) return [String.fromCharCode(parseInt(octal[0], 8)), 1 + octal[0].length];
+  const hex = c === 'x' ? /^[0-9a-fA-F]{2}/.exec(source.slice(i + 2, i + 4)) : c === 'u' ? /^[0-9a-fA-F]{4}/.exec(source.slice(i + 2, i + 6)) : c === 'U' ? /^[0-9a-fA-F]{8}/.exec(source.slice(i + 2, i + 10)) : null;
+  if (hex) return [String.fromCodePoint(parseInt(hex[0], 16)), 2 + hex[0].length];
+  return ['\\' + c, 2];
 }

@@ -14,12 +14,24 @@ import type { SourcePos } from '../../util/source.js';
 import { pythonLiteral } from '../../util/py-literal.js';
 import { hasOwnVar, isMapping, pythonStr } from '../values.js';
 import { jinjaSource } from './lexer.js';
-import { parseTemplate } from './parser.js';
+import { parseTemplate, type Template } from './parser.js';
 import { renderPieces, restoreTrailingNewlines } from './render.js';
 
 /** Ansible's is_possibly_template: any Jinja opening delimiter. */
 export function isJinjaTemplated(s: string): boolean {
   return typeof s === 'string' && (s.includes('{{') || s.includes('{%') || s.includes('{#'));
+}
+
+/**
+ * Ansible's STRING_TYPE_FILTERS: their text is the value (NativeJinjaText),
+ * never read back as a literal, when it is the whole result.
+ */
+const STRING_TYPE_FILTERS = new Set(['string', 'to_json', 'to_nice_json', 'to_yaml', 'to_nice_yaml', 'ppretty', 'json']);
+
+function isStringTypeOutput(t: Template): boolean {
+  const outs = t.body.filter((n) => n.t !== 'text' || n.value !== '');
+  const only = outs.length === 1 ? outs[0] : undefined;
+  return only?.t === 'out' && only.expr.k === 'filter' && STRING_TYPE_FILTERS.has(only.expr.name);
 }
 
 // Python's `$` also matches before a final newline.
@@ -38,6 +50,7 @@ export function renderPlaybookString(text: string, vars: Record<string, unknown>
   // One list or mapping: what str() and literal_eval would give back, without the round trip.
   if (pieces.length === 1 && (Array.isArray(pieces[0]) || isMapping(pieces[0]))) return pieces[0];
   const out = pieces.map((p) => pythonStr(p)).join('');
+  if (isStringTypeOutput(t)) return restoreTrailingNewlines(text, out);
   if (out.startsWith('{') || out.startsWith('[') || out === 'True' || out === 'False') {
     const value = pythonLiteral(out, { jsonNames: true });
     if (value !== out) return value;

@@ -101,10 +101,10 @@ describe('helpers', () => {
     expect(r("{{string true}} {{string nothing}}")).toBe('True None');
   });
 
-  it('quote is POSIX shell quoting', () => {
+  it("quote is Python's shlex.quote (Ansible's quote filter)", () => {
     expect(r('{{quote s}}')).toBe("'Hello World'");
     expect(r('{{quote path}}')).toBe('/etc/nova/nova.conf');
-    expect(r(`{{quote "it's"}}`)).toBe(`'it'\\''s'`);
+    expect(r(`{{quote "it's"}}`)).toBe(`'it'"'"'s'`);
     expect(r("{{quote ''}}")).toBe("''");
   });
 

@@ -1,0 +1,3 @@
+import { moduleSuite } from './runner.js';
+
+moduleSuite('jinja.yaml');
