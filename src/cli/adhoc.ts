@@ -95,12 +95,21 @@ export function register(program: Command): void {
     .option('--events <file>', 'write a JSON-lines event log')
     .option('--no-color', 'no colour (also NO_COLOR=1; FORCE_COLOR=1 forces it)')
     .addOption(new Option('-v, --verbose', 'show the commands run (on stderr)').argParser((_v, prev: number) => prev + 1).default(0))
-    .action(async (pattern: string | undefined, o) => {
+    .allowExcessArguments()
+    .action(async (pattern: string | undefined, o, cmd: Command) => {
       if (pattern === undefined) {
         // `drover` alone: the program's help, as before there was a default command.
         process.stderr.write(program.helpInformation());
         process.exitCode = EXIT.usage;
         return;
+      }
+      // A misspelt sub-command lands here too (`drover pley site.yaml`): say so rather than run it as a pattern.
+      const extra = cmd.args.slice(1);
+      if (extra.length || (o.args === undefined && cmd.getOptionValueSource('moduleName') === 'default')) {
+        const { didYouMean } = await import('../util/did-you-mean.js');
+        const sub = didYouMean(pattern, program.commands.map((c) => c.name()).filter((n) => n !== 'adhoc'));
+        if (sub) throw new InputError(`unknown command '${pattern}' (did you mean '${sub}'?)`, undefined, "see 'drover --help'");
+        if (extra.length) throw new InputError(`unexpected argument '${extra[0]}': an ad-hoc command takes one host pattern; quote a command line for -a`);
       }
       await setVaultFromFlags(o);
       process.exitCode = await runAdhoc(pattern, o);
