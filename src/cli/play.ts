@@ -24,9 +24,10 @@ export function register(program: Command): void {
     .option('--start-at-task <name>', 'start at the task with this name')
     .option('--step', 'confirm each task before it runs')
     .option('--events <file>', 'write a JSON-lines event log')
+    .option('--no-color', 'no colour (also NO_COLOR=1; FORCE_COLOR=1 forces it)')
     .option('--timeout <seconds>', 'default per-command timeout', positiveNumber('--timeout'))
     .option('-K, --ask-become-pass', 'ask for the sudo password (kept in memory, never in argv or logs)')
-    .addOption(new Option('-v, --verbose', 'show commands (-vv: results too)').argParser((_v, prev: number) => prev + 1).default(0))
+    .addOption(new Option('-v, --verbose', 'show module results (-vvv: the commands they run)').argParser((_v, prev: number) => prev + 1).default(0))
     .action(async (playbook: string, o) => {
       await setVaultFromFlags(o);
       const { runPlaybook } = await import('../engine/run.js');
@@ -51,7 +52,8 @@ export function register(program: Command): void {
         eventsFile: o.events,
         taskTimeout: o.timeout,
         verbose: o.verbose,
-        sinks: [consoleSink({ out: process.stdout, verbose: o.verbose, diff: Boolean(o.diff), check: Boolean(o.check) })],
+        argv: process.argv.slice(2),
+        sinks: [consoleSink({ out: process.stdout, verbose: o.verbose, diff: Boolean(o.diff), check: Boolean(o.check), ...(o.color === false ? { color: false } : {}) })],
       });
       process.exitCode = summary.exitCode;
     });

@@ -20,6 +20,8 @@ export interface RunOptions {
   startAtTask?: string;
   step?: boolean;
   verbose?: number;
+  /** The command line after `drover`, for the `run_start` record (known secrets masked). */
+  argv?: string[];
   /** JSON-lines event log path. */
   eventsFile?: string;
   /** Extra event consumers (tests, lab runners). */

@@ -21,7 +21,8 @@ export interface ContextParams {
   env?: Record<string, string>;
   timeoutMs: number;
   redactor: Redactor;
-  log: (message: string) => void;
+  /** verbosity: the -v count that shows the line (default 1). */
+  log: (message: string, verbosity?: number) => void;
 }
 
 /** Builds the TaskContext a module sees for one (host, task, item). */
@@ -36,10 +37,11 @@ export function makeTaskContext(p: ContextParams): TaskContext {
     };
     const started = Date.now();
     const r = await p.conn.exec(command, merged);
-    // Logged as run; known secrets are masked where the log event leaves the engine.
+    // Logged as run (shown at -vvv); known secrets are masked where the log event leaves the engine.
     p.log(
       `$ ${command}${merged.becomeUser ? ` (as ${merged.becomeUser})` : ''} -> rc=${r.rc} ${Date.now() - started}ms` +
         (r.stderr.trim() ? `\n  stderr: ${r.stderr.trim().split('\n').slice(-5).join('\n  stderr: ')}` : ''),
+      3,
     );
     return r;
   };
@@ -51,7 +53,7 @@ export function makeTaskContext(p: ContextParams): TaskContext {
       const r = await exec(command, opts);
       if (r.rc !== 0) {
         const firstLine = r.stderr.trim().split('\n').slice(-1)[0] ?? '';
-        throw new ModuleError(`command failed with rc=${r.rc}${firstLine ? `: ${firstLine}` : ''}`, command, r.stderr, r.rc);
+        throw new ModuleError(`command failed with rc=${r.rc}${firstLine ? `: ${firstLine}` : ''}`, command, r.stderr, r.rc, r.stdout);
       }
       return r;
     },
@@ -67,7 +69,7 @@ export function makeTaskContext(p: ContextParams): TaskContext {
       renderText(text, extraVars ? extendVars(p.vars, extraVars) : p.vars, file ?? `${node.pos.file}:${node.pos.line}`, options),
     findFile: (kind, path) => findLocalFile(node, kind, path),
     secret: (value) => redactor.add(value),
-    log: p.log,
+    log: (message) => p.log(message),
     async expandUser(path) {
       const m = /^~([A-Za-z0-9_.-]*)(\/.*)?$/.exec(path);
       if (!m) return path;

@@ -4,7 +4,7 @@ import { loadIncludedTasks } from '../playbook/index.js';
 import { keywordPos } from '../playbook/context.js';
 import { loadPlayVarsFile } from '../playbook/local-files.js';
 import type { EngineEvent } from '../report/events.js';
-import { taskResultEvent, taskTitle } from '../report/task-event.js';
+import { itemResultEvent, taskResultEvent, taskTitle } from '../report/task-event.js';
 import { countResult } from '../report/tally.js';
 import { gatherFacts } from '../facts/gather.js';
 import { evaluateCondition, renderDeep, renderString } from '../template/index.js';
@@ -103,8 +103,10 @@ export class PlayRunner {
     const hosts = hostNames.map((h) => env.hosts.get(h)!).filter((h) => !h.failed && !h.unreachable);
     for (const h of hosts) h.ended = false;
     this.playHosts = hostNames.map((h) => env.hosts.get(h)!);
-    for (const batch of this.batches(hosts)) {
+    const batches = [...this.batches(hosts)];
+    for (const [i, batch] of batches.entries()) {
       this.batch = batch;
+      if (play.serial.length) env.emit({ type: 'batch_start', play: play.name, batch: i + 1, batches: batches.length, hosts: batch.map((h) => h.name) });
       try {
         await this.startBatch(batch);
         const base = this.playKeywords();
@@ -436,11 +438,14 @@ export class PlayRunner {
   }
 
   private async runOnHost(node: TaskNode, h: HostState, inherited: Inherited): Promise<TaskOutcome> {
-    const { env } = this;
+    const { env, play } = this;
     try {
       const vars = this.varsFor(h, node, inherited.scopeVars);
       const delegateTo = inherited.delegateTo !== undefined ? String(renderString(inherited.delegateTo, vars, node.pos)) : undefined;
       const ignoreErrors = this.keywordIsTrue(inherited.ignoreErrors, h, node, inherited);
+      const noLog = this.keywordIsTrue(inherited.noLog, h, node, inherited);
+      const title = taskTitle(node);
+      const where = formatPos(node.pos);
       return await runTask({
         host: h,
         node,
@@ -450,14 +455,16 @@ export class PlayRunner {
         becomeUser: inherited.becomeUser ?? 'root',
         environment: inherited.environment,
         ignoreErrors,
-        noLog: this.keywordIsTrue(inherited.noLog, h, node, inherited),
+        noLog,
         delegateTo,
         check: env.check,
         diff: env.diff,
         timeoutMs: env.timeoutMs,
         redactor: env.redactor,
         connect: (host) => env.pool.get(host),
-        log: (message) => env.emit({ type: 'log', host: h.name, message }),
+        log: (message, verbosity) => env.emit({ type: 'log', host: h.name, message, ...(verbosity !== undefined ? { verbosity } : {}) }),
+        onItem: (outcome, label, durationMs) =>
+          env.emit(itemResultEvent(outcome, { play: play.name, task: title, where, host: h.name, check: env.check, durationMs, noLog }, label)),
       });
     } catch (e) {
       if (e instanceof UnreachableError) {

@@ -15,6 +15,7 @@ import { PlayRunner } from './play-runner.js';
 import { RunState } from './run-state.js';
 import { lazyTemplated } from './vars.js';
 import { hostMagicValues } from '../playbook/magic-vars.js';
+import { droverVersion } from '../util/version.js';
 
 const NO_SKIP: ReadonlySet<string> = new Set();
 
@@ -97,6 +98,14 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
   }
   // Everything that leaves the engine is redacted here, once.
   const redactedEmit = (e: EngineEvent) => emit(redactor.redactValue(e));
+  redactedEmit({
+    type: 'run_start',
+    version: droverVersion(),
+    argv: opts.argv ?? [],
+    inventory: opts.inventory,
+    playbook: resolve(opts.playbook),
+    check: Boolean(opts.check),
+  });
 
   const invKey = opts.inventory.map((i) => resolve(i)).join(',');
   const stateDir = opts.stateDir ?? defaultStateDir(opts.inventory[0]);

@@ -39,7 +39,10 @@ export interface TaskRunParams {
   timeoutMs: number;
   redactor: Redactor;
   connect: (host: string) => Promise<Connection>;
-  log: (message: string) => void;
+  /** verbosity: the -v count that shows the line (default 1). */
+  log: (message: string, verbosity?: number) => void;
+  /** Each loop item's outcome as it ends (the console prints a line per item). */
+  onItem?: (outcome: TaskOutcome, label: string, durationMs: number) => void;
 }
 
 const SKIPPED = (reason: string): Record<string, unknown> => ({ changed: false, skipped: true, skip_reason: reason });
@@ -86,12 +89,14 @@ export async function runTask(p: TaskRunParams): Promise<TaskOutcome> {
       ...(node.loop.indexVar ? { [node.loop.indexVar]: i } : {}),
     });
     const label = itemLabel(node, itemVars, item);
+    const started = Date.now();
     let out: TaskOutcome;
     if (!evaluateAll(p.when, itemVars, node)) {
       out = { status: 'skipped', changes: [], result: SKIPPED('conditional result was false') };
     } else {
       out = await runItem(p, mod, itemVars);
     }
+    p.onItem?.(out, label, Date.now() - started);
     results.push({ ...out.result, item, ansible_loop_var: node.loop.loopVar });
     for (const c of out.changes) changes.push({ ...c, summary: `(item=${label}) ${c.summary}` });
     unknownResult ||= Boolean(out.unknownResult);
@@ -109,10 +114,12 @@ export async function runTask(p: TaskRunParams): Promise<TaskOutcome> {
     result: { changed, failed, results, msg: failed ? 'One or more items failed' : 'All items completed', skipped: status === 'skipped' },
     msg: first?.msg,
     command: first?.command,
+    stdout: first?.stdout,
     stderr: first?.stderr,
     rc: first?.rc,
     ignored: failed && p.ignoreErrors,
     unknownResult,
+    loopItems: results.length,
   };
 }
 
@@ -175,7 +182,7 @@ async function runItem(p: TaskRunParams, mod: Module, vars: Record<string, unkno
         ignored: p.ignoreErrors,
       };
     }
-    p.log(`until not met (attempt ${attempts}/${retries + 1}), retrying in ${delayMs / 1000}s`);
+    p.log(`FAILED - RETRYING: until not met (attempt ${attempts}/${retries + 1}), retrying in ${delayMs / 1000}s`, 0);
     await new Promise((r) => setTimeout(r, delayMs));
   }
 }
@@ -262,12 +269,16 @@ async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unkno
   }
   if (p.check && status === 'changed' && plan.changes.length === 0 && !runAnyway) status = 'ok';
   const out: TaskOutcome = { status, changes: status === 'changed' || p.check ? plan.changes : [], result };
-  // A module's own message (debug's text, "did not run since … exists") is shown with its result.
+  // A module's own message (debug's text, "did not run since … exists") goes with its result; what a
+  // module shows at every verbosity (debug's value) the console shows as Ansible does, instead of msg.
   if (typeof result.msg === 'string' && status !== 'failed') out.msg = result.msg;
+  const show = status !== 'failed' ? mod.display?.(result) : undefined;
+  if (show) out.show = show;
   if (status === 'failed') {
     out.msg = String(result.msg ?? 'failed');
     if (typeof result.cmd === 'string') out.command = result.cmd;
     else if (Array.isArray(result.cmd)) out.command = result.cmd.join(' ');
+    if (typeof result.stdout === 'string') out.stdout = result.stdout;
     if (typeof result.stderr === 'string') out.stderr = result.stderr;
     if (typeof result.rc === 'number') out.rc = result.rc;
     out.ignored = p.ignoreErrors;
@@ -276,10 +287,10 @@ async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unkno
 }
 
 /** -v lines of a no_log task: say that a command ran and how it ended, not what it was or printed. */
-function hideNoLog(log: (m: string) => void): (m: string) => void {
-  return (m) => {
+function hideNoLog(log: (m: string, verbosity?: number) => void): (m: string, verbosity?: number) => void {
+  return (m, verbosity) => {
     const end = / -> rc=-?\d+ \d+ms/.exec(m)?.[0] ?? '';
-    log(m.startsWith('$ ') ? `$ <command hidden by no_log>${end}` : '<hidden by no_log>');
+    log(m.startsWith('$ ') ? `$ <command hidden by no_log>${end}` : '<hidden by no_log>', verbosity);
   };
 }
 
@@ -308,9 +319,10 @@ function fromError(e: unknown, p: TaskRunParams): TaskOutcome {
   if (e instanceof ModuleError) {
     const out = failed(e.message, p);
     out.command = e.command;
+    out.stdout = e.stdout;
     out.stderr = e.stderr;
     out.rc = e.rc;
-    out.result = { ...out.result, rc: e.rc, stderr: out.stderr, cmd: out.command };
+    out.result = { ...out.result, rc: e.rc, stdout: out.stdout, stderr: out.stderr, cmd: out.command };
     return out;
   }
   if (e instanceof InputError) return { ...failed(e.message, p), inputError: true };

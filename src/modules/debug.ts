@@ -80,6 +80,8 @@ export const debugModule = controllerModule<DebugArgs>({
   schema,
   expressionArgs: ['var'],
   undefinedAllowedArgs: ['var'],
+  // Ansible's default callback shows debug's msg (or the variable) alone, at every verbosity.
+  display: ({ changed: _c, failed: _f, skipped: _s, ...shown }) => shown,
   async plan(ctx, args) {
     return { changes: [], result: debugResult(ctx, args) };
   },

@@ -145,6 +145,11 @@ export interface Module<A = any, D = any> {
    * 'unknown' when they can be known only at run time.
    */
   definesVars?(args: Record<string, unknown>, files: { varsIn(arg: string): Record<string, unknown> }): string[] | 'unknown';
+  /**
+   * What of a result the console shows at every verbosity, as Ansible's default
+   * callback shows debug's (`ok: [h] => {"msg": …}`); other modules' results show at -v.
+   */
+  display?(result: ModuleResult): Record<string, unknown>;
   /** The task gathers the host's facts (setup): `ansible_*` names are defined after it. */
   gathersFacts?: boolean;
   /** Reads the host's state; never writes. */

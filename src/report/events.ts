@@ -17,10 +17,11 @@ export interface TaskResultEvent {
   /** check mode: the task would change (status 'changed' in check mode means "would change"). */
   check: boolean;
   changes: Change[];
-  /** Loop item label, when the task loops. */
-  item?: string;
+  /** The task looped over this many items; each had its own `item_result` before this event. */
+  loopItems?: number;
   msg?: string;
   command?: string;
+  stdout?: string;
   stderr?: string;
   rc?: number;
   durationMs: number;
@@ -29,14 +30,39 @@ export interface TaskResultEvent {
   inputError?: boolean;
   /** The task's registered result (redacted), for -v and the event log. */
   result?: Record<string, unknown>;
+  /** What the module shows at every verbosity (debug's value), as Ansible prints it: `ok: [h] => {…}`. */
+  show?: Record<string, unknown>;
+}
+
+/** One loop item's result on one host, before the task's `task_result`. */
+export interface ItemResultEvent extends Omit<TaskResultEvent, 'type' | 'loopItems'> {
+  type: 'item_result';
+  /** The item's label (loop_control.label, or the item itself). */
+  item: string;
+}
+
+/** First event of a run (the event log's first line). */
+export interface RunStartEvent {
+  type: 'run_start';
+  version: string;
+  /** The command line after `drover` (known secrets masked). */
+  argv: string[];
+  inventory: string[];
+  playbook: string;
+  check: boolean;
 }
 
 export type EngineEvent =
+  | RunStartEvent
   | { type: 'play_start'; play: string; hosts: string[] }
+  /** `serial:` batches: one event per batch (batch counts from 1). */
+  | { type: 'batch_start'; play: string; batch: number; batches: number; hosts: string[] }
   | { type: 'task_start'; play: string; task: string; where: string; hosts: string[]; handler?: boolean }
   | { type: 'host_task_start'; host: string; task: string }
   | TaskResultEvent
-  | { type: 'log'; host?: string; message: string }
+  | ItemResultEvent
+  /** verbosity: the -v count that shows it (1 when absent; 3 for the commands a task runs). */
+  | { type: 'log'; host?: string; message: string; verbosity?: number }
   | { type: 'warning'; message: string }
   | { type: 'recap'; hosts: Record<string, HostTally>; durationMs: number };
 

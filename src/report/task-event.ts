@@ -6,7 +6,7 @@
 import type { Change } from '../modules/types.js';
 import type { TaskNode } from '../playbook/types.js';
 import { maskSecretAssignments } from '../util/redact.js';
-import type { TaskResultEvent, TaskStatus } from './events.js';
+import type { ItemResultEvent, TaskResultEvent, TaskStatus } from './events.js';
 
 /** What one task (all loop items) produced on one host, as far as a report needs it. */
 export interface TaskReport {
@@ -16,11 +16,16 @@ export interface TaskReport {
   result: Record<string, unknown>;
   msg?: string;
   command?: string;
+  stdout?: string;
   stderr?: string;
   rc?: number;
   ignored?: boolean;
   /** The failure is a mistake in the input (playbook, vars, templates), not on the host. */
   inputError?: boolean;
+  /** What the module shows at every verbosity (debug's value). */
+  show?: Record<string, unknown>;
+  /** The task looped over this many items (each reported on its own first). */
+  loopItems?: number;
 }
 
 /** Where and when the result arose. */
@@ -61,13 +66,24 @@ export function taskResultEvent(report: TaskReport, context: TaskEventContext): 
     changes,
     msg: noLog && report.status !== 'failed' ? undefined : report.msg,
     command: noLog ? undefined : report.command,
+    stdout: noLog ? undefined : report.stdout,
     stderr: noLog ? undefined : report.stderr,
     rc: report.rc,
     ignored: report.ignored,
     inputError: report.inputError || undefined,
     durationMs: context.durationMs,
-    result: noLog ? { censored: 'the output has been hidden due to no_log: true' } : withoutFacts(report.result),
+    result: noLog ? CENSORED : withoutFacts(report.result),
+    ...(report.show ? { show: noLog ? CENSORED : report.show } : {}),
+    ...(report.loopItems !== undefined ? { loopItems: report.loopItems } : {}),
   };
+}
+
+const CENSORED = { censored: 'the output has been hidden due to no_log: true' };
+
+/** One loop item's result; under no_log the label is hidden too (Ansible shows `(item=None)`). */
+export function itemResultEvent(report: TaskReport, context: TaskEventContext, label: string): ItemResultEvent {
+  const { type: _t, loopItems: _l, ...rest } = taskResultEvent(report, context);
+  return { ...rest, type: 'item_result', item: context.noLog ? 'None' : label };
 }
 
 /** Facts a task sets become variables; they are not part of its reported result. */

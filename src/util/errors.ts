@@ -69,6 +69,7 @@ export class ModuleError extends Error {
     readonly command?: string,
     readonly stderr?: string,
     readonly rc?: number,
+    readonly stdout?: string,
   ) {
     super(message);
     this.name = 'ModuleError';

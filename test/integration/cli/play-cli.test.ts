@@ -41,7 +41,7 @@ describe('drover play (the CLI a user runs)', () => {
     expect(first.out).toContain('TASK [A config file]');
     expect(first.out).toMatch(/changed: \[h1\]/);
     expect(first.out).toContain('+listen=h1');
-    expect(first.out).toMatch(/RECAP[\s\S]*h1\s+1\s+1\s+0\s+0/);
+    expect(first.out).toMatch(/PLAY RECAP[\s\S]*\nh1 +: ok=1 +changed=1 +unreachable=0 +failed=0 /);
     const second = drover(['play', pb, '-i', t.inventory], t.dir);
     expect(second.code).toBe(0);
     expect(second.out).toMatch(/ok: \[h2\]/);

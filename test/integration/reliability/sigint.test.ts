@@ -40,7 +40,7 @@ describe('SIGINT to the CLI', () => {
     expect(out).not.toMatch(/TASK \[After slow\]|RUNNING HANDLER/);
     for (const h of ['h1', 'h2']) expect(existsSync(join(t.workdirs[h]!, 'after.txt'))).toBe(false);
     // The recap says what ran; the stop names what is pending.
-    expect(out).toMatch(/RECAP[\s\S]*\nh1 +2 +2 +0 +0 +0 +0/);
+    expect(out).toMatch(/PLAY RECAP[\s\S]*\nh1 +: ok=2 +changed=2 +unreachable=0 +failed=0 +skipped=0 +rescued=0 +ignored=0/);
     expect(out).toMatch(/stopped by Ctrl-C; handlers pending for the next run: restart app on h1, restart app on h2/);
     expect(pending(t.dir)).toEqual(expect.arrayContaining([{ host: 'h1', handler: 'restart app' }, { host: 'h2', handler: 'restart app' }]));
 
