@@ -40,6 +40,23 @@ describe('ShellSession protocol', () => {
     expect((await s.exec('exit 9', { cwd: '/' })).rc).toBe(9);
   });
 
+  it('output: whole unless the exec asks for a bound (facts read files whole); bounded keeps head and tail around a marker', async () => {
+    const s = await start(`printf '%s bash %s\\n' ${READY_MARK} $$; exec bash --noprofile --norc -s`);
+    const big = "head -c 3000000 /dev/zero | tr '\\0' a; printf 'é-end'; head -c 100000 /dev/zero | tr '\\0' b >&2; exit 4";
+    const whole = await s.exec(big);
+    expect(whole.stdout.length).toBe(3_000_000 + 'é-end'.length);
+    expect(whole.stderr.length).toBe(100_000);
+    expect(whole.rc).toBe(4);
+    expect(whole.omitted).toBeUndefined();
+    const bounded = await s.exec(big, { maxOutputBytes: 1000 });
+    // The tail's 500 bytes end in "é-end" (6 bytes); the é is whole.
+    expect(bounded.stdout).toBe(`${'a'.repeat(500)}\n[drover: 3.0 MB of output omitted; DROVER_MAX_COMMAND_OUTPUT keeps more]\n${'a'.repeat(494)}é-end`);
+    expect(bounded.stderr).toBe(`${'b'.repeat(500)}\n[drover: 99.0 kB of output omitted; DROVER_MAX_COMMAND_OUTPUT keeps more]\n${'b'.repeat(500)}`);
+    expect(bounded.rc).toBe(4);
+    expect(bounded.omitted).toEqual({ stdout: 3_000_006 - 1000, stderr: 99_000 });
+    expect((await s.exec('echo next')).stdout).toBe('next\n');
+  });
+
   it('sh (dash) fallback: same results, stdin, cwd/env and timeouts', async () => {
     const s = await start(`printf '%s sh %s\\n' ${READY_MARK} $$; exec dash -s`);
     expect(s.shell).toBe('sh');
