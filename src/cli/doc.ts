@@ -41,7 +41,7 @@ export function register(program: Command): void {
       const out: string[] = [];
       for (const m of mods) {
         const args = moduleArgDocs(m);
-        if (o.json) out.push(JSON.stringify({ name: m.name, aliases: m.aliases ?? [], short: m.doc.short, freeForm: m.freeForm, runsOn: m.runsOn ?? 'target', options: args, examples: m.doc.examples }, null, 2));
+        if (o.json) out.push(JSON.stringify({ name: m.name, aliases: m.aliases ?? [], short: m.doc.short, freeForm: m.freeForm, runsOn: m.runsOn ?? 'target', options: args, examples: m.doc.examples.trim() + '\n' }, null, 2));
         else out.push(o.snippet ? snippet(m, args) : fullDoc(m, args));
       }
       process.stdout.write(out.join(o.json ? '\n' : '\n\n') + '\n');
@@ -101,6 +101,7 @@ export function fullDoc(m: Module, args: ArgDoc[]): string {
 export function snippet(m: Module, args: ArgDoc[]): string {
   const out = [`- name: ${m.doc.short}`, `  ${m.name}:`];
   const col = 29;
+  if (args.length === 0 && m.schema.description) out.push(`${'      VARIABLE: VALUE'.padEnd(col - 1)} # ${m.schema.description}`);
   for (const a of args) {
     const key = `      ${a.name}:`;
     const facts = [a.required ? '(required)' : '', a.description ?? '', a.choices ? `(Choices: ${a.choices.map(shown).join(', ')})` : '', a.default !== undefined ? `(default: ${shown(a.default)})` : '']

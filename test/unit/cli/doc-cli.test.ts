@@ -48,6 +48,8 @@ describe('drover doc', () => {
     expect((await drover('doc', 'debug')).out).toContain('Runs on the controller');
     expect((await drover('doc', 'command')).out).toContain('Free form: a plain string after the module name is its `cmd`');
     expect((await drover('doc', 'set_fact')).out).toContain('- <any variable name>\n        Variables to set on the host.');
+    expect((await drover('doc', '-s', 'set_fact')).out).toBe('- name: Set host variables for the tasks that follow.\n  set_fact:\n      VARIABLE: VALUE        # Variables to set on the host.\n');
+    expect(JSON.parse((await drover('doc', '--json', 'ping')).out)).toMatchObject({ name: 'ping', examples: '- name: Is the host there?\n  ping:\n', options: [{ name: 'data', default: 'pong' }] });
   });
 
   it('an unknown module is exit 4 with a suggestion; no module at all too', async () => {
