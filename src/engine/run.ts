@@ -15,6 +15,7 @@ import { PlayRunner } from './play-runner.js';
 import { RunState } from './run-state.js';
 import { lazyTemplated } from './vars.js';
 import { hostMagicValues } from '../playbook/magic-vars.js';
+import { checkSelection } from './selection.js';
 import { droverVersion } from '../util/version.js';
 
 const NO_SKIP: ReadonlySet<string> = new Set();
@@ -23,6 +24,8 @@ export interface LoadedRun {
   playbook: Awaited<ReturnType<typeof loadPlaybook>>;
   inventory: Awaited<ReturnType<typeof loadInventory>>;
   extraVars: Vars;
+  /** Doubtful selection flags (a --tags name no task carries): shown before the run. */
+  warnings: string[];
 }
 
 /**
@@ -38,7 +41,9 @@ export async function loadAndValidate(opts: RunOptions): Promise<LoadedRun> {
   const extraVars = parseExtraVars(opts.extraVars ?? []);
   const errors = validatePlaybook(playbook, inventory, extraVars, { limit: opts.limit, mode: opts.mode ?? 'converge' });
   if (errors.length) throw new InputErrors(errors);
-  return { playbook, inventory, extraVars };
+  // --limit, --start-at-task, --tags that select nothing are mistakes, found before any host is contacted (selection.ts).
+  const warnings = checkSelection(playbook.plays, inventory, extraVars, opts);
+  return { playbook, inventory, extraVars, warnings };
 }
 
 export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
@@ -47,7 +52,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
   const emit = (e: EngineEvent) => {
     for (const s of sinks) s(e);
   };
-  const { playbook, inventory, extraVars } = await loadAndValidate(opts);
+  const { playbook, inventory, extraVars, warnings } = await loadAndValidate(opts);
 
   const redactor = new Redactor();
   const invCache = new Map<string, Vars>();
@@ -106,6 +111,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
     playbook: resolve(opts.playbook),
     check: Boolean(opts.check),
   });
+  for (const message of warnings) redactedEmit({ type: 'warning', message });
 
   const invKey = opts.inventory.map((i) => resolve(i)).join(',');
   const stateDir = opts.stateDir ?? defaultStateDir(opts.inventory[0]);

@@ -204,6 +204,14 @@ export function limitHosts(inv: { select(pattern: string, pos?: SourcePos): stri
     if (lines.length === 0) throw new InputError(`--limit file ${file} names no hosts`, { file, line: 1, col: 1 });
     pattern = lines.join(',');
   }
-  const keep = new Set(inv.select(pattern, pos));
+  let selected: string[];
+  try {
+    selected = inv.select(pattern, pos);
+  } catch (e) {
+    // Ansible's words for it, then which name matched nothing (and the did-you-mean).
+    if (e instanceof InputError) throw new InputError(`Specified hosts and/or --limit does not match any hosts: ${e.detail}`, e.pos, e.hint);
+    throw e;
+  }
+  const keep = new Set(selected);
   return hosts.filter((h) => keep.has(h));
 }
