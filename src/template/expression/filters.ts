@@ -160,8 +160,10 @@ export const FILTERS: Record<string, FilterFn> = {
     const s = F.pyStr(v);
     const width = F.toInt(arg(a, k, 0, 'width', 80));
     if (s.length >= width) return s;
-    const left = Math.floor((width - s.length) / 2 + ((width - s.length) % 2 && width % 2 ? 1 : 0) / 2);
-    return ' '.repeat(left) + s + ' '.repeat(width - s.length - left);
+    // Python's str.center: the odd space goes left when the width is odd.
+    const pad = width - s.length;
+    const left = Math.floor(pad / 2) + (pad & width & 1);
+    return ' '.repeat(left) + s + ' '.repeat(pad - left);
   },
   indent: (v, a, k) => {
     const width = arg(a, k, 0, 'width', 4);
@@ -218,7 +220,7 @@ export const FILTERS: Record<string, FilterFn> = {
     const ext = posix.extname(s);
     return [s.slice(0, s.length - ext.length), ext];
   },
-  path_join: (v) => (Array.isArray(v) ? posix.join(...v.map(F.pyStr)) : F.pyStr(v)).replace(/^(?!\/)/, ''),
+  path_join: (v) => (Array.isArray(v) ? posix.join(...v.map(F.pyStr)) : F.pyStr(v)),
   expanduser: (v) => F.pyStr(v).replace(/^~(?=\/|$)/, process.env.HOME ?? '~'),
   b64encode: (v) => F.b64encode(v),
   b64decode: (v) => F.b64decode(v),

@@ -29,12 +29,9 @@ export function percentFormat(format: string, value: unknown): string {
     }
     return pad(convert(conv, v, flags, precision), flags, width === undefined ? 0 : Number(width), /[diouxXeEfFgG]/.test(conv));
   });
-  if (key0(format) === undefined && next < positional.length && Array.isArray(value)) throw new ValueError('not all arguments converted during string formatting');
+  const byName = /%\(/.test(format);
+  if (!byName && Array.isArray(value) && next < positional.length) throw new ValueError('not all arguments converted during string formatting');
   return out;
-}
-
-function key0(format: string): string | undefined {
-  return /%\(([^)]*)\)/.exec(format)?.[1];
 }
 
 function number(conv: string, v: unknown): number {
