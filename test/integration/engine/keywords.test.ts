@@ -21,8 +21,8 @@ describe('task and play keywords over a real sshd', () => {
     const r = await play(t.inventory, 'magic.yaml');
     expect(r.summary.exitCode).toBe(2);
     const msg = (task: string, host: string) => r.results.find((x) => x.task === task && x.host === host)?.msg;
-    expect(msg('Magic variables', 'h1')).toBe('web=["h1","h2","h3"] db=["h3"] names=["web"] play=["h1","h3"] batch=["h1","h3"] all=["h1","h2","h3"] ph=["h1","h3"]');
-    expect(msg('Magic variables', 'h3')).toBe('web=["h1","h2","h3"] db=["h3"] names=["db","web"] play=["h1","h3"] batch=["h1","h3"] all=["h1","h2","h3"] ph=["h1","h3"]');
+    expect(msg('Magic variables', 'h1')).toBe('web=["h1", "h2", "h3"] db=["h3"] names=["web"] play=["h1", "h3"] batch=["h1", "h3"] all=["h1", "h2", "h3"] ph=["h1", "h3"]');
+    expect(msg('Magic variables', 'h3')).toBe('web=["h1", "h2", "h3"] db=["h3"] names=["db", "web"] play=["h1", "h3"] batch=["h1", "h3"] all=["h1", "h2", "h3"] ph=["h1", "h3"]');
     expect(msg('The magic value stands', 'h1')).toBe('names=[\'web\']');
   });
 

@@ -111,7 +111,7 @@ describe('check never accepts a magic variable the run rejects', () => {
   it('the values are what ansible-core 2.14 printed for the same inventory and flags', async () => {
     const values: Record<string, string> = {};
     const names = ['inventory_hostname_short', 'group_names', 'inventory_file', 'inventory_dir', 'ansible_limit', 'ansible_play_name', 'ansible_run_tags', 'ansible_skip_tags', 'ansible_verbosity', 'ansible_check_mode', 'ansible_play_hosts_all', 'play_hosts', 'hostvars.h1.inventory_file'];
-    const c = writeMagicCase(names.map((n) => `json ${n}`), 'play', join(root, 'values'));
+    const c = writeMagicCase(names.map((n) => `${n} | to_json`), 'play', join(root, 'values'));
     expect(await check(c, sources[0]!, 'h1')).toEqual([]);
     const r = await run(c, sources[0]!, 'h1');
     for (const [i, name] of names.entries()) values[name] = r.results[i]!.msg ?? '';
@@ -139,7 +139,7 @@ describe('check never accepts a magic variable the run rejects', () => {
       'ansible_play_hosts_all', 'ansible_play_hosts', 'ansible_play_batch', 'play_hosts', 'hostvars.h1.inventory_file', 'hostvars.h1.group_names',
     ];
     const dir = join(root, 'differential');
-    const c = writeMagicCase(names.map((n) => `json ${n}`), 'play', join(dir, 'drover'));
+    const c = writeMagicCase(names.map((n) => `${n} | to_json`), 'play', join(dir, 'drover'));
     const r = await run(c, sources[0]!, 'h1');
     const drover = Object.fromEntries(names.map((n, i) => [n, JSON.parse(r.results[i]!.msg ?? 'null')]));
     // The same in Jinja, one task (ansible-playbook is slow per task), in the same directory layout.
