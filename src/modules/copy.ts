@@ -2,17 +2,20 @@
  * `copy`: put a controller file (src, looked up in the role's files/) or
  * inline `content` on the target. Compared by sha256 first, so unchanged
  * content is never transferred; written atomically with its final owner and
- * mode; `validate` runs on the temp file before it replaces dest.
+ * mode; `validate` runs on the temp file before it replaces dest. A directory
+ * src copies its tree as Ansible does (common/copy-tree.ts).
  */
 import { readFile, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
 import { decryptVaultFile } from '../util/text-input.js';
 import { isVaultText } from '../util/vault.js';
 import { formatMode } from '../facts/file-state.js';
 import { pythonStr } from '../template/values.js';
-import { attrArgs, bool, unsafeWritesArg, validateArg } from './common/args.js';
+import { attrArgs, bool, modeArg, unsafeWritesArg, validateArg } from './common/args.js';
+import { applyTree, planTree, walkSourceTree, type TreeContent, type TreePlanData } from './common/copy-tree.js';
+import { MAX_DIFF_BYTES } from './common/file-diff.js';
 import { applyContent, writeOptions, type ContentPlanData } from './common/managed-file.js';
 import { planPlacement } from './common/place-content.js';
 import { registerModule } from './registry.js';
@@ -21,7 +24,7 @@ import type { Module, TaskContext } from './types.js';
 const schema = z
   .strictObject({
     dest: z.string().min(1).describe('Remote path; an existing directory or a path ending in / receives dest/basename(src).'),
-    src: z.string().min(1).optional().describe("Controller file, looked up in the role's files/ then the playbook's files/."),
+    src: z.string().min(1).optional().describe("Controller file or directory, looked up in the role's files/ then the playbook's files/. A directory is copied recursively: `dir` creates dest/dir/…, `dir/` copies its contents into dest."),
     content: z.union([z.string(), z.number(), z.boolean(), z.array(z.unknown()), z.record(z.string(), z.unknown())]).optional().describe('Inline content (instead of src); a list or mapping is written as JSON, as Ansible does.'),
     ...attrArgs,
     backup: bool.default(false).describe('Keep a timestamped copy of the old file.'),
@@ -30,7 +33,8 @@ const schema = z
     validate: validateArg,
     follow: bool.default(false).describe('Write through a symlink at dest instead of replacing it.'),
     remote_src: bool.default(false).describe('Not supported yet: src on the target.'),
-    directory_mode: z.unknown().optional().describe('Accepted for compatibility; directory copies are not supported.'),
+    directory_mode: modeArg.optional().describe('Directory src: the mode of the directories the copy creates and of the tree\'s directories on the host (mode applies to files only).'),
+    local_follow: bool.default(true).describe('Directory src: copy what symlinks in it point to (false: copy them as links).'),
     decrypt: bool.optional().describe('A vault-encrypted src is copied decrypted (default); false copies it as it is.'),
   })
   .superRefine((a, ctx) => {
@@ -47,7 +51,21 @@ function contentText(content: NonNullable<CopyArgs['content']>): string {
   return pythonStr(content);
 }
 
-async function source(ctx: TaskContext, args: CopyArgs): Promise<{ content: Buffer; name?: string; mode?: string | number; vaulted?: boolean }> {
+type Source = { content: Buffer; name?: string; mode?: string | number; vaulted?: boolean };
+
+/** A controller file's bytes: a vault-encrypted one decrypted (Ansible's `decrypt: yes` default). */
+async function readSource(file: string, shown: string, args: CopyArgs): Promise<Source> {
+  const mode = args.mode === 'preserve' ? formatMode((await stat(file)).mode) : args.mode;
+  let content: Buffer = await readFile(file);
+  let vaulted = false;
+  if (args.decrypt !== false && isVaultText(content)) {
+    content = decryptVaultFile(content, shown);
+    vaulted = true;
+  }
+  return { content, mode, vaulted };
+}
+
+async function source(ctx: TaskContext, args: CopyArgs): Promise<Source | { tree: TreeContent }> {
   if (args.content !== undefined) {
     if (args.mode === 'preserve') throw new InputError('copy: mode: preserve needs src, not content');
     return { content: Buffer.from(contentText(args.content), 'utf8'), mode: args.mode };
@@ -59,19 +77,17 @@ async function source(ctx: TaskContext, args: CopyArgs): Promise<{ content: Buff
   } catch {
     throw new InputError(`copy: src ${args.src} not found (looked for ${file})`);
   }
-  if (st.isDirectory()) throw new InputError(`copy: src ${args.src} is a directory; copying directories is not supported`);
-  const mode = args.mode === 'preserve' ? formatMode(st.mode) : args.mode;
-  let content: Buffer = await readFile(file);
-  let vaulted = false;
-  // As Ansible's `decrypt: yes` default: a vault-encrypted src is copied decrypted.
-  if (args.decrypt !== false && isVaultText(content)) {
-    content = decryptVaultFile(content, args.src!);
-    vaulted = true;
+  if (st.isDirectory()) {
+    const walked = walkSourceTree(file, args.src!.endsWith('/'), args.local_follow);
+    const files = await Promise.all(walked.files.map(async (f) => ({ rel: f.rel, ...(await readSource(f.abs, join(args.src!, relative(file, f.abs)), args)) })));
+    return { tree: { files, dirs: walked.dirs, links: walked.links } };
   }
-  return { content, name: basename(args.src!.replace(/\/+$/, '')), mode, vaulted };
+  return { ...(await readSource(file, args.src!, args)), name: basename(args.src!.replace(/\/+$/, '')) };
 }
 
-export const copyModule: Module<CopyArgs, ContentPlanData> = {
+export type CopyPlanData = ContentPlanData | TreePlanData;
+
+export const copyModule: Module<CopyArgs, CopyPlanData> = {
   name: 'copy',
   doc: {
     short: 'Copy a file from the controller, or write inline content, to the host.',
@@ -91,12 +107,23 @@ export const copyModule: Module<CopyArgs, ContentPlanData> = {
     mode: "0600"
     backup: true
     validate: /usr/sbin/sshd -t -f %s
+
+- name: Copy a directory from files/ as a tree (conf.d/ without its trailing slash lands in /etc/app/conf.d/)
+  copy:
+    src: conf.d
+    dest: /etc/app/
+    mode: "0640"
+    directory_mode: "0750"
 `,
   },
   schema,
   localFiles: [{ arg: 'src', kind: 'files', unlessArg: 'remote_src' }],
   async plan(ctx, args) {
     const src = await source(ctx, args);
+    if ('tree' in src) {
+      const w = { ...writeOptions(args), dest: args.dest, directoryMode: args.directory_mode, force: args.force, follow: args.follow, contentMaxBytes: ctx.diff ? MAX_DIFF_BYTES : undefined };
+      return planTree(ctx, w, src.tree, args.src!);
+    }
     if (args.content !== undefined && args.dest.endsWith('/')) throw new InputError('copy: dest must be a file path when content is given');
     const plan = await planPlacement(ctx, {
       ...writeOptions(args),
@@ -112,6 +139,7 @@ export const copyModule: Module<CopyArgs, ContentPlanData> = {
     return plan;
   },
   async apply(ctx, args, plan) {
+    if ('kind' in plan.data!) return applyTree(ctx, plan.data);
     const result = await applyContent(ctx, plan.data!);
     if (args.src !== undefined) result.src = args.src;
     return result;

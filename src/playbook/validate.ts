@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Inventory } from '../inventory/types.js';
 import { connectionSpecFromVars, connectionSpecProblem } from '../inventory/connection-spec.js';
@@ -370,8 +370,20 @@ class Validator {
     }
   }
 
-  /** A vault-encrypted controller file (copy src) that the run would copy decrypted: it must decrypt now, or exit 4 here. */
+  /**
+   * A vault-encrypted controller file (copy src) that the run would copy
+   * decrypted: it must decrypt now, or exit 4 here. A directory (copy's tree):
+   * each file in it, as the run reads them.
+   */
   private vaultFileProblem(found: string, name: string, pos: SourcePos): boolean {
+    if (statSync(found).isDirectory()) {
+      let problem = false;
+      for (const rel of (readdirSync(found, { recursive: true }) as string[]).sort()) {
+        const file = path.join(found, rel);
+        if (isVaultFile(file) && statSync(file).isFile()) problem = this.vaultFileProblem(file, path.join(name, rel), pos) || problem;
+      }
+      return problem;
+    }
     if (!isVaultFile(found)) return false;
     try {
       decryptVaultFile(readFileSync(found), displayPath(found));
