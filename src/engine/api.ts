@@ -1,4 +1,5 @@
 import type { EventSink, HostTally } from '../report/events.js';
+import type { ConnectionDefaults } from '../inventory/connection-spec.js';
 
 /** What `drover play` (and `drover lab run/test/verify`) asks of the engine. */
 export interface RunOptions {
@@ -7,6 +8,12 @@ export interface RunOptions {
   playbookText?: string;
   /** `-u USER`: the login user of hosts whose inventory names none (ansible_user wins, as in Ansible). */
   remoteUser?: string;
+  /** Connection settings from the configuration (ansible.cfg, ANSIBLE_*, -F) for hosts whose vars set none; remoteUser wins over its remoteUser. */
+  connection?: ConnectionDefaults;
+  /** Where roles are looked for after the playbook's own roles/ (roles_path). drover's lab roles only when a lab passes them. */
+  rolesPath?: string[];
+  /** [privilege_escalation] become / become_user: the default of plays that set none. */
+  become?: { become?: boolean; becomeUser?: string };
   /** Inventory sources: files, directories, or `droplets:SPEC`. */
   inventory: string[];
   check?: boolean;

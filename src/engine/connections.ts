@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 import type { Connection, ConnectionSpec } from '../transport/connection.js';
 import { createConnection } from '../transport/factory.js';
-import { connectionSpecFromVars } from '../inventory/connection-spec.js';
+import { connectionSpecFromVars, type ConnectionDefaults } from '../inventory/connection-spec.js';
 import type { Vars } from '../playbook/types.js';
 
 /**
@@ -13,21 +13,26 @@ export class ConnectionPool {
   private conns = new Map<string, Connection>();
   private opening = new Map<string, Promise<Connection>>();
   private queue: PQueue;
+  private warned = new Set<string>();
 
   constructor(
     concurrency: number,
     private varsFor: (host: string) => Vars,
     private baseDir: string,
-    /** `-u`: the SSH user of hosts whose vars name none. */
-    private defaultUser?: string,
+    /** Settings of hosts whose vars name none (`-u`, ansible.cfg, ANSIBLE_*), and the ssh config to read. */
+    private defaults: ConnectionDefaults = {},
+    /** Told once per distinct message (ssh options drover cannot honour). */
+    private warn?: (message: string) => void,
   ) {
     this.queue = new PQueue({ concurrency: Math.max(1, concurrency) });
   }
 
   spec(host: string): ConnectionSpec {
-    const spec = connectionSpecFromVars(host, this.varsFor(host), this.baseDir);
-    if (spec.kind === 'ssh' && spec.user === undefined && this.defaultUser !== undefined) spec.user = this.defaultUser;
-    return spec;
+    return connectionSpecFromVars(host, this.varsFor(host), this.baseDir, this.defaults, (m) => {
+      if (this.warned.has(m)) return;
+      this.warned.add(m);
+      this.warn?.(m);
+    });
   }
 
   get(host: string): Promise<Connection> {

@@ -36,6 +36,8 @@ export interface RunEnv {
   check: boolean;
   diff: boolean;
   forks: number;
+  /** The configured default of plays that set no become / become_user. */
+  become?: { become?: boolean; becomeUser?: string };
   tags?: string[];
   skipTags?: string[];
   /** --limit as given (ansible_limit). */
@@ -133,7 +135,8 @@ export class PlayRunner {
   /** The keyword values a play gives its tasks before any block adds its own. */
   private playKeywords(): Inherited {
     const { play } = this;
-    return { when: [], tags: play.tags, become: play.become, becomeUser: play.becomeUser, scopeVars: [], environment: play.environment };
+    const d = this.env.become;
+    return { when: [], tags: play.tags, become: play.become ?? d?.become, becomeUser: play.becomeUser ?? d?.becomeUser, scopeVars: [], environment: play.environment };
   }
 
   private *batches(hosts: HostState[]): Generator<HostState[]> {

@@ -117,7 +117,13 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
   const stateDir = opts.stateDir ?? defaultStateDir(opts.inventory[0]);
   const runState = new RunState(stateDir, invKey);
   const forks = opts.forks ?? 20;
-  const pool = new ConnectionPool(Math.min(forks, 64), (h) => hostVarsOf(h), dirname(resolve(opts.inventory[0] ?? '.')), opts.remoteUser);
+  const pool = new ConnectionPool(
+    Math.min(forks, 64),
+    (h) => hostVarsOf(h),
+    dirname(resolve(opts.inventory[0] ?? '.')),
+    { ...opts.connection, ...(opts.remoteUser !== undefined ? { remoteUser: opts.remoteUser } : {}) },
+    (message) => redactedEmit({ type: 'warning', message }),
+  );
 
   let interrupted = false;
   const summary: RunSummary = { exitCode: EXIT.ok, tally: {}, changed: [], unknown: [], durationMs: 0 };
@@ -132,6 +138,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
     check: Boolean(opts.check),
     diff: Boolean(opts.diff),
     forks,
+    ...(opts.become !== undefined ? { become: opts.become } : {}),
     tags: opts.tags,
     skipTags: opts.skipTags,
     limit: opts.limit,
