@@ -3,6 +3,7 @@ import { Option } from 'commander';
 import { wholeNumber, positiveNumber } from './flag-values.js';
 import { setVaultFromFlags, vaultOptions, type VaultFlags } from './vault-options.js';
 import { EXIT, InputError, InputErrors, isInputError } from '../util/errors.js';
+import type { RunDefaults } from './config-file.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -94,6 +95,7 @@ export function register(program: Command): void {
     .option('--timeout <seconds>', 'per-command timeout', positiveNumber('--timeout'))
     .option('--events <file>', 'write a JSON-lines event log')
     .option('--no-color', 'no colour (also NO_COLOR=1; FORCE_COLOR=1 forces it)')
+    .option('-F, --ssh-config <file>', 'OpenSSH client config to read instead of ~/.ssh/config')
     .addOption(new Option('-v, --verbose', 'show the commands run (on stderr)').argParser((_v, prev: number) => prev + 1).default(0))
     .allowExcessArguments()
     .action(async (pattern: string | undefined, o, cmd: Command) => {
@@ -111,8 +113,9 @@ export function register(program: Command): void {
         if (sub) throw new InputError(`unknown command '${pattern}' (did you mean '${sub}'?)`, undefined, "see 'drover --help'");
         if (extra.length) throw new InputError(`unexpected argument '${extra[0]}': an ad-hoc command takes one host pattern; quote a command line for -a`);
       }
+      const cfg = (await import('./config-file.js')).runDefaults(o, (k) => cmd.getOptionValueSource(k) === 'cli');
       await setVaultFromFlags(o);
-      process.exitCode = await runAdhoc(pattern, o);
+      process.exitCode = await runAdhoc(pattern, o, cfg);
     });
   vaultOptions(cmd);
 }
@@ -137,8 +140,7 @@ interface AdhocFlags extends VaultFlags {
   verbose: number;
 }
 
-async function runAdhoc(pattern: string, o: AdhocFlags): Promise<number> {
-  if (o.inventory.length === 0) throw new InputError(`an ad-hoc command needs an inventory: -i FILE, or a host list such as -i 'web1,web2,'`);
+async function runAdhoc(pattern: string, o: AdhocFlags, cfg: RunDefaults): Promise<number> {
   await import('../modules/index.js');
   const { getModule, moduleNames } = await import('../modules/registry.js');
   const mod = getModule(o.moduleName);
@@ -150,7 +152,7 @@ async function runAdhoc(pattern: string, o: AdhocFlags): Promise<number> {
   const spec: AdhocSpec = { pattern, module: o.moduleName, ...(o.args !== undefined ? { args: o.args } : {}), ...(o.become ? { become: true } : {}), ...(o.becomeUser !== undefined ? { becomeUser: o.becomeUser } : {}) };
   const text = adhocPlaybookText(spec);
   const extraVars = [...o.extraVars];
-  if (o.askBecomePass) {
+  if (cfg.askBecomePass) {
     const { promptHidden } = await import('./prompt.js');
     const password = await promptHidden('BECOME password: ', '--ask-become-pass needs a terminal; set ansible_become_password in a vars file instead');
     extraVars.push(JSON.stringify({ ansible_become_password: password }));
@@ -163,14 +165,17 @@ async function runAdhoc(pattern: string, o: AdhocFlags): Promise<number> {
     const summary = await runPlaybook({
       playbook: resolve(ADHOC_SOURCE),
       playbookText: text,
-      inventory: o.inventory,
+      inventory: cfg.inventory,
+      rolesPath: cfg.rolesPath,
+      become: cfg.become,
+      connection: cfg.connection,
       check: o.check,
       diff: o.diff,
       limit: o.limit,
       extraVars,
-      forks: o.forks,
+      forks: cfg.forks,
       verbose: o.verbose,
-      ...(o.user !== undefined ? { remoteUser: o.user } : {}),
+      ...(cfg.remoteUser !== undefined ? { remoteUser: cfg.remoteUser } : {}),
       ...(o.timeout !== undefined ? { taskTimeout: o.timeout } : {}),
       ...(o.events !== undefined ? { eventsFile: o.events } : {}),
       sinks: [adhocSink({ out: process.stdout, err: process.stderr, module: mod.name, oneLine: Boolean(o.oneLine), verbose: o.verbose, diff: Boolean(o.diff), color })],

@@ -116,6 +116,8 @@ async function play(lab: string, inventory: string, flags: PlayFlags, extra: Par
     eventsFile: flags.events,
     verbose: flags.verbose,
     diff: flags.diff,
+    // A lab asks for drover's own roles (roles/ at the project root); a user's playbook never gets them implicitly.
+    rolesPath: [join(PROJECT_ROOT, 'roles')],
     ...extra,
     sinks: [consoleSink({ out: process.stdout, verbose: flags.verbose, diff: Boolean(flags.diff), check: Boolean(extra.check) })],
   });

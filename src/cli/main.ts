@@ -11,6 +11,7 @@ import { register as registerVault } from './vault.js';
 import { register as registerAdhoc } from './adhoc.js';
 import { register as registerDoc } from './doc.js';
 import { register as registerCompletion } from './completion.js';
+import { register as registerConfig } from './config.js';
 
 /**
  * drover's command line. Each sub-command lives in its own file and registers
@@ -24,7 +25,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError("(see 'drover --help', or 'drover COMMAND --help')");
   // Ad-hoc is the default command: `drover all -i hosts -m ping`, a first word that is no sub-command.
-  for (const register of [registerPlay, registerCheck, registerInventory, registerSchema, registerLab, registerPki, registerDroplet, registerVault, registerDoc, registerCompletion, registerAdhoc]) {
+  for (const register of [registerPlay, registerCheck, registerInventory, registerSchema, registerLab, registerPki, registerDroplet, registerVault, registerDoc, registerCompletion, registerConfig, registerAdhoc]) {
     register(program);
   }
   try {

@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .command('play')
     .description('run a playbook against an inventory')
     .argument('<playbook>', 'playbook file (YAML)')
-    .requiredOption('-i, --inventory <path>', 'inventory file, directory or host list (repeatable)', collect, [])
+    .option('-i, --inventory <path>', 'inventory file, directory or host list (repeatable; else ansible.cfg inventory / ANSIBLE_INVENTORY)', collect, [])
     .option('-C, --check', 'plan only: report what would change, change nothing')
     .option('-D, --diff', 'show unified diffs of files that change')
     .option('-l, --limit <pattern>', 'limit to hosts matching a pattern')
@@ -28,25 +28,32 @@ export function register(program: Command): void {
     .option('--timeout <seconds>', 'default per-command timeout', positiveNumber('--timeout'))
     .option('-K, --ask-become-pass', 'ask for the sudo password (kept in memory, never in argv or logs)')
     .addOption(new Option('-v, --verbose', 'show module results (-vvv: the commands they run)').argParser((_v, prev: number) => prev + 1).default(0))
-    .action(async (playbook: string, o) => {
+    .option('-F, --ssh-config <file>', 'OpenSSH client config to read instead of ~/.ssh/config')
+    .action(async (playbook: string, o, c: Command) => {
+      // ansible.cfg and ANSIBLE_* stand in for flags not given (config-file.ts).
+      const cfg = (await import('./config-file.js')).runDefaults(o, (k) => c.getOptionValueSource(k) === 'cli');
       await setVaultFromFlags(o);
       const { runPlaybook } = await import('../engine/run.js');
       const { consoleSink } = await import('../report/console.js');
       const extraVars: string[] = [...o.extraVars];
-      if (o.askBecomePass) {
+      if (cfg.askBecomePass) {
         const password = await promptHidden('BECOME password: ', '--ask-become-pass needs a terminal; set ansible_become_password in a vars file instead');
         extraVars.push(JSON.stringify({ ansible_become_password: password }));
       }
       const summary = await runPlaybook({
         playbook,
-        inventory: o.inventory,
+        inventory: cfg.inventory,
+        rolesPath: cfg.rolesPath,
+        become: cfg.become,
+        connection: cfg.connection,
+        ...(cfg.remoteUser !== undefined ? { remoteUser: cfg.remoteUser } : {}),
         check: o.check,
         diff: o.diff,
         limit: o.limit,
         tags: o.tags,
         skipTags: o.skipTags,
         extraVars,
-        forks: o.forks,
+        forks: cfg.forks,
         startAtTask: o.startAtTask,
         step: o.step,
         eventsFile: o.events,

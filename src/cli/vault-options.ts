@@ -5,13 +5,15 @@ import type { Command } from 'commander';
 import { InputError } from '../util/errors.js';
 import { DEFAULT_VAULT_ID, setVaultKeyring, VaultKeyring, type VaultSecret } from '../util/vault.js';
 import { promptHidden } from './prompt.js';
+import { configVault } from './config-file.js';
 
 /**
  * Where vault passwords come from, as ansible-playbook and ansible-vault read
  * them (ansible/cli/__init__.py setup_vault_secrets): `--vault-id
  * [label@]source` (a file, an executable printing the password, or `prompt`),
  * `--vault-password-file FILE` (id `default`), the file named by
- * DROVER_VAULT_PASSWORD_FILE (or ANSIBLE_VAULT_PASSWORD_FILE), and
+ * DROVER_VAULT_PASSWORD_FILE (or vault_password_file: ANSIBLE_VAULT_PASSWORD_FILE,
+ * then ansible.cfg), and
  * `--ask-vault-pass`, in that order. Passwords stay in memory: never in argv,
  * the environment or a file.
  */
@@ -50,7 +52,8 @@ export function envVaultPasswordFile(env: NodeJS.ProcessEnv = process.env): stri
 export async function vaultKeyringFrom(flags: VaultFlags, opts: KeyringOptions = {}): Promise<VaultKeyring> {
   const slugs = [...(flags.vaultId ?? [])];
   const files = [...(flags.vaultPasswordFile ?? [])];
-  const fromEnv = opts.noEnv ? undefined : envVaultPasswordFile();
+  // DROVER_VAULT_PASSWORD_FILE, else vault_password_file (ANSIBLE_VAULT_PASSWORD_FILE, then ansible.cfg).
+  const fromEnv = opts.noEnv ? undefined : (process.env.DROVER_VAULT_PASSWORD_FILE || configVault().passwordFile);
   if (fromEnv) files.push(fromEnv);
   for (const f of files) slugs.push(`${DEFAULT_VAULT_ID}@${f}`);
   if (flags.askVaultPass || (slugs.length === 0 && opts.autoPrompt)) slugs.push(`${DEFAULT_VAULT_ID}@prompt_ask_vault_pass`);
@@ -155,5 +158,5 @@ function runScript(file: string, args: string[], shown: string, label: string | 
 
 /** play, check, lab run: the process's vault passwords from these flags (no prompt unless --ask-vault-pass), set before anything is loaded. */
 export async function setVaultFromFlags(flags: VaultFlags): Promise<void> {
-  setVaultKeyring(await vaultKeyringFrom(flags));
+  setVaultKeyring(await vaultKeyringFrom({ ...flags, askVaultPass: Boolean(flags.askVaultPass) || configVault().askVaultPass }));
 }

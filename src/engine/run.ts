@@ -8,7 +8,6 @@ import type { EngineEvent, EventSink, HostTally } from '../report/events.js';
 import { EXIT, InputErrors } from '../util/errors.js';
 import { Redactor } from '../util/redact.js';
 import { markSecretVars } from './secret-vars.js';
-import { PROJECT_ROOT } from '../util/project-root.js';
 import { ConnectionPool } from './connections.js';
 import { HostState } from './host-state.js';
 import { PlayRunner } from './play-runner.js';
@@ -35,8 +34,8 @@ export interface LoadedRun {
 export async function loadAndValidate(opts: RunOptions): Promise<LoadedRun> {
   // Modules register themselves; loading the set is not importing one by name.
   await import('../modules/index.js');
-  // The project's own top-level roles/ (labs' roles live there).
-  const playbook = await loadPlaybook(resolve(opts.playbook), { rolesPath: [resolve(PROJECT_ROOT, 'roles')], ...(opts.playbookText !== undefined ? { text: opts.playbookText } : {}) });
+  // Roles: the playbook's roles/, then opts.rolesPath (roles_path; drover's labs pass the project's own roles/).
+  const playbook = await loadPlaybook(resolve(opts.playbook), { rolesPath: opts.rolesPath ?? [], ...(opts.playbookText !== undefined ? { text: opts.playbookText } : {}) });
   const inventory = await loadInventory(opts.inventory, { playbookDir: playbook.dir });
   const extraVars = parseExtraVars(opts.extraVars ?? []);
   const errors = validatePlaybook(playbook, inventory, extraVars, { limit: opts.limit, mode: opts.mode ?? 'converge' });

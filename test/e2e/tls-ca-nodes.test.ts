@@ -43,6 +43,8 @@ describe.skipIf(!isRoot)('tls_ca role on real nodes (issue 6): CA chains, trust 
       // The CA stays in the test's temp dir, not in the checkout's labs/tls-nodes/.pki.
       extraVars: [`tls_ca_dir=${pki}`],
       stateDir: join(dir, '.drover'),
+      // A lab's roles are drover's own (roles/ at the project root), passed explicitly as `drover lab run` does.
+      rolesPath: [join(ROOT, 'roles')],
     });
 
   beforeAll(async () => {

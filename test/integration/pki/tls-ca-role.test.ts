@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { runPlaybook } from '../../../src/engine/run.js';
+import { PROJECT_ROOT } from '../../../src/util/project-root.js';
 
 /**
  * The tls_ca role with this machine as both controller and "node" (implicit
@@ -24,7 +25,8 @@ const vars = JSON.stringify({
 });
 
 function run(mode: 'converge' | 'verify') {
-  return runPlaybook({ playbook: join(dir, 'site.yaml'), inventory: ['localhost,'], extraVars: [vars], mode, stateDir: join(dir, '.drover') });
+  // tls_ca is one of drover's lab roles: named explicitly, as `drover lab run` does.
+  return runPlaybook({ playbook: join(dir, 'site.yaml'), inventory: ['localhost,'], extraVars: [vars], mode, stateDir: join(dir, '.drover'), rolesPath: [join(PROJECT_ROOT, 'roles')] });
 }
 
 it('creates the CA once, issues and deploys the node certificate, second run changes nothing, verify passes', async () => {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useSshd } from '../../helpers/sshd-fixture.js';
 import { writeTestInventory, type TestHosts } from '../../helpers/inventory.js';
-import { FIX, ensureBuilt, runDrover } from './cli.js';
+import { FIX, ROOT, ensureBuilt, runDrover } from './cli.js';
 
 const sshd = useSshd();
 let t: TestHosts;
@@ -86,7 +86,9 @@ describe('credentials and keys', () => {
     const credDir = mkdtempSync(join(tmpdir(), 'drover-rel-cred-'));
     const dir = join(credDir, 'creds');
     const args = ['play', join(FIX, 'credentials-role.yaml'), '-i', 'localhost,', '-e', `credentials_dir=${dir}`];
-    const first = await runDrover(args);
+    // The lab's role, from drover's own roles/: a playbook outside a lab names where it looks (roles_path).
+    const rolesEnv = { ANSIBLE_ROLES_PATH: join(ROOT, 'roles') };
+    const first = await runDrover(args, rolesEnv);
     expect(first.code, first.stdout + first.stderr).toBe(0);
     const file = join(dir, 'credentials.yaml');
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -95,7 +97,7 @@ describe('credentials and keys', () => {
     const values = [...body.matchAll(/: "([A-Za-z0-9]+)"/g)].map((m) => m[1]!);
     expect(values.length).toBe(5);
     for (const s of values) expect(first.stdout + first.stderr).not.toContain(s);
-    const second = await runDrover([...args, '-v']);
+    const second = await runDrover([...args, '-v'], rolesEnv);
     expect(second.code).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(body);
     for (const s of values) expect(second.stdout + second.stderr).not.toContain(s);
