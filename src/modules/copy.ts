@@ -14,6 +14,7 @@ import { isVaultText } from '../util/vault.js';
 import { formatMode } from '../facts/file-state.js';
 import { pythonStr } from '../template/values.js';
 import { attrArgs, bool, modeArg, unsafeWritesArg, validateArg } from './common/args.js';
+import { chmodArg, parseMode } from './common/file-attrs.js';
 import { applyTree, planTree, walkSourceTree, type TreeContent, type TreePlanData } from './common/copy-tree.js';
 import { MAX_DIFF_BYTES } from './common/file-diff.js';
 import { applyContent, writeOptions, type ContentPlanData } from './common/managed-file.js';
@@ -33,7 +34,7 @@ const schema = z
     validate: validateArg,
     follow: bool.default(false).describe('Write through a symlink at dest instead of replacing it.'),
     remote_src: bool.default(false).describe('Not supported yet: src on the target.'),
-    directory_mode: modeArg.optional().describe('Directory src: the mode of the directories the copy creates and of the tree\'s directories on the host (mode applies to files only).'),
+    directory_mode: modeArg.optional().describe('Mode of the directories the copy creates (dest ending in / and its missing parents; with a directory src also the tree\'s directories on the host); mode applies to files only.'),
     local_follow: bool.default(true).describe('Directory src: copy what symlinks in it point to (false: copy them as links).'),
     decrypt: bool.optional().describe('A vault-encrypted src is copied decrypted (default); false copies it as it is.'),
   })
@@ -85,6 +86,15 @@ async function source(ctx: TaskContext, args: CopyArgs): Promise<Source | { tree
   return { ...(await readSource(file, args.src!, args)), name: basename(args.src!.replace(/\/+$/, '')) };
 }
 
+/** What a directory the copy creates gets, as Ansible's copy module does: directory_mode (never mode), owner, group. */
+function createdDirAttrs(args: CopyArgs): { chmod?: string; chown?: string } {
+  const w = writeOptions(args);
+  return {
+    chmod: args.directory_mode !== undefined ? chmodArg(parseMode(args.directory_mode)) : undefined,
+    chown: w.owner !== undefined || w.group !== undefined ? `${w.owner ?? ''}${w.group !== undefined ? ':' + w.group : ''}` : undefined,
+  };
+}
+
 export type CopyPlanData = ContentPlanData | TreePlanData;
 
 export const copyModule: Module<CopyArgs, CopyPlanData> = {
@@ -133,6 +143,7 @@ export const copyModule: Module<CopyArgs, CopyPlanData> = {
       mode: src.mode,
       force: args.force,
       follow: args.follow,
+      mkdirAttrs: createdDirAttrs(args),
     });
     // A decrypted vault file is a secret: no diff shows it.
     if (src.vaulted) plan.changes = plan.changes.map((c) => (c.diff ? { summary: `${c.summary} (diff hidden: the src is vault-encrypted)` } : c));

@@ -47,11 +47,14 @@ export interface ContentWant extends WriteOptions {
   force?: boolean;
   /** Directory to create before writing (copy to `dir/` that does not exist). */
   mkdir?: string;
+  /** Attributes each directory created for `mkdir` gets (copy's directory_mode, owner, group), as chmod/chown arguments. */
+  mkdirAttrs?: { chmod?: string; chown?: string };
 }
 
 export interface ContentPlanData {
   dest: string;
   mkdir?: string;
+  mkdirAttrs?: { chmod?: string; chown?: string };
   write?: { content: Buffer; mode?: string; owner?: string; group?: string; backup?: boolean; validate?: string; unsafeWrites?: boolean };
   attrs?: { chmod?: string; chown?: string };
   /** Values registered whether or not apply runs. */
@@ -91,7 +94,7 @@ export function planContent(w: ContentWant): { changes: Change[]; data: ContentP
     return { changes, data };
   }
 
-  if (w.mkdir) changes.push({ summary: `create directory ${w.mkdir}` });
+  if (w.mkdir) changes.push({ summary: `create directory ${w.mkdir}${w.mkdirAttrs?.chmod ? ` (mode ${w.mkdirAttrs.chmod})` : ''}` });
   const isFile = state.exists && state.type === 'file';
   const before = isFile ? state.content : undefined;
   const beforeKnown = !state.exists || (isFile && state.content !== undefined);
@@ -122,6 +125,7 @@ export function planContent(w: ContentWant): { changes: Change[]; data: ContentP
     changes.push({ summary: `${dest}: owner ${w.owner ?? '(default)'}, group ${w.group ?? '(default)'}` });
   }
   data.mkdir = w.mkdir;
+  if (w.mkdir && (w.mkdirAttrs?.chmod || w.mkdirAttrs?.chown)) data.mkdirAttrs = w.mkdirAttrs;
   data.write = { content, mode, owner: w.owner, group: w.group, backup: w.backup, validate: w.validate, unsafeWrites: w.unsafeWrites };
   Object.assign(result, { mode: mode ?? state.mode, owner: w.owner ?? state.owner, group: w.group ?? state.group });
   return { changes, data };
@@ -131,7 +135,14 @@ export function planContent(w: ContentWant): { changes: Change[]; data: ContentP
 export async function applyContent(ctx: TaskContext, data: ContentPlanData): Promise<ModuleResult> {
   const result: ModuleResult = { changed: true, ...data.result };
   if (ctx.check) return { ...result, changed: false, msg: 'check mode: nothing written' };
-  if (data.mkdir) await ctx.run(`mkdir -p -- ${shq(data.mkdir)}`);
+  if (data.mkdir && data.mkdirAttrs) {
+    // As Ansible's makedirs + adjust_recursive_directory_permissions: each directory created on the way gets the attributes.
+    const parts = data.mkdir.split('/').filter(Boolean);
+    const steps = parts.map((_, i) => (data.mkdir!.startsWith('/') ? '/' : '') + parts.slice(0, i + 1).join('/'));
+    const { chmod, chown } = data.mkdirAttrs;
+    const attrs = [...(chown ? [`chown -- ${shq(chown)} "$d"`] : []), ...(chmod ? [`chmod -- ${shq(chmod)} "$d"`] : [])];
+    await ctx.run(`for d in ${steps.map(shq).join(' ')}; do [ -e "$d" ] || { mkdir -- "$d" && ${attrs.join(' && ')}; } || exit 1; done`);
+  } else if (data.mkdir) await ctx.run(`mkdir -p -- ${shq(data.mkdir)}`);
   if (data.write) {
     const w = data.write;
     const r = await atomicWrite(ctx.exec.bind(ctx), { dest: data.dest, content: w.content, mode: w.mode, owner: w.owner, group: w.group, backup: w.backup, validate: w.validate, unsafeWrites: w.unsafeWrites });

@@ -20,6 +20,8 @@ export interface PlaceArgs extends WriteOptions {
   force?: boolean;
   /** Follow a symlink at dest and write its target (default: replace the link). */
   follow?: boolean;
+  /** What each directory created for a dest ending in '/' gets (copy: directory_mode, owner, group). */
+  mkdirAttrs?: { chmod?: string; chown?: string };
 }
 
 /** Pure part: pick the destination from the fetched states and plan the write. */
