@@ -250,7 +250,8 @@ async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unkno
     return fromError(e, p);
   }
 
-  let status: TaskStatus = result.failed ? 'failed' : result.changed ? 'changed' : 'ok';
+  // A module may skip itself (debug below its verbosity), as Ansible's `skipped: true`.
+  let status: TaskStatus = result.failed ? 'failed' : result.skipped === true ? 'skipped' : result.changed ? 'changed' : 'ok';
   // changed_when / failed_when see the result under the register name (and bare, as a convenience).
   if (node.changedWhen !== undefined || node.failedWhen !== undefined) {
     // Conditions read the result; a plain true/false needs no scope.
@@ -272,7 +273,7 @@ async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unkno
   // A module's own message (debug's text, "did not run since … exists") goes with its result; what a
   // module shows at every verbosity (debug's value) the console shows as Ansible does, instead of msg.
   if (typeof result.msg === 'string' && status !== 'failed') out.msg = result.msg;
-  const show = status !== 'failed' ? mod.display?.(result) : undefined;
+  const show = status === 'ok' || status === 'changed' ? mod.display?.(result) : undefined;
   if (show) out.show = show;
   if (status === 'failed') {
     out.msg = String(result.msg ?? 'failed');

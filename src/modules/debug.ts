@@ -13,7 +13,7 @@ const schema = z
   .strictObject({
     msg: z.unknown().optional().describe('The message (any value; default "Hello world!").'),
     var: z.string().optional().describe('A variable name or path to show, e.g. result.stdout_lines.'),
-    verbosity: num.optional().describe('Accepted for compatibility; the message is always shown.'),
+    verbosity: num.optional().describe('Show the message only at this -v level or above; below it the task is skipped (as in Ansible).'),
   })
   .refine((a) => !(a.msg !== undefined && a.var !== undefined), { message: 'msg and var are mutually exclusive' });
 
@@ -83,6 +83,9 @@ export const debugModule = controllerModule<DebugArgs>({
   // Ansible's default callback shows debug's msg (or the variable) alone, at every verbosity.
   display: ({ changed: _c, failed: _f, skipped: _s, ...shown }) => shown,
   async plan(ctx, args) {
+    if (args.verbosity !== undefined && Number(ctx.vars.ansible_verbosity ?? 0) < args.verbosity) {
+      return { changes: [], result: { changed: false, skipped: true, skipped_reason: 'Verbosity threshold not met.' } };
+    }
     return { changes: [], result: debugResult(ctx, args) };
   },
 });

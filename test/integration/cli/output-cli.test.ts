@@ -65,6 +65,19 @@ describe('drover play output (Ansible-shaped)', () => {
     expect(again.out).toContain('ok: [h1] => (item=a.txt)\nok: [h1] => (item=b.txt)\n');
   });
 
+  it('debug with verbosity: N is skipped below -v N and shown at it, as in Ansible', () => {
+    const t = writeTestInventory(sshd, ['h1']);
+    const pb = playbook(t.dir, 'dv.yaml', ['- hosts: web', '  gather_facts: false', '  tasks:', '    - name: Detail', '      debug: {msg: a detail, verbosity: 1}']);
+    const quiet = drover(['play', pb, '-i', t.inventory], t.dir);
+    expect(quiet.code).toBe(0);
+    expect(quiet.out).toContain('TASK [Detail]');
+    expect(quiet.out).toContain('skipping: [h1]\n');
+    expect(quiet.out).not.toContain('a detail');
+    expect(quiet.out).toMatch(/h1 +: ok=0 +changed=0 +unreachable=0 +failed=0 +skipped=1 /);
+    const v = drover(['play', pb, '-i', t.inventory, '-v'], t.dir);
+    expect(v.out).toContain('ok: [h1] => {\n    "msg": "a detail"\n}\n');
+  });
+
   it('-v shows module results (not the shell probes); -vvv the commands; a failure shows rc, stdout and stderr, secrets masked', () => {
     const t = writeTestInventory(sshd, ['h1'], { extra: '[web:vars]\ndb_password=hunter2-secret' });
     const pb = playbook(t.dir, 'v.yaml', [
