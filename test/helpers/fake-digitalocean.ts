@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkRequest, checkResponse, operationFor } from './digitalocean-contract/validate.js';
 
 /**
  * A fake DigitalOcean API v2 on 127.0.0.1, following the documented contract
@@ -20,8 +21,30 @@ import type { AddressInfo } from 'node:net';
  * `active` with a public and a private IPv4 and the action `completed`.
  *
  * Faults: `rejectCreate(name, message)` (422 for any create naming it),
- * `rateLimitNext(k, {resetInSec, retryAfterSec})` and `failNext(k, status)`.
+ * `errorCreateAction(name)` (its create action ends `errored` and the droplet
+ * goes), `rateLimitNext(k, {resetInSec, retryAfterSec})` and `failNext(k, status)`.
  * Every request is recorded in `requests` (method, path, query, status).
+ *
+ * The contract: every request is checked against the schemas in
+ * ./digitalocean-contract (from DigitalOcean's OpenAPI specification) and so
+ * is every response the fake serves; `stop()` throws if anything broke it, so
+ * a violation fails the test that stops the fake.
+ *
+ * DigitalOcean's rules the spec states in prose (or the issue #19 reports
+ * from the real API), honoured here:
+ * - tags keep the capitalisation of their first creation; `tag_name` and
+ *   tags on create match existing tags case-insensitively;
+ * - `links` appears only when the list has more than one page;
+ * - a deleted droplet stays listed for `deleteAfterPolls` observations;
+ * - a create that would take the account past `droplet_limit` is refused
+ *   (422, nothing created);
+ * - `user_data` over 64 KiB is refused (422);
+ * - a size must be `available` and offered in the region (422 otherwise); a
+ *   region may be a prefix (`fra`): the droplet lands in a matching region;
+ * - action links of a multi-create are not in the droplets' order (the spec
+ *   promises none): pair them by `resource_id`;
+ * - with `scopes`, a request whose operation needs a scope the token lacks is
+ *   403 (scopes per operation from the spec's `security` and field notes).
  */
 
 export interface FakeRequest {
@@ -51,6 +74,10 @@ interface FakeDroplet {
   publicIp?: string;
   privateIp?: string;
   actionId?: number;
+  /** Set once DELETE was accepted: observations left before it is gone. */
+  deleting?: number;
+  /** Its create action will end errored. */
+  doomed?: boolean;
 }
 
 interface FakeAction {
@@ -70,12 +97,24 @@ interface FakeKey {
   fingerprint: string;
 }
 
+/** Sizes and where they are offered: s-8vcpu-16gb is not in fra1; m-2vcpu-16gb is sold out everywhere. */
 export const FAKE_SIZES = [
-  { slug: 's-1vcpu-1gb', memory: 1024, vcpus: 1, disk: 25, price_monthly: 6, price_hourly: 0.00893 },
-  { slug: 's-2vcpu-4gb', memory: 4096, vcpus: 2, disk: 80, price_monthly: 24, price_hourly: 0.03571 },
-  { slug: 's-4vcpu-8gb', memory: 8192, vcpus: 4, disk: 160, price_monthly: 48, price_hourly: 0.07143 },
-  { slug: 's-8vcpu-16gb', memory: 16384, vcpus: 8, disk: 320, price_monthly: 96, price_hourly: 0.14286 },
-].map((s) => ({ ...s, transfer: 4, regions: ['fra1', 'ams3', 'nyc3'], available: true, description: 'Basic' }));
+  { slug: 's-1vcpu-1gb', memory: 1024, vcpus: 1, disk: 25, price_monthly: 6, price_hourly: 0.00893, regions: ['fra1', 'ams3', 'nyc1', 'nyc3'], available: true },
+  { slug: 's-2vcpu-4gb', memory: 4096, vcpus: 2, disk: 80, price_monthly: 24, price_hourly: 0.03571, regions: ['fra1', 'ams3', 'nyc1', 'nyc3'], available: true },
+  { slug: 's-4vcpu-8gb', memory: 8192, vcpus: 4, disk: 160, price_monthly: 48, price_hourly: 0.07143, regions: ['fra1', 'ams3', 'nyc1', 'nyc3'], available: true },
+  { slug: 's-8vcpu-16gb', memory: 16384, vcpus: 8, disk: 320, price_monthly: 96, price_hourly: 0.14286, regions: ['ams3', 'nyc3'], available: true },
+  { slug: 'm-2vcpu-16gb', memory: 16384, vcpus: 2, disk: 50, price_monthly: 84, price_hourly: 0.125, regions: [] as string[], available: false },
+].map((s) => ({ ...s, transfer: 4, description: 'Basic' }));
+
+export const FAKE_REGIONS = [
+  { slug: 'fra1', name: 'Frankfurt 1' },
+  { slug: 'ams3', name: 'Amsterdam 3' },
+  { slug: 'nyc1', name: 'New York 1' },
+  { slug: 'nyc3', name: 'New York 3' },
+].map((r) => ({ ...r, features: ['backups', 'ipv6', 'metadata', 'install_agent', 'storage', 'image_transfer'], available: true, sizes: FAKE_SIZES.filter((s) => s.available && s.regions.includes(r.slug)).map((s) => s.slug) }));
+
+/** DigitalOcean's words when a create would pass the droplet limit. NOT IN SPEC: the message as the API and doctl users report it. */
+export const DROPLET_LIMIT_MESSAGE = 'creating this/these droplet(s) will exceed your droplet limit';
 
 export interface FakeOptions {
   token: string;
@@ -83,6 +122,14 @@ export interface FakeOptions {
   activeAfterPolls?: number;
   /** The largest per_page honoured (DigitalOcean: 200). */
   maxPerPage?: number;
+  /** Observations (list GETs showing it) a deleted droplet stays listed (default 2). */
+  deleteAfterPolls?: number;
+  /** The account's droplet_limit (default 25). */
+  dropletLimit?: number;
+  /** The token's scopes (`droplet:*` style wildcards); unset: a full-access token. */
+  scopes?: string[];
+  /** Order of a multi-create's action links (default 'reversed': the spec promises no order). */
+  actionLinkOrder?: 'same' | 'reversed';
 }
 
 export class FakeDigitalOcean {
@@ -91,6 +138,8 @@ export class FakeDigitalOcean {
   readonly droplets = new Map<number, FakeDroplet>();
   readonly actions = new Map<number, FakeAction>();
   readonly keys = new Map<number, FakeKey>();
+  /** Contract violations (schemas in ./digitalocean-contract) of requests received and responses served. */
+  readonly violations: string[] = [];
   private server: Server | undefined;
   private nextId = 3_000_000;
   private nextIp = 1;
@@ -98,6 +147,8 @@ export class FakeDigitalOcean {
   private rateLimited: { left: number; resetInSec: number; retryAfterSec?: number } | undefined;
   private failing: { left: number; status: number; method?: string } | undefined;
   private remaining = 5000;
+  /** Tag names as first created, by lower case. */
+  readonly tagNames = new Map<string, string>();
 
   constructor(private readonly opts: FakeOptions) {}
 
@@ -113,8 +164,18 @@ export class FakeDigitalOcean {
     return this;
   }
 
+  /** Stops the server; fails (throws) if any request or response broke the contract. */
   async stop(): Promise<void> {
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    if (this.violations.length) {
+      const v = this.violations.splice(0);
+      throw new Error(`DigitalOcean contract violated ${v.length} time(s):\n  ${[...new Set(v)].join('\n  ')}`);
+    }
+  }
+
+  /** The violations so far, cleared (for tests that break the contract on purpose). */
+  takeViolations(): string[] {
+    return this.violations.splice(0);
   }
 
   // ---- seeding and faults -------------------------------------------------
@@ -130,7 +191,7 @@ export class FakeDigitalOcean {
       region: d.region ?? 'fra1',
       size: d.size ?? 's-1vcpu-1gb',
       image: 'debian-12-x64',
-      tags: d.tags ?? [],
+      tags: this.registerTags(d.tags ?? []),
       ssh_keys: [],
       monitoring: false,
       ipv6: false,
@@ -152,6 +213,26 @@ export class FakeDigitalOcean {
     const k = { id: this.nextId++, name, public_key: publicKey, fingerprint: fingerprint(publicKey) };
     this.keys.set(k.id, k);
     return k;
+  }
+
+  /** The create action of the next droplet created with this name ends errored (and the droplet goes). */
+  errorCreateAction(name: string): void {
+    this.doomedNames.add(name);
+  }
+  private doomedNames = new Set<string>();
+
+  /** Tags as DigitalOcean keeps them: the first capitalisation wins. */
+  registerTags(tags: readonly string[]): string[] {
+    return tags.map((t) => {
+      const k = t.toLowerCase();
+      if (!this.tagNames.has(k)) this.tagNames.set(k, t);
+      return this.tagNames.get(k)!;
+    });
+  }
+
+  /** Droplets as the API lists them (deleted ones linger until their time is up). */
+  private listed(tag?: string): FakeDroplet[] {
+    return [...this.droplets.values()].filter((d) => tag === undefined || d.tags.some((t) => t.toLowerCase() === tag.toLowerCase()));
   }
 
   rejectCreate(name: string, message = `Droplet name ${name} is not allowed here`): void {
@@ -197,6 +278,7 @@ export class FakeDigitalOcean {
         'x-request-id': randomUUID(),
         ...extra,
       };
+      this.violations.push(...checkResponse(rec, { status, headers, body: payload === undefined ? undefined : JSON.parse(JSON.stringify(payload)) }).map((v) => `fake response: ${v}`));
       if (payload === undefined) {
         res.writeHead(status, headers);
         res.end();
@@ -207,6 +289,17 @@ export class FakeDigitalOcean {
     };
     const fail = (status: number, id: string, message: string, extra: Record<string, string> = {}) => send(status, { id, message, request_id: randomUUID() }, extra);
 
+    let badJson = false;
+    if (raw) {
+      try {
+        body = JSON.parse(raw);
+        rec.body = body;
+      } catch {
+        badJson = true;
+        this.violations.push(`drover request: ${rec.method} ${rec.path}: the body is not JSON`);
+      }
+    }
+    if (!badJson) this.violations.push(...checkRequest({ method: rec.method, path: rec.path, query, body, contentType: req.headers['content-type'] }).map((v) => `drover request: ${v}`));
     if (this.rateLimited && this.rateLimited.left > 0) {
       this.rateLimited.left--;
       const reset = Math.floor(Date.now() / 1000) + this.rateLimited.resetInSec;
@@ -221,38 +314,40 @@ export class FakeDigitalOcean {
       return fail(this.failing.status, 'server_error', 'Unexpected server-side error');
     }
     if (req.headers.authorization !== `Bearer ${this.opts.token}`) return fail(401, 'Unauthorized', 'Unable to authenticate you');
-    if (raw) {
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        return fail(400, 'bad_request', 'The request body is not valid JSON');
-      }
-      rec.body = body;
+    if (badJson) return fail(400, 'bad_request', 'The request body is not valid JSON');
+    if (this.opts.scopes) {
+      const op = operationFor(rec.method, rec.path, query);
+      const granted = (s: string) => this.opts.scopes!.some((g) => g === s || (g.endsWith(':*') && s.startsWith(g.slice(0, -1))));
+      const missing = op?.scopes({ query, body }).filter((s) => !granted(s)) ?? [];
+      if (missing.length) return fail(403, 'Forbidden', `You are not authorized to perform this operation (missing scope ${missing.join(', ')})`);
     }
 
     const m = (re: RegExp) => re.exec(url.pathname);
     const method = req.method;
     let g: RegExpExecArray | null;
     if (url.pathname === '/v2/droplets' && method === 'GET') {
-      const list = [...this.droplets.values()].filter((d) => !query.tag_name || d.tags.includes(query.tag_name));
+      const list = this.listed(query.tag_name);
+      const body = this.page(url, list.map((d) => this.dropletJson(d)), 'droplets');
       for (const d of list) this.observe(d);
-      return send(200, this.page(url, list.map((d) => this.dropletJson(d)), 'droplets'));
+      return send(200, body);
     }
     if (url.pathname === '/v2/droplets' && method === 'POST') return this.create(body as Record<string, unknown>, send, fail);
     if (url.pathname === '/v2/droplets' && method === 'DELETE') {
       if (!query.tag_name) return fail(422, 'unprocessable_entity', 'tag_name is required');
-      for (const d of [...this.droplets.values()]) if (d.tags.includes(query.tag_name)) this.droplets.delete(d.id);
+      for (const d of this.listed(query.tag_name)) d.deleting ??= this.opts.deleteAfterPolls ?? 2;
       return send(204);
     }
     if ((g = m(/^\/v2\/droplets\/(\d+)$/))) {
       const d = this.droplets.get(Number(g[1]));
       if (!d) return fail(404, 'not_found', 'The resource you were accessing could not be found.');
       if (method === 'GET') {
+        const json = this.dropletJson(d);
         this.observe(d);
-        return send(200, { droplet: this.dropletJson(d) });
+        return send(200, { droplet: json });
       }
       if (method === 'DELETE') {
-        this.droplets.delete(d.id);
+        if (d.deleting !== undefined) return fail(404, 'not_found', 'The resource you were accessing could not be found.');
+        d.deleting = this.opts.deleteAfterPolls ?? 2;
         return send(204);
       }
     }
@@ -285,6 +380,11 @@ export class FakeDigitalOcean {
       return send(201, { ssh_key: k });
     }
     if (url.pathname === '/v2/sizes' && method === 'GET') return send(200, this.page(url, FAKE_SIZES, 'sizes'));
+    if (url.pathname === '/v2/account' && method === 'GET') {
+      return send(200, {
+        account: { droplet_limit: this.opts.dropletLimit ?? 25, floating_ip_limit: 3, email: 'sammy@example.com', name: 'Sammy', uuid: 'b6fr89dbf6d9156cace5f3c78dc9851d957381ef', email_verified: true, status: 'active', status_message: '' },
+      });
+    }
     return fail(404, 'not_found', 'The resource you were accessing could not be found.');
   }
 
@@ -300,23 +400,34 @@ export class FakeDigitalOcean {
       if (why) return fail(422, 'unprocessable_entity', why);
     }
     for (const k of ['region', 'size', 'image']) if (b[k] === undefined || b[k] === '') return fail(422, 'unprocessable_entity', `${k} is required`);
-    if (!FAKE_SIZES.some((s) => s.slug === b.size)) return fail(422, 'unprocessable_entity', 'You specified an invalid size for Droplet creation.');
+    const size = FAKE_SIZES.find((s) => s.slug === b.size);
+    if (!size) return fail(422, 'unprocessable_entity', 'You specified an invalid size for Droplet creation.');
+    // droplet_create.yml: "a slug prefix (e.g. `nyc`) can be used to deploy the Droplet in any of the that region's locations".
+    const wanted = String(b.region);
+    const regions = FAKE_REGIONS.filter((r) => r.slug === wanted || (/^[a-z]+$/.test(wanted) && r.slug.startsWith(wanted)));
+    if (!regions.length) return fail(422, 'unprocessable_entity', 'You specified an invalid region for Droplet creation.');
+    const region = regions.find((r) => size.available && size.regions.includes(r.slug));
+    if (!region) return fail(422, 'unprocessable_entity', 'Size is not available in this region.');
+    if (typeof b.user_data === 'string' && Buffer.byteLength(b.user_data, 'utf8') > 64 * 1024) return fail(422, 'unprocessable_entity', 'user_data must not exceed 64 KiB');
+    const inAccount = this.droplets.size;
+    if (inAccount + names.length > (this.opts.dropletLimit ?? 25)) return fail(422, 'unprocessable_entity', DROPLET_LIMIT_MESSAGE);
     const keys = Array.isArray(b.ssh_keys) ? (b.ssh_keys as Array<string | number>) : [];
     for (const k of keys) {
       if (![...this.keys.values()].some((x) => x.id === k || x.fingerprint === k)) return fail(422, 'unprocessable_entity', `ssh key ${k} was not found`);
     }
-    const tags = Array.isArray(b.tags) ? (b.tags as string[]) : [];
-    for (const t of tags) if (!/^[A-Za-z0-9:_-]{1,255}$/.test(t)) return fail(422, 'unprocessable_entity', `invalid tag ${t}`);
+    const asked = Array.isArray(b.tags) ? (b.tags as string[]) : [];
+    for (const t of asked) if (!/^[A-Za-z0-9:_-]{1,255}$/.test(t)) return fail(422, 'unprocessable_entity', `invalid tag ${t}`);
+    const tags = this.registerTags(asked);
     const created: FakeDroplet[] = [];
     const actions: FakeAction[] = [];
     for (const name of names as string[]) {
       const id = this.nextId++;
-      const a: FakeAction = { id: this.nextId++, dropletId: id, type: 'create', status: 'in-progress', started_at: new Date().toISOString(), completed_at: null, region: String(b.region) };
+      const a: FakeAction = { id: this.nextId++, dropletId: id, type: 'create', status: 'in-progress', started_at: new Date().toISOString(), completed_at: null, region: region.slug };
       const d: FakeDroplet = {
         id,
         name,
         status: 'new',
-        region: String(b.region),
+        region: region.slug,
         size: String(b.size),
         image: b.image as string | number,
         tags,
@@ -328,21 +439,33 @@ export class FakeDigitalOcean {
         created_at: new Date().toISOString(),
         polls: 0,
         actionId: a.id,
+        doomed: this.doomedNames.delete(name),
       };
       this.droplets.set(id, d);
       this.actions.set(a.id, a);
       created.push(d);
       actions.push(a);
     }
-    const links = { actions: actions.map((a) => ({ id: a.id, rel: 'create', href: `${this.url}/v2/actions/${a.id}` })) };
+    const ordered = (this.opts.actionLinkOrder ?? 'reversed') === 'reversed' ? [...actions].reverse() : actions;
+    const links = { actions: ordered.map((a) => ({ id: a.id, rel: 'create', href: `${this.url}/v2/actions/${a.id}` })) };
     if (typeof b.name === 'string') send(202, { droplet: this.dropletJson(created[0]!), links });
     else send(202, { droplets: created.map((d) => this.dropletJson(d)), links });
   }
 
   /** A GET saw this droplet: new droplets come up after enough looks. */
   private observe(d: FakeDroplet): void {
+    if (d.deleting !== undefined) {
+      if (--d.deleting <= 0) this.droplets.delete(d.id);
+      return;
+    }
     if (d.status !== 'new') return;
     d.polls++;
+    if (d.polls >= (this.opts.activeAfterPolls ?? 2) && d.doomed) {
+      const a = d.actionId !== undefined ? this.actions.get(d.actionId) : undefined;
+      if (a) Object.assign(a, { status: 'errored', completed_at: new Date().toISOString() });
+      this.droplets.delete(d.id);
+      return;
+    }
     if (d.polls >= (this.opts.activeAfterPolls ?? 2)) {
       const n = this.nextIp++;
       d.status = 'active';
@@ -370,11 +493,13 @@ export class FakeDigitalOcean {
     const pages: Record<string, string> = {};
     if (page > 1) Object.assign(pages, { first: link(1), prev: link(page - 1) });
     if (page < last) Object.assign(pages, { next: link(page + 1), last: link(last) });
-    return { [key]: items.slice((page - 1) * perPage, page * perPage), links: { pages }, meta: { total: items.length } };
+    // The real API leaves `links` out when everything fits on one page.
+    return { [key]: items.slice((page - 1) * perPage, page * perPage), ...(last > 1 ? { links: { pages } } : {}), meta: { total: items.length } };
   }
 
   private dropletJson(d: FakeDroplet): Record<string, unknown> {
-    const size = FAKE_SIZES.find((s) => s.slug === d.size);
+    const size = FAKE_SIZES.find((s) => s.slug === d.size)!;
+    const region = FAKE_REGIONS.find((r) => r.slug === d.region)!;
     return {
       id: d.id,
       name: d.name,
@@ -387,20 +512,38 @@ export class FakeDigitalOcean {
       features: d.monitoring ? ['monitoring'] : [],
       backup_ids: [],
       snapshot_ids: [],
-      image: typeof d.image === 'number' ? { id: d.image } : { slug: d.image, distribution: 'Debian', name: d.image },
-      size: size ? { ...size } : { slug: d.size },
+      next_backup_window: null,
+      kernel: null,
+      volume_ids: [],
+      image: {
+        id: typeof d.image === 'number' ? d.image : 106569146,
+        name: typeof d.image === 'number' ? `image ${d.image}` : '12 x64',
+        distribution: 'Debian',
+        slug: typeof d.image === 'number' ? null : d.image,
+        public: typeof d.image !== 'number',
+        regions: FAKE_REGIONS.map((r) => r.slug),
+        created_at: '2024-06-10T19:02:12Z',
+        type: typeof d.image === 'number' ? 'snapshot' : 'base',
+        min_disk_size: 15,
+        size_gigabytes: 1.5,
+        description: 'Debian 12 x64',
+        tags: [],
+        status: 'available',
+      },
+      size: { ...size },
       size_slug: d.size,
       networks: {
         v4:
           d.status === 'new'
             ? []
             : [
-                { ip_address: d.privateIp, netmask: '255.255.240.0', gateway: '10.110.0.1', type: 'private' },
+                // network_v4.yml: "For private interfaces, a gateway is not provided".
+                { ip_address: d.privateIp, netmask: '255.255.240.0', type: 'private' },
                 { ip_address: d.publicIp, netmask: '255.255.255.0', gateway: '203.0.113.254', type: 'public' },
               ],
         v6: [],
       },
-      region: { slug: d.region, name: d.region, available: true },
+      region: { ...region },
       tags: d.tags,
       vpc_uuid: d.vpc_uuid ?? '5a4981aa-9653-4bd1-bef5-d6bff52042e4',
     };

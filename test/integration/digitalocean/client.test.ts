@@ -48,6 +48,8 @@ describe('DoClient', () => {
       status: 422,
       apiMessage: 'You may only create up to 10 Droplets at a time.',
     });
+    // That request broke the contract on purpose (names: maxItems 10): the fake's validator saw it.
+    expect(fake.takeViolations()).toEqual(expect.arrayContaining([expect.stringMatching(/POST \/v2\/droplets \(droplets_create\) body: \/names must NOT have more than 10 items/)]));
   });
 
   it('every request has a bounded timeout; reads are retried, then the error says what happened', async () => {

@@ -180,7 +180,7 @@ describe('drover droplet up', () => {
 
   it('pagination: 45 droplets with pages of 20 are all found (re-run creates nothing)', async () => {
     await fake.stop();
-    fake = await startFakeDigitalOcean({ token: TOKEN, activeAfterPolls: 1, maxPerPage: 20 });
+    fake = await startFakeDigitalOcean({ token: TOKEN, activeAfterPolls: 1, maxPerPage: 20, dropletLimit: 50 });
     vi.stubEnv('DIGITALOCEAN_API_URL', fake.url);
     const spec = writeSpec('name: big\nregion: fra1\nsize: s-1vcpu-1gb\nimage: debian-12-x64\ndroplets:\n  - name: node{n}\n    count: 45\n');
     const r = await drover('droplet', 'up', spec, ...FAST);
