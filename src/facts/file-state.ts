@@ -71,9 +71,15 @@ const TAG = '@drover-fs';
 // Paths that may hold odd bytes are base64 in the output.
 const STAT_FORMAT = String.raw`%f\t%u\t%g\t%U\t%G\t%s\t%i\t%d\t%h\t%X\t%Y\t%Z\n`;
 
-/** Absent or unreadable: builtins decide when the parent is a searchable directory; otherwise stat says why. */
+/**
+ * Absent or unreadable: builtins decide when the nearest existing ancestor is
+ * a searchable directory (its child on the path is then surely missing: a
+ * fresh tree's hundreds of paths cost no process) or not a directory;
+ * otherwise stat says why.
+ */
 const ABSENT_FN = String.raw`_dfa() {
   d=${'$'}{2%/*}; [ "$d" = "$2" ] && d=.; [ -z "$d" ] && d=/
+  while [ ! -e "$d" ] && [ ! -L "$d" ] && [ "$d" != / ] && [ "$d" != . ]; do e=${'$'}{d%/*}; [ "$e" = "$d" ] && e=.; [ -z "$e" ] && e=/; d=$e; done
   if { [ -d "$d" ] && [ -x "$d" ]; } || { [ -e "$d" ] && [ ! -d "$d" ]; }; then echo "${TAG} $1 A"; return 1; fi
   if s=$(LC_ALL=C stat $3 -c %f -- "$2" 2>&1); then return 0; fi
   case $s in

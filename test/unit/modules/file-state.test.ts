@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileStateScript, parseFileStates, type FileQuery } from '../../../src/facts/file-state.js';
 import { ModuleError } from '../../../src/util/errors.js';
@@ -110,5 +114,32 @@ describe('fileStateScript', () => {
   });
   it('rejects unknown checksum algorithms', () => {
     expect(() => fileStateScript([{ path: '/x', checksum: 'crc' as never }])).toThrow();
+  });
+  it('decides absence under a missing directory chain, or below a file, without a process per path (a fresh tree for copy)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drover-fs-'));
+    try {
+      mkdirSync(join(dir, 'd'));
+      writeFileSync(join(dir, 'd/f'), 'x');
+      symlinkSync('nowhere', join(dir, 'dangling'));
+      const paths = ['d/f', 'd/no/such/deep/path', 'no/such', 'd/f/below', 'd/f/below/deeper', 'dangling/x', 'd/no/../f', 'd/f/'];
+      const queries = paths.map((p) => ({ path: `${dir}/${p}`, checksum: false as const }));
+      // Every stat process the probe starts is traced on stderr.
+      const r = spawnSync('/bin/bash', ['-c', `exec 3>&2; stat() { echo "@stat $*" >&3; command stat "$@"; }\n${fileStateScript(queries)}`], { encoding: 'utf8' });
+      const states = parseFileStates(r.stdout, queries);
+      expect(states.map((s) => [s.path.slice(dir.length + 1), s.exists, s.type])).toEqual([
+        ['d/f', true, 'file'],
+        ['d/no/such/deep/path', false, undefined],
+        ['no/such', false, undefined],
+        ['d/f/below', false, undefined],
+        ['d/f/below/deeper', false, undefined],
+        ['dangling/x', false, undefined],
+        ['d/no/../f', false, undefined],
+        ['d/f/', false, undefined],
+      ]);
+      // The one stat run of the present paths, and one for the path below the dangling link (no directory to search there).
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('@stat'))).toHaveLength(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
