@@ -5,12 +5,12 @@
  * directives that shape a connection it can make with ssh2: HostName, User,
  * Port, IdentityFile, ProxyJump (one hop), ProxyCommand ("ssh -W %h:%p …"),
  * StrictHostKeyChecking, UserKnownHostsFile, ConnectTimeout,
- * ServerAliveInterval. Other directives are left to OpenSSH (nothing here
- * changes how drover connects).
+ * ServerAliveInterval; Include is followed. Other directives are left to
+ * OpenSSH (nothing here changes how drover connects).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import SSHConfig from 'ssh-config';
 
 /** The directives of one host, as drover uses them (paths expanded; values as written otherwise). */
@@ -42,7 +42,7 @@ export function sshConfigFiles(explicit?: string, home: string = homedir()): str
 
 /** Parse the files (an explicit file that cannot be read throws). */
 export function loadSshClientConfig(files: string[], home: string = homedir()): SshClientConfig {
-  const parsed = files.map((f) => SSHConfig.parse(readFileSync(f, 'utf8')));
+  const parsed = files.map((f) => SSHConfig.parse(withIncludes(f, home, f.startsWith('/etc/ssh/') ? '/etc/ssh' : join(home, '.ssh'), 0)));
   return {
     files,
     lookup(host: string): SshHostConfig {
@@ -90,6 +90,49 @@ export function loadSshClientConfig(files: string[], home: string = homedir()): 
       return out;
     },
   };
+}
+
+/**
+ * The file's text with its `Include` lines replaced by the files they name
+ * (globs in the last path component, sorted; relative paths from ~/.ssh or
+ * /etc/ssh; at most 16 levels, as OpenSSH). Inlined as text: an Include at
+ * the top of the file, where it usually is, means exactly what OpenSSH reads.
+ */
+function withIncludes(file: string, home: string, relDir: string, depth: number): string {
+  if (depth > 16) throw new Error(`${file}: Include nested more than 16 levels`);
+  const text = readFileSync(file, 'utf8');
+  if (!/^\s*include[\s=]/im.test(text)) return text;
+  return text
+    .split(/\r?\n/)
+    .map((line) => {
+      const m = /^\s*include\s*(?:=\s*|\s)(.*)$/i.exec(line);
+      if (!m) return line;
+      const parts: string[] = [];
+      for (const pattern of m[1]!.trim().split(/\s+/).filter(Boolean)) {
+        const p = pattern.replace(/^"|"$/g, '');
+        const abs = p === '~' || p.startsWith('~/') ? join(home, p.slice(1)) : isAbsolute(p) ? p : join(relDir, p);
+        for (const f of globLast(abs)) parts.push(withIncludes(f, home, relDir, depth + 1));
+      }
+      return parts.join('\n');
+    })
+    .join('\n');
+}
+
+/** Files matching `path` whose last component may hold * and ? (sorted, as glob(3)); a plain path if it exists. */
+function globLast(path: string): string[] {
+  const dir = dirname(path);
+  const base = basename(path);
+  if (!/[*?]/.test(base)) return existsSync(path) ? [path] : [];
+  const re = new RegExp(`^${base.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  try {
+    return readdirSync(dir)
+      .filter((n) => re.test(n) && !n.startsWith('.'))
+      .sort()
+      .map((n) => join(dir, n))
+      .filter((f) => statSync(f).isFile());
+  } catch {
+    return [];
+  }
 }
 
 /** ssh_config(5) TOKENS drover can know: %% %d %h %n %p %r %u. */

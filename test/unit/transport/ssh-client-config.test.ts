@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSshClientConfig } from '../../../src/transport/ssh-client-config.js';
@@ -51,6 +51,18 @@ describe('ssh config (the ssh-config package; first value obtained wins)', () =>
       serverAliveInterval: '7',
     });
     expect(c.lookup('other')).toEqual({ user: 'fallback', serverAliveInterval: '30', identityFiles: [], userKnownHostsFiles: [] });
+  });
+
+  it('Include: globs from ~/.ssh, inlined where the line is', () => {
+    const home = mkdtempSync(join(tmpdir(), 'drover-sshinc-'));
+    mkdirSync(join(home, '.ssh', 'config.d'), { recursive: true });
+    writeFileSync(join(home, '.ssh', 'config.d', '10-a'), 'Host a\n  HostName 10.1.1.1\n');
+    writeFileSync(join(home, '.ssh', 'config.d', '20-b'), 'Host b\n  HostName 10.2.2.2\n  Include extra\n');
+    writeFileSync(join(home, '.ssh', 'extra'), '  Port 2202\n');
+    writeFileSync(join(home, '.ssh', 'config'), 'Include config.d/*\nInclude ~/.ssh/missing\n\nHost *\n  User u\n');
+    const c = loadSshClientConfig([join(home, '.ssh', 'config')], home);
+    expect(c.lookup('a')).toMatchObject({ hostName: '10.1.1.1', user: 'u' });
+    expect(c.lookup('b')).toMatchObject({ hostName: '10.2.2.2', port: '2202', user: 'u' });
   });
 
   it('connection specs: the alias resolves; inventory vars and configured defaults win; the jump host is an alias too', () => {
