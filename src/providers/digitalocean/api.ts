@@ -1,4 +1,4 @@
-import type { DoAction, DoCreateRequest, DoDroplet, DoLinks, DoSize, DoSshKey } from './types.js';
+import type { DoAccount, DoAction, DoCreateRequest, DoDroplet, DoLinks, DoSize, DoSshKey } from './types.js';
 
 /**
  * A small DigitalOcean API v2 client on Node's built-in fetch (no SDK: the
@@ -186,6 +186,19 @@ export class DoClient {
     return this.listAll<DoDroplet>('/v2/droplets', 'droplets', { tag_name: tag });
   }
 
+  /** How many droplets the account has: `meta.total` of a one-item page. */
+  async countDroplets(): Promise<number> {
+    const r = await this.request<{ droplets?: unknown[]; meta?: { total?: number } }>('GET', '/v2/droplets', { query: { per_page: 1 } });
+    const total = r.body?.meta?.total;
+    if (typeof total !== 'number') throw new DoApiError('GET', '/v2/droplets?per_page=1', r.status, 'bad_response', 'expected meta.total', undefined);
+    return total;
+  }
+
+  /** GET /v2/account (needs the `account:read` scope). */
+  async getAccount(): Promise<DoAccount> {
+    return (await this.request<{ account: DoAccount }>('GET', '/v2/account')).body.account;
+  }
+
   async getDroplet(id: number): Promise<DoDroplet> {
     return (await this.request<{ droplet: DoDroplet }>('GET', `/v2/droplets/${id}`)).body.droplet;
   }
@@ -227,7 +240,14 @@ export class DoClient {
  * How long a 429 asks us to wait: `Retry-After` (seconds) when present, else
  * until `ratelimit-reset` (Unix epoch seconds), else a minute (DigitalOcean's
  * per-minute window).
+ *
+ * `ratelimit-reset` is a time on DigitalOcean's clock, so it is measured
+ * against the response's own `Date` header when there is one (this machine's
+ * clock may be minutes off either way), plus half a second for the headers'
+ * one-second resolution; without a Date header, against the local clock, and
+ * a reset that looks past still waits a second (our clock may be ahead).
  */
+export const RATE_LIMIT_SKEW_ALLOWANCE_MS = 500;
 export function rateLimitWaitMs(headers: Headers, nowMs: number): number {
   const retryAfter = headers.get('retry-after');
   if (retryAfter !== null && retryAfter.trim() !== '') {
@@ -237,7 +257,11 @@ export function rateLimitWaitMs(headers: Headers, nowMs: number): number {
     if (Number.isFinite(at)) return Math.max(0, at - nowMs);
   }
   const reset = Number(headers.get('ratelimit-reset'));
-  if (headers.get('ratelimit-reset') !== null && Number.isFinite(reset) && reset > 0) return Math.max(0, reset * 1000 - nowMs);
+  if (headers.get('ratelimit-reset') !== null && Number.isFinite(reset) && reset > 0) {
+    const serverNow = Date.parse(headers.get('date') ?? '');
+    const base = Number.isFinite(serverNow) ? serverNow : nowMs;
+    return Math.max(1000, reset * 1000 - base + RATE_LIMIT_SKEW_ALLOWANCE_MS);
+  }
   return 60_000;
 }
 

@@ -1,3 +1,4 @@
+import { hasTag } from './plan.js';
 import type { DropletSpec } from './spec.js';
 import { privateIpv4, publicIpv4, sizeSlugOf, type DoDroplet } from './types.js';
 
@@ -15,7 +16,7 @@ import { privateIpv4, publicIpv4, sizeSlugOf, type DoDroplet } from './types.js'
  *                  blog's roles bind services to
  */
 export function renderDropletInventory(spec: DropletSpec, droplets: readonly DoDroplet[], header?: string): string {
-  const mine = droplets.filter((d) => d.tags?.includes(spec.ownershipTag)).sort((a, b) => a.name.localeCompare(b.name) || a.id - b.id);
+  const mine = droplets.filter((d) => hasTag(d, spec.ownershipTag)).sort((a, b) => a.name.localeCompare(b.name) || a.id - b.id);
   const varsByName = new Map(spec.droplets.map((d) => [d.name, d.vars]));
   const lines: string[] = [];
   if (header) for (const l of header.split('\n')) lines.push(`# ${l}`);
@@ -44,7 +45,7 @@ export function renderDropletInventory(spec: DropletSpec, droplets: readonly DoD
     };
     lines.push([iniName(d.name), ...Object.entries(vars).map(([k, v]) => `${k}=${iniValue(v)}`)].join(' '));
     for (const t of d.tags ?? []) {
-      if (t === spec.ownershipTag) continue;
+      if (t.toLowerCase() === spec.ownershipTag.toLowerCase()) continue;
       const g = groupName(t);
       groups.set(g, [...(groups.get(g) ?? []), d.name]);
     }

@@ -18,8 +18,36 @@ export interface UpPlan {
   drift: string[];
 }
 
+/**
+ * DigitalOcean keeps a tag's first capitalisation and matches tag names
+ * case-insensitively (`tag_name=drover:Lab` lists droplets tagged
+ * `drover:lab`), so ownership is matched the same way.
+ */
+export function hasTag(d: Pick<DoDroplet, 'tags'>, tag: string): boolean {
+  const t = tag.toLowerCase();
+  return d.tags?.some((x) => x.toLowerCase() === t) ?? false;
+}
+
+/**
+ * A droplet's region satisfies the spec's: the same slug, or the spec gives a
+ * prefix (`fra`, `nyc`), which DigitalOcean resolves to one of its
+ * datacenters (droplet_create.yml: "a slug prefix (e.g. `nyc`) can be used").
+ */
+export function regionMatches(actual: string, wanted: string): boolean {
+  return actual === wanted || (/^[a-z]+$/.test(wanted) && actual.startsWith(wanted) && /^[0-9]+$/.test(actual.slice(wanted.length)));
+}
+
+/** Why a size cannot be created in a region (undefined: it can), from /v2/sizes. */
+export function sizeProblem(sizes: readonly DoSize[], slug: string, region: string): string | undefined {
+  const s = sizes.find((x) => x.slug === slug);
+  if (!s) return `size ${slug} is not one DigitalOcean offers`;
+  if (s.available === false) return `size ${slug} is not available in any region now`;
+  if (s.regions && !s.regions.some((r) => regionMatches(r, region))) return `size ${slug} is not available in region ${region} (it is in ${s.regions.join(', ') || 'no region now'})`;
+  return undefined;
+}
+
 export function planUp(spec: DropletSpec, owned: readonly DoDroplet[]): UpPlan {
-  const mine = owned.filter((d) => d.tags?.includes(spec.ownershipTag));
+  const mine = owned.filter((d) => hasTag(d, spec.ownershipTag));
   const byName = new Map<string, DoDroplet[]>();
   for (const d of mine) byName.set(d.name, [...(byName.get(d.name) ?? []), d]);
   const plan: UpPlan = { create: [], keep: [], strays: [], drift: [] };
@@ -37,7 +65,7 @@ export function planUp(spec: DropletSpec, owned: readonly DoDroplet[]): UpPlan {
     const size = sizeSlugOf(droplet!);
     if (size && size !== desired.size) plan.drift.push(`${desired.name}: size is ${size}, the spec says ${desired.size} (drover does not resize)`);
     const region = droplet!.region?.slug;
-    if (region && region !== desired.region) plan.drift.push(`${desired.name}: region is ${region}, the spec says ${desired.region} (drover does not move droplets)`);
+    if (region && !regionMatches(region, desired.region)) plan.drift.push(`${desired.name}: region is ${region}, the spec says ${desired.region} (drover does not move droplets)`);
   }
   for (const d of mine) if (!wanted.has(d.name)) plan.strays.push(d);
   return plan;
@@ -45,7 +73,7 @@ export function planUp(spec: DropletSpec, owned: readonly DoDroplet[]): UpPlan {
 
 /** Droplets `down` deletes: exactly those carrying the ownership tag. */
 export function planDown(spec: Pick<DropletSpec, 'ownershipTag'>, listed: readonly DoDroplet[]): DoDroplet[] {
-  return listed.filter((d) => d.tags?.includes(spec.ownershipTag)).sort((a, b) => a.name.localeCompare(b.name) || a.id - b.id);
+  return listed.filter((d) => hasTag(d, spec.ownershipTag)).sort((a, b) => a.name.localeCompare(b.name) || a.id - b.id);
 }
 
 /**

@@ -3,10 +3,11 @@ import { writeFileIfChanged } from '../../util/local-files.js';
 import path from 'node:path';
 import { DoApiError, type DoClient } from './api.js';
 import { renderDropletInventory } from './inventory-text.js';
-import { costOf, createRequests, formatCost, planDown, planUp } from './plan.js';
+import { InputError, InputErrors } from '../../util/errors.js';
+import { costOf, createRequests, formatCost, planDown, planUp, sizeProblem } from './plan.js';
 import type { DesiredDroplet, DropletSpec } from './spec.js';
 import { refKey, resolveSshKeys } from './ssh-keys.js';
-import { publicIpv4, sizeSlugOf, type DoAction, type DoDroplet } from './types.js';
+import { publicIpv4, sizeSlugOf, type DoAction, type DoDroplet, type DoSize } from './types.js';
 
 /**
  * `droplet up`, `down` and `list`: the API conversations, built on the pure
@@ -53,44 +54,60 @@ export async function dropletsUp(spec: DropletSpec, client: DoClient, report: Re
   const keyless = plan.create.filter((d) => d.sshKeys.length === 0).map((d) => d.name);
   if (keyless.length) report.warn(`${keyless.join(', ')}: no ssh_keys in the spec; DigitalOcean then emails a root password and drover cannot log in with a key`);
 
+  // Sizes first: a size the region does not offer is refused before anything is created (or priced).
+  const sizes: DoSize[] = plan.create.length || o.dryRun ? await client.listSizes() : [];
+  const unavailable = plan.create.flatMap((d) => {
+    const why = sizeProblem(sizes, d.size, d.region);
+    return why ? [new InputError(`droplet spec: ${d.name}: ${why}`, d.pos, 'pick a size that /v2/sizes lists for the region, or another region')] : [];
+  });
+  const creatable = plan.create.filter((d) => !sizeProblem(sizes, d.size, d.region));
+  const overLimit = creatable.length ? await dropletLimitProblem(client, creatable.length, report) : undefined;
+
   if (o.dryRun) {
-    const sizes = await client.listSizes();
-    const keys = await resolveSshKeys(client, plan.create.flatMap((d) => d.sshKeys), path.dirname(spec.file), true);
+    const keys = await resolveSshKeys(client, creatable.flatMap((d) => d.sshKeys), path.dirname(spec.file), true);
     for (const k of keys.uploads) report.info(`would upload ssh key "${k.name}" (${k.fingerprint}) from ${k.file}`);
     for (const k of plan.keep) report.info(`exists: ${k.droplet.name} (id ${k.droplet.id}, ${k.droplet.status}, ${publicIpv4(k.droplet) ?? 'no public IPv4'})`);
-    for (const d of plan.create) report.info(`would create: ${d.name} (${d.size} in ${d.region}, image ${d.image}) — ${formatCost(costOf(sizes, [d.size]))}`);
-    if (plan.create.length === 0) report.info('nothing to create');
-    else report.info(`would create ${plan.create.length} droplet(s): ${formatCost(costOf(sizes, plan.create.map((d) => d.size)))}`);
-    const all = [...plan.keep.map((k) => sizeSlugOf(k.droplet) ?? k.desired.size), ...plan.create.map((d) => d.size)];
+    for (const d of creatable) report.info(`would create: ${d.name} (${d.size} in ${d.region}, image ${d.image}) — ${formatCost(costOf(sizes, [d.size]))}`);
+    if (creatable.length === 0) report.info('nothing to create');
+    else report.info(`would create ${creatable.length} droplet(s): ${formatCost(costOf(sizes, creatable.map((d) => d.size)))}`);
+    if (overLimit) report.warn(`${overLimit}; \`droplet up\` would create nothing`);
+    const all = [...plan.keep.map((k) => sizeSlugOf(k.droplet) ?? k.desired.size), ...creatable.map((d) => d.size)];
     report.info(`the spec's droplets together: ${formatCost(costOf(sizes, all))}`);
-    report.event({ type: 'droplet_plan', dry_run: true, create: plan.create.map((d) => d.name), keep: plan.keep.map((k) => k.droplet.name) });
+    report.event({ type: 'droplet_plan', dry_run: true, create: creatable.map((d) => d.name), keep: plan.keep.map((k) => k.droplet.name) });
+    throwAll(unavailable);
     return result;
   }
+  throwAll(unavailable);
 
-  const pending = new Map<number, { name: string; actionId?: number }>();
+  const pending: Pending = { droplets: new Map(), actions: new Map() };
   for (const k of plan.keep) {
     if (k.droplet.status === 'new') {
       // Still starting (e.g. an earlier run was interrupted): follow its create action rather than create again.
       const create = (await client.listDropletActions(k.droplet.id)).find((a) => a.type === 'create' && a.status === 'in-progress');
       report.info(`${k.droplet.name} (id ${k.droplet.id}) exists and is still starting`);
-      pending.set(k.droplet.id, { name: k.droplet.name, actionId: create?.id });
-    } else if (k.droplet.status === 'active' && !publicIpv4(k.droplet)) pending.set(k.droplet.id, { name: k.droplet.name });
+      pending.droplets.set(k.droplet.id, { name: k.droplet.name });
+      if (create) pending.actions.set(create.id, k.droplet.id);
+    } else if (k.droplet.status === 'active' && !publicIpv4(k.droplet)) pending.droplets.set(k.droplet.id, { name: k.droplet.name });
     else if (k.droplet.status !== 'active') report.warn(`${k.droplet.name} is ${k.droplet.status}; drover does not power droplets on`);
   }
 
-  if (plan.create.length) {
+  if (overLimit) {
+    // Checked before any create: a multi-create over the limit is refused whole, and one-by-one retries would build half a cluster.
+    report.warn(`${overLimit}; nothing created`);
+    for (const d of creatable) result.failed.push({ name: d.name, error: `${overLimit}; nothing created` });
+  } else if (creatable.length) {
     const keys = await resolveSshKeys(client, plan.create.flatMap((d) => d.sshKeys), path.dirname(spec.file), false);
     for (const k of keys.uploads) {
       report.info(`uploaded ssh key "${k.name}" (${k.fingerprint})`);
       report.event({ type: 'ssh_key_upload', name: k.name, fingerprint: k.fingerprint });
     }
     const keyIds = (d: DesiredDroplet) => d.sshKeys.map((r) => keys.resolved.get(refKey(r))!);
-    for (const { request, droplets } of createRequests(plan.create, keyIds)) {
+    for (const { request, droplets } of createRequests(creatable, keyIds)) {
       await createBatch(client, spec, request, droplets, keyIds, pending, result, report, o.sleep ?? sleepMs);
     }
   }
 
-  if (pending.size) await waitActive(client, spec, pending, result, report, o);
+  if (pending.droplets.size) await waitActive(client, spec, pending, result, report, o);
 
   // Fresh list: the inventory shows what DigitalOcean has, not what we hoped for.
   const final = await client.listDroplets(spec.ownershipTag);
@@ -116,7 +133,7 @@ async function createBatch(
   request: Parameters<DoClient['createDroplets']>[0],
   droplets: DesiredDroplet[],
   keyIds: (d: DesiredDroplet) => Array<string | number>,
-  pending: Map<number, { name: string; actionId?: number }>,
+  pending: Pending,
   result: UpResult,
   report: Reporter,
   sleep: (ms: number) => Promise<void>,
@@ -125,12 +142,14 @@ async function createBatch(
   for (let attempt = 0; ; attempt++) {
     try {
       const r = await client.createDroplets(request);
-      r.droplets.forEach((d, i) => {
-        pending.set(d.id, { name: d.name, actionId: r.actionIds[i] });
+      // The action links come in no promised order: each action names its droplet (resource_id) when fetched.
+      for (const a of r.actionIds) pending.actions.set(a, r.droplets.length === 1 ? r.droplets[0]!.id : undefined);
+      for (const d of r.droplets) {
+        pending.droplets.set(d.id, { name: d.name });
         result.created.push(d.name);
         report.info(`created ${d.name} (id ${d.id})`);
-        report.event({ type: 'droplet_create', name: d.name, id: d.id, action_id: r.actionIds[i] });
-      });
+        report.event({ type: 'droplet_create', name: d.name, id: d.id });
+      }
       return;
     } catch (e) {
       if (e instanceof DoApiError && e.status === 422 && names.length > 1) {
@@ -148,8 +167,8 @@ async function createBatch(
         const now = await client.listDroplets(spec.ownershipTag);
         const present = new Set(now.map((d) => d.name));
         for (const d of now) {
-          if (names.includes(d.name) && !result.created.includes(d.name) && ![...pending.values()].some((p) => p.name === d.name)) {
-            pending.set(d.id, { name: d.name });
+          if (names.includes(d.name) && !result.created.includes(d.name) && ![...pending.droplets.values()].some((p) => p.name === d.name)) {
+            pending.droplets.set(d.id, { name: d.name });
             result.created.push(d.name);
             report.info(`created ${d.name} (id ${d.id})`);
           }
@@ -178,28 +197,34 @@ async function createBatch(
  * (one paginated request per round, however many droplets) until every
  * pending droplet is `active` with a public IPv4.
  */
-async function waitActive(client: DoClient, spec: DropletSpec, pending: Map<number, { name: string; actionId?: number }>, result: UpResult, report: Reporter, o: WaitOptions): Promise<void> {
+async function waitActive(client: DoClient, spec: DropletSpec, following: Pending, result: UpResult, report: Reporter, o: WaitOptions): Promise<void> {
   const sleep = o.sleep ?? sleepMs;
   let interval = o.pollMs ?? 2000;
   const deadline = Date.now() + (o.waitTimeoutMs ?? 10 * 60_000);
+  const pending = following.droplets;
+  const actions = following.actions;
   report.info(`waiting for ${pending.size} droplet(s) to be active with a public IPv4`);
-  const actions = new Map([...pending].filter(([, p]) => p.actionId !== undefined).map(([id, p]) => [id, p.actionId!]));
   for (;;) {
-    for (const [dropletId, actionId] of [...actions]) {
+    for (const [actionId, known] of [...actions]) {
       let a: DoAction;
       try {
         a = await client.getAction(actionId);
       } catch (e) {
         if (e instanceof DoApiError && e.status === 404) {
-          actions.delete(dropletId);
+          actions.delete(actionId);
           continue;
         }
         throw e;
       }
-      if (a.status === 'completed') actions.delete(dropletId);
+      if (a.status === 'completed') actions.delete(actionId);
       else if (a.status === 'errored') {
-        actions.delete(dropletId);
-        const name = pending.get(dropletId)!.name;
+        actions.delete(actionId);
+        const dropletId = a.resource_id ?? known;
+        const name = dropletId !== undefined ? pending.get(dropletId)?.name : undefined;
+        if (dropletId === undefined || name === undefined) {
+          report.warn(`create action ${actionId} errored (droplet ${a.resource_id ?? 'unknown'})`);
+          continue;
+        }
         pending.delete(dropletId);
         const msg = `create action ${actionId} for ${name} (id ${dropletId}) errored`;
         result.failed.push({ name, error: msg });
@@ -237,6 +262,38 @@ async function waitActive(client: DoClient, spec: DropletSpec, pending: Map<numb
     await sleep(interval);
     interval = Math.min(15_000, Math.round(interval * 1.5));
   }
+}
+
+/** Droplets being waited for, and the create actions being followed (action id -> droplet id, when known). */
+interface Pending {
+  droplets: Map<number, { name: string }>;
+  actions: Map<number, number | undefined>;
+}
+
+function throwAll(errors: InputError[]): void {
+  if (errors.length === 1) throw errors[0]!;
+  if (errors.length > 1) throw new InputErrors(errors);
+}
+
+/**
+ * Whether creating `n` droplets would pass the account's droplet_limit
+ * (GET /v2/account; in use: meta.total of GET /v2/droplets). A token without
+ * `account:read` cannot tell: warned, not refused.
+ */
+async function dropletLimitProblem(client: DoClient, n: number, report: Reporter): Promise<string | undefined> {
+  let limit: number;
+  try {
+    limit = (await client.getAccount()).droplet_limit;
+  } catch (e) {
+    if (e instanceof DoApiError && (e.status === 403 || e.status === 401 || e.status === 404)) {
+      report.warn(`cannot read the account's droplet limit (${e.apiMessage}); the token needs account:read for drover to check it before creating`);
+      return undefined;
+    }
+    throw e;
+  }
+  if (typeof limit !== 'number') return undefined;
+  const inUse = await client.countDroplets();
+  return inUse + n > limit ? `creating ${n} droplet(s) would pass the account's droplet limit: ${inUse} of ${limit} in use` : undefined;
 }
 
 export interface DownResult {
@@ -318,10 +375,10 @@ export interface ListedDroplet {
 
 /** The spec's droplets, or (without a spec) every droplet carrying some drover:* tag. */
 export async function dropletsList(client: DoClient, spec?: DropletSpec): Promise<ListedDroplet[]> {
-  const listed = spec ? planDown(spec, await client.listDroplets(spec.ownershipTag)) : (await client.listDroplets()).filter((d) => d.tags?.some((t) => t.startsWith('drover:')));
+  const listed = spec ? planDown(spec, await client.listDroplets(spec.ownershipTag)) : (await client.listDroplets()).filter((d) => d.tags?.some((t) => t.toLowerCase().startsWith('drover:')));
   return listed
     .map((d) => ({
-      spec: d.tags?.find((t) => t.startsWith('drover:'))?.slice('drover:'.length),
+      spec: d.tags?.find((t) => t.toLowerCase().startsWith('drover:'))?.slice('drover:'.length),
       name: d.name,
       id: d.id,
       status: d.status,
@@ -337,7 +394,7 @@ export async function dropletsList(client: DoClient, spec?: DropletSpec): Promis
 export function formatDropletTable(rows: readonly ListedDroplet[]): string {
   const table = [
     ['SPEC', 'NAME', 'ID', 'STATUS', 'REGION', 'SIZE', 'PUBLIC IPV4', 'PRIVATE IPV4', 'TAGS'],
-    ...rows.map((r) => [r.spec ?? '-', r.name, String(r.id), r.status, r.region ?? '-', r.size ?? '-', r.public_ipv4 ?? '-', r.private_ipv4 ?? '-', r.tags.filter((t) => !t.startsWith('drover:')).join(',') || '-']),
+    ...rows.map((r) => [r.spec ?? '-', r.name, String(r.id), r.status, r.region ?? '-', r.size ?? '-', r.public_ipv4 ?? '-', r.private_ipv4 ?? '-', r.tags.filter((t) => !t.toLowerCase().startsWith('drover:')).join(',') || '-']),
   ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   return table.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';

@@ -33,6 +33,8 @@ const TAG = /^[A-Za-z0-9:_-]{1,255}$/;
 /** Droplet names become hostnames: letters, digits, dots and dashes. */
 const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$/;
 const SPEC_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** droplet_create.yml, user_data: "may not exceed 64 KiB in size". */
+export const USER_DATA_MAX_BYTES = 64 * 1024;
 export const MD5_FINGERPRINT = /^([0-9a-f]{2}:){15}[0-9a-f]{2}$/i;
 
 const sshKeyRef = z.union([
@@ -162,6 +164,10 @@ export function parseDropletSpec(text: string, file: string): DropletSpec {
       } catch (err) {
         throw new InputError(`droplet spec: cannot read user_data_file ${udFile}: ${(err as Error).message}`, at(e.user_data_file !== undefined ? ['droplets', i, 'user_data_file'] : ['user_data_file']));
       }
+    }
+    if (userData !== undefined && Buffer.byteLength(userData, 'utf8') > USER_DATA_MAX_BYTES) {
+      const where = e.user_data_file !== undefined ? ['droplets', i, 'user_data_file'] : e.user_data !== undefined ? ['droplets', i, 'user_data'] : s.user_data_file !== undefined ? ['user_data_file'] : ['user_data'];
+      throw new InputError(`droplet spec: user_data of "${e.name}" is ${Buffer.byteLength(userData, 'utf8')} bytes; DigitalOcean takes at most 64 KiB (${USER_DATA_MAX_BYTES} bytes)`, at(where));
     }
     const tags = [...new Set([...(s.tags ?? []), ...(e.tags ?? []), ownershipTag])];
     for (let k = 0; k < count; k++) {

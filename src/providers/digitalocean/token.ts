@@ -27,9 +27,19 @@ export function resolveToken(opts: { tokenFile?: string }, env: NodeJS.ProcessEn
     return token;
   }
   const token = env.DIGITALOCEAN_TOKEN?.trim();
-  if (!token) throw new Error('no DigitalOcean API token: set DIGITALOCEAN_TOKEN or pass --token-file FILE (a personal access token with droplet, ssh_key, size and action scopes)');
+  if (!token) throw new Error(`no DigitalOcean API token: set DIGITALOCEAN_TOKEN or pass --token-file FILE (a personal access token with the scopes ${TOKEN_SCOPES.map((s) => `\`${s}\``).join(', ')}; and \`vpc:read\` if the spec sets vpc_uuid)`);
   return token;
 }
+
+/**
+ * The scopes drover's calls need, as DigitalOcean's OpenAPI specification
+ * names them (each operation's `security`, plus the scopes its fields'
+ * descriptions require): droplets listed by tag need `tag:read`, created with
+ * tags `tag:create` and an image `image:read`; /v2/sizes needs `sizes:read`
+ * and `regions:read`; create actions `actions:read`; the droplet limit
+ * (/v2/account) `account:read`.
+ */
+export const TOKEN_SCOPES = ['droplet:*', 'tag:read', 'tag:create', 'image:read', 'ssh_key:*', 'sizes:read', 'regions:read', 'actions:read', 'account:read'] as const;
 
 /** `--api-url`, else DIGITALOCEAN_API_URL, else the public API. */
 export function resolveApiUrl(opt: string | undefined, env: NodeJS.ProcessEnv = process.env): string {

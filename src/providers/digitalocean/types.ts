@@ -40,6 +40,13 @@ export interface DoAction {
   region_slug?: string;
 }
 
+/** GET /v2/account: the parts drover reads. */
+export interface DoAccount {
+  /** How many droplets the account may have at one time. */
+  droplet_limit: number;
+  status?: string;
+}
+
 export interface DoSshKey {
   id: number;
   fingerprint: string;

@@ -339,3 +339,95 @@ describe('-i droplets:SPEC', () => {
     captured.push(readFileSync(events, 'utf8'));
   });
 });
+
+describe('what the contract showed (issue #19)', () => {
+  it('a token scoped exactly as the hint says does a whole up, dry run, list and down', async () => {
+    vi.stubEnv('DIGITALOCEAN_TOKEN', '');
+    const hint = (await drover('droplet', 'list')).err;
+    const scopes = [...hint.matchAll(/`([a-z_]+:[a-z*]+)`/g)].map((m) => m[1]!);
+    expect(scopes.length).toBeGreaterThan(5);
+    await fake.stop();
+    fake = await startFakeDigitalOcean({ token: TOKEN, activeAfterPolls: 1, scopes });
+    vi.stubEnv('DIGITALOCEAN_TOKEN', TOKEN);
+    vi.stubEnv('DIGITALOCEAN_API_URL', fake.url);
+    const spec = writeSpec();
+    expect((await drover('droplet', 'up', spec, '--dry-run')).code).toBe(0);
+    const up = await drover('droplet', 'up', spec, ...FAST);
+    expect(up.err).toBe('');
+    expect(up.code).toBe(0);
+    expect((await drover('droplet', 'list', spec)).code).toBe(0);
+    expect((await drover('droplet', 'down', spec, '--yes', ...FAST)).code).toBe(0);
+    expect(fake.requests.filter((q) => q.status === 403)).toEqual([]);
+  });
+
+  it('ownership is matched case-insensitively: a spec named Lab owns the droplets tagged drover:lab', async () => {
+    const ids = ['controller', 'compute1', 'compute2'].map((name) => fake.seedDroplet({ name, tags: ['drover:lab'], size: name === 'controller' ? 's-4vcpu-8gb' : 's-2vcpu-4gb' }));
+    const spec = writeSpec(LAB_SPEC.replace('name: lab', 'name: Lab'));
+    const up = await drover('droplet', 'up', spec, ...FAST);
+    expect(up.code).toBe(0);
+    expect(dropletPosts()).toEqual([]);
+    expect(up.out).toMatch(/all 3 droplet\(s\) exist; nothing created/);
+    expect(readFileSync(path.join(dir, 'droplets.ini'), 'utf8')).toMatch(/^controller ansible_host=/m);
+    const down = await drover('droplet', 'down', spec, '--yes', ...FAST);
+    expect(down.code).toBe(0);
+    expect(fake.requests.filter((q) => q.method === 'DELETE').map((q) => q.path).sort()).toEqual(ids.map((id) => `/v2/droplets/${id}`).sort());
+  });
+
+  it('--dry-run refuses a size the region does not offer and prices only what can be created; up refuses before any create', async () => {
+    const spec = writeSpec(LAB_SPEC.replace('size: s-4vcpu-8gb', 'size: s-8vcpu-16gb'));
+    const dry = await drover('droplet', 'up', spec, '--dry-run');
+    expect(dry.code).toBe(4);
+    expect(dry.out).toMatch(/would create: compute1 \(s-2vcpu-4gb in fra1/);
+    expect(dry.out).not.toMatch(/would create: controller/);
+    expect(dry.out).toMatch(/would create 2 droplet\(s\): \$0\.07142\/hour, \$48\.00\/month/);
+    expect(dry.err).toMatch(/controller: size s-8vcpu-16gb is not available in region fra1 \(it is in ams3, nyc3\)/);
+    const up = await drover('droplet', 'up', spec, ...FAST);
+    expect(up.code).toBe(4);
+    expect(up.err).toMatch(/size s-8vcpu-16gb is not available in region fra1/);
+    expect(fake.writes()).toEqual([]);
+  });
+
+  it('the account\'s droplet_limit is checked before creating: no half-built cluster', async () => {
+    await fake.stop();
+    fake = await startFakeDigitalOcean({ token: TOKEN, activeAfterPolls: 1, dropletLimit: 4 });
+    vi.stubEnv('DIGITALOCEAN_API_URL', fake.url);
+    fake.seedDroplet({ name: 'someone-else' });
+    fake.seedDroplet({ name: 'another' });
+    const spec = writeSpec();
+    const dry = await drover('droplet', 'up', spec, '--dry-run');
+    expect(dry.err).toMatch(/creating 3 droplet\(s\) would pass the account's droplet limit: 2 of 4 in use/);
+    const up = await drover('droplet', 'up', spec, ...FAST);
+    expect(up.code).toBe(2);
+    expect(up.err).toMatch(/creating 3 droplet\(s\) would pass the account's droplet limit: 2 of 4 in use; nothing created/);
+    expect(dropletPosts()).toEqual([]);
+    expect(fake.droplets.size).toBe(2);
+  });
+
+  it('create actions are paired with droplets by resource_id, not by list position', async () => {
+    const spec = writeSpec('name: lab\nregion: fra1\nsize: s-1vcpu-1gb\nimage: debian-12-x64\ndroplets:\n  - name: web{n}\n    count: 3\n');
+    fake.errorCreateAction('web3');
+    const r = await drover('droplet', 'up', spec, ...FAST);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/create action \d+ for web3 \(id \d+\) errored/);
+    expect(r.err).not.toMatch(/for web[12] /);
+    expect(r.err).toMatch(/1 droplet\(s\) not ready:\n {2}web3: /);
+  });
+
+  it('user_data over 64 KiB is refused before any request (exit 4)', async () => {
+    writeFileSync(path.join(dir, 'big.yaml'), '#cloud-config\n' + '#'.repeat(64 * 1024));
+    const spec = writeSpec(LAB_SPEC.replace('droplets:\n', 'user_data_file: big.yaml\ndroplets:\n'));
+    const r = await drover('droplet', 'up', spec, '--dry-run');
+    expect(r.code).toBe(4);
+    expect(r.err).toMatch(/droplets\.yaml:\d+:\d+: droplet spec: user_data of "controller" is 65550 bytes; DigitalOcean takes at most 64 KiB \(65536 bytes\)/);
+    expect(fake.requests).toEqual([]);
+  });
+
+  it('a region given as a prefix (fra) is not drift on the next run', async () => {
+    const spec = writeSpec(LAB_SPEC.replace('region: fra1', 'region: fra'));
+    expect((await drover('droplet', 'up', spec, ...FAST)).code).toBe(0);
+    expect([...fake.droplets.values()].map((d) => d.region)).toEqual(['fra1', 'fra1', 'fra1']);
+    const again = await drover('droplet', 'up', spec, ...FAST);
+    expect(again.code).toBe(0);
+    expect(again.err).toBe('');
+  });
+});

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { parseInventoryText } from '../../../src/inventory/load.js';
 import { checkBaseUrl, rateLimitWaitMs } from '../../../src/providers/digitalocean/api.js';
 import { groupName, renderDropletInventory } from '../../../src/providers/digitalocean/inventory-text.js';
-import { costOf, createRequests, formatCost, planDown, planUp } from '../../../src/providers/digitalocean/plan.js';
+import { costOf, createRequests, formatCost, hasTag, planDown, planUp, regionMatches } from '../../../src/providers/digitalocean/plan.js';
+import { scopesOf } from '../../helpers/digitalocean-contract/validate.js';
 import { parseDropletSpec } from '../../../src/providers/digitalocean/spec.js';
 import { md5Fingerprint } from '../../../src/providers/digitalocean/ssh-keys.js';
 import { resolveToken } from '../../../src/providers/digitalocean/token.js';
@@ -170,9 +171,48 @@ describe('API details', () => {
     const now = 1_700_000_000_500;
     expect(rateLimitWaitMs(new Headers({ 'retry-after': '3', 'ratelimit-reset': '1700003600' }), now)).toBe(3000);
     expect(rateLimitWaitMs(new Headers({ 'retry-after': new Date(now + 5000).toUTCString() }), now)).toBe(4500);
-    expect(rateLimitWaitMs(new Headers({ 'ratelimit-reset': '1700000002' }), now)).toBe(1500);
-    expect(rateLimitWaitMs(new Headers({ 'ratelimit-reset': '1699999990' }), now)).toBe(0);
+    // Local clock (no Date header): plus the half-second allowance; a reset that looks past still waits a second.
+    expect(rateLimitWaitMs(new Headers({ 'ratelimit-reset': '1700000002' }), now)).toBe(2000);
+    expect(rateLimitWaitMs(new Headers({ 'ratelimit-reset': '1699999990' }), now)).toBe(1000);
     expect(rateLimitWaitMs(new Headers(), now)).toBe(60_000);
+  });
+
+  it('ratelimit-reset is read against the server\'s Date header: a local clock minutes off either way waits the right time', () => {
+    const server = Date.UTC(2026, 11, 5, 17, 0, 0);
+    const h = new Headers({ date: new Date(server).toUTCString(), 'ratelimit-reset': String(server / 1000 + 5) });
+    // This machine two minutes ahead: before, 0 (retry at once, into the same limit).
+    expect(rateLimitWaitMs(h, server + 120_000)).toBe(5500);
+    // An hour behind: before, 3605 s (longer than drover waits: an error).
+    expect(rateLimitWaitMs(h, server - 3_600_000)).toBe(5500);
+    expect(rateLimitWaitMs(h, server)).toBe(5500);
+  });
+
+  it('the token hint names every scope the contract says drover\'s calls need', () => {
+    const used = ['droplets_list', 'droplets_create', 'droplets_get', 'droplets_destroy', 'dropletActions_list', 'actions_get', 'sshKeys_list', 'sshKeys_create', 'sizes_list', 'account_get'];
+    let message = '';
+    try {
+      resolveToken({}, {});
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    const hinted = [...message.matchAll(/`([a-z_]+:[a-z*]+)`/g)].map((m) => m[1]!);
+    const covered = (s: string) => hinted.some((h) => h === s || (h.endsWith(':*') && s.startsWith(h.slice(0, -1))));
+    expect(scopesOf(used).filter((s) => !covered(s))).toEqual([]);
+    expect(hinted).toEqual(['droplet:*', 'tag:read', 'tag:create', 'image:read', 'ssh_key:*', 'sizes:read', 'regions:read', 'actions:read', 'account:read', 'vpc:read']);
+  });
+
+  it('tags and regions as DigitalOcean matches them: tags case-insensitively, a region prefix against its datacenters', () => {
+    expect(hasTag({ tags: ['drover:lab'] }, 'drover:Lab')).toBe(true);
+    expect(hasTag({ tags: ['drover:lab2'] }, 'drover:lab')).toBe(false);
+    expect(regionMatches('fra1', 'fra')).toBe(true);
+    expect(regionMatches('fra1', 'fra1')).toBe(true);
+    expect(regionMatches('nyc3', 'fra')).toBe(false);
+    expect(regionMatches('nyc3', 'nyc1')).toBe(false);
+    const s = parseDropletSpec(SPEC.replace('name: lab', 'name: Lab').replace('region: fra1', 'region: fra'), '/work/x/droplets.yaml');
+    const plan = planUp(s, [droplet(1, 'controller', ['drover:lab'], { size_slug: 's-4vcpu-8gb' }), droplet(2, 'compute1', ['drover:lab']), droplet(3, 'compute2', ['DROVER:LAB'])]);
+    expect(plan.create).toEqual([]);
+    expect(plan.drift).toEqual([]);
+    expect(planDown(s, [droplet(1, 'x', ['Drover:Lab'])])).toHaveLength(1);
   });
 
   it('the token only goes over https (plain http to loopback for the fake)', () => {
