@@ -4,7 +4,7 @@ import type { CommonOpts, IntermediateOpts, IssueOpts, VerifyOpts } from '../pki
 /**
  * `drover pki`: a small private CA for direct use.
  *
- *   drover pki ca --cn "Lab Root CA" --out ca/
+ *   drover pki ca --cn "Lab Root CA" --out ca/                  (RSA 4096; --kty EC [--curve P-384], --kty Ed25519)
  *   drover pki intermediate --ca ca/ --cn "Lab Intermediate" --pathlen 0 --out inter/
  *   drover pki issue --ca inter/ --server --cn web1 --san DNS:web1.lab,IP:10.0.0.5 --out certs/
  *   drover pki verify certs/web1.crt --ca ca/ca.crt --untrusted inter/ca.crt
@@ -19,11 +19,13 @@ import type { CommonOpts, IntermediateOpts, IssueOpts, VerifyOpts } from '../pki
 const actions = () => import('../pki/commands.js');
 
 /** The options every issuing command takes after its own: subject, validity, key size, output. */
-function issuingOptions(cmd: Command, dflt: { days: string; keySize: string; keySizeHelp?: string }): Command {
+function issuingOptions(cmd: Command, dflt: { days: string; keySize: string }): Command {
   return cmd
     .option('--subject <dn>', 'more subject fields, e.g. "O=Lab,C=DE"')
     .option('--days <n>', 'validity in days', dflt.days)
-    .option('--key-size <bits>', dflt.keySizeHelp ?? 'RSA key size', dflt.keySize)
+    .option('--kty <type>', 'key type: RSA, EC or Ed25519 (default RSA)')
+    .option('--curve <name>', 'EC curve: P-256 (default) or P-384')
+    .option('--key-size <bits>', `RSA key size: 2048, 3072 or 4096 (default ${dflt.keySize})`)
     .requiredOption('--out <dir>', 'output directory')
     .option('--force', 'overwrite existing files');
 }
@@ -36,7 +38,7 @@ export function register(program: Command): void {
       .command('ca')
       .description('create a self-signed root CA (CA:TRUE critical, keyCertSign/cRLSign) in --out')
       .requiredOption('--cn <name>', 'common name'),
-    { days: '3650', keySize: '4096', keySizeHelp: 'RSA key size: 2048, 3072 or 4096' },
+    { days: '3650', keySize: '4096' },
   ).action(async (o: CommonOpts) => (await actions()).runCa(o));
 
   issuingOptions(

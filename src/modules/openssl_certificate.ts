@@ -9,12 +9,11 @@
  * within renew_before_days.
  */
 import { z } from 'zod';
-import type forge from 'node-forge';
-import { certFacts, issueCertificate, keyIdentifier, parseCertificate, parseTimeSpec, type SkiMode } from '../pki/cert.js';
-import { subjectKeyId, type ForgeExtension } from '../pki/extensions.js';
+import { certFacts, certPublicKey, certSignedBy, issueCertificate, keyIdentifier, parseCertificate, parseTimeSpec, type Certificate, type SkiMode } from '../pki/cert.js';
+import { subjectKeyId } from '../pki/extensions.js';
 import { parseCsr } from '../pki/csr.js';
-import { fromForgeAttributes } from '../pki/dn.js';
-import { forgePublicKeyToNode, loadPrivateKey, PkiError, publicKeyFingerprint } from '../pki/keys.js';
+import { fromName } from '../pki/dn.js';
+import { loadPrivateKey, PkiError, publicKeyFingerprint } from '../pki/keys.js';
 import { certMismatches } from '../pki/match.js';
 import { ModuleError } from '../util/errors.js';
 import { bool } from './common/args.js';
@@ -33,7 +32,7 @@ const schema = z
     privatekey_passphrase: z.string().optional().describe('Passphrase of privatekey_path.'),
     selfsigned_not_before: z.string().default('+0s').describe('Start of validity: relative to now (+0s, -1d) or absolute (20300101000000Z).'),
     selfsigned_not_after: z.string().default('+3650d').describe('End of validity: relative to now (+3650d, +52w) or absolute (20300101000000Z).'),
-    selfsigned_digest: z.literal('sha256').default('sha256').describe('Signature digest (sha256 only).'),
+    selfsigned_digest: z.literal('sha256').default('sha256').describe('Accepted: the digest follows the signing key (SHA-256 for RSA and P-256, SHA-384 for P-384, none for Ed25519).'),
     selfsigned_version: z.coerce.number().int().default(3).describe('X.509 version.'),
     selfsigned_create_subject_key_identifier: skiMode.describe('When to add a subjectKeyIdentifier, as community.crypto: create_if_not_provided, always_create, never_create.'),
     ownca_path: z.string().optional().describe('ownca: the CA certificate.'),
@@ -41,7 +40,7 @@ const schema = z
     ownca_privatekey_passphrase: z.string().optional().describe("Passphrase of the CA's private key."),
     ownca_not_before: z.string().default('+0s').describe('Start of validity: relative to now (+0s, -1d) or absolute (20300101000000Z).'),
     ownca_not_after: z.string().default('+3650d').describe('End of validity: relative to now (+3650d, +52w) or absolute (20300101000000Z).'),
-    ownca_digest: z.literal('sha256').default('sha256').describe('Signature digest (sha256 only).'),
+    ownca_digest: z.literal('sha256').default('sha256').describe('Accepted: the digest follows the signing key (SHA-256 for RSA and P-256, SHA-384 for P-384, none for Ed25519).'),
     ownca_version: z.coerce.number().int().default(3).describe('X.509 version.'),
     ownca_create_subject_key_identifier: skiMode.describe('When to add a subjectKeyIdentifier, as community.crypto: create_if_not_provided, always_create, never_create.'),
     ownca_create_authority_key_identifier: bool.default(true).describe("Add an authorityKeyIdentifier (the CA's key id)."),
@@ -127,7 +126,7 @@ export const opensslCertificateModule: Module<CertificateArgs, Data> = {
     if (!csr.facts.signatureValid) throw new ModuleError(`openssl_certificate: CSR ${a.csr_path}: its signature does not verify`);
     const signer = wrap(`key ${signerPath}`, () => loadPrivateKey(signerPem, a.provider === 'ownca' ? a.ownca_privatekey_passphrase : a.privatekey_passphrase));
     const caCert = caCertPem !== undefined ? wrap(`CA certificate ${a.ownca_path}`, () => parseCertificate(caCertPem)) : undefined;
-    if (caCert && publicKeyFingerprint(forgePublicKeyToNode(caCert.publicKey)) !== publicKeyFingerprint(signer)) {
+    if (caCert && publicKeyFingerprint(certPublicKey(caCert)) !== publicKeyFingerprint(signer)) {
       throw new ModuleError(`openssl_certificate: CA key ${a.ownca_privatekey_path} does not belong to CA certificate ${a.ownca_path}`);
     }
     if (!caCert && csr.facts.publicKeyFingerprint !== publicKeyFingerprint(signer)) {
@@ -143,20 +142,15 @@ export const opensslCertificateModule: Module<CertificateArgs, Data> = {
       try {
         const cert = parseCertificate(existing);
         const issuer = caCert ?? cert;
-        let signatureValid: boolean;
-        try {
-          signatureValid = issuer.verify(cert);
-        } catch {
-          signatureValid = false;
-        }
+        const signatureValid = certSignedBy(cert, issuer);
         why = certMismatches(certFacts(cert), {
           request: { subject: csr.facts.subject, extensions: csr.facts.extensions },
           publicKeyFingerprint: csr.facts.publicKeyFingerprint,
           issuer: caCert
             ? {
-                subject: fromForgeAttributes(caCert.subject.attributes),
+                subject: fromName(caCert.subjectName),
                 publicKeyFingerprint: publicKeyFingerprint(signer),
-                subjectKeyId: subjectKeyId(caCert.extensions as ForgeExtension[]) ?? keyIdentifier(caCert.publicKey),
+                subjectKeyId: subjectKeyId(caCert.extensions) ?? keyIdentifier(certPublicKey(caCert)),
               }
             : undefined,
           signatureValid,
@@ -178,7 +172,7 @@ export const opensslCertificateModule: Module<CertificateArgs, Data> = {
     const csr = parseCsr(d.csrPem);
     const signer = loadPrivateKey(d.signerPem, a.provider === 'ownca' ? a.ownca_privatekey_passphrase : a.privatekey_passphrase);
     const now = new Date();
-    let issuer: { cert: forge.pki.Certificate; key: typeof signer } | undefined;
+    let issuer: { cert: Certificate; key: typeof signer } | undefined;
     let notBefore: Date;
     let notAfter: Date;
     if (a.provider === 'ownca') {
@@ -189,9 +183,9 @@ export const opensslCertificateModule: Module<CertificateArgs, Data> = {
       notBefore = parseTimeSpec(a.selfsigned_not_before, now);
       notAfter = parseTimeSpec(a.selfsigned_not_after, now);
     }
-    const pem = issueCertificate({
+    const pem = await issueCertificate({
       subject: csr.facts.subject,
-      publicKey: csr.csr.publicKey!,
+      publicKey: csr.publicKey,
       extensions: csr.rawExtensions,
       notBefore,
       notAfter,

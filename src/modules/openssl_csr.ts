@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { createCsr, csrRequest, parseCsr, type CsrRequest } from '../pki/csr.js';
-import { loadPrivateKey, PkiError, publicKeyFingerprint } from '../pki/keys.js';
+import { loadPrivateKey, PkiError, publicKeyFingerprint, specOfKey } from '../pki/keys.js';
 import { csrMismatches } from '../pki/match.js';
 import { SUBJECT_ARGS, SUBJECT_NAMES, subjectField, type Subject } from '../pki/names.js';
 import { ModuleError } from '../util/errors.js';
@@ -61,7 +61,7 @@ const schema = z.preprocess(
       privatekey_path: z.string().min(1).describe('The private key (on the target) the CSR is signed with.'),
       privatekey_passphrase: z.string().optional().describe('Passphrase of privatekey_path.'),
       ...csrArgs,
-      digest: z.literal('sha256').default('sha256').describe('Signature digest (sha256 only).'),
+      digest: z.literal('sha256').default('sha256').describe('Accepted: the digest follows the key (SHA-256 for RSA and P-256, SHA-384 for P-384, none for Ed25519).'),
       version: z.coerce.number().int().default(1).describe('CSR version.'),
       ...files.managedFileArgs,
       select_crypto_backend: files.selectCryptoBackendArg,
@@ -135,7 +135,9 @@ export const opensslCsrModule: Module<CsrArgs, Data> = {
     }
     let fingerprint: string;
     try {
-      fingerprint = publicKeyFingerprint(loadPrivateKey(keyPem, a.privatekey_passphrase));
+      const key = loadPrivateKey(keyPem, a.privatekey_passphrase);
+      specOfKey(key); // a key type we cannot sign with fails here, not after planning
+      fingerprint = publicKeyFingerprint(key);
     } catch (e) {
       throw new ModuleError(`openssl_csr: private key ${a.privatekey_path}: ${e instanceof PkiError ? e.message : String(e)}`);
     }
@@ -155,7 +157,7 @@ export const opensslCsrModule: Module<CsrArgs, Data> = {
     if (done) return done;
     const d = plan.data!;
     if (!d.keyPem) throw new ModuleError(`openssl_csr: private key ${a.privatekey_path} does not exist`);
-    const pem = createCsr(requestFromArgs(a), loadPrivateKey(d.keyPem, a.privatekey_passphrase));
+    const pem = await createCsr(requestFromArgs(a), loadPrivateKey(d.keyPem, a.privatekey_passphrase));
     await files.writeTargetFile(ctx, { path: a.path, content: pem, mode: a.mode ?? '0644', owner: a.owner, group: a.group });
     return { changed: true, ...plan.result };
   },

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { issueCertificate, parseCertificate, parseTimeSpec } from './cert.js';
 import { createCsr, csrRequest, parseCsr, type CsrOptions } from './csr.js';
-import { generateRsaKey, loadPrivateKey, privateKeyToPem } from './keys.js';
+import { generateKey, loadPrivateKey, privateKeyToPem, type KeySpec } from './keys.js';
 import type { Subject } from './names.js';
 
 /**
@@ -20,17 +20,22 @@ export interface CaProfile {
   subject: Subject;
   /** Validity, Ansible time spec (default +3650d for CAs, +365d for leaves). */
   notAfter?: string;
+  /** The new key: RSA (size), ECC (curve) or Ed25519. Default RSA of `keySize` bits. */
+  key?: KeySpec;
+  /** RSA key size when `key` is not given (defaults: root 4096, intermediate 3072, leaf 2048). */
   keySize?: number;
   now?: Date;
 }
 
+const keyFor = (p: CaProfile, rsaDefault: number): KeySpec => p.key ?? { type: 'RSA', size: p.keySize ?? rsaDefault };
+
 const CA_KEY_USAGE = ['digitalSignature', 'keyCertSign', 'cRLSign'];
 
 async function selfSigned(o: CsrOptions, key: KeyObject, notAfter: string, now: Date): Promise<string> {
-  const csr = parseCsr(createCsr(csrRequest(o), key));
+  const csr = parseCsr(await createCsr(csrRequest(o), key));
   return issueCertificate({
     subject: csr.facts.subject,
-    publicKey: csr.csr.publicKey!,
+    publicKey: csr.publicKey,
     extensions: csr.rawExtensions,
     notBefore: now,
     notAfter: parseTimeSpec(notAfter, now),
@@ -40,15 +45,15 @@ async function selfSigned(o: CsrOptions, key: KeyObject, notAfter: string, now: 
 }
 
 async function signedBy(issuer: KeyAndCert, o: CsrOptions, key: KeyObject, notAfter: string, now: Date): Promise<string> {
-  const csr = parseCsr(createCsr(csrRequest(o), key));
+  const csr = parseCsr(await createCsr(csrRequest(o), key));
   const issuerCert = parseCertificate(issuer.certPem);
-  const nb = now < issuerCert.validity.notBefore ? issuerCert.validity.notBefore : now;
+  const nb = now < issuerCert.notBefore ? issuerCert.notBefore : now;
   let na = parseTimeSpec(notAfter, now);
   // A certificate outliving its issuer fails verification at that point anyway; cap it (openssl-ca does not, we do).
-  if (na > issuerCert.validity.notAfter) na = issuerCert.validity.notAfter;
+  if (na > issuerCert.notAfter) na = issuerCert.notAfter;
   return issueCertificate({
     subject: csr.facts.subject,
-    publicKey: csr.csr.publicKey!,
+    publicKey: csr.publicKey,
     extensions: csr.rawExtensions,
     notBefore: nb,
     notAfter: na,
@@ -61,7 +66,7 @@ async function signedBy(issuer: KeyAndCert, o: CsrOptions, key: KeyObject, notAf
 /** Root CA: self-signed, CA:TRUE (critical), keyCertSign+cRLSign (critical). */
 export async function createRootCa(p: CaProfile): Promise<KeyAndCert> {
   const now = p.now ?? new Date();
-  const key = await generateRsaKey(p.keySize ?? 4096);
+  const key = await generateKey(keyFor(p, 4096));
   const certPem = await selfSigned(
     { subject: p.subject, keyUsage: CA_KEY_USAGE, keyUsageCritical: true, basicConstraints: ['CA:TRUE'], basicConstraintsCritical: true, useCommonNameForSan: false },
     key,
@@ -74,7 +79,7 @@ export async function createRootCa(p: CaProfile): Promise<KeyAndCert> {
 /** Intermediate CA signed by `parent`; pathlen 0 = may sign only end-entity certificates. */
 export async function createIntermediateCa(parent: KeyAndCert, p: CaProfile & { pathlen?: number }): Promise<KeyAndCert> {
   const now = p.now ?? new Date();
-  const key = await generateRsaKey(p.keySize ?? 3072);
+  const key = await generateKey(keyFor(p, 3072));
   const bc = ['CA:TRUE', ...(p.pathlen !== undefined ? [`pathlen:${p.pathlen}`] : [])];
   const certPem = await signedBy(
     parent,
@@ -91,14 +96,16 @@ export type LeafKind = 'server' | 'client';
 /** Server (serverAuth) or client (clientAuth) certificate, CA:FALSE. Server certs get the CN as a SAN when no SAN is given. */
 export async function issueLeaf(ca: KeyAndCert, p: CaProfile & { kind: LeafKind; san?: readonly string[] }): Promise<KeyAndCert> {
   const now = p.now ?? new Date();
-  const key = await generateRsaKey(p.keySize ?? 2048);
+  const spec = keyFor(p, 2048);
+  const key = await generateKey(spec);
   const certPem = await signedBy(
     ca,
     {
       subject: p.subject,
       subjectAltName: p.san,
       useCommonNameForSan: p.kind === 'server',
-      keyUsage: ['digitalSignature', 'keyEncipherment'],
+      // keyEncipherment only for RSA (RSA key transport); EC and Ed25519 keys only sign (RFC 8813, RFC 8410).
+      keyUsage: spec.type === 'RSA' ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature'],
       keyUsageCritical: true,
       extendedKeyUsage: [p.kind === 'server' ? 'serverAuth' : 'clientAuth'],
       basicConstraints: ['CA:FALSE'],

@@ -1,12 +1,12 @@
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
 import { InputError } from '../util/errors.js';
-import { fromForgeAttributes, toForgeAttributes } from './dn.js';
-import { authorityKeyId, OID_AKI, OID_SKI, readExtensions, subjectKeyId, type ExtensionSpec, type ForgeExtension } from './extensions.js';
-import { forgePublicKeyToNode, NON_RSA_EXPLANATION, PkiError, publicKeyFingerprint, toForgePrivateKey } from './keys.js';
+import { fromName, toName } from './dn.js';
+import { authorityKeyId, OID_AKI, OID_SKI, readExtensions, subjectKeyId, type Extension, type ExtensionSpec } from './extensions.js';
+import { PkiError, publicKeyFingerprint, specOfKey, type KeySpec } from './keys.js';
 import type { Subject } from './names.js';
+import { keyIdentifierOf, publicKeyObject, signatureAlgorithmName, signedParts, toSigningKey, verifySigned, webSigningAlgorithm, x509 } from './x509.js';
 
-const { asn1 } = forge;
+export type Certificate = x509.X509Certificate;
 
 // --- validity ---------------------------------------------------------------
 
@@ -46,12 +46,12 @@ export type SkiMode = 'create_if_not_provided' | 'always_create' | 'never_create
 export interface IssueRequest {
   /** The CSR, parsed: subject, public key and the extensions to copy. */
   subject: Subject;
-  publicKey: forge.pki.PublicKey;
-  extensions: ForgeExtension[];
+  publicKey: KeyObject;
+  extensions: readonly Extension[];
   notBefore: Date;
   notAfter: Date;
   /** Absent: self-signed with `selfKey`. */
-  issuer?: { cert: forge.pki.Certificate; key: KeyObject };
+  issuer?: { cert: Certificate; key: KeyObject };
   selfKey?: KeyObject;
   subjectKeyIdentifier?: SkiMode;
   /** ownca only (Ansible: ownca_create_authority_key_identifier, default yes). */
@@ -60,46 +60,52 @@ export interface IssueRequest {
 }
 
 /** SHA-1 over the subjectPublicKey bits (RFC 5280 4.2.1.2 method 1), as openssl computes it. */
-export function keyIdentifier(pub: forge.pki.PublicKey): string {
-  const der = asn1.toDer(forge.pki.publicKeyToRSAPublicKey(pub as forge.pki.rsa.PublicKey)).getBytes();
-  return createHash('sha1').update(Buffer.from(der, 'binary')).digest('hex');
+export function keyIdentifier(pub: KeyObject): string {
+  return keyIdentifierOf(pub);
 }
 
-/** Issue a certificate (SHA-256), returned as PEM. */
-export function issueCertificate(r: IssueRequest): string {
+/**
+ * Issue a certificate, returned as PEM. The signature algorithm follows the
+ * signing key: sha256WithRSAEncryption, ecdsa-with-SHA256 (P-256),
+ * ecdsa-with-SHA384 (P-384), Ed25519.
+ */
+export async function issueCertificate(r: IssueRequest): Promise<string> {
   const signer = r.issuer?.key ?? r.selfKey;
   if (!signer) throw new PkiError('issueCertificate: no signing key (issuer or selfKey)');
   if (r.notAfter <= r.notBefore) throw new InputError(`not_after (${r.notAfter.toISOString()}) is not after not_before (${r.notBefore.toISOString()})`);
-  const signKey = toForgePrivateKey(signer);
-  if (!r.issuer) {
-    const pubFp = publicKeyFingerprint(forgePublicKeyToNode(r.publicKey));
-    if (pubFp !== publicKeyFingerprint(signer)) throw new PkiError('self-signed: the private key does not match the public key in the CSR');
+  specOfKey(signer); // refuses key types we cannot sign with, with the reason
+  if (!r.issuer && publicKeyFingerprint(r.publicKey) !== publicKeyFingerprint(signer)) {
+    throw new PkiError('self-signed: the private key does not match the public key in the CSR');
   }
-  const cert = forge.pki.createCertificate();
-  cert.serialNumber = r.serial ?? randomSerial();
-  cert.publicKey = r.publicKey;
-  cert.validity.notBefore = r.notBefore;
-  cert.validity.notAfter = r.notAfter;
-  const subjectAttrs = toForgeAttributes(r.subject);
-  cert.setSubject(subjectAttrs);
-  cert.setIssuer(r.issuer ? r.issuer.cert.subject.attributes : subjectAttrs);
-
+  if (r.issuer && publicKeyFingerprint(certPublicKey(r.issuer.cert)) !== publicKeyFingerprint(signer)) {
+    throw new PkiError("the CA key does not belong to the CA certificate");
+  }
   const skiMode = r.subjectKeyIdentifier ?? 'create_if_not_provided';
-  let exts = r.extensions.filter((e) => e.id !== OID_AKI).map((e) => ({ ...e }));
-  const hasSki = exts.some((e) => e.id === OID_SKI);
+  let exts = r.extensions.filter((e) => e.type !== OID_AKI);
+  const hasSki = exts.some((e) => e.type === OID_SKI);
   if (skiMode === 'always_create' || (skiMode === 'create_if_not_provided' && !hasSki)) {
-    exts = exts.filter((e) => e.id !== OID_SKI);
-    const ski = keyIdentifier(r.publicKey);
-    exts.push({ id: OID_SKI, name: 'subjectKeyIdentifier', value: asn1.toDer(asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, forge.util.hexToBytes(ski))).getBytes() });
+    exts = exts.filter((e) => e.type !== OID_SKI);
+    exts.push(new x509.SubjectKeyIdentifierExtension(keyIdentifier(r.publicKey)));
   }
   if (r.issuer && (r.authorityKeyIdentifier ?? true)) {
     // The issuer's own SKI when it has one (so AKI == issuer SKI byte for byte), else computed from its key.
-    const issuerSki = subjectKeyId(r.issuer.cert.extensions as ForgeExtension[]) ?? keyIdentifier(r.issuer.cert.publicKey);
-    exts.push({ id: OID_AKI, name: 'authorityKeyIdentifier', keyIdentifier: forge.util.hexToBytes(issuerSki) } as unknown as ForgeExtension);
+    const issuerSki = subjectKeyId(r.issuer.cert.extensions) ?? keyIdentifier(certPublicKey(r.issuer.cert));
+    exts.push(new x509.AuthorityKeyIdentifierExtension(issuerSki));
   }
-  cert.setExtensions(exts as never);
-  cert.sign(signKey, forge.md.sha256.create());
-  return forge.pki.certificateToPem(cert);
+  const subject = toName(r.subject);
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: r.serial ?? randomSerial(),
+    subject,
+    // The issuer's subject exactly as encoded in its certificate.
+    issuer: r.issuer ? r.issuer.cert.subjectName : subject,
+    notBefore: r.notBefore,
+    notAfter: r.notAfter,
+    publicKey: new Uint8Array(r.publicKey.export({ type: 'spki', format: 'der' })),
+    signingKey: (await toSigningKey(signer)) as never,
+    signingAlgorithm: webSigningAlgorithm(signer) as never,
+    extensions: exts,
+  });
+  return cert.toString('pem') + '\n';
 }
 
 // --- reading ----------------------------------------------------------------
@@ -115,6 +121,8 @@ export interface CertFacts {
   subjectKeyId?: string;
   authorityKeyId?: string;
   publicKeyFingerprint: string;
+  /** The certified key: type, and size or curve. */
+  key?: KeySpec;
   keyBits?: number;
   signatureAlgorithm: string;
   /** SHA-256 over the DER certificate, colon-separated upper-case hex like openssl's -fingerprint. */
@@ -122,12 +130,11 @@ export interface CertFacts {
   selfIssued: boolean;
 }
 
-export function parseCertificate(pem: string): forge.pki.Certificate {
+export function parseCertificate(pem: string): Certificate {
   try {
-    return forge.pki.certificateFromPem(pem, true);
+    return new x509.X509Certificate(pem);
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    throw new PkiError(/not RSA/i.test(why) ? `the certificate's key is not RSA: ${NON_RSA_EXPLANATION}` : `cannot parse the certificate: ${why}`);
+    throw new PkiError(`cannot parse the certificate: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
@@ -136,28 +143,51 @@ export function splitPemCertificates(text: string): string[] {
   return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)?.map((s) => s + '\n') ?? [];
 }
 
-export function certificateDer(cert: forge.pki.Certificate): Buffer {
-  return Buffer.from(asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), 'binary');
+export function certificateDer(cert: Certificate): Buffer {
+  return Buffer.from(cert.rawData);
 }
 
-export function certFacts(cert: forge.pki.Certificate): CertFacts {
-  const exts = cert.extensions as ForgeExtension[];
-  const subject = fromForgeAttributes(cert.subject.attributes);
-  const issuer = fromForgeAttributes(cert.issuer.attributes);
+export function certPublicKey(cert: Certificate): KeyObject {
+  return publicKeyObject(cert.publicKey);
+}
+
+/** Does `child`'s signature verify with `issuer`'s public key? */
+export function certSignedBy(child: Certificate, issuer: Certificate): boolean {
+  return verifySigned(signedParts(child.rawData), certPublicKey(issuer));
+}
+
+/** Subject and issuer names equal (the DER, as openssl compares after canonicalising; ours are encoded alike). */
+export function sameName(a: x509.Name, b: x509.Name): boolean {
+  return Buffer.from(a.toArrayBuffer()).equals(Buffer.from(b.toArrayBuffer())) || a.toString() === b.toString();
+}
+
+export function certFacts(cert: Certificate): CertFacts {
+  const exts = cert.extensions;
   const fp = createHash('sha256').update(certificateDer(cert)).digest('hex').toUpperCase();
+  const key = specOfPublicKey(certPublicKey(cert));
   return {
-    subject,
-    issuer,
-    serial: cert.serialNumber,
-    notBefore: cert.validity.notBefore.toISOString(),
-    notAfter: cert.validity.notAfter.toISOString(),
+    subject: fromName(cert.subjectName),
+    issuer: fromName(cert.issuerName),
+    serial: cert.serialNumber.toLowerCase(),
+    notBefore: cert.notBefore.toISOString(),
+    notAfter: cert.notAfter.toISOString(),
     extensions: readExtensions(exts),
     subjectKeyId: subjectKeyId(exts),
     authorityKeyId: authorityKeyId(exts),
-    publicKeyFingerprint: publicKeyFingerprint(forgePublicKeyToNode(cert.publicKey)),
-    keyBits: (cert.publicKey as forge.pki.rsa.PublicKey).n?.bitLength(),
-    signatureAlgorithm: forge.pki.oids[cert.signatureOid] ?? cert.signatureOid,
+    publicKeyFingerprint: publicKeyFingerprint(certPublicKey(cert)),
+    key,
+    keyBits: key?.type === 'RSA' ? key.size : undefined,
+    signatureAlgorithm: signatureAlgorithmName(signedParts(cert.rawData).signatureOid),
     fingerprintSha256: fp.match(/../g)!.join(':'),
-    selfIssued: cert.isIssuer(cert),
+    selfIssued: sameName(cert.subjectName, cert.issuerName),
   };
+}
+
+/** The key spec of a public key, undefined for a type drover does not make. */
+export function specOfPublicKey(pub: KeyObject): KeySpec | undefined {
+  try {
+    return specOfKey(pub);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,7 +1,6 @@
-import forge from 'node-forge';
-import { certificateDer, parseCertificate, splitPemCertificates } from './cert.js';
-import { authorityKeyId, readExtensions, subjectKeyId, type ForgeExtension } from './extensions.js';
-import { fromForgeAttributes } from './dn.js';
+import { certificateDer, certSignedBy, parseCertificate, sameName, splitPemCertificates, type Certificate } from './cert.js';
+import { authorityKeyId, readExtensions, subjectKeyId } from './extensions.js';
+import { fromName } from './dn.js';
 import { ekuLabel, formatSubject } from './names.js';
 
 /**
@@ -32,37 +31,39 @@ export interface ChainVerdict {
 
 export interface VerifyOptions {
   /** Trust anchors. */
-  roots: forge.pki.Certificate[];
+  roots: Certificate[];
   /** Intermediates that may be used to build the path (not trusted by themselves). */
-  untrusted?: forge.pki.Certificate[];
+  untrusted?: Certificate[];
   /** Check validity at this time (default now). */
   at?: Date;
   /** Require this extendedKeyUsage on the leaf when it has an EKU extension (serverAuth, clientAuth). */
   purpose?: string;
 }
 
-const name = (c: forge.pki.Certificate): string => formatSubject(fromForgeAttributes(c.subject.attributes)) || '(empty subject)';
+const name = (c: Certificate): string => formatSubject(fromName(c.subjectName)) || '(empty subject)';
 
-function sameCert(a: forge.pki.Certificate, b: forge.pki.Certificate): boolean {
+function sameCert(a: Certificate, b: Certificate): boolean {
   return certificateDer(a).equals(certificateDer(b));
 }
 
-function signatureVerifies(issuer: forge.pki.Certificate, child: forge.pki.Certificate): boolean {
+const selfIssued = (c: Certificate): boolean => sameName(c.subjectName, c.issuerName);
+
+function signatureVerifies(issuer: Certificate, child: Certificate): boolean {
   try {
-    return issuer.verify(child);
+    return certSignedBy(child, issuer);
   } catch {
     return false;
   }
 }
 
-export function verifyChain(leaf: forge.pki.Certificate, o: VerifyOptions): ChainVerdict {
+export function verifyChain(leaf: Certificate, o: VerifyOptions): ChainVerdict {
   const at = o.at ?? new Date();
   const pool = [...(o.untrusted ?? []), ...o.roots];
-  const path: forge.pki.Certificate[] = [leaf];
+  const path: Certificate[] = [leaf];
   const fail = (code: ChainFailure, reason: string): ChainVerdict => ({ ok: false, code, reason, path: path.map(name) });
 
   if (o.purpose) {
-    const eku = readExtensions(leaf.extensions as ForgeExtension[]).extendedKeyUsage;
+    const eku = readExtensions(leaf.extensions).extendedKeyUsage;
     if (eku.length && !eku.includes(o.purpose)) {
       return fail('purpose', `"${name(leaf)}" is not valid for ${ekuLabel(o.purpose)}: its extendedKeyUsage is ${eku.map(ekuLabel).join(', ')}`);
     }
@@ -70,28 +71,28 @@ export function verifyChain(leaf: forge.pki.Certificate, o: VerifyOptions): Chai
 
   for (let depth = 0; depth < 10; depth++) {
     const cur = path[path.length - 1]!;
-    if (at > cur.validity.notAfter) return fail('expired', `"${name(cur)}" expired on ${cur.validity.notAfter.toISOString()}`);
-    if (at < cur.validity.notBefore) return fail('not_yet_valid', `"${name(cur)}" is not valid before ${cur.validity.notBefore.toISOString()}`);
+    if (at > cur.notAfter) return fail('expired', `"${name(cur)}" expired on ${cur.notAfter.toISOString()}`);
+    if (at < cur.notBefore) return fail('not_yet_valid', `"${name(cur)}" is not valid before ${cur.notBefore.toISOString()}`);
     if (o.roots.some((r) => sameCert(r, cur))) return { ok: true, path: path.map(name) };
 
     // Candidates: subject equals our issuer; prefer the one whose SKI equals our AKI.
-    const aki = authorityKeyId(cur.extensions as ForgeExtension[]);
-    const byName = pool.filter((c) => c.issued(cur) && !sameCert(c, cur));
-    const candidates = [...byName].sort((a, b) => Number(subjectKeyId(b.extensions as ForgeExtension[]) === aki) - Number(subjectKeyId(a.extensions as ForgeExtension[]) === aki));
+    const aki = authorityKeyId(cur.extensions);
+    const byName = pool.filter((c) => sameName(c.subjectName, cur.issuerName) && !sameCert(c, cur));
+    const candidates = [...byName].sort((a, b) => Number(subjectKeyId(b.extensions) === aki) - Number(subjectKeyId(a.extensions) === aki));
     if (candidates.length === 0) {
-      if (cur.isIssuer(cur) && signatureVerifies(cur, cur)) {
+      if (selfIssued(cur) && signatureVerifies(cur, cur)) {
         return fail('untrusted_root', `"${name(cur)}" is self-signed and not among the trusted roots`);
       }
-      const issuerName = formatSubject(fromForgeAttributes(cur.issuer.attributes));
+      const issuerName = formatSubject(fromName(cur.issuerName));
       return fail('issuer_not_found', `no certificate for the issuer "${issuerName}" of "${name(cur)}" among the trusted roots${o.untrusted?.length ? ' or the untrusted intermediates' : ''} (${path.length === 1 ? 'pass the intermediate with --untrusted, or check the CA file' : 'is the right root in the CA file?'})`);
     }
     const issuer = candidates.find((c) => signatureVerifies(c, cur));
     if (!issuer) {
-      const ski = subjectKeyId(candidates[0]!.extensions as ForgeExtension[]);
+      const ski = subjectKeyId(candidates[0]!.extensions);
       const keyHint = aki && ski && aki !== ski ? ` (its authorityKeyIdentifier ${aki} names a different key than "${name(candidates[0]!)}"'s ${ski}: signed by another CA with the same name?)` : '';
       return fail('signature', `the signature of "${name(cur)}" does not verify with the public key of "${name(candidates[0]!)}"${keyHint}`);
     }
-    const ix = readExtensions(issuer.extensions as ForgeExtension[]);
+    const ix = readExtensions(issuer.extensions);
     if (!ix.basicConstraints?.ca) {
       return fail('not_ca', `"${name(issuer)}" signed "${name(cur)}" but is not a CA (basicConstraints ${ix.basicConstraints ? 'CA:FALSE' : 'missing'})`);
     }
@@ -99,7 +100,7 @@ export function verifyChain(leaf: forge.pki.Certificate, o: VerifyOptions): Chai
       return fail('key_usage', `"${name(issuer)}" signed "${name(cur)}" but its keyUsage (${ix.keyUsage.join(', ')}) lacks keyCertSign`);
     }
     // Intermediate CAs between this issuer and the leaf, self-issued ones not counted (RFC 5280 6.1.4).
-    const below = path.slice(1).filter((c) => !c.isIssuer(c)).length;
+    const below = path.slice(1).filter((c) => !selfIssued(c)).length;
     if (ix.basicConstraints.pathlen !== undefined && below > ix.basicConstraints.pathlen) {
       return fail('pathlen', `"${name(issuer)}" has pathlen:${ix.basicConstraints.pathlen} but ${below} CA certificate(s) below it (${path.slice(1).map((c) => `"${name(c)}"`).join(', ')}): it may only sign end-entity certificates`);
     }

@@ -5,7 +5,7 @@ import { createIntermediateCa, createRootCa, issueLeaf, type KeyAndCert } from '
 import { parseCertificate, splitPemCertificates } from './cert.js';
 import { chainPem, verifyPemChain } from './chain.js';
 import { describeCertificate } from './describe.js';
-import { checkKeyRequest } from './keys.js';
+import { describeKeySpec, keySpec, keyType, type KeySpec } from './keys.js';
 import { refuseOverwrite, writeFileAtomic } from '../util/local-files.js';
 import { normalizeExtKeyUsages, normalizeSans, parseSubject, type Subject } from './names.js';
 
@@ -17,6 +17,10 @@ export interface CommonOpts {
   subject?: string;
   days?: string;
   keySize?: string;
+  /** RSA (default), EC/ECC, Ed25519/OKP. */
+  kty?: string;
+  /** EC only: P-256 (default) or P-384, also secp256r1/prime256v1/secp384r1. */
+  curve?: string;
   out: string;
   force?: boolean;
 }
@@ -39,10 +43,12 @@ function intOpt(flag: string, v: string | undefined, dflt: number): number {
   return n;
 }
 
-function keySize(o: CommonOpts, dflt: number): number {
-  const n = intOpt('--key-size', o.keySize, dflt);
-  checkKeyRequest('RSA', n);
-  return n;
+/** The key to make: --kty (default RSA), --key-size for RSA (default per command), --curve for EC. */
+function keyOf(o: CommonOpts, rsaSize: number): KeySpec {
+  const type = keyType(o.kty ?? 'RSA');
+  if (type !== 'RSA' && o.keySize !== undefined) throw new InputError(`--key-size is for RSA keys; --kty ${o.kty} ${type === 'ECC' ? 'takes --curve P-256|P-384' : 'has a fixed size'}`);
+  if (type !== 'ECC' && o.curve !== undefined) throw new InputError(`--curve is for EC keys (--kty EC), not ${type}`);
+  return keySpec(type, { size: intOpt('--key-size', o.keySize, rsaSize), curve: o.curve });
 }
 
 function days(o: CommonOpts, dflt: number): string {
@@ -80,11 +86,12 @@ export async function runCa(o: CommonOpts): Promise<void> {
   const out = resolve(o.out);
   const files = [join(out, 'ca.key'), join(out, 'ca.crt')];
   refuseOverwrite(files, !!o.force);
-  const ca = await createRootCa({ subject: subjectOf(o), notAfter: days(o, 3650), keySize: keySize(o, 4096) });
+  const key = keyOf(o, 4096);
+  const ca = await createRootCa({ subject: subjectOf(o), notAfter: days(o, 3650), key });
   mkdirSync(out, { recursive: true, mode: 0o755 });
   writeFileAtomic(files[0]!, ca.keyPem, 0o600);
   writeFileAtomic(files[1]!, ca.certPem, 0o644);
-  say(`root CA "${o.cn}": ${files[1]} (key ${files[0]}, 0600)`);
+  say(`root CA "${o.cn}": ${files[1]} (${describeKeySpec(key)} key ${files[0]}, 0600)`);
 }
 
 export async function runIntermediate(o: IntermediateOpts): Promise<void> {
@@ -93,13 +100,14 @@ export async function runIntermediate(o: IntermediateOpts): Promise<void> {
   const files = ['ca.key', 'ca.crt', 'chain.crt', 'root.crt'].map((f) => join(out, f));
   refuseOverwrite(files, !!o.force);
   const pathlen = o.pathlen === undefined ? undefined : intOpt('--pathlen', o.pathlen, 0);
-  const inter = await createIntermediateCa(parent, { subject: subjectOf(o), pathlen, notAfter: days(o, 1825), keySize: keySize(o, 3072) });
+  const key = keyOf(o, 3072);
+  const inter = await createIntermediateCa(parent, { subject: subjectOf(o), pathlen, notAfter: days(o, 1825), key });
   mkdirSync(out, { recursive: true, mode: 0o755 });
   writeFileAtomic(files[0]!, inter.keyPem, 0o600);
   writeFileAtomic(files[1]!, inter.certPem, 0o644);
   writeFileAtomic(files[2]!, chainPem(inter.certPem, parent.chain), 0o644);
   writeFileAtomic(files[3]!, parent.root, 0o644);
-  say(`intermediate CA "${o.cn}"${pathlen !== undefined ? ` (pathlen:${pathlen})` : ''}: ${files[1]}, chain ${files[2]}, root ${files[3]}`);
+  say(`intermediate CA "${o.cn}"${pathlen !== undefined ? ` (pathlen:${pathlen})` : ''}: ${files[1]} (${describeKeySpec(key)}), chain ${files[2]}, root ${files[3]}`);
 }
 
 export async function runIssue(o: IssueOpts): Promise<void> {
@@ -112,14 +120,15 @@ export async function runIssue(o: IssueOpts): Promise<void> {
   const files = [`${stem}.key`, `${stem}.crt`, `${stem}-chain.crt`].map((f) => join(out, f));
   refuseOverwrite(files, !!o.force);
   const san = o.san ? normalizeSans(o.san) : undefined;
-  const leaf = await issueLeaf(ca, { kind, subject: subjectOf(o), san, notAfter: days(o, 365), keySize: keySize(o, 2048) });
+  const key = keyOf(o, 2048);
+  const leaf = await issueLeaf(ca, { kind, subject: subjectOf(o), san, notAfter: days(o, 365), key });
   mkdirSync(out, { recursive: true, mode: 0o755 });
   writeFileAtomic(files[0]!, leaf.keyPem, 0o600);
   writeFileAtomic(files[1]!, leaf.certPem, 0o644);
   // Leaf, then the issuing CA when it is an intermediate, then the intermediates above it.
   const isRoot = ca.chain.length === 0 && ca.root === ca.certPem;
   writeFileAtomic(files[2]!, chainPem(leaf.certPem, isRoot ? [] : ca.chain.length ? ca.chain : [ca.certPem]), 0o644);
-  say(`${kind} certificate "${o.cn}": ${files[1]} (key ${files[0]}, 0600; chain ${files[2]})`);
+  say(`${kind} certificate "${o.cn}": ${files[1]} (${describeKeySpec(key)} key ${files[0]}, 0600; chain ${files[2]})`);
 }
 
 export async function runVerify(certPath: string, o: VerifyOpts): Promise<void> {

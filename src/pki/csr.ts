@@ -1,9 +1,8 @@
 import type { KeyObject } from 'node:crypto';
-import forge from 'node-forge';
 import { InputError } from '../util/errors.js';
-import { fromForgeAttributes, toForgeAttributes } from './dn.js';
-import { buildExtensions, readExtensions, type ExtensionSpec, type ForgeExtension } from './extensions.js';
-import { forgePublicKeyToNode, NON_RSA_EXPLANATION, PkiError, publicKeyFingerprint, toForgePrivateKey } from './keys.js';
+import { fromName, toName } from './dn.js';
+import { buildExtensions, readExtensions, type Extension, type ExtensionSpec } from './extensions.js';
+import { PkiError, publicKeyFingerprint, specOfKey } from './keys.js';
 import {
   normalizeExtKeyUsages,
   normalizeKeyUsages,
@@ -12,6 +11,7 @@ import {
   sanForName,
   type Subject,
 } from './names.js';
+import { publicKeyObject, signedParts, toPublicCryptoKey, toSigningKey, verifySigned, webSigningAlgorithm, x509 } from './x509.js';
 
 /** What a CSR should say: subject and managed extensions, canonical. */
 export interface CsrRequest {
@@ -53,16 +53,16 @@ export function csrRequest(o: CsrOptions): CsrRequest {
   };
 }
 
-/** A signed PKCS#10 request in PEM, SHA-256. */
-export function createCsr(req: CsrRequest, key: KeyObject): string {
-  const fkey = toForgePrivateKey(key);
-  const csr = forge.pki.createCertificationRequest();
-  csr.publicKey = forge.pki.setRsaPublicKey(fkey.n, fkey.e);
-  csr.setSubject(toForgeAttributes(req.subject));
-  const exts = buildExtensions(req.extensions);
-  if (exts.length) csr.setAttributes([{ name: 'extensionRequest', extensions: exts }] as never);
-  csr.sign(fkey, forge.md.sha256.create());
-  return forge.pki.certificationRequestToPem(csr);
+/** A signed PKCS#10 request in PEM; the signature algorithm follows the key (as for certificates). */
+export async function createCsr(req: CsrRequest, key: KeyObject): Promise<string> {
+  specOfKey(key);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: toName(req.subject),
+    keys: { privateKey: (await toSigningKey(key)) as never, publicKey: (await toPublicCryptoKey(key)) as never },
+    signingAlgorithm: webSigningAlgorithm(key) as never,
+    extensions: buildExtensions(req.extensions),
+  });
+  return csr.toString('pem') + '\n';
 }
 
 /** What an existing CSR holds, as plain data. */
@@ -74,36 +74,32 @@ export interface CsrFacts {
 }
 
 export interface ParsedCsr {
-  csr: forge.pki.CertificateSigningRequest;
+  csr: x509.Pkcs10CertificateRequest;
+  publicKey: KeyObject;
   /** Every requested extension, raw, for copying into a certificate. */
-  rawExtensions: ForgeExtension[];
+  rawExtensions: Extension[];
   facts: CsrFacts;
 }
 
 export function parseCsr(pem: string): ParsedCsr {
-  let csr: forge.pki.CertificateSigningRequest;
+  let csr: x509.Pkcs10CertificateRequest;
+  let publicKey: KeyObject;
   try {
-    csr = forge.pki.certificationRequestFromPem(pem, true);
+    csr = new x509.Pkcs10CertificateRequest(pem);
+    publicKey = publicKeyObject(csr.publicKey);
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    throw new PkiError(/OID is not RSA|not RSA/i.test(why) ? `the CSR's key is not RSA: ${NON_RSA_EXPLANATION}` : `cannot parse the CSR: ${why}`);
+    throw new PkiError(`cannot parse the CSR: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const attrs = (csr as unknown as { attributes: Array<{ name?: string; extensions?: ForgeExtension[] }> }).attributes ?? [];
-  const rawExtensions = attrs.find((a) => a.name === 'extensionRequest')?.extensions ?? [];
-  let signatureValid = false;
-  try {
-    signatureValid = csr.verify();
-  } catch {
-    signatureValid = false;
-  }
+  const rawExtensions = csr.extensions;
   return {
     csr,
+    publicKey,
     rawExtensions,
     facts: {
-      subject: fromForgeAttributes(csr.subject.attributes),
+      subject: fromName(csr.subjectName),
       extensions: readExtensions(rawExtensions),
-      publicKeyFingerprint: publicKeyFingerprint(forgePublicKeyToNode(csr.publicKey as forge.pki.PublicKey)),
-      signatureValid,
+      publicKeyFingerprint: publicKeyFingerprint(publicKey),
+      signatureValid: verifySigned(signedParts(csr.rawData), publicKey),
     },
   };
 }

@@ -1,11 +1,16 @@
-import type forge from 'node-forge';
-import { certFacts } from './cert.js';
+import { certFacts, type Certificate } from './cert.js';
+import type { KeySpec } from './keys.js';
 import { ekuLabel, formatBasicConstraints, formatSubject, KEY_USAGES, type KeyUsage } from './names.js';
+
+/** openssl's words: "RSA 2048 bit", "EC P-256", "ED25519". */
+export function publicKeyLabel(k: KeySpec): string {
+  return k.type === 'RSA' ? `RSA ${k.size} bit` : k.type === 'ECC' ? `EC ${k.curve === 'secp256r1' ? 'P-256' : 'P-384'} (${k.curve})` : 'Ed25519';
+}
 
 const colonHex = (hex: string) => hex.toUpperCase().match(/../g)?.join(':') ?? '';
 
 /** A readable dump in the spirit of `openssl x509 -text -noout`, only the parts people look at. */
-export function describeCertificate(cert: forge.pki.Certificate, now: Date = new Date()): string {
+export function describeCertificate(cert: Certificate, now: Date = new Date()): string {
   const f = certFacts(cert);
   const x = f.extensions;
   const notAfter = new Date(f.notAfter);
@@ -18,7 +23,7 @@ export function describeCertificate(cert: forge.pki.Certificate, now: Date = new
     `  Issuer:       ${formatSubject(f.issuer)}`,
     `  Subject:      ${formatSubject(f.subject)}${f.selfIssued ? '   (self-issued)' : ''}`,
     `  Validity:     ${f.notBefore} .. ${f.notAfter}  (${state})`,
-    `  Public key:   RSA ${f.keyBits ?? '?'} bit`,
+    `  Public key:   ${f.key ? publicKeyLabel(f.key) : '(a key type drover does not make)'}`,
     '  Extensions:',
   ];
   if (x.basicConstraints) lines.push(`    Basic Constraints${x.basicConstraintsCritical ? ' (critical)' : ''}: ${formatBasicConstraints(x.basicConstraints)}`);

@@ -11,8 +11,12 @@ import { formatBasicConstraints, formatSubject, sameSubject, type Subject } from
  */
 
 export interface KeyWanted {
+  /** RSA, ECC, Ed25519. */
   type: string;
-  size: number;
+  /** RSA only. */
+  size?: number;
+  /** ECC only. */
+  curve?: string;
   /** Expect an encrypted key (a passphrase was given). */
   encrypted: boolean;
   format?: 'pkcs1' | 'pkcs8';
@@ -21,8 +25,9 @@ export interface KeyWanted {
 export function keyMismatches(have: PrivateKeyFacts, want: KeyWanted): string[] {
   if (!have.readable) return [`existing key is unusable: ${have.error}`];
   const out: string[] = [];
-  if (have.type !== want.type.toUpperCase()) out.push(`type ${have.type} -> ${want.type.toUpperCase()}`);
-  if (have.size !== want.size) out.push(`size ${have.size} -> ${want.size}`);
+  if (have.type?.toUpperCase() !== want.type.toUpperCase()) out.push(`type ${have.type} -> ${want.type}`);
+  else if (want.size !== undefined && have.size !== want.size) out.push(`size ${have.size} -> ${want.size}`);
+  else if (want.curve !== undefined && have.curve !== want.curve) out.push(`curve ${have.curve} -> ${want.curve}`);
   if (have.encrypted !== want.encrypted) out.push(want.encrypted ? 'key is not encrypted but a passphrase was given' : 'key is encrypted but no passphrase was given');
   if (!want.encrypted && want.format && have.format && have.format !== want.format) out.push(`format ${have.format} -> ${want.format}`);
   return out;

@@ -102,7 +102,7 @@ export function sanForName(name: string): string {
 
 // --- keyUsage ---------------------------------------------------------------
 
-/** Canonical keyUsage names (node-forge's flag names), with their openssl display names. */
+/** Canonical keyUsage names (RFC 5280's, as KeyUsageFlags in @peculiar/x509), with their openssl display names. */
 export const KEY_USAGES = {
   digitalSignature: 'Digital Signature',
   nonRepudiation: 'Non Repudiation',
@@ -137,7 +137,7 @@ export function normalizeKeyUsages(list: readonly string[] | undefined): KeyUsag
 
 // --- extendedKeyUsage -------------------------------------------------------
 
-/** Canonical EKU names (node-forge's), their OIDs and openssl display names. */
+/** Canonical EKU names (RFC 5280's), their OIDs and openssl display names. */
 export const EXT_KEY_USAGES = {
   serverAuth: { oid: '1.3.6.1.5.5.7.3.1', label: 'TLS Web Server Authentication' },
   clientAuth: { oid: '1.3.6.1.5.5.7.3.2', label: 'TLS Web Client Authentication' },

@@ -121,10 +121,10 @@ describe('pathlen and CA:FALSE are enforced (openssl and drover agree)', () => {
 describe('other chain failures are explained', () => {
   it('expired certificate', async () => {
     const key = await generateRsaKey(2048);
-    const csr = parseCsr(createCsr(csrRequest({ subject: { CN: 'old' } }), key));
+    const csr = parseCsr(await createCsr(csrRequest({ subject: { CN: 'old' } }), key));
     const old = {
-      certPem: issueCertificate({
-        subject: csr.facts.subject, publicKey: csr.csr.publicKey!, extensions: csr.rawExtensions,
+      certPem: await issueCertificate({
+        subject: csr.facts.subject, publicKey: csr.publicKey, extensions: csr.rawExtensions,
         notBefore: parseTimeSpec('-10d'), notAfter: parseTimeSpec('-8d'),
         issuer: { cert: parseCertificate(inter.certPem), key: loadPrivateKey(inter.keyPem) },
       }),
@@ -162,7 +162,7 @@ describe('keys and CSRs', () => {
       extendedKeyUsage: ['serverAuth', 'TLS Web Client Authentication'],
       basicConstraints: ['CA:FALSE'],
     });
-    writeFileSync(f('req.csr'), createCsr(req, key));
+    writeFileSync(f('req.csr'), await createCsr(req, key));
     const r = openssl(['req', '-in', f('req.csr'), '-noout', '-verify', '-text']);
     expect(r.rc).toBe(0);
     expect(r.out).toMatch(/verify OK/);
@@ -193,23 +193,29 @@ describe('keys and CSRs', () => {
     expect(loadPrivateKey(pem, 'correct horse').asymmetricKeyDetails?.modulusLength).toBe(2048);
   });
 
-  it('reads keys openssl wrote, and refuses EC keys with the reason', () => {
+  it('reads keys openssl wrote (RSA and EC) and certifies them', async () => {
     execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', f('o.key')], { stdio: 'ignore' });
     const k = loadPrivateKey(readFileSync(f('o.key'), 'utf8'));
-    const csr = parseCsr(createCsr(csrRequest({ subject: { CN: 'from-openssl' } }), k));
-    const cert = issueCertificate({ subject: csr.facts.subject, publicKey: csr.csr.publicKey!, extensions: csr.rawExtensions, notBefore: new Date(), notAfter: parseTimeSpec('+1d'), selfKey: k });
+    const csr = parseCsr(await createCsr(csrRequest({ subject: { CN: 'from-openssl' } }), k));
+    const cert = await issueCertificate({ subject: csr.facts.subject, publicKey: csr.publicKey, extensions: csr.rawExtensions, notBefore: new Date(), notAfter: parseTimeSpec('+1d'), selfKey: k });
     writeFileSync(f('o.crt'), cert);
     expect(openssl(['verify', '-CAfile', f('o.crt'), f('o.crt')]).rc).toBe(0);
 
     execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', f('ec.key')], { stdio: 'ignore' });
     const ec = loadPrivateKey(readFileSync(f('ec.key'), 'utf8'));
-    expect(() => createCsr(csrRequest({ subject: { CN: 'ec' } }), ec)).toThrow(/RSA keys only \(no ECDSA\/P-256/);
+    const ecCsr = parseCsr(await createCsr(csrRequest({ subject: { CN: 'ec' } }), ec));
+    expect(ecCsr.facts.signatureValid).toBe(true);
+    writeFileSync(f('ec.crt'), await issueCertificate({ subject: ecCsr.facts.subject, publicKey: ecCsr.publicKey, extensions: ecCsr.rawExtensions, notBefore: new Date(), notAfter: parseTimeSpec('+1d'), selfKey: ec }));
+    expect(openssl(['verify', '-CAfile', f('ec.crt'), f('ec.crt')]).rc).toBe(0);
+    // a curve drover does not make is refused with the reason
+    execFileSync('openssl', ['ecparam', '-name', 'secp521r1', '-genkey', '-noout', '-out', f('ec521.key')], { stdio: 'ignore' });
+    await expect(createCsr(csrRequest({ subject: { CN: 'ec' } }), loadPrivateKey(readFileSync(f('ec521.key'), 'utf8')))).rejects.toThrow(/EC curve secp521r1 is not supported/);
   });
 
   it('selfsigned refuses a key that does not belong to the CSR', async () => {
     const a = await generateRsaKey(2048);
     const b = await generateRsaKey(2048);
-    const csr = parseCsr(createCsr(csrRequest({ subject: { CN: 'x' } }), a));
-    expect(() => issueCertificate({ subject: csr.facts.subject, publicKey: csr.csr.publicKey!, extensions: csr.rawExtensions, notBefore: new Date(), notAfter: parseTimeSpec('+1d'), selfKey: b })).toThrow(/does not match/);
+    const csr = parseCsr(await createCsr(csrRequest({ subject: { CN: 'x' } }), a));
+    await expect(issueCertificate({ subject: csr.facts.subject, publicKey: csr.publicKey, extensions: csr.rawExtensions, notBefore: new Date(), notAfter: parseTimeSpec('+1d'), selfKey: b })).rejects.toThrow(/does not match/);
   });
 });
