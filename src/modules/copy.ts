@@ -130,14 +130,16 @@ export const copyModule: Module<CopyArgs, CopyPlanData> = {
   localFiles: [{ arg: 'src', kind: 'files', unlessArg: 'remote_src' }],
   async plan(ctx, args) {
     const src = await source(ctx, args);
+    // As Ansible's copy action: a leading ~ in dest is the (become) user's home on the host.
+    const dest = await ctx.expandUser(args.dest);
     if ('tree' in src) {
-      const w = { ...writeOptions(args), dest: args.dest, directoryMode: args.directory_mode, force: args.force, follow: args.follow, contentMaxBytes: ctx.diff ? MAX_DIFF_BYTES : undefined };
+      const w = { ...writeOptions(args), dest, directoryMode: args.directory_mode, force: args.force, follow: args.follow, contentMaxBytes: ctx.diff ? MAX_DIFF_BYTES : undefined };
       return planTree(ctx, w, src.tree, args.src!);
     }
     if (args.content !== undefined && args.dest.endsWith('/')) throw new InputError('copy: dest must be a file path when content is given');
     const plan = await planPlacement(ctx, {
       ...writeOptions(args),
-      dest: args.dest,
+      dest,
       srcName: src.name,
       content: src.content,
       mode: src.mode,

@@ -118,3 +118,18 @@ describe('drover check with a directory src', () => {
     expect(await check(['    - copy: {src: conf.d, dest: /etc/x, decrypt: false}'])).toEqual([]);
   });
 });
+
+describe('copy dest with ~', () => {
+  it("is the user's home on the host, for a file and for a tree", async () => {
+    seed({ 'tree/a.txt': 'a\n' });
+    const expandUser = async (p: string) => p.replace(/^~(?=\/|$)/, '/home/app');
+    for (const [src, want] of [
+      [join(dir, 'tree/a.txt'), 'create /home/app/conf/a.txt (2 B)'],
+      [join(dir, 'tree'), 'create /home/app/conf/tree/a.txt (2 B)'],
+    ] as const) {
+      const r = recordedContext([], { expandUser }, { files: { '/home/app': { type: 'directory', mode: '0755' }, '/home/app/conf': { type: 'directory', mode: '0755' } } });
+      const plan = await copyModule.plan(r.ctx, copyModule.schema.parse({ src, dest: '~/conf/' }));
+      expect(plan.changes.map((c) => c.summary)).toContain(want);
+    }
+  });
+});
