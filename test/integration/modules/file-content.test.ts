@@ -46,6 +46,9 @@ beforeAll(() => {
   mkdirSync(join(role, 'templates'));
   writeFileSync(join(role, 'files', 'motd'), 'Welcome to the lab\n');
   writeFileSync(join(role, 'files', 'blob.bin'), Buffer.from([0, 1, 2, 255, 0]));
+  mkdirSync(join(role, 'files', 'conf.d', 'sub'), { recursive: true });
+  writeFileSync(join(role, 'files', 'conf.d', 'a.conf'), 'a = 1\n');
+  writeFileSync(join(role, 'files', 'conf.d', 'sub', 'b.conf'), 'b = 2\n');
   writeFileSync(join(role, 'templates', 'chrony.conf.j2'), 'server {{ntp_server}} iburst\nallow {{mgmt_net}}\n# <&> "kept" as is\n');
 });
 
@@ -128,6 +131,30 @@ describe('copy', () => {
     const r = await runModule(copyModule, { dest, content: 'password=x\n', owner: 'drover-t3', mode: 'u=rw,g=r' }, ctx({ becomeUser: 'root' }));
     expect(summaries(r.plan)).toEqual([`${dest}: owner drover-t2 -> drover-t3`, `${dest}: mode 0600 -> 0640`]);
     expect(await sh(`stat -c '%U %G %a %i' ${dest}`)).toBe(`drover-t3 drover-t3 640 ${inode}`);
+  });
+
+  it('a directory src over SSH with become: the tree with owner, group, mode and directory_mode; check predicts; second run one round trip; no temp left', async () => {
+    const d = await fresh();
+    const args = { src: 'conf.d', dest: `${d}/etc/app/`, owner: 'drover-t2', group: 'drover-t3', mode: '0640', directory_mode: '0750' };
+    const { real } = await checkApplyIdempotent(copyModule, args, { becomeUser: 'root' });
+    expect(summaries(real.plan).filter((s) => s.startsWith('create directory'))).toEqual([
+      `create directory ${d}/etc (mode 0750)`,
+      `create directory ${d}/etc/app (mode 0750)`,
+      `create directory ${d}/etc/app/conf.d (mode 0750)`,
+      `create directory ${d}/etc/app/conf.d/sub (mode 0750)`,
+    ]);
+    expect(await sh(`sudo find ${d}/etc -printf '%P %y %u %g %m\\n' | sort`)).toBe(
+      [
+        ' d drover-t2 drover-t3 750',
+        'app d drover-t2 drover-t3 750',
+        'app/conf.d d drover-t2 drover-t3 750',
+        'app/conf.d/a.conf f drover-t2 drover-t3 640',
+        'app/conf.d/sub d drover-t2 drover-t3 750',
+        'app/conf.d/sub/b.conf f drover-t2 drover-t3 640',
+        '',
+      ].join('\n'),
+    );
+    expect(await sh(`sudo cat ${d}/etc/app/conf.d/sub/b.conf`)).toBe('b = 2\n');
   });
 
   it('missing parent directory: clear error', async () => {
