@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { EXIT, isInputError } from '../util/errors.js';
+import { EXIT, InputError, isInputError } from '../util/errors.js';
 import { wholeNumber, positiveNumber } from './flag-values.js';
 
 interface CommonFlags {
@@ -117,15 +117,44 @@ export function register(program: Command): void {
       .command('list')
       .description("list a spec's droplets (without a spec: every droplet drover owns)")
       .argument('[spec]', 'droplet spec (YAML)')
-      .option('--json', 'print JSON'),
-  ).action(async (specFile: string | undefined, o: CommonFlags & { json?: boolean }) => {
+      .option('--format <format>', 'table, json (one object per droplet) or ini (the inventory `up` writes; needs a spec)', 'table')
+      .option('--json', 'print JSON (same as --format json)'),
+  ).action(async (specFile: string | undefined, o: CommonFlags & { json?: boolean; format: string }) => {
     const { loadDropletSpec } = await import('../providers/digitalocean/spec.js');
+    const format = o.json ? 'json' : o.format;
+    if (!['table', 'json', 'ini'].includes(format)) throw new InputError(`--format ${format}: expected table, json or ini`);
+    if (format === 'ini' && !specFile) throw new InputError('--format ini needs a spec', undefined, 'the inventory takes ssh_user, the key and vars from it: drover droplet list SPEC --format ini');
     const spec = specFile ? loadDropletSpec(specFile) : undefined;
     await guarded(o, async ({ client, out }) => {
       const { dropletsList, formatDropletTable } = await import('../providers/digitalocean/provision.js');
+      if (format === 'ini') {
+        const { renderDropletInventory } = await import('../providers/digitalocean/inventory-text.js');
+        out(renderDropletInventory(spec!, await client.listDroplets(spec!.ownershipTag), `From DigitalOcean: droplets tagged ${spec!.ownershipTag} (spec ${specFile}).`));
+        return EXIT.ok;
+      }
       const rows = await dropletsList(client, spec);
-      out(o.json ? JSON.stringify(rows, null, 2) + '\n' : formatDropletTable(rows));
+      out(format === 'json' ? JSON.stringify(rows, null, 2) + '\n' : formatDropletTable(rows));
       return EXIT.ok;
+    });
+  });
+
+  common(
+    droplet
+      .command('ssh')
+      .description("open a shell on a droplet by name (OpenSSH's host-key checking applies), as `doctl compute ssh`")
+      .argument('<name>', 'droplet name')
+      .argument('[command...]', 'command to run instead of a shell')
+      .option('--spec <spec>', "the droplet spec's droplet, with its ssh_user and ssh_private_key_file (default: the droplet of that name in the account, as root)"),
+  ).action(async (name: string, command: string[], o: CommonFlags & { spec?: string }) => {
+    const { loadDropletSpec } = await import('../providers/digitalocean/spec.js');
+    const spec = o.spec ? loadDropletSpec(o.spec) : undefined;
+    await guarded(o, async ({ client }) => {
+      const { dropletSshTarget, sshArgv } = await import('../providers/digitalocean/provision.js');
+      const argv = sshArgv(await dropletSshTarget(client, name, spec), command);
+      const { spawnSync } = await import('node:child_process');
+      const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit' });
+      if (r.error) throw new Error(`cannot run ssh: ${r.error.message}`);
+      return r.status ?? EXIT.usage;
     });
   });
 

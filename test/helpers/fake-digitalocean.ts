@@ -326,7 +326,8 @@ export class FakeDigitalOcean {
     const method = req.method;
     let g: RegExpExecArray | null;
     if (url.pathname === '/v2/droplets' && method === 'GET') {
-      const list = this.listed(query.tag_name);
+      // droplet_name parameter: "returning only exact matches. It is case-insensitive".
+      const list = this.listed(query.tag_name).filter((d) => query.name === undefined || d.name.toLowerCase() === query.name.toLowerCase());
       const body = this.page(url, list.map((d) => this.dropletJson(d)), 'droplets');
       for (const d of list) this.observe(d);
       return send(200, body);

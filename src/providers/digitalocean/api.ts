@@ -186,6 +186,11 @@ export class DoClient {
     return this.listAll<DoDroplet>('/v2/droplets', 'droplets', { tag_name: tag });
   }
 
+  /** Droplets with exactly this name (DigitalOcean matches it case-insensitively). */
+  listDropletsNamed(name: string): Promise<DoDroplet[]> {
+    return this.listAll<DoDroplet>('/v2/droplets', 'droplets', { name });
+  }
+
   /** How many droplets the account has: `meta.total` of a one-item page. */
   async countDroplets(): Promise<number> {
     const r = await this.request<{ droplets?: unknown[]; meta?: { total?: number } }>('GET', '/v2/droplets', { query: { per_page: 1 } });

@@ -5,7 +5,7 @@ import { DoApiError, type DoClient } from './api.js';
 import { renderDropletInventory } from './inventory-text.js';
 import { InputError, InputErrors } from '../../util/errors.js';
 import { costOf, createRequests, formatCost, planDown, planUp, sizeProblem } from './plan.js';
-import type { DesiredDroplet, DropletSpec } from './spec.js';
+import { resolvePath, type DesiredDroplet, type DropletSpec } from './spec.js';
 import { refKey, resolveSshKeys } from './ssh-keys.js';
 import { publicIpv4, sizeSlugOf, type DoAction, type DoDroplet, type DoSize } from './types.js';
 
@@ -411,4 +411,37 @@ async function removeInventory(file: string, report: Reporter): Promise<void> {
   }
   await unlink(file);
   report.info(`removed inventory ${file}`);
+}
+
+export interface SshTarget {
+  droplet: DoDroplet;
+  ip: string;
+  user: string;
+  keyFile?: string;
+}
+
+/**
+ * The droplet `drover droplet ssh NAME` connects to: with a spec, the spec's
+ * droplet of that name (its ssh_user and key); without, the droplet with that
+ * name in the account (user root, ssh's own keys), preferring one drover owns.
+ * Several candidates, none, or one without a public IPv4 are errors that say which.
+ */
+export async function dropletSshTarget(client: DoClient, name: string, spec?: DropletSpec): Promise<SshTarget> {
+  let found = spec ? planDown(spec, await client.listDroplets(spec.ownershipTag)).filter((d) => d.name === name) : await client.listDropletsNamed(name);
+  if (!spec && found.length > 1) {
+    const owned = found.filter((d) => d.tags?.some((t) => t.toLowerCase().startsWith('drover:')));
+    if (owned.length) found = owned;
+  }
+  if (found.length === 0) throw new InputError(spec ? `spec ${spec.name} has no droplet named ${name}` : `no droplet is named ${name}`, undefined, 'see `drover droplet list`');
+  if (found.length > 1) throw new InputError(`${found.length} droplets are named ${name} (ids ${found.map((d) => d.id).join(', ')})`, undefined, 'pass --spec FILE to pick the spec\'s');
+  const d = found[0]!;
+  const ip = publicIpv4(d);
+  if (!ip) throw new Error(`${name} (id ${d.id}, ${d.status}) has no public IPv4 yet`);
+  const keyFile = spec?.sshPrivateKeyFile;
+  return { droplet: d, ip, user: spec?.sshUser ?? 'root', keyFile: keyFile ? resolvePath(keyFile, path.dirname(spec!.file)) : undefined };
+}
+
+/** The ssh command line for a target (OpenSSH's own host-key checking and known_hosts apply). */
+export function sshArgv(t: SshTarget, command: readonly string[] = []): string[] {
+  return ['ssh', ...(t.keyFile ? ['-i', t.keyFile, '-o', 'IdentitiesOnly=yes'] : []), '-l', t.user, t.ip, ...command];
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.js';
@@ -429,5 +429,57 @@ describe('what the contract showed (issue #19)', () => {
     const again = await drover('droplet', 'up', spec, ...FAST);
     expect(again.code).toBe(0);
     expect(again.err).toBe('');
+  });
+});
+
+describe('drover droplet ssh and list --format (issue #19 item 4)', () => {
+  /** An `ssh` first on PATH that records its arguments and exits 7. */
+  function fakeSsh(): string {
+    const bin = path.join(dir, 'bin');
+    mkdirSync(bin);
+    const log = path.join(dir, 'ssh-args');
+    writeFileSync(path.join(bin, 'ssh'), `#!/bin/sh\nprintf '%s\\n' "$@" > '${log}'\nexit 7\n`, { mode: 0o755 });
+    vi.stubEnv('PATH', `${bin}:${process.env.PATH}`);
+    return log;
+  }
+
+  it('ssh NAME --spec: the spec droplet\'s public IPv4, ssh_user and key; ssh\'s exit status is drover\'s', async () => {
+    const spec = writeSpec();
+    expect((await drover('droplet', 'up', spec, ...FAST)).code).toBe(0);
+    fake.seedDroplet({ name: 'compute1', tags: ['drover:other'] });
+    const log = fakeSsh();
+    const r = await drover('droplet', 'ssh', 'compute1', '--spec', spec, '--', 'uname', '-a');
+    expect(r.code).toBe(7);
+    const ip = [...fake.droplets.values()].find((d) => d.name === 'compute1' && d.tags.includes('drover:lab'))!.publicIp!;
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['-i', path.join(homedir(), '.ssh/id_test'), '-o', 'IdentitiesOnly=yes', '-l', 'root', ip, 'uname', '-a']);
+  });
+
+  it('ssh NAME without a spec: the account\'s droplet of that name as root; two of them is an error naming their ids', async () => {
+    const id = fake.seedDroplet({ name: 'web' });
+    const log = fakeSsh();
+    const r = await drover('droplet', 'ssh', 'web');
+    expect(r.code).toBe(7);
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['-l', 'root', fake.droplets.get(id)!.publicIp!]);
+    const other = fake.seedDroplet({ name: 'web' });
+    const two = await drover('droplet', 'ssh', 'web');
+    expect(two.code).toBe(4);
+    expect(two.err).toMatch(new RegExp(`2 droplets are named web \\(ids ${id}, ${other}\\) \\(pass --spec FILE`));
+    expect((await drover('droplet', 'ssh', 'nope')).err).toMatch(/no droplet is named nope/);
+  });
+
+  it('list --format json and ini', async () => {
+    const spec = writeSpec();
+    expect((await drover('droplet', 'up', spec, ...FAST)).code).toBe(0);
+    const json = await drover('droplet', 'list', spec, '--format', 'json');
+    expect((JSON.parse(json.out) as Array<{ name: string }>).map((x) => x.name)).toEqual(['compute1', 'compute2', 'controller']);
+    const ini = await drover('droplet', 'list', spec, '--format', 'ini');
+    expect(ini.code).toBe(0);
+    const inv = parseInventoryText(ini.out, 'list.ini');
+    expect([...inv.hosts.keys()].sort()).toEqual(['compute1', 'compute2', 'controller']);
+    // The same inventory `up` wrote, apart from the header comment.
+    const strip = (t: string) => t.replace(/^#.*\n/gm, '');
+    expect(strip(ini.out)).toBe(strip(readFileSync(path.join(dir, 'droplets.ini'), 'utf8')));
+    expect((await drover('droplet', 'list', '--format', 'ini')).err).toMatch(/--format ini needs a spec/);
+    expect((await drover('droplet', 'list', '--format', 'yaml')).code).toBe(4);
   });
 });
