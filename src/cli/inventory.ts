@@ -15,14 +15,14 @@ export function register(program: Command): void {
   inventory
     .command('list')
     .description('print hosts, groups and merged host variables (secrets masked)')
-    .requiredOption('-i, --inventory <path>', 'inventory file, directory or host list (repeatable)', collect, [])
+    .option('-i, --inventory <path>', 'inventory file, directory or host list (repeatable; else ansible.cfg inventory / ANSIBLE_INVENTORY)', collect, [])
     .option('--json', 'print JSON like ansible-inventory --list')
     .option('-l, --limit <pattern>', 'only hosts matching a pattern')
     .option('--playbook-dir <dir>', "also read that directory's group_vars/ and host_vars/")
     .action(async (o: { inventory: string[]; json?: boolean; limit?: string; playbookDir?: string }) => {
       const { loadInventory } = await import('../inventory/load.js');
       const { inventoryListJson, inventoryListText } = await import('../inventory/report.js');
-      const inv = await loadInventory(o.inventory, { playbookDir: o.playbookDir });
+      const inv = await loadInventory(await inventoryOf(o.inventory), { playbookDir: o.playbookDir });
       process.stdout.write(o.json ? JSON.stringify(inventoryListJson(inv, o.limit), null, 2) + '\n' : inventoryListText(inv, o.limit));
     });
 
@@ -30,13 +30,13 @@ export function register(program: Command): void {
     .command('graph')
     .description('print the group tree like ansible-inventory --graph')
     .argument('[group]', 'start at this group', 'all')
-    .requiredOption('-i, --inventory <path>', 'inventory file, directory or host list (repeatable)', collect, [])
+    .option('-i, --inventory <path>', 'inventory file, directory or host list (repeatable; else ansible.cfg inventory / ANSIBLE_INVENTORY)', collect, [])
     .option('--vars', 'show variables too (secrets masked)')
     .option('--playbook-dir <dir>', "also read that directory's group_vars/ and host_vars/")
     .action(async (group: string, o: { inventory: string[]; vars?: boolean; playbookDir?: string }) => {
       const { loadInventory } = await import('../inventory/load.js');
       const { inventoryGraph } = await import('../inventory/report.js');
-      const inv = await loadInventory(o.inventory, { playbookDir: o.playbookDir });
+      const inv = await loadInventory(await inventoryOf(o.inventory), { playbookDir: o.playbookDir });
       process.stdout.write(inventoryGraph(inv, group, Boolean(o.vars)));
     });
 
@@ -82,3 +82,9 @@ async function vagrantSshConfig(dir: string): Promise<string> {
 }
 
 /** Temp file in the same directory, fsync, rename. */
+
+/** -i, else the configured inventory (ansible.cfg, ANSIBLE_INVENTORY), as ansible-inventory reads it. */
+async function inventoryOf(flag: string[]): Promise<string[]> {
+  const { runDefaults } = await import('./config-file.js');
+  return runDefaults({ inventory: flag }, () => false).inventory;
+}

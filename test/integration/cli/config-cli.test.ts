@@ -83,6 +83,11 @@ describe('ansible.cfg and ANSIBLE_* (issue 18 item 3)', () => {
     expect(u.code, u.out + u.err).toBe(0);
     expect(u.out).toContain(`h1 | CHANGED | rc=0 >>\n${sshd.user}`);
 
+    // ansible-inventory reads the configured inventory too.
+    const list = await drover(['inventory', 'list'], dir, env);
+    expect(list.code, list.err).toBe(0);
+    expect(list.out).toMatch(/^hosts \(2\):\n +h1 +\[web\]\n[^]*\n  h2 +\[web\]\n/);
+
     const dump = await drover(['config', 'dump'], dir, { ...env, ANSIBLE_FORKS: '3' });
     expect(dump.code).toBe(0);
     expect(dump.out).toContain(`config file: ${join(dir, 'ansible.cfg')}`);
