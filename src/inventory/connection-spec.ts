@@ -294,9 +294,10 @@ function sshArgsOf(host: string, key: string, s: string): string[] {
   }
 }
 
-/** `[user@]host[:port]` (first hop only: drover supports one jump host). */
+/** `[user@]host[:port]`: one hop (drover supports one jump host; a chain is an input error, not its first hop alone). */
 function parseHop(host: string, key: string, s: string): { host: string; port: number; user?: string } {
-  const first = s.split(',')[0]!.replace(/^ssh:\/\//, '');
+  if (s.includes(',')) throw bad(host, key, s, 'one jump host: drover does not chain ProxyJump hops (a,b)');
+  const first = s.trim().replace(/^ssh:\/\//, '');
   const m = /^(?:([^@\s]+)@)?(\[[^\]]+\]|[^:@\s]+)(?::(\d+))?$/.exec(first);
   if (!m) throw bad(host, key, s, 'a jump host as user@host:port');
   return { user: m[1], host: m[2]!.replace(/^\[|\]$/g, ''), port: m[3] ? Number(m[3]) : 22 };

@@ -74,6 +74,8 @@ describe('connectionSpecFromVars', () => {
     expect(j('-o ProxyCommand="ssh -W %h:%p -q -p 2022 -i keys/b ops@bastion"')).toEqual({ user: 'ops', host: 'bastion', port: 2022, privateKeyFile: '/srv/inv/keys/b' });
     expect(() => j('-o ProxyCommand="nc -X 5 -x proxy:1080 %h %p"')).toThrow(InputError);
     expect(connectionSpecFromVars('h', { ansible_ssh_extra_args: '-J b:2' }, base).jump).toEqual({ user: undefined, host: 'b', port: 2 });
+    // A chain of hops is refused, not cut to its first hop.
+    expect(() => j('-J a@first,second')).toThrow(/one jump host: drover does not chain ProxyJump hops/);
   });
 
   it('timeouts and retries (seconds, like Ansible)', () => {
