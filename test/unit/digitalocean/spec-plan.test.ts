@@ -2,12 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseInventoryText } from '../../../src/inventory/load.js';
 import { checkBaseUrl, rateLimitWaitMs } from '../../../src/providers/digitalocean/api.js';
 import { groupName, renderDropletInventory } from '../../../src/providers/digitalocean/inventory-text.js';
 import { costOf, createRequests, formatCost, hasTag, planDown, planUp, regionMatches } from '../../../src/providers/digitalocean/plan.js';
-import { scopesOf } from '../../helpers/digitalocean-contract/validate.js';
+import { checkResponse, scopesOf } from '../../helpers/digitalocean-contract/validate.js';
 import { parseDropletSpec } from '../../../src/providers/digitalocean/spec.js';
 import { md5Fingerprint } from '../../../src/providers/digitalocean/ssh-keys.js';
 import { resolveToken } from '../../../src/providers/digitalocean/token.js';
@@ -41,24 +41,48 @@ function errorOf(text: string): string {
   throw new Error('no error');
 }
 
-/** A droplet as GET /v2/droplets returns it (recorded shape, trimmed). */
+/** A droplet as GET /v2/droplets returns it: every field the contract's droplet schema requires (checked below). */
 function droplet(id: number, name: string, tags: string[], o: Partial<DoDroplet> = {}): DoDroplet {
-  return {
+  const sizeSlug = o.size_slug ?? 's-2vcpu-4gb';
+  const full = {
     id,
     name,
+    memory: 4096,
+    vcpus: 2,
+    disk: 80,
+    locked: false,
     status: 'active',
-    size_slug: 's-2vcpu-4gb',
-    region: { slug: 'fra1', name: 'Frankfurt 1' },
+    created_at: '2026-12-01T10:00:00Z',
+    features: [],
+    backup_ids: [],
+    next_backup_window: null,
+    snapshot_ids: [],
+    image: { id: 106569146, slug: 'debian-12-x64', distribution: 'Debian', name: '12 x64' },
+    volume_ids: [],
+    size: { slug: sizeSlug, memory: 4096, vcpus: 2, disk: 80, transfer: 4, price_monthly: 24, price_hourly: 0.03571, regions: ['fra1'], available: true, description: 'Basic' },
+    size_slug: sizeSlug,
+    region: { slug: 'fra1', name: 'Frankfurt 1', features: ['metadata'], available: true, sizes: [sizeSlug] },
     networks: {
       v4: [
-        { ip_address: `10.110.0.${id % 200}`, netmask: '255.255.240.0', gateway: '10.110.0.1', type: 'private' },
+        // network_v4.yml: no gateway on a private interface.
+        { ip_address: `10.110.0.${id % 200}`, netmask: '255.255.240.0', type: 'private' },
         { ip_address: `203.0.113.${id % 200}`, netmask: '255.255.255.0', gateway: '203.0.113.254', type: 'public' },
       ],
+      v6: [],
     },
     tags,
     ...o,
   };
+  fixtures.push(full);
+  return full as DoDroplet;
 }
+const fixtures: unknown[] = [];
+
+afterAll(() => {
+  // Every droplet these tests hand to drover is one DigitalOcean could send.
+  const rl = { 'ratelimit-limit': '5000', 'ratelimit-remaining': '1', 'ratelimit-reset': '1' };
+  expect(checkResponse({ method: 'GET', path: '/v2/droplets', query: {} }, { status: 200, headers: rl, body: { droplets: fixtures, meta: { total: fixtures.length } } })).toEqual([]);
+});
 
 describe('droplet spec', () => {
   it('expands patterns and applies defaults; tags add up, the ownership tag last', () => {
