@@ -15,13 +15,14 @@ export function register(program: Command): void {
     .option('-i, --inventory <path>', 'inventory file, directory or host list (repeatable; else ansible.cfg inventory / ANSIBLE_INVENTORY)', collect, [])
     .option('-e, --extra-vars <vars>', 'k=v pairs, @file.yaml or JSON (repeatable)', collect, [])
     .option('-l, --limit <pattern>', 'limit to hosts matching a pattern')
-    .action(async (playbook: string, o: VaultFlags & { inventory: string[]; extraVars: string[]; limit?: string }, c: Command) => {
+    .option('-F, --ssh-config <file>', 'OpenSSH client config to read instead of ~/.ssh/config')
+    .action(async (playbook: string, o: VaultFlags & { inventory: string[]; extraVars: string[]; limit?: string; sshConfig?: string }, c: Command) => {
       const cfg = (await import('./config-file.js')).runDefaults(o, (k) => c.getOptionValueSource(k) === 'cli');
       await setVaultFromFlags(o);
       const { loadAndValidate } = await import('../engine/run.js');
       const { playHosts, countTasks } = await import('../playbook/index.js');
       // The same loading and validation `drover play` does before it contacts a host.
-      const { playbook: pb, inventory, extraVars } = await loadAndValidate({ playbook, inventory: cfg.inventory, rolesPath: cfg.rolesPath, extraVars: o.extraVars, ...(o.limit !== undefined ? { limit: o.limit } : {}) });
+      const { playbook: pb, inventory, extraVars } = await loadAndValidate({ playbook, inventory: cfg.inventory, rolesPath: cfg.rolesPath, connection: cfg.connection, ...(cfg.remoteUser !== undefined ? { remoteUser: cfg.remoteUser } : {}), extraVars: o.extraVars, ...(o.limit !== undefined ? { limit: o.limit } : {}) });
       const hosts = new Set<string>();
       let tasks = 0;
       for (const play of pb.plays) {

@@ -9,6 +9,7 @@ import { EXIT, InputErrors } from '../util/errors.js';
 import { Redactor } from '../util/redact.js';
 import { markSecretVars } from './secret-vars.js';
 import { ConnectionPool } from './connections.js';
+import type { ConnectionDefaults } from '../inventory/connection-spec.js';
 import { HostState } from './host-state.js';
 import { PlayRunner } from './play-runner.js';
 import { RunState } from './run-state.js';
@@ -38,7 +39,7 @@ export async function loadAndValidate(opts: RunOptions): Promise<LoadedRun> {
   const playbook = await loadPlaybook(resolve(opts.playbook), { rolesPath: opts.rolesPath ?? [], ...(opts.playbookText !== undefined ? { text: opts.playbookText } : {}) });
   const inventory = await loadInventory(opts.inventory, { playbookDir: playbook.dir });
   const extraVars = parseExtraVars(opts.extraVars ?? []);
-  const errors = validatePlaybook(playbook, inventory, extraVars, { limit: opts.limit, mode: opts.mode ?? 'converge' });
+  const errors = validatePlaybook(playbook, inventory, extraVars, { limit: opts.limit, mode: opts.mode ?? 'converge', connection: connectionDefaults(opts) });
   if (errors.length) throw new InputErrors(errors);
   // --limit, --start-at-task, --tags that select nothing are mistakes, found before any host is contacted (selection.ts).
   const warnings = checkSelection(playbook.plays, inventory, extraVars, opts);
@@ -120,7 +121,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
     Math.min(forks, 64),
     (h) => hostVarsOf(h),
     dirname(resolve(opts.inventory[0] ?? '.')),
-    { ...opts.connection, ...(opts.remoteUser !== undefined ? { remoteUser: opts.remoteUser } : {}) },
+    connectionDefaults(opts),
     (message) => redactedEmit({ type: 'warning', message }),
   );
 
@@ -190,6 +191,11 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
   redactedEmit({ type: 'recap', hosts: tally, durationMs: summary.durationMs });
   logClose?.();
   return summary;
+}
+
+/** The configured connection settings, -u winning over remote_user. */
+function connectionDefaults(opts: RunOptions): ConnectionDefaults {
+  return { ...opts.connection, ...(opts.remoteUser !== undefined ? { remoteUser: opts.remoteUser } : {}) };
 }
 
 function defaultStateDir(inventory: string | undefined): string {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Inventory } from '../inventory/types.js';
-import { connectionSpecFromVars, connectionSpecProblem } from '../inventory/connection-spec.js';
+import { connectionSpecFromVars, connectionSpecProblem, type ConnectionDefaults } from '../inventory/connection-spec.js';
 import { checkTemplate, conditionGuards, conditionRefs, isGuarded, isTemplated, renderString, templateLanguage, templateRefs, type TemplateLanguage } from '../template/index.js';
 import { UndefinedVariableError } from '../template/errors.js';
 import { InputError, InputErrors } from '../util/errors.js';
@@ -34,6 +34,8 @@ export interface ValidateOptions {
   limit?: string | undefined;
   /** verify: the roles' verify tasks are what runs. */
   mode?: 'converge' | 'verify';
+  /** The run's connection settings from the configuration (a missing private_key_file is found here too). */
+  connection?: ConnectionDefaults;
 }
 
 /** How a missing controller-side file is named in messages. */
@@ -191,7 +193,7 @@ class Validator {
     if (Object.entries(vars).some(([k, v]) => k.startsWith('ansible_') && typeof v === 'string' && isTemplated(v))) return;
     const pos = this.inv.hosts.get(host)?.pos;
     try {
-      const spec = connectionSpecFromVars(host, vars, path.dirname(path.resolve(this.inv.sources[0] ?? '.')));
+      const spec = connectionSpecFromVars(host, vars, path.dirname(path.resolve(this.inv.sources[0] ?? '.')), this.opts.connection);
       const problem = connectionSpecProblem(spec);
       if (problem) this.add(new InputError(problem, pos));
     } catch (e) {

@@ -131,6 +131,16 @@ describe('ansible.cfg and ANSIBLE_* (issue 18 item 3)', () => {
     expect(warnings).toEqual([
       `[WARNING]: drover does not support these Ansible settings; they have no effect: [defaults] gathering, [defaults] stdout_callback, [persistent_connection] command_timeout (${join(dir, 'ansible.cfg')}); ANSIBLE_NOCOWS (environment)`,
     ]);
+    // A private_key_file that does not exist is found before any host is contacted, by check and play alike.
+    writeFileSync(join(dir, 'ansible.cfg'), '[defaults]\ninventory = h.ini\nprivate_key_file = keys/nope\n');
+    writeFileSync(join(dir, 'h.ini'), `h1 ansible_host=127.0.0.1 ansible_port=${sshd.port}\n`);
+    const before = sshd.log();
+    for (const cmd of ['check', 'play']) {
+      const k = await drover([cmd, 'site.yaml'], dir, cleanEnv());
+      expect(k.code, k.err).toBe(4);
+      expect(k.err).toContain(`host h1: ansible_ssh_private_key_file ${join(dir, 'keys/nope')} does not exist`);
+    }
+    expect(sshd.log()).toBe(before);
     // A setting drover reads with a bad value is an input error naming file and line.
     writeFileSync(join(dir, 'ansible.cfg'), '[defaults]\ninventory = hosts.ini\nforks = many\n');
     const bad = await drover(['play', 'site.yaml'], dir, cleanEnv());
