@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CommonOpts, IntermediateOpts, IssueOpts, VerifyOpts } from '../pki/commands.js';
+import type { CommonOpts, IntermediateOpts, IssueOpts, SignOpts, VerifyOpts } from '../pki/commands.js';
 
 /**
  * `drover pki`: a small private CA for direct use.
@@ -7,8 +7,9 @@ import type { CommonOpts, IntermediateOpts, IssueOpts, VerifyOpts } from '../pki
  *   drover pki ca --cn "Lab Root CA" --out ca/                  (RSA 4096; --kty EC [--curve P-384], --kty Ed25519)
  *   drover pki intermediate --ca ca/ --cn "Lab Intermediate" --pathlen 0 --out inter/
  *   drover pki issue --ca inter/ --server --cn web1 --san DNS:web1.lab,IP:10.0.0.5 --out certs/
+ *   drover pki sign web2.csr --ca inter/ --profile server --out certs/  (a CSR made elsewhere, e.g. openssl req)
  *   drover pki verify certs/web1.crt --ca ca/ca.crt --untrusted inter/ca.crt
- *   drover pki show certs/web1.crt
+ *   drover pki show certs/web1.crt [--json]
  *
  * A CA directory holds ca.key (0600) and ca.crt; an intermediate's also
  * chain.crt (itself + the intermediates above it) and root.crt. Nothing is
@@ -19,10 +20,16 @@ import type { CommonOpts, IntermediateOpts, IssueOpts, VerifyOpts } from '../pki
 const actions = () => import('../pki/commands.js');
 
 /** The options every issuing command takes after its own: subject, validity, key size, output. */
-function issuingOptions(cmd: Command, dflt: { days: string; keySize: string }): Command {
+/** Validity: --days or --hours, and the back-dated start. */
+function validityOptions(cmd: Command, days: string): Command {
   return cmd
-    .option('--subject <dn>', 'more subject fields, e.g. "O=Lab,C=DE"')
-    .option('--days <n>', 'validity in days', dflt.days)
+    .option('--days <n>', `validity in days (default ${days})`)
+    .option('--hours <n>', 'validity in hours instead of days (short-lived certificates)')
+    .option('--not-before <time>', 'start of validity: -5m (default, back-dated for clock skew), -1h, +0s, or 20300101000000Z');
+}
+
+function issuingOptions(cmd: Command, dflt: { days: string; keySize: string }): Command {
+  return validityOptions(cmd.option('--subject <dn>', 'more subject fields, e.g. "O=Lab,C=DE"'), dflt.days)
     .option('--kty <type>', 'key type: RSA, EC or Ed25519 (default RSA)')
     .option('--curve <name>', 'EC curve: P-256 (default) or P-384')
     .option('--key-size <bits>', `RSA key size: 2048, 3072 or 4096 (default ${dflt.keySize})`)
@@ -37,7 +44,8 @@ export function register(program: Command): void {
     pki
       .command('ca')
       .description('create a self-signed root CA (CA:TRUE critical, keyCertSign/cRLSign) in --out')
-      .requiredOption('--cn <name>', 'common name'),
+      .requiredOption('--cn <name>', 'common name')
+      .option('--key-passphrase-file <file>', 'encrypt ca.key (PKCS#8, AES-256) with the passphrase on the first line of this file'),
     { days: '3650', keySize: '4096' },
   ).action(async (o: CommonOpts) => (await actions()).runCa(o));
 
@@ -46,8 +54,10 @@ export function register(program: Command): void {
       .command('intermediate')
       .description('create an intermediate CA signed by --ca')
       .requiredOption('--ca <dir>', 'directory of the signing CA (ca.key, ca.crt)')
+      .option('--ca-key-passphrase-file <file>', "the signing CA key's passphrase (first line of this file)")
       .requiredOption('--cn <name>', 'common name')
-      .option('--pathlen <n>', 'pathlen constraint (0: may only issue end-entity certificates)'),
+      .option('--pathlen <n>', 'pathlen constraint (0: may only issue end-entity certificates)')
+      .option('--key-passphrase-file <file>', 'encrypt the new ca.key with the passphrase on the first line of this file'),
     { days: '1825', keySize: '3072' },
   ).action(async (o: IntermediateOpts) => (await actions()).runIntermediate(o));
 
@@ -56,6 +66,7 @@ export function register(program: Command): void {
       .command('issue')
       .description('issue a server or client certificate: <name>.key (0600), <name>.crt, <name>-chain.crt')
       .requiredOption('--ca <dir>', 'directory of the issuing CA')
+      .option('--ca-key-passphrase-file <file>', "the CA key's passphrase (first line of this file)")
       .option('--server', 'server certificate (serverAuth)')
       .option('--client', 'client certificate (clientAuth)')
       .requiredOption('--cn <name>', 'common name')
@@ -63,6 +74,19 @@ export function register(program: Command): void {
       .option('--name <file>', 'file name stem (default: from the CN)'),
     { days: '365', keySize: '2048' },
   ).action(async (o: IssueOpts) => (await actions()).runIssue(o));
+
+  validityOptions(
+    pki
+      .command('sign <csr>')
+      .description('sign a CSR made elsewhere (openssl req, a device): the CN and SANs are copied, usages come from --profile; writes <name>.crt and <name>-chain.crt')
+      .requiredOption('--ca <dir>', 'directory of the issuing CA')
+      .option('--ca-key-passphrase-file <file>', "the CA key's passphrase (first line of this file)")
+      .requiredOption('--profile <p>', 'server (serverAuth) or client (clientAuth)')
+      .requiredOption('--out <dir>', 'output directory')
+      .option('--name <file>', 'file name stem (default: from the CN)')
+      .option('--force', 'overwrite existing files'),
+    '365',
+  ).action(async (csr: string, o: SignOpts) => (await actions()).runSign(csr, o));
 
   pki
     .command('verify <cert>')
@@ -74,6 +98,7 @@ export function register(program: Command): void {
 
   pki
     .command('show <cert>')
-    .description('readable dump of a certificate or bundle: subject, issuer, validity, serial, SAN, usages, constraints, key ids, fingerprint')
-    .action(async (cert: string) => (await actions()).runShow(cert));
+    .description('readable dump of a certificate or bundle: subject, issuer, validity, serial, key, SAN, usages, constraints, key ids, fingerprint')
+    .option('--json', 'print a JSON array, one object per certificate')
+    .action(async (cert: string, o: { json?: boolean }) => (await actions()).runShow(cert, o));
 }

@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../util/errors.js';
-import { createIntermediateCa, createRootCa, issueLeaf, type KeyAndCert } from './authority.js';
-import { parseCertificate, splitPemCertificates } from './cert.js';
+import { createIntermediateCa, createRootCa, DEFAULT_NOT_BEFORE, issueLeaf, signCsr, type KeyAndCert, type LeafKind } from './authority.js';
+import { certFacts, parseCertificate, parseTimeSpec, splitPemCertificates } from './cert.js';
 import { chainPem, verifyPemChain } from './chain.js';
 import { describeCertificate } from './describe.js';
-import { describeKeySpec, keySpec, keyType, type KeySpec } from './keys.js';
+import { describeKeySpec, isEncryptedPem, keySpec, keyType, loadPrivateKey, type KeySpec } from './keys.js';
 import { refuseOverwrite, writeFileAtomic } from '../util/local-files.js';
 import { normalizeExtKeyUsages, normalizeSans, parseSubject, type Subject } from './names.js';
 
@@ -16,6 +16,14 @@ export interface CommonOpts {
   cn: string;
   subject?: string;
   days?: string;
+  /** Validity in hours instead of days (short-lived certificates). */
+  hours?: string;
+  /** Start of validity: -5m (default: back-dated five minutes for clock skew), -1h, +0s, or 20300101000000Z. */
+  notBefore?: string;
+  /** Encrypt the new key (ca, intermediate) with the passphrase in this file (its first line). */
+  keyPassphraseFile?: string;
+  /** The passphrase of the signing CA's key (intermediate, issue, sign), first line of this file. */
+  caKeyPassphraseFile?: string;
   keySize?: string;
   /** RSA (default), EC/ECC, Ed25519/OKP. */
   kty?: string;
@@ -26,6 +34,17 @@ export interface CommonOpts {
 }
 export type IntermediateOpts = CommonOpts & { ca: string; pathlen?: string };
 export type IssueOpts = CommonOpts & { ca: string; server?: boolean; client?: boolean; san?: string; name?: string };
+export interface SignOpts {
+  ca: string;
+  profile: string;
+  out: string;
+  name?: string;
+  days?: string;
+  hours?: string;
+  notBefore?: string;
+  caKeyPassphraseFile?: string;
+  force?: boolean;
+}
 export interface VerifyOpts {
   ca: string;
   untrusted?: string;
@@ -51,10 +70,32 @@ function keyOf(o: CommonOpts, rsaSize: number): KeySpec {
   return keySpec(type, { size: intOpt('--key-size', o.keySize, rsaSize), curve: o.curve });
 }
 
-function days(o: CommonOpts, dflt: number): string {
-  const n = intOpt('--days', o.days, dflt);
+/** notAfter as an Ansible time spec: --days N (default per command) or --hours N, not both. */
+function notAfterOf(o: { days?: string; hours?: string }, dfltDays: number): string {
+  if (o.days !== undefined && o.hours !== undefined) throw new InputError('pass --days or --hours, not both');
+  if (o.hours !== undefined) {
+    const h = intOpt('--hours', o.hours, 0);
+    if (h < 1) throw new InputError('--hours must be at least 1');
+    return `+${h}h`;
+  }
+  const n = intOpt('--days', o.days, dfltDays);
   if (n < 1) throw new InputError('--days must be at least 1');
   return `+${n}d`;
+}
+
+/** --not-before, checked (a bad spec fails before any key is made). */
+function notBeforeOf(o: { notBefore?: string }): string {
+  const spec = o.notBefore ?? DEFAULT_NOT_BEFORE;
+  parseTimeSpec(spec);
+  return spec;
+}
+
+/** The first line of a passphrase file, as `openssl -passin file:` reads it. */
+function readPassphrase(path: string, flag: string): string {
+  if (!existsSync(path)) throw new InputError(`${flag} ${path} does not exist`);
+  const line = readFileSync(path, 'utf8').split(/\r?\n/)[0] ?? '';
+  if (!line) throw new InputError(`${flag} ${path}: the first line is empty`);
+  return line;
 }
 
 function readText(path: string, what: string): string {
@@ -68,14 +109,36 @@ interface CaDir extends KeyAndCert {
   root: string;
 }
 
-function loadCaDir(dir: string): CaDir {
+function loadCaDir(dir: string, passphraseFile?: string): CaDir {
   const certPem = readText(join(dir, 'ca.crt'), 'CA certificate');
   const keyPem = readText(join(dir, 'ca.key'), 'CA key');
+  const passphrase = passphraseFile ? readPassphrase(passphraseFile, '--ca-key-passphrase-file') : undefined;
+  if (isEncryptedPem(keyPem) && !passphrase) throw new InputError(`the CA key ${join(dir, 'ca.key')} is encrypted`, undefined, 'pass --ca-key-passphrase-file FILE (the passphrase on its first line)');
+  try {
+    loadPrivateKey(keyPem, passphrase); // a wrong passphrase fails here, before any new key is made
+  } catch (e) {
+    throw new InputError(`the CA key ${join(dir, 'ca.key')}: ${e instanceof Error ? e.message : String(e)}`);
+  }
   const chainFile = join(dir, 'chain.crt');
   const chain = existsSync(chainFile) ? splitPemCertificates(readFileSync(chainFile, 'utf8')) : [];
   const rootFile = join(dir, 'root.crt');
   const root = existsSync(rootFile) ? readFileSync(rootFile, 'utf8') : certPem;
-  return { certPem, keyPem, chain, root };
+  return { certPem, keyPem, passphrase, chain, root };
+}
+
+function newKeyPassphrase(o: CommonOpts): string | undefined {
+  return o.keyPassphraseFile ? readPassphrase(o.keyPassphraseFile, '--key-passphrase-file') : undefined;
+}
+
+/** File-name stem from a CN: lower case, safe characters. */
+function stemOf(cn: string): string {
+  return cn.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '');
+}
+
+/** The chain file after a leaf: the issuing CA when it is an intermediate, then the intermediates above it. */
+function leafChain(leafPem: string, ca: CaDir): string {
+  const isRoot = ca.chain.length === 0 && ca.root === ca.certPem;
+  return chainPem(leafPem, isRoot ? [] : ca.chain.length ? ca.chain : [ca.certPem]);
 }
 
 function say(line: string): void {
@@ -87,7 +150,7 @@ export async function runCa(o: CommonOpts): Promise<void> {
   const files = [join(out, 'ca.key'), join(out, 'ca.crt')];
   refuseOverwrite(files, !!o.force);
   const key = keyOf(o, 4096);
-  const ca = await createRootCa({ subject: subjectOf(o), notAfter: days(o, 3650), key });
+  const ca = await createRootCa({ subject: subjectOf(o), notAfter: notAfterOf(o, 3650), notBefore: notBeforeOf(o), key, keyPassphrase: newKeyPassphrase(o) });
   mkdirSync(out, { recursive: true, mode: 0o755 });
   writeFileAtomic(files[0]!, ca.keyPem, 0o600);
   writeFileAtomic(files[1]!, ca.certPem, 0o644);
@@ -95,13 +158,13 @@ export async function runCa(o: CommonOpts): Promise<void> {
 }
 
 export async function runIntermediate(o: IntermediateOpts): Promise<void> {
-  const parent = loadCaDir(resolve(o.ca));
+  const parent = loadCaDir(resolve(o.ca), o.caKeyPassphraseFile);
   const out = resolve(o.out);
   const files = ['ca.key', 'ca.crt', 'chain.crt', 'root.crt'].map((f) => join(out, f));
   refuseOverwrite(files, !!o.force);
   const pathlen = o.pathlen === undefined ? undefined : intOpt('--pathlen', o.pathlen, 0);
   const key = keyOf(o, 3072);
-  const inter = await createIntermediateCa(parent, { subject: subjectOf(o), pathlen, notAfter: days(o, 1825), key });
+  const inter = await createIntermediateCa(parent, { subject: subjectOf(o), pathlen, notAfter: notAfterOf(o, 1825), notBefore: notBeforeOf(o), key, keyPassphrase: newKeyPassphrase(o) });
   mkdirSync(out, { recursive: true, mode: 0o755 });
   writeFileAtomic(files[0]!, inter.keyPem, 0o600);
   writeFileAtomic(files[1]!, inter.certPem, 0o644);
@@ -113,22 +176,45 @@ export async function runIntermediate(o: IntermediateOpts): Promise<void> {
 export async function runIssue(o: IssueOpts): Promise<void> {
   if (!!o.server === !!o.client) throw new InputError('pki issue: pass exactly one of --server or --client');
   const kind = o.server ? 'server' : 'client';
-  const ca = loadCaDir(resolve(o.ca));
-  const stem = o.name ?? o.cn.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '');
+  const ca = loadCaDir(resolve(o.ca), o.caKeyPassphraseFile);
+  const stem = o.name ?? stemOf(o.cn);
   if (!stem) throw new InputError(`pki issue: cannot derive a file name from --cn "${o.cn}"`, undefined, 'pass --name');
   const out = resolve(o.out);
   const files = [`${stem}.key`, `${stem}.crt`, `${stem}-chain.crt`].map((f) => join(out, f));
   refuseOverwrite(files, !!o.force);
   const san = o.san ? normalizeSans(o.san) : undefined;
   const key = keyOf(o, 2048);
-  const leaf = await issueLeaf(ca, { kind, subject: subjectOf(o), san, notAfter: days(o, 365), key });
+  const leaf = await issueLeaf(ca, { kind, subject: subjectOf(o), san, notAfter: notAfterOf(o, 365), notBefore: notBeforeOf(o), key });
   mkdirSync(out, { recursive: true, mode: 0o755 });
   writeFileAtomic(files[0]!, leaf.keyPem, 0o600);
   writeFileAtomic(files[1]!, leaf.certPem, 0o644);
-  // Leaf, then the issuing CA when it is an intermediate, then the intermediates above it.
-  const isRoot = ca.chain.length === 0 && ca.root === ca.certPem;
-  writeFileAtomic(files[2]!, chainPem(leaf.certPem, isRoot ? [] : ca.chain.length ? ca.chain : [ca.certPem]), 0o644);
+  writeFileAtomic(files[2]!, leafChain(leaf.certPem, ca), 0o644);
   say(`${kind} certificate "${o.cn}": ${files[1]} (${describeKeySpec(key)} key ${files[0]}, 0600; chain ${files[2]})`);
+}
+
+export async function runSign(csrPath: string, o: SignOpts): Promise<void> {
+  const profile = o.profile as LeafKind;
+  if (profile !== 'server' && profile !== 'client') throw new InputError(`pki sign: --profile ${o.profile}`, undefined, 'server (serverAuth) or client (clientAuth)');
+  const csrPem = readText(csrPath, 'CSR');
+  const ca = loadCaDir(resolve(o.ca), o.caKeyPassphraseFile);
+  const notAfter = notAfterOf(o, 365);
+  const notBefore = notBeforeOf(o);
+  let signed;
+  try {
+    signed = await signCsr(ca, csrPem, { profile, notAfter, notBefore });
+  } catch (e) {
+    throw new InputError(`pki sign ${csrPath}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const stem = o.name ?? (signed.subject.CN ? stemOf(signed.subject.CN) : '');
+  if (!stem) throw new InputError(`pki sign: cannot derive a file name from the CSR`, undefined, 'pass --name');
+  const out = resolve(o.out);
+  const files = [`${stem}.crt`, `${stem}-chain.crt`].map((f) => join(out, f));
+  refuseOverwrite(files, !!o.force);
+  mkdirSync(out, { recursive: true, mode: 0o755 });
+  writeFileAtomic(files[0]!, signed.certPem, 0o644);
+  writeFileAtomic(files[1]!, leafChain(signed.certPem, ca), 0o644);
+  say(`${profile} certificate "${signed.subject.CN ?? signed.san[0]}" from ${csrPath}: ${files[0]} (chain ${files[1]}; SAN ${signed.san.join(', ') || 'none'})`);
+  if (signed.ignored.length) say(`  not taken from the CSR (the ${profile} profile decides): ${signed.ignored.join('; ')}`);
 }
 
 export async function runVerify(certPath: string, o: VerifyOpts): Promise<void> {
@@ -147,8 +233,19 @@ export async function runVerify(certPath: string, o: VerifyOpts): Promise<void> 
   }
 }
 
-export async function runShow(certPath: string): Promise<void> {
+export async function runShow(certPath: string, o: { json?: boolean } = {}): Promise<void> {
   const pems = splitPemCertificates(readText(certPath, 'certificate'));
   if (!pems.length) throw new InputError(`${certPath} contains no PEM certificate`);
+  if (o.json) {
+    // Always an array (a file may be a bundle), one object per certificate, in file order.
+    const now = Date.now();
+    const out = pems.map((p) => {
+      const f = certFacts(parseCertificate(p));
+      const left = new Date(f.notAfter).getTime() - now;
+      return { ...f, expired: left <= 0, secondsLeft: Math.max(0, Math.floor(left / 1000)) };
+    });
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    return;
+  }
   process.stdout.write(pems.map((p) => describeCertificate(parseCertificate(p))).join('\n'));
 }
