@@ -3,7 +3,7 @@ import { getModule } from '../modules/registry.js';
 import type { TaskNode } from '../playbook/types.js';
 import type { TaskStatus } from '../report/events.js';
 import type { TaskReport } from '../report/task-event.js';
-import { conditionRefs, evaluateCondition, renderDeep, renderString, templateRefs } from '../template/index.js';
+import { conditionRefs, evaluateCondition, renderDeep, renderString, templateRefs, UndefinedVariableError } from '../template/index.js';
 import type { Connection } from '../transport/connection.js';
 import { CommandTimeoutError, InputError, ModuleError, UnreachableError } from '../util/errors.js';
 import { formatPos } from '../util/source.js';
@@ -71,8 +71,16 @@ export async function runTask(p: TaskRunParams): Promise<TaskOutcome> {
     return runItem(p, mod, p.vars);
   }
 
-  const list =
-    typeof node.loop.items === 'string' ? renderString(node.loop.items, p.vars, node.pos) : renderDeep(node.loop.items, p.vars, node.pos);
+  let list: unknown;
+  try {
+    list = typeof node.loop.items === 'string' ? renderString(node.loop.items, p.vars, node.pos) : renderDeep(node.loop.items, p.vars, node.pos);
+  } catch (err) {
+    // As Ansible: a loop that reads an undefined variable fails only if the task's condition holds.
+    if (err instanceof UndefinedVariableError && !evaluateAll(p.when, p.vars, node)) {
+      return { status: 'skipped', changes: [], result: SKIPPED('conditional result was false') };
+    }
+    throw err;
+  }
   if (!Array.isArray(list)) {
     throw new ModuleError(`loop must be a list, got ${list === null ? 'null' : typeof list} (${formatPos(node.pos)})`);
   }

@@ -310,7 +310,7 @@ class Validator {
   }
 
   private checkTask(n: TaskNode, outer: WalkCtx): void {
-    const ctx = this.guardedBy(n, this.withLoop(n, outer));
+    const ctx = this.guardedBy(n, this.withLoop(n, this.loopGuarded(n, outer)));
     this.checkCommon(n, ctx);
     this.checkArgs(n, ctx);
 
@@ -433,6 +433,18 @@ class Validator {
       return this.add(e);
     }
     this.checkText(entry.text, at, ctx, true, language, TEMPLATE_VARS);
+  }
+
+  /**
+   * What a task's `when` proves for its loop expression: Ansible evaluates the
+   * condition before it gives up on a loop that does not render, so a guard
+   * that does not name the loop variable covers the loop too.
+   */
+  private loopGuarded(n: TaskNode, ctx: WalkCtx): WalkCtx {
+    if (!n.loop) return ctx;
+    const loopVar = n.loop.loopVar;
+    const proven = n.when.flatMap((c) => conditionGuards(c)).filter((g) => g.split(/[.[]/)[0] !== loopVar);
+    return proven.length ? { ...ctx, guarded: [...(ctx.guarded ?? []), ...proven] } : ctx;
   }
 
   /** Check a node's `when`, and return the context its other fields are checked in (what the condition proves defined). */
