@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CommonOpts, IntermediateOpts, IssueOpts, SignOpts, VerifyOpts } from '../pki/commands.js';
+import type { CommonOpts, IntermediateOpts, IssueOpts, RenewOpts, SignOpts, VerifyOpts } from '../pki/commands.js';
 
 /**
  * `drover pki`: a small private CA for direct use.
@@ -8,6 +8,7 @@ import type { CommonOpts, IntermediateOpts, IssueOpts, SignOpts, VerifyOpts } fr
  *   drover pki intermediate --ca ca/ --cn "Lab Intermediate" --pathlen 0 --out inter/
  *   drover pki issue --ca inter/ --server --cn web1 --san DNS:web1.lab,IP:10.0.0.5 --out certs/
  *   drover pki sign web2.csr --ca inter/ --profile server --out certs/  (a CSR made elsewhere, e.g. openssl req)
+ *   drover pki renew certs/web1.crt --ca inter/ --within 30      (same key and names, new validity; only when due)
  *   drover pki verify certs/web1.crt --ca ca/ca.crt --untrusted inter/ca.crt
  *   drover pki show certs/web1.crt [--json]
  *
@@ -87,6 +88,17 @@ export function register(program: Command): void {
       .option('--force', 'overwrite existing files'),
     '365',
   ).action(async (csr: string, o: SignOpts) => (await actions()).runSign(csr, o));
+
+  pki
+    .command('renew <cert>')
+    .description('re-issue a certificate --ca issued: same key, subject and extensions, new serial and validity (the old lifetime unless --days/--hours); rewrites <cert> and its -chain.crt')
+    .requiredOption('--ca <dir>', 'directory of the CA that issued it')
+    .option('--ca-key-passphrase-file <file>', "the CA key's passphrase (first line of this file)")
+    .option('--within <days>', 'only when it expires within this many days (else leave it, exit 0)')
+    .option('--days <n>', 'new validity in days (default: the old lifetime)')
+    .option('--hours <n>', 'new validity in hours')
+    .option('--not-before <time>', 'start of validity: -5m (default), -1h, +0s, or 20300101000000Z')
+    .action(async (cert: string, o: RenewOpts) => (await actions()).runRenew(cert, o));
 
   pki
     .command('verify <cert>')

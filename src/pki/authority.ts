@@ -1,9 +1,9 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { issueCertificate, parseCertificate, parseTimeSpec } from './cert.js';
+import { certFacts, certPublicKey, certSignedBy, issueCertificate, parseCertificate, parseTimeSpec } from './cert.js';
 import { createCsr, csrRequest, parseCsr, type CsrOptions, type CsrRequest } from './csr.js';
-import { buildExtensions } from './extensions.js';
+import { buildExtensions, OID_AKI, OID_SKI, type Extension } from './extensions.js';
 import { generateKey, loadPrivateKey, PkiError, privateKeyToPem, specOfKey, type KeySpec } from './keys.js';
-import { formatBasicConstraints, type Subject } from './names.js';
+import { formatBasicConstraints, formatSubject, type Subject } from './names.js';
 
 /**
  * The three things a small private CA does — make a root, make an
@@ -69,7 +69,7 @@ async function signedBy(issuer: KeyAndCert, o: CsrOptions, key: KeyObject, v: Va
 }
 
 /** Certify `publicKey` for `req` (subject and extensions) with the issuer's key. */
-async function signPublicKey(issuer: KeyAndCert, req: CsrRequest, publicKey: KeyObject, v: Validity): Promise<string> {
+async function signPublicKey(issuer: KeyAndCert, req: CsrRequest | { subject: Subject; raw: readonly Extension[] }, publicKey: KeyObject, v: Validity): Promise<string> {
   const { now } = v;
   const issuerCert = parseCertificate(issuer.certPem);
   let nb = parseTimeSpec(v.notBefore ?? DEFAULT_NOT_BEFORE, now);
@@ -80,7 +80,7 @@ async function signPublicKey(issuer: KeyAndCert, req: CsrRequest, publicKey: Key
   return issueCertificate({
     subject: req.subject,
     publicKey,
-    extensions: buildExtensions(req.extensions),
+    extensions: 'raw' in req ? req.raw : buildExtensions(req.extensions),
     notBefore: nb,
     notAfter: na,
     issuer: { cert: issuerCert, key: loadPrivateKey(issuer.keyPem, issuer.passphrase) },
@@ -185,4 +185,46 @@ export async function signCsr(ca: KeyAndCert, csrPem: string, p: { profile: Leaf
   for (const e of csr.rawExtensions) if (!known.has(e.type)) ignored.push(`extension ${e.type}`);
   const certPem = await signPublicKey(ca, req, csr.publicKey, { notBefore: p.notBefore, notAfter: p.notAfter ?? '+365d', now: p.now ?? new Date() });
   return { certPem, subject, san: req.extensions.subjectAltName, ignored };
+}
+
+export interface Renewal {
+  /** The new certificate; undefined when it was not due (see `within`). */
+  certPem?: string;
+  /** Why it was renewed, or why not. */
+  reason: string;
+  notAfter: string;
+}
+
+/**
+ * Re-issue a certificate this CA issued: the same public key, subject and
+ * extensions (subjectKeyIdentifier and authorityKeyIdentifier recomputed), a
+ * new serial and validity. The lifetime is the old one's unless `notAfter`
+ * is given. With `within` (seconds), a certificate that is valid longer than
+ * that is left alone (idempotent, for cron or a playbook).
+ */
+export async function renewCertificate(ca: KeyAndCert, certPem: string, p: { notAfter?: string; notBefore?: string; within?: number; now?: Date } = {}): Promise<Renewal> {
+  const now = p.now ?? new Date();
+  const cert = parseCertificate(certPem);
+  const caCert = parseCertificate(ca.certPem);
+  const f = certFacts(cert);
+  if (!certSignedBy(cert, caCert)) {
+    throw new PkiError(`"${formatSubject(f.subject)}" was not issued by this CA "${formatSubject(certFacts(caCert).subject)}" (its signature does not verify with the CA's key)`);
+  }
+  const left = cert.notAfter.getTime() - now.getTime();
+  if (p.within !== undefined && left > p.within * 1000) {
+    return { reason: `not due: valid until ${f.notAfter}, more than ${Math.round(p.within / 86400)} days`, notAfter: f.notAfter };
+  }
+  // The old lifetime, counted from the new start (which is back-dated like any other).
+  const lifetime = cert.notAfter.getTime() - cert.notBefore.getTime();
+  const start = parseTimeSpec(p.notBefore ?? DEFAULT_NOT_BEFORE, now);
+  const notAfter = p.notAfter ?? asn1Time(new Date(start.getTime() + lifetime));
+  const raw = cert.extensions.filter((e) => e.type !== OID_SKI && e.type !== OID_AKI);
+  const newPem = await signPublicKey(ca, { subject: f.subject, raw }, certPublicKey(cert), { notBefore: p.notBefore, notAfter, now });
+  const reason = left <= 0 ? `expired on ${f.notAfter}` : `valid until ${f.notAfter}`;
+  return { certPem: newPem, reason, notAfter: certFacts(parseCertificate(newPem)).notAfter };
+}
+
+/** 20300101000000Z: an absolute time as Ansible's time specs write it. */
+function asn1Time(d: Date): string {
+  return d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
 }

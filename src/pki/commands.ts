@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../util/errors.js';
-import { createIntermediateCa, createRootCa, DEFAULT_NOT_BEFORE, issueLeaf, signCsr, type KeyAndCert, type LeafKind } from './authority.js';
+import { createIntermediateCa, createRootCa, DEFAULT_NOT_BEFORE, issueLeaf, renewCertificate, signCsr, type KeyAndCert, type LeafKind } from './authority.js';
 import { certFacts, parseCertificate, parseTimeSpec, splitPemCertificates } from './cert.js';
 import { chainPem, verifyPemChain } from './chain.js';
 import { describeCertificate } from './describe.js';
@@ -44,6 +44,14 @@ export interface SignOpts {
   notBefore?: string;
   caKeyPassphraseFile?: string;
   force?: boolean;
+}
+export interface RenewOpts {
+  ca: string;
+  within?: string;
+  days?: string;
+  hours?: string;
+  notBefore?: string;
+  caKeyPassphraseFile?: string;
 }
 export interface VerifyOpts {
   ca: string;
@@ -215,6 +223,29 @@ export async function runSign(csrPath: string, o: SignOpts): Promise<void> {
   writeFileAtomic(files[1]!, leafChain(signed.certPem, ca), 0o644);
   say(`${profile} certificate "${signed.subject.CN ?? signed.san[0]}" from ${csrPath}: ${files[0]} (chain ${files[1]}; SAN ${signed.san.join(', ') || 'none'})`);
   if (signed.ignored.length) say(`  not taken from the CSR (the ${profile} profile decides): ${signed.ignored.join('; ')}`);
+}
+
+export async function runRenew(certPath: string, o: RenewOpts): Promise<void> {
+  const certPem = readText(certPath, 'certificate');
+  const ca = loadCaDir(resolve(o.ca), o.caKeyPassphraseFile);
+  const within = o.within === undefined ? undefined : intOpt('--within', o.within, 0) * 86400;
+  const notAfter = o.days === undefined && o.hours === undefined ? undefined : notAfterOf(o, 0);
+  let r;
+  try {
+    r = await renewCertificate(ca, certPem, { notAfter, notBefore: notBeforeOf(o), within });
+  } catch (e) {
+    throw new InputError(`pki renew ${certPath}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!r.certPem) {
+    say(`${certPath}: ${r.reason}; left alone`);
+    return;
+  }
+  writeFileAtomic(certPath, r.certPem, 0o644);
+  // The chain file `pki issue`/`pki sign` wrote beside it, when there is one.
+  const chainFile = certPath.replace(/\.crt$/, '') + '-chain.crt';
+  const also = existsSync(chainFile) && chainFile !== certPath;
+  if (also) writeFileAtomic(chainFile, leafChain(r.certPem, ca), 0o644);
+  say(`${certPath}: renewed (${r.reason}), now valid until ${r.notAfter}${also ? `; ${chainFile} rewritten` : ''}`);
 }
 
 export async function runVerify(certPath: string, o: VerifyOpts): Promise<void> {
