@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CommonOpts, IntermediateOpts, IssueOpts, RenewOpts, SignOpts, VerifyOpts } from '../pki/commands.js';
+import type { CommonOpts, CrlOpts, IntermediateOpts, IssueOpts, RenewOpts, RevokeOpts, SignOpts, VerifyOpts } from '../pki/commands.js';
 
 /**
  * `drover pki`: a small private CA for direct use.
@@ -9,6 +9,8 @@ import type { CommonOpts, IntermediateOpts, IssueOpts, RenewOpts, SignOpts, Veri
  *   drover pki issue --ca inter/ --server --cn web1 --san DNS:web1.lab,IP:10.0.0.5 --out certs/
  *   drover pki sign web2.csr --ca inter/ --profile server --out certs/  (a CSR made elsewhere, e.g. openssl req)
  *   drover pki renew certs/web1.crt --ca inter/ --within 30      (same key and names, new validity; only when due)
+ *   drover pki revoke certs/alice.crt --ca inter/ --reason keyCompromise  (revoked.json + a new crl.pem in inter/)
+ *   drover pki crl --ca inter/                                     (a fresh crl.pem: CRLs expire, default 7 days)
  *   drover pki verify certs/web1.crt --ca ca/ca.crt --untrusted inter/ca.crt
  *   drover pki show certs/web1.crt [--json]
  *
@@ -99,6 +101,23 @@ export function register(program: Command): void {
     .option('--hours <n>', 'new validity in hours')
     .option('--not-before <time>', 'start of validity: -5m (default), -1h, +0s, or 20300101000000Z')
     .action(async (cert: string, o: RenewOpts) => (await actions()).runRenew(cert, o));
+
+  pki
+    .command('revoke <cert>')
+    .description("revoke a certificate --ca issued: add it to the CA directory's revoked.json and sign a new crl.pem")
+    .requiredOption('--ca <dir>', 'directory of the CA that issued it')
+    .option('--ca-key-passphrase-file <file>', "the CA key's passphrase (first line of this file)")
+    .option('--reason <r>', 'keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold, privilegeWithdrawn, …')
+    .option('--crl-days <n>', 'the CRL is valid for this many days (nextUpdate, default 7)')
+    .action(async (cert: string, o: RevokeOpts) => (await actions()).runRevoke(cert, o));
+
+  pki
+    .command('crl')
+    .description("sign a fresh crl.pem for --ca from its revoked.json (a CRL expires: re-run before nextUpdate)")
+    .requiredOption('--ca <dir>', 'directory of the CA')
+    .option('--ca-key-passphrase-file <file>', "the CA key's passphrase (first line of this file)")
+    .option('--crl-days <n>', 'the CRL is valid for this many days (nextUpdate, default 7)')
+    .action(async (o: CrlOpts) => (await actions()).runCrl(o));
 
   pki
     .command('verify <cert>')

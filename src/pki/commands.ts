@@ -4,6 +4,7 @@ import { InputError } from '../util/errors.js';
 import { createIntermediateCa, createRootCa, DEFAULT_NOT_BEFORE, issueLeaf, renewCertificate, signCsr, type KeyAndCert, type LeafKind } from './authority.js';
 import { certFacts, parseCertificate, parseTimeSpec, splitPemCertificates } from './cert.js';
 import { chainPem, verifyPemChain } from './chain.js';
+import { createCrl, crlReason, EMPTY_REVOCATIONS, parseRevocations, revoke, type RevocationList } from './crl.js';
 import { describeCertificate } from './describe.js';
 import { describeKeySpec, isEncryptedPem, keySpec, keyType, loadPrivateKey, type KeySpec } from './keys.js';
 import { refuseOverwrite, writeFileAtomic } from '../util/local-files.js';
@@ -53,6 +54,13 @@ export interface RenewOpts {
   notBefore?: string;
   caKeyPassphraseFile?: string;
 }
+export interface CrlOpts {
+  ca: string;
+  /** nextUpdate: days from now (default 7). */
+  crlDays?: string;
+  caKeyPassphraseFile?: string;
+}
+export type RevokeOpts = CrlOpts & { reason?: string };
 export interface VerifyOpts {
   ca: string;
   untrusted?: string;
@@ -246,6 +254,46 @@ export async function runRenew(certPath: string, o: RenewOpts): Promise<void> {
   const also = existsSync(chainFile) && chainFile !== certPath;
   if (also) writeFileAtomic(chainFile, leafChain(r.certPem, ca), 0o644);
   say(`${certPath}: renewed (${r.reason}), now valid until ${r.notAfter}${also ? `; ${chainFile} rewritten` : ''}`);
+}
+
+function loadRevocations(dir: string): RevocationList {
+  const file = join(dir, 'revoked.json');
+  if (!existsSync(file)) return EMPTY_REVOCATIONS;
+  try {
+    return parseRevocations(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new InputError(`${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Sign a fresh crl.pem for the list and store both (the list with its advanced cRLNumber). */
+async function writeCrl(dir: string, ca: CaDir, list: RevocationList, o: CrlOpts): Promise<string> {
+  const days = intOpt('--crl-days', o.crlDays, 7);
+  if (days < 1) throw new InputError('--crl-days must be at least 1');
+  const { pem, list: next } = await createCrl(ca, list, { days });
+  writeFileAtomic(join(dir, 'revoked.json'), JSON.stringify(next, null, 2) + '\n', 0o644);
+  writeFileAtomic(join(dir, 'crl.pem'), pem, 0o644);
+  return `${join(dir, 'crl.pem')} (CRL number ${next.crlNumber}, ${next.revoked.length} revoked, next update in ${days} days)`;
+}
+
+export async function runRevoke(certPath: string, o: RevokeOpts): Promise<void> {
+  const dir = resolve(o.ca);
+  const ca = loadCaDir(dir, o.caKeyPassphraseFile);
+  const reason = o.reason ? crlReason(o.reason) : undefined;
+  let r;
+  try {
+    r = revoke(loadRevocations(dir), ca.certPem, readText(certPath, 'certificate'), { reason });
+  } catch (e) {
+    throw new InputError(`pki revoke ${certPath}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const crl = await writeCrl(dir, ca, r.list, o);
+  say(`${certPath}: ${r.already ? 'already revoked' : 'revoked'} ("${r.entry.subject}", serial ${r.entry.serial}${r.entry.reason ? `, ${r.entry.reason}` : ''}); ${crl}`);
+}
+
+export async function runCrl(o: CrlOpts): Promise<void> {
+  const dir = resolve(o.ca);
+  const ca = loadCaDir(dir, o.caKeyPassphraseFile);
+  say(await writeCrl(dir, ca, loadRevocations(dir), o));
 }
 
 export async function runVerify(certPath: string, o: VerifyOpts): Promise<void> {
