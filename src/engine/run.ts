@@ -1,11 +1,11 @@
 import { dirname, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import type { RunOptions, RunSummary } from './api.js';
-import { loadPlaybook, parseExtraVars, playHosts, validatePlaybook } from '../playbook/index.js';
+import { loadPlaybookCollecting, parseExtraVars, playHosts, validatePlaybook } from '../playbook/index.js';
 import { loadInventory } from '../inventory/load.js';
-import type { Vars } from '../playbook/types.js';
+import type { Playbook, Vars } from '../playbook/types.js';
 import type { EngineEvent, EventSink, HostTally } from '../report/events.js';
-import { EXIT, InputErrors } from '../util/errors.js';
+import { EXIT, InputError, InputErrors, sortedInputErrors } from '../util/errors.js';
 import { Redactor } from '../util/redact.js';
 import { markSecretVars } from './secret-vars.js';
 import { ConnectionPool } from './connections.js';
@@ -21,7 +21,7 @@ import { droverVersion } from '../util/version.js';
 const NO_SKIP: ReadonlySet<string> = new Set();
 
 export interface LoadedRun {
-  playbook: Awaited<ReturnType<typeof loadPlaybook>>;
+  playbook: Playbook;
   inventory: Awaited<ReturnType<typeof loadInventory>>;
   extraVars: Vars;
   /** Doubtful selection flags (a --tags name no task carries): shown before the run. */
@@ -36,11 +36,22 @@ export async function loadAndValidate(opts: RunOptions): Promise<LoadedRun> {
   // Modules register themselves; loading the set is not importing one by name.
   await import('../modules/index.js');
   // Roles: the playbook's roles/, then opts.rolesPath (roles_path; drover's labs pass the project's own roles/).
-  const playbook = await loadPlaybook(resolve(opts.playbook), { rolesPath: opts.rolesPath ?? [], ...(opts.playbookText !== undefined ? { text: opts.playbookText } : {}) });
-  const inventory = await loadInventory(opts.inventory, { playbookDir: playbook.dir });
-  const extraVars = parseExtraVars(opts.extraVars ?? []);
-  const errors = validatePlaybook(playbook, inventory, extraVars, { limit: opts.limit, mode: opts.mode ?? 'converge', connection: connectionDefaults(opts) });
-  if (errors.length) throw new InputErrors(errors);
+  // Every problem is reported, not the first: what the playbook's loading found, then what validating the rest finds.
+  const { playbook, errors: loadErrors } = loadPlaybookCollecting(resolve(opts.playbook), {
+    rolesPath: opts.rolesPath ?? [],
+    ...(opts.playbookText !== undefined ? { text: opts.playbookText } : {}),
+  });
+  let inventory: LoadedRun['inventory'];
+  let extraVars: Vars;
+  try {
+    inventory = await loadInventory(opts.inventory, { playbookDir: playbook.dir });
+    extraVars = parseExtraVars(opts.extraVars ?? []);
+  } catch (e) {
+    if (loadErrors.length === 0 || !(e instanceof InputError || e instanceof InputErrors)) throw e;
+    throw sortedInputErrors([...loadErrors, ...(e instanceof InputErrors ? e.errors : [e])]);
+  }
+  const errors = [...loadErrors, ...validatePlaybook(playbook, inventory, extraVars, { limit: opts.limit, mode: opts.mode ?? 'converge', connection: connectionDefaults(opts) })];
+  if (errors.length) throw sortedInputErrors(errors);
   // --limit, --start-at-task, --tags that select nothing are mistakes, found before any host is contacted (selection.ts).
   const warnings = checkSelection(playbook.plays, inventory, extraVars, opts);
   return { playbook, inventory, extraVars, warnings };

@@ -2,7 +2,7 @@
  * The playbook layer's public API: load (positions kept, modules and roles
  * resolved), validate against an inventory, and the `-e` parser.
  */
-export { loadPlaybook, countTasks, walkNodes } from './load-playbook.js';
+export { loadPlaybook, loadPlaybookCollecting, countTasks, walkNodes } from './load-playbook.js';
 export { loadIncludedTasks } from './include.js';
 export { validatePlaybook } from './validate.js';
 export { playHosts } from './play-hosts.js';

@@ -18,12 +18,22 @@ import { mergePositioned, posOf } from '../util/source-positions.js';
  * The module registry must be filled before calling (import src/modules/index.js).
  */
 export function loadPlaybook(file: string, opts: { rolesPath?: string[]; text?: string } = {}): Playbook {
+  const { playbook, errors } = loadPlaybookCollecting(file, opts);
+  if (errors.length === 1) throw errors[0]!;
+  if (errors.length > 1) throw new InputErrors(errors);
+  return playbook;
+}
+
+/**
+ * The same, but the problems are returned beside what did load (a task whose
+ * arguments are wrong is left out), so a checker can go on and report the
+ * problems the rest holds too.
+ */
+export function loadPlaybookCollecting(file: string, opts: { rolesPath?: string[]; text?: string } = {}): { playbook: Playbook; errors: InputError[] } {
   const ctx: LoadContext = { rolesPath: (opts.rolesPath ?? []).map((p) => path.resolve(p)), errors: [] };
   const abs = path.resolve(file);
   const plays = loadPlays(abs, undefined, ctx, [], undefined, opts.text);
-  if (ctx.errors.length === 1) throw ctx.errors[0]!;
-  if (ctx.errors.length > 1) throw new InputErrors(dedupe(ctx.errors));
-  return { path: abs, dir: path.dirname(abs), plays };
+  return { playbook: { path: abs, dir: path.dirname(abs), plays }, errors: dedupe(ctx.errors) };
 }
 
 function dedupe(errors: InputError[]): InputError[] {

@@ -167,6 +167,8 @@ class Validator {
 
   run(): void {
     for (const play of this.pb.plays) {
+      // A play without hosts was reported while loading; it has nothing more to say.
+      if (play.hosts === '') continue;
       this.play = play;
       let hosts: string[];
       try {

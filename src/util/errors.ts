@@ -35,6 +35,25 @@ export class InputErrors extends Error {
   }
 }
 
+/**
+ * Everything a check found, as a compiler lists it: each problem once, in
+ * file:line:col order, at most `cap` of them and a line saying how many more.
+ */
+export function sortedInputErrors(errors: readonly InputError[], cap = 50): InputError | InputErrors {
+  const seen = new Set<string>();
+  const unique = errors.filter((e) => (seen.has(e.message) ? false : (seen.add(e.message), true)));
+  const key = (e: InputError) => [e.pos?.file ?? '\uffff', e.pos?.line ?? 0, e.pos?.col ?? 0] as const;
+  unique.sort((a, b) => {
+    const [fa, la, ca] = key(a);
+    const [fb, lb, cb] = key(b);
+    return fa < fb ? -1 : fa > fb ? 1 : la - lb || ca - cb;
+  });
+  if (unique.length === 1) return unique[0]!;
+  const shown = unique.slice(0, cap);
+  if (unique.length > cap) shown.push(new InputError(`… and ${unique.length - cap} more errors`));
+  return new InputErrors(shown);
+}
+
 /** A host could not be reached (connect, auth, host key, lost connection). */
 export class UnreachableError extends Error {
   constructor(

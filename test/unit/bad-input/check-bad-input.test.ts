@@ -145,6 +145,24 @@ describe('drover check: bad input', () => {
     });
   }
 
+  it('reports every error it finds, in file:line:col order, not just the first', async () => {
+    const r = await check([path.join(dir, 'many-errors.yaml'), '-i', inventory]);
+    expect(r.code, r.stderr).toBe(4);
+    const at = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => /many-errors\.yaml:(\d+):(\d+): (.*)$/.exec(l)?.slice(1, 4));
+    expect(at.map((m) => m && `${m[0]}:${m[1]}`)).toEqual(['5:50', '6:24', '7:7', '7:28', '8:28', '9:24']);
+    expect(at.map((m) => m?.[2])).toEqual([
+      expect.stringMatching(/argument 'state'/),
+      expect.stringMatching(/undefined variable 'nowhere_defined'/),
+      expect.stringMatching(/exactly one of src or content/),
+      expect.stringMatching(/no argument 'contnt'/),
+      expect.stringMatching(/unknown filter 'nosuchfilter'/),
+      expect.stringMatching(/undefined variable 'also_nowhere'/),
+    ]);
+  });
+
   it('opened no connection to any host', () => {
     expect(connections).toBe(0);
   });
