@@ -41,9 +41,9 @@ export function drover(args: string[], timeoutMs = 3_600_000, env: NodeJS.Proces
   });
 }
 
-/** The "(12.34s)" durations printed after each play run's recap, in order. */
+/** Each play run's time, in order, from the line after its recap: "SLOWEST TASKS (run 12.34s)" or "(run 1m05s)". */
 export function recapSeconds(out: string): number[] {
-  return [...out.matchAll(/^\((\d+(?:\.\d+)?)s\)$/gm)].map((m) => Number(m[1]));
+  return [...out.matchAll(/^SLOWEST TASKS \(run (?:(\d+)m(\d+)s|(\d+\.\d+)s)\)/gm)].map((m) => (m[3] !== undefined ? Number(m[3]) : Number(m[1]) * 60 + Number(m[2])));
 }
 
 /** A command on a lab node through `drover lab ssh` (strict host keys, the lab's key). */
