@@ -60,6 +60,7 @@ export function register(program: Command): void {
       .option('--ca-key-passphrase-file <file>', "the signing CA key's passphrase (first line of this file)")
       .requiredOption('--cn <name>', 'common name')
       .option('--pathlen <n>', 'pathlen constraint (0: may only issue end-entity certificates)')
+      .option('--crl-url <url>', "crlDistributionPoints: where the issuing CA's crl.pem is published (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
       .option('--key-passphrase-file <file>', 'encrypt the new ca.key with the passphrase on the first line of this file'),
     { days: '1825', keySize: '3072' },
   ).action(async (o: IntermediateOpts) => (await actions()).runIntermediate(o));
@@ -74,6 +75,7 @@ export function register(program: Command): void {
       .option('--client', 'client certificate (clientAuth)')
       .requiredOption('--cn <name>', 'common name')
       .option('--san <list>', 'subjectAltNames, e.g. DNS:web1.lab,IP:10.0.0.5 (server default: DNS:<cn>)')
+      .option('--crl-url <url>', "crlDistributionPoints: where the issuing CA's crl.pem is published (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
       .option('--name <file>', 'file name stem (default: from the CN)'),
     { days: '365', keySize: '2048' },
   ).action(async (o: IssueOpts) => (await actions()).runIssue(o));
@@ -85,6 +87,7 @@ export function register(program: Command): void {
       .requiredOption('--ca <dir>', 'directory of the issuing CA')
       .option('--ca-key-passphrase-file <file>', "the CA key's passphrase (first line of this file)")
       .requiredOption('--profile <p>', 'server (serverAuth) or client (clientAuth)')
+      .option('--crl-url <url>', "crlDistributionPoints: where the issuing CA's crl.pem is published (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
       .requiredOption('--out <dir>', 'output directory')
       .option('--name <file>', 'file name stem (default: from the CN)')
       .option('--force', 'overwrite existing files'),

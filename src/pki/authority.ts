@@ -4,6 +4,7 @@ import { createCsr, csrRequest, parseCsr, type CsrOptions, type CsrRequest } fro
 import { buildExtensions, OID_AKI, OID_SKI, type Extension } from './extensions.js';
 import { generateKey, loadPrivateKey, PkiError, privateKeyToPem, specOfKey, type KeySpec } from './keys.js';
 import { formatBasicConstraints, formatSubject, type Subject } from './names.js';
+import { x509 } from './x509.js';
 
 /**
  * The three things a small private CA does — make a root, make an
@@ -36,6 +37,8 @@ export interface CaProfile {
   notBefore?: string;
   /** Encrypt the new private key (PKCS#8, AES-256-CBC) with this passphrase. */
   keyPassphrase?: string;
+  /** Signed certificates only: crlDistributionPoints URIs (where the issuing CA publishes its CRL). */
+  crlUrls?: readonly string[];
 }
 
 export const DEFAULT_NOT_BEFORE = '-5m';
@@ -48,6 +51,8 @@ interface Validity {
   notBefore?: string;
   notAfter: string;
   now: Date;
+  /** crlDistributionPoints: where the issuing CA's CRL is published. */
+  crlUrls?: readonly string[];
 }
 
 async function selfSigned(o: CsrOptions, key: KeyObject, v: Validity): Promise<string> {
@@ -80,7 +85,7 @@ async function signPublicKey(issuer: KeyAndCert, req: CsrRequest | { subject: Su
   return issueCertificate({
     subject: req.subject,
     publicKey,
-    extensions: 'raw' in req ? req.raw : buildExtensions(req.extensions),
+    extensions: [...('raw' in req ? req.raw : buildExtensions(req.extensions)), ...(v.crlUrls?.length ? [new x509.CRLDistributionPointsExtension([...v.crlUrls])] : [])],
     notBefore: nb,
     notAfter: na,
     issuer: { cert: issuerCert, key: loadPrivateKey(issuer.keyPem, issuer.passphrase) },
@@ -89,7 +94,7 @@ async function signPublicKey(issuer: KeyAndCert, req: CsrRequest | { subject: Su
   });
 }
 
-const validity = (p: CaProfile, dfltNotAfter: string): Validity => ({ notBefore: p.notBefore, notAfter: p.notAfter ?? dfltNotAfter, now: p.now ?? new Date() });
+const validity = (p: CaProfile, dfltNotAfter: string): Validity => ({ notBefore: p.notBefore, notAfter: p.notAfter ?? dfltNotAfter, now: p.now ?? new Date(), crlUrls: p.crlUrls });
 const keyPem = (key: KeyObject, p: CaProfile) => privateKeyToPem(key, { passphrase: p.keyPassphrase });
 
 /** Root CA: self-signed, CA:TRUE (critical), keyCertSign+cRLSign (critical). */
@@ -162,7 +167,7 @@ export interface SignedCsr {
  * profile, never from the request. Everything else requested is ignored, and
  * listed in `ignored` so the operator sees it.
  */
-export async function signCsr(ca: KeyAndCert, csrPem: string, p: { profile: LeafKind; notAfter?: string; notBefore?: string; now?: Date }): Promise<SignedCsr> {
+export async function signCsr(ca: KeyAndCert, csrPem: string, p: { profile: LeafKind; notAfter?: string; notBefore?: string; now?: Date; crlUrls?: readonly string[] }): Promise<SignedCsr> {
   const csr = parseCsr(csrPem);
   if (!csr.facts.signatureValid) throw new PkiError('the CSR\'s signature does not verify (altered, or not made with the key it carries)');
   const key = specOfKey(csr.publicKey);
@@ -183,7 +188,7 @@ export async function signCsr(ca: KeyAndCert, csrPem: string, p: { profile: Leaf
   if (x.extendedKeyUsage.length && x.extendedKeyUsage.join() !== req.extensions.extendedKeyUsage.join()) ignored.push(`extendedKeyUsage ${x.extendedKeyUsage.join(', ')}`);
   const known = new Set(['2.5.29.17', '2.5.29.15', '2.5.29.37', '2.5.29.19', '2.5.29.14']);
   for (const e of csr.rawExtensions) if (!known.has(e.type)) ignored.push(`extension ${e.type}`);
-  const certPem = await signPublicKey(ca, req, csr.publicKey, { notBefore: p.notBefore, notAfter: p.notAfter ?? '+365d', now: p.now ?? new Date() });
+  const certPem = await signPublicKey(ca, req, csr.publicKey, { notBefore: p.notBefore, notAfter: p.notAfter ?? '+365d', now: p.now ?? new Date(), crlUrls: p.crlUrls });
   return { certPem, subject, san: req.extensions.subjectAltName, ignored };
 }
 

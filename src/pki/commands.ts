@@ -25,6 +25,8 @@ export interface CommonOpts {
   keyPassphraseFile?: string;
   /** The passphrase of the signing CA's key (intermediate, issue, sign), first line of this file. */
   caKeyPassphraseFile?: string;
+  /** crlDistributionPoints of the certificate made (intermediate, issue, sign): where its CA publishes crl.pem. */
+  crlUrl?: string[];
   keySize?: string;
   /** RSA (default), EC/ECC, Ed25519/OKP. */
   kty?: string;
@@ -44,6 +46,7 @@ export interface SignOpts {
   hours?: string;
   notBefore?: string;
   caKeyPassphraseFile?: string;
+  crlUrl?: string[];
   force?: boolean;
 }
 export interface RenewOpts {
@@ -142,6 +145,14 @@ function loadCaDir(dir: string, passphraseFile?: string): CaDir {
   return { certPem, keyPem, passphrase, chain, root };
 }
 
+/** --crl-url (repeatable): absolute http(s) URLs. */
+function crlUrls(o: { crlUrl?: string[] }): string[] | undefined {
+  for (const u of o.crlUrl ?? []) {
+    if (!/^https?:\/\/[^\s/]+/.test(u)) throw new InputError(`--crl-url ${u}: expected an http:// or https:// URL`, undefined, 'where the issuing CA\'s crl.pem is published, e.g. http://pki.lab/inter.crl');
+  }
+  return o.crlUrl?.length ? o.crlUrl : undefined;
+}
+
 function newKeyPassphrase(o: CommonOpts): string | undefined {
   return o.keyPassphraseFile ? readPassphrase(o.keyPassphraseFile, '--key-passphrase-file') : undefined;
 }
@@ -180,7 +191,7 @@ export async function runIntermediate(o: IntermediateOpts): Promise<void> {
   refuseOverwrite(files, !!o.force);
   const pathlen = o.pathlen === undefined ? undefined : intOpt('--pathlen', o.pathlen, 0);
   const key = keyOf(o, 3072);
-  const inter = await createIntermediateCa(parent, { subject: subjectOf(o), pathlen, notAfter: notAfterOf(o, 1825), notBefore: notBeforeOf(o), key, keyPassphrase: newKeyPassphrase(o) });
+  const inter = await createIntermediateCa(parent, { subject: subjectOf(o), pathlen, notAfter: notAfterOf(o, 1825), notBefore: notBeforeOf(o), key, keyPassphrase: newKeyPassphrase(o), crlUrls: crlUrls(o) });
   mkdirSync(out, { recursive: true, mode: 0o755 });
   writeFileAtomic(files[0]!, inter.keyPem, 0o600);
   writeFileAtomic(files[1]!, inter.certPem, 0o644);
@@ -200,7 +211,7 @@ export async function runIssue(o: IssueOpts): Promise<void> {
   refuseOverwrite(files, !!o.force);
   const san = o.san ? normalizeSans(o.san) : undefined;
   const key = keyOf(o, 2048);
-  const leaf = await issueLeaf(ca, { kind, subject: subjectOf(o), san, notAfter: notAfterOf(o, 365), notBefore: notBeforeOf(o), key });
+  const leaf = await issueLeaf(ca, { kind, subject: subjectOf(o), san, notAfter: notAfterOf(o, 365), notBefore: notBeforeOf(o), key, crlUrls: crlUrls(o) });
   mkdirSync(out, { recursive: true, mode: 0o755 });
   writeFileAtomic(files[0]!, leaf.keyPem, 0o600);
   writeFileAtomic(files[1]!, leaf.certPem, 0o644);
@@ -217,7 +228,7 @@ export async function runSign(csrPath: string, o: SignOpts): Promise<void> {
   const notBefore = notBeforeOf(o);
   let signed;
   try {
-    signed = await signCsr(ca, csrPem, { profile, notAfter, notBefore });
+    signed = await signCsr(ca, csrPem, { profile, notAfter, notBefore, crlUrls: crlUrls(o) });
   } catch (e) {
     throw new InputError(`pki sign ${csrPath}: ${e instanceof Error ? e.message : String(e)}`);
   }

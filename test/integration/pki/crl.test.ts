@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { certFacts, parseCertificate } from '../../../src/pki/cert.js';
-import { runCa, runCrl, runIntermediate, runIssue, runRevoke } from '../../../src/pki/commands.js';
+import { runCa, runCrl, runIntermediate, runIssue, runRenew, runRevoke, runSign } from '../../../src/pki/commands.js';
 
 /**
  * `drover pki revoke` and `drover pki crl`: the CRL is read by `openssl crl`,
@@ -90,6 +90,24 @@ describe('pki revoke and pki crl', () => {
     expect(alice.rc).not.toBe(0);
     expect(alice.out).toMatch(/certificate revoked/);
     expect(v('certs/bob.crt').out).toContain('certs/bob.crt: OK');
+  });
+});
+
+describe('crlDistributionPoints (--crl-url)', () => {
+  it('intermediate, issue and sign put the URL in the certificate; renew keeps it; a URL that is not http(s) is refused', async () => {
+    await runIntermediate({ ca: f('ca'), cn: 'CDP Intermediate', kty: 'EC', out: f('cdp-inter'), crlUrl: ['http://pki.lab/root.crl'] });
+    await runIssue({ ca: f('cdp-inter'), server: true, cn: 'cdp.lab', kty: 'EC', out: f('cdp'), crlUrl: ['http://pki.lab/inter.crl', 'https://mirror.lab/inter.crl'] });
+    // What openssl shows after the extension's name: the distribution points' URIs.
+    const cdp = (file: string) => openssl(['x509', '-in', file, '-noout', '-ext', 'crlDistributionPoints']).out;
+    expect(cdp('cdp-inter/ca.crt')).toMatch(/URI:http:\/\/pki\.lab\/root\.crl/);
+    expect(cdp('cdp/cdp.lab.crt')).toMatch(/URI:http:\/\/pki\.lab\/inter\.crl[\s\S]*URI:https:\/\/mirror\.lab\/inter\.crl/);
+    expect(openssl(['verify', '-x509_strict', '-CAfile', 'ca/ca.crt', '-untrusted', 'cdp-inter/ca.crt', 'cdp/cdp.lab.crt']).out).toContain(': OK');
+    await runRenew(f('cdp/cdp.lab.crt'), { ca: f('cdp-inter'), days: '10' });
+    expect(cdp('cdp/cdp.lab.crt')).toMatch(/URI:http:\/\/pki\.lab\/inter\.crl/);
+    spawnSync('openssl', ['req', '-new', '-newkey', 'ed25519', '-nodes', '-keyout', f('s.key'), '-out', f('s.csr'), '-subj', '/CN=signed.lab']);
+    await runSign(f('s.csr'), { ca: f('cdp-inter'), profile: 'server', out: f('cdp'), crlUrl: ['http://pki.lab/inter.crl'] });
+    expect(cdp('cdp/signed.lab.crt')).toMatch(/URI:http:\/\/pki\.lab\/inter\.crl/);
+    await expect(runIssue({ ca: f('cdp-inter'), client: true, cn: 'x', out: f('cdp'), crlUrl: ['pki.lab/inter.crl'] })).rejects.toThrow(/--crl-url pki.lab\/inter.crl: expected an http/);
   });
 });
 
