@@ -44,3 +44,31 @@ it('creates the CA once, issues and deploys the node certificate, second run cha
   const verify = await run('verify');
   expect(verify.exitCode).toBe(0);
 }, 180_000);
+
+it('with tls_ca_key_type ECC (secp384r1): EC root, intermediate and node key; openssl verifies; second run changes nothing', async () => {
+  const d = join(dir, 'ecc');
+  mkdirSync(join(d, 'trust'), { recursive: true });
+  writeFileSync(join(d, 'site.yaml'), '- hosts: localhost\n  gather_facts: no\n  roles:\n    - tls_ca\n');
+  const eccVars = JSON.stringify({
+    tls_ca_dir: join(d, 'pki'),
+    tls_ca_node_dir: join(d, 'node'),
+    tls_ca_trust_dir: join(d, 'trust'),
+    tls_ca_trust_bundle: join(d, 'pki/root-ca.crt'),
+    tls_ca_update_command: 'true',
+    mgmt_ip: '127.0.0.1',
+    tls_ca_key_type: 'ECC',
+    tls_ca_key_curve: 'secp384r1',
+  });
+  const runEcc = (mode: 'converge' | 'verify') => runPlaybook({ playbook: join(d, 'site.yaml'), inventory: ['localhost,'], extraVars: [eccVars], mode, stateDir: join(d, '.drover'), rolesPath: [join(PROJECT_ROOT, 'roles')] });
+  const first = await runEcc('converge');
+  expect(first.exitCode).toBe(0);
+  const v = spawnSync('openssl', ['verify', '-x509_strict', '-CAfile', join(d, 'trust/drover-lab-root-ca.crt'), '-untrusted', join(d, 'node/server-chain.crt'), '-purpose', 'sslserver', '-verify_ip', '127.0.0.1', join(d, 'node/server-chain.crt')], { encoding: 'utf8' });
+  expect(v.stdout, v.stderr).toContain(': OK');
+  const text = spawnSync('openssl', ['x509', '-in', join(d, 'node/server-chain.crt'), '-noout', '-text'], { encoding: 'utf8' }).stdout;
+  expect(text).toMatch(/NIST CURVE: P-384/);
+  expect(text).toContain('Signature Algorithm: ecdsa-with-SHA384');
+  expect(text).toMatch(/Key Usage:\s+Digital Signature\n/);
+  const second = await runEcc('converge');
+  expect(second.changed).toEqual([]);
+  expect((await runEcc('verify')).exitCode).toBe(0);
+}, 180_000);
