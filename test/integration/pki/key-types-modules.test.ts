@@ -48,7 +48,8 @@ const PLAYBOOK = `
         provider: ownca
         ownca_path: "{{ d }}/ca.crt"
         ownca_privatekey_path: "{{ d }}/ca.key"
-        ownca_not_after: +90d
+        ownca_not_after: "{{ not_after | default('+90d') }}"
+        renew_before_days: "{{ renew | default(30) }}"
 `;
 
 const dirs: string[] = [];
@@ -81,5 +82,30 @@ describe.each(CASES)('openssl_* modules: $label', (c) => {
     expect(second.exitCode).toBe(0);
     expect(second.changed).toEqual([]);
     expect(readFileSync(join(d, 'server.crt'), 'utf8')).toBe(cert);
+  }, 120_000);
+});
+
+describe('openssl_certificate renewal', () => {
+  it('a certificate expiring within renew_before_days is re-issued on the next run (same key, new serial); otherwise left alone', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'drover-kty-renew-'));
+    dirs.push(d);
+    writeFileSync(join(d, 'site.yaml'), PLAYBOOK);
+    const vars = { ca_type: 'ECC', leaf_type: 'Ed25519', not_after: '+1d' };
+    const run = (extra: Record<string, unknown>) => runPlaybook({ playbook: join(d, 'site.yaml'), inventory: ['localhost,'], extraVars: [JSON.stringify({ d, ...vars, ...extra })], stateDir: join(d, '.drover') });
+    expect((await run({ renew: 0 })).exitCode).toBe(0);
+    const serial = () => spawnSync('openssl', ['x509', '-in', join(d, 'server.crt'), '-noout', '-serial'], { encoding: 'utf8' }).stdout;
+    const pubkey = () => spawnSync('openssl', ['x509', '-in', join(d, 'server.crt'), '-noout', '-pubkey'], { encoding: 'utf8' }).stdout;
+    const [s1, k1] = [serial(), pubkey()];
+    // Valid for one more day, renewed when within 2 days of expiry: due.
+    const due = await run({ renew: 2 });
+    expect(due.exitCode).toBe(0);
+    expect(due.changed.map((c) => c.task)).toEqual(['server certificate']);
+    expect(serial()).not.toBe(s1);
+    expect(pubkey()).toBe(k1);
+    // Not within 0 days of expiry: left alone.
+    const kept = await run({ renew: 0 });
+    expect(kept.changed).toEqual([]);
+    const v = spawnSync('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', join(d, 'ca.crt'), join(d, 'server.crt')], { encoding: 'utf8' });
+    expect(v.stdout + v.stderr).toContain(': OK');
   }, 120_000);
 });
