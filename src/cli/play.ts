@@ -29,6 +29,12 @@ export function register(program: Command): void {
     .option('-K, --ask-become-pass', 'ask for the sudo password (kept in memory, never in argv or logs)')
     .addOption(new Option('-v, --verbose', 'show module results (-vvv: the commands they run)').argParser((_v, prev: number) => prev + 1).default(0))
     .option('-F, --ssh-config <file>', 'OpenSSH client config to read instead of ~/.ssh/config')
+    .option('-b, --become', 'run the plays as another user (sudo), where they say nothing else')
+    .option('--become-user <user>', 'the user to become (default root)')
+    .option('-u, --user <user>', 'log in as this user where the inventory names none')
+    .option('--syntax-check', 'check the playbook (as drover check) and stop')
+    .option('--list-hosts', 'list the hosts each play would run on, and stop')
+    .option('--list-tasks', 'list the tasks each play would run, and stop')
     .action(async (playbook: string, o, c: Command) => {
       // ansible.cfg and ANSIBLE_* stand in for flags not given (config-file.ts).
       const cfg = (await import('./config-file.js')).runDefaults(o, (k) => c.getOptionValueSource(k) === 'cli');
@@ -40,7 +46,7 @@ export function register(program: Command): void {
         const password = await promptHidden('BECOME password: ', '--ask-become-pass needs a terminal; set ansible_become_password in a vars file instead');
         extraVars.push(JSON.stringify({ ansible_become_password: password }));
       }
-      const summary = await runPlaybook({
+      const runOpts = {
         playbook,
         inventory: cfg.inventory,
         rolesPath: cfg.rolesPath,
@@ -61,11 +67,18 @@ export function register(program: Command): void {
         verbose: o.verbose,
         argv: process.argv.slice(2),
         sinks: [consoleSink({ out: process.stdout, verbose: o.verbose, diff: Boolean(o.diff), check: Boolean(o.check), ...(o.color === false ? { color: false } : {}) })],
-      });
+      };
+      const listing = o.syntaxCheck ? 'syntax' : o.listHosts ? 'hosts' : o.listTasks ? 'tasks' : undefined;
+      if (listing) {
+        const { printListing } = await import('./play-listing.js');
+        await printListing(listing, runOpts, process.stdout);
+        return;
+      }
+      const summary = await runPlaybook(runOpts);
       process.exitCode = summary.exitCode;
     });
   vaultOptions(cmd);
 }
 
-/** Shared by the commands that ask for a password. */
+/** Shared by the commands that ask for a password (adhoc.ts imports it from here). */
 export { promptHidden };
