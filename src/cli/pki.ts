@@ -41,7 +41,7 @@ function issuingOptions(cmd: Command, dflt: { days: string; keySize: string }): 
 }
 
 export function register(program: Command): void {
-  const pki = program.command('pki').description('Private CA: root, intermediate, server/client certificates; verify and show certificates');
+  const pki = program.command('pki').description('Private CA (RSA, EC P-256/P-384, Ed25519): root, intermediate, server/client certificates; sign CSRs, renew, revoke and CRLs; verify and show certificates');
 
   issuingOptions(
     pki
