@@ -50,8 +50,10 @@ export async function loadAndValidate(opts: RunOptions): Promise<LoadedRun> {
     if (loadErrors.length === 0 || !(e instanceof InputError || e instanceof InputErrors)) throw e;
     throw sortedInputErrors([...loadErrors, ...(e instanceof InputErrors ? e.errors : [e])]);
   }
-  const errors = [...loadErrors, ...validatePlaybook(playbook, inventory, extraVars, { limit: opts.limit, mode: opts.mode ?? 'converge', connection: connectionDefaults(opts) })];
-  if (errors.length) throw sortedInputErrors(errors);
+  const found = validatePlaybook(playbook, inventory, extraVars, { limit: opts.limit, mode: opts.mode ?? 'converge', connection: connectionDefaults(opts) });
+  // One loading problem alone is thrown as itself, as loadPlaybook throws it.
+  if (found.length === 0 && loadErrors.length === 1) throw loadErrors[0]!;
+  if (found.length + loadErrors.length) throw sortedInputErrors([...loadErrors, ...found]);
   // --limit, --start-at-task, --tags that select nothing are mistakes, found before any host is contacted (selection.ts).
   const warnings = checkSelection(playbook.plays, inventory, extraVars, opts);
   return { playbook, inventory, extraVars, warnings };

@@ -39,7 +39,7 @@ export class InputErrors extends Error {
  * Everything a check found, as a compiler lists it: each problem once, in
  * file:line:col order, at most `cap` of them and a line saying how many more.
  */
-export function sortedInputErrors(errors: readonly InputError[], cap = 50): InputError | InputErrors {
+export function sortedInputErrors(errors: readonly InputError[], cap = 50): InputErrors {
   const seen = new Set<string>();
   const unique = errors.filter((e) => (seen.has(e.message) ? false : (seen.add(e.message), true)));
   const key = (e: InputError) => [e.pos?.file ?? '\uffff', e.pos?.line ?? 0, e.pos?.col ?? 0] as const;
@@ -48,7 +48,6 @@ export function sortedInputErrors(errors: readonly InputError[], cap = 50): Inpu
     const [fb, lb, cb] = key(b);
     return fa < fb ? -1 : fa > fb ? 1 : la - lb || ca - cb;
   });
-  if (unique.length === 1) return unique[0]!;
   const shown = unique.slice(0, cap);
   if (unique.length > cap) shown.push(new InputError(`… and ${unique.length - cap} more errors`));
   return new InputErrors(shown);

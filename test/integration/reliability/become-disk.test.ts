@@ -68,9 +68,9 @@ describe('sudo fails', () => {
     // The second task fails at once from the remembered failure: the host then leaves the play.
     expect(out).toMatch(/TASK \[Root file two\][\s\S]*failed: \[wrongpw\]\n {4}\S*become\.yaml:11:7: become root failed: incorrect become password/);
     expect(out).not.toMatch(/TASK \[Root file three\][\s\S]*\[(wrongpw|nosudo)\]/);
-    expect(out).toMatch(/\ngood +3 +3 /);
-    expect(out).toMatch(/\nwrongpw +0 +0 +0 +1 +0 +0 +0 +1/);
-    expect(out).toMatch(/\nnosudo +0 +0 +0 +1 +0 +0 +0 +1/);
+    expect(out).toMatch(/\ngood +: ok=3 +changed=3 /);
+    expect(out).toMatch(/\nwrongpw +: ok=0 +changed=0 +unreachable=0 +failed=1 +skipped=0 +rescued=0 +ignored=1/);
+    expect(out).toMatch(/\nnosudo +: ok=0 +changed=0 +unreachable=0 +failed=1 +skipped=0 +rescued=0 +ignored=1/);
     expect(out).not.toContain('not-the-password');
     for (const f of ['one.txt', 'two.txt', 'three.txt']) expect(existsSync(join(dir, 'good', f))).toBe(true);
     expect(existsSync(join(dir, 'wrongpw', 'one.txt'))).toBe(false);
