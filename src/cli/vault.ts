@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  chmodSync,
   closeSync,
   existsSync,
   fsyncSync,
@@ -9,16 +8,16 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
-  renameSync,
   rmSync,
   statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/local-files.js';
 import { shellWords } from '../util/shell-words.js';
 import { isVaultText, parseVaultEnvelope, vaultEncrypt, VaultError, VaultKeyring, type VaultSecret } from '../util/vault.js';
 import { vaultKeyringFrom, vaultOptions, type VaultFlags } from './vault-options.js';
@@ -58,19 +57,7 @@ function writeOutput(file: string, data: Buffer | string, mode = 0o600): void {
     process.stdout.write(bytes);
     return;
   }
-  const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw e;
-  }
-  closeSync(fd);
-  chmodSync(tmp, mode);
-  renameSync(tmp, file);
+  writeFileAtomic(file, bytes, mode);
 }
 
 /** The secret to encrypt with: with several passwords, --encrypt-vault-id must say which (as ansible-vault). */

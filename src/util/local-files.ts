@@ -6,14 +6,15 @@ import { InputError } from './errors.js';
 /**
  * Controller-side file writing (pki output, inventories, run state, node
  * files): atomic (temp file in the same directory, fsync, rename, directory
- * fsync) and created with its final mode, so a key is never readable by
- * others, not even for a moment, and a reader never sees half a file.
+ * fsync), 0600 until complete and then given its mode, so a key is never
+ * readable by others, not even for a moment, and a reader never sees half a file.
  */
-export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
+export function writeFileAtomic(path: string, content: string | Buffer, mode = 0o644): void {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', mode);
+  // 0600 while the bytes are written (they may be secrets); `mode` once they are complete.
+  const fd = openSync(tmp, 'wx', 0o600);
   try {
-    writeSync(fd, content);
+    writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
