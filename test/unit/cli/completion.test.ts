@@ -2,24 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../../src/cli/main.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { droverInProcess } from '../../helpers/in-process-cli.js';
 
-async function drover(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  const saved = process.exitCode;
-  try {
-    const code = await main(['node', 'drover', ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = saved;
-  }
-}
+const drover = droverInProcess;
 
 const dir = mkdtempSync(join(tmpdir(), 'drover-completion-'));
 let bashFile = '';

@@ -1,22 +1,7 @@
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
+import { droverInProcess } from '../../helpers/in-process-cli.js';
 
-/** Run the real CLI in-process, capturing stdout/stderr. */
-async function drover(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  const saved = process.exitCode;
-  try {
-    const code = await main(['node', 'drover', ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = saved;
-  }
-}
+const drover = droverInProcess;
 
 describe('drover doc', () => {
   it('MODULE: summary, every option with type, default, choices, aliases, description; then the examples', async () => {

@@ -1,29 +1,14 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../../src/cli/main.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { droverInProcess } from '../../helpers/in-process-cli.js';
 import { loadInventory } from '../../../src/inventory/load.js';
 import { inventoryGraph, inventoryListJson, inventoryListText } from '../../../src/inventory/report.js';
 
 const BLOG = 'test/fixtures/inventories/blog-hosts.ini';
 
-/** Run the real CLI in-process, capturing stdout/stderr. */
-async function drover(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  const saved = process.exitCode;
-  try {
-    const code = await main(['node', 'drover', ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = saved;
-  }
-}
+const drover = droverInProcess;
 
 function secretsInventory(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'drover-cli-'));
