@@ -26,13 +26,20 @@ export async function vagrantInventoryIni(sshConfig: string, lab: string, extra:
   return renderIni(inv, `Written by drover from \`vagrant ssh-config\` for lab ${lab}.`);
 }
 
+type DoOptions = NonNullable<import('../providers/select.js').SelectOptions['digitalocean']>;
+
 /** The provider chosen by `--provider`, else DROVER_PROVIDER, else what this machine has. */
-async function provider(flag?: string): Promise<LabProvider> {
+async function provider(flag?: string, digitalocean: DoOptions = {}): Promise<LabProvider> {
   const { selectProvider } = await import('../providers/select.js');
-  return selectProvider(process.env, { renderVagrantInventory: vagrantInventoryIni, provider: flag });
+  // Deleting droplets is asked on the terminal (or --yes), as `drover droplet down` does.
+  const confirm = async (question: string) => {
+    const { promptLine } = await import('./prompt.js');
+    return (await promptLine(question, 'refusing to delete droplets without confirmation: stdin is not a terminal; pass --yes')).trim().toLowerCase() === 'yes';
+  };
+  return selectProvider(process.env, { renderVagrantInventory: vagrantInventoryIni, provider: flag, digitalocean: { confirm, ...digitalocean } });
 }
 
-const PROVIDER_HELP = 'where the nodes run: local, vagrant or vagrant:virtualbox|libvirt|docker (default: $DROVER_PROVIDER, else Vagrant where VirtualBox is installed, else local)';
+const PROVIDER_HELP = 'where the nodes run: local, vagrant, vagrant:virtualbox|libvirt|docker or digitalocean (default: $DROVER_PROVIDER, else Vagrant where VirtualBox is installed, else local)';
 
 /** The nodes a lab needs; an unknown lab is bad input. */
 async function nodesFor(lab: string): Promise<readonly LabNode[]> {
@@ -42,13 +49,30 @@ async function nodesFor(lab: string): Promise<readonly LabNode[]> {
   return nodes;
 }
 
-/** labs/LAB/site.yaml: in the current directory if it has one, else the project's own. */
-function labPlaybook(lab: string): string {
-  for (const base of [process.cwd(), PROJECT_ROOT]) {
-    const p = join(base, 'labs', lab, 'site.yaml');
-    if (existsSync(p)) return p;
-  }
-  throw new InputError(`lab ${lab} has no playbook`, undefined, `expected labs/${lab}/site.yaml here or in ${PROJECT_ROOT}`);
+/** labs/LAB/site.yaml (or another of its playbooks): in the current directory if it has one, else the project's own. */
+function labPlaybook(lab: string, file = 'site.yaml'): string {
+  const found = findLabFile(lab, file);
+  if (found) return found;
+  throw new InputError(`lab ${lab} has no playbook`, undefined, `expected labs/${lab}/${file} here or in ${PROJECT_ROOT}`);
+}
+
+function findLabFile(lab: string, file: string): string | undefined {
+  return [process.cwd(), PROJECT_ROOT].map((base) => join(base, 'labs', lab, file)).find((p) => existsSync(p));
+}
+
+/** The roles a lab may use: drover's own (roles/ at the project root). */
+const LAB_ROLES = [join(PROJECT_ROOT, 'roles')];
+
+/**
+ * Verifying runs the verify/ tasks of the lab's roles; a lab without any
+ * would "pass" having checked nothing, so that is an error.
+ */
+async function requireVerifyTasks(lab: string): Promise<void> {
+  await import('../modules/index.js');
+  const { loadPlaybook } = await import('../playbook/index.js');
+  const playbook = loadPlaybook(labPlaybook(lab), { rolesPath: LAB_ROLES });
+  if (playbook.plays.some((p) => p.verifyTasks.length > 0)) return;
+  throw new InputError(`lab ${lab} has nothing to verify: no role it uses has verify/ tasks`, undefined, `give a role in labs/${lab}/site.yaml a verify/main.yaml`);
 }
 
 function formatBytes(n: number | undefined): string {
@@ -101,12 +125,12 @@ interface PlayFlags extends VaultFlags {
   provider?: string;
 }
 
-async function play(lab: string, inventory: string, flags: PlayFlags, extra: Partial<RunOptions>, title?: string): Promise<RunSummary> {
+async function play(lab: string, inventory: string, flags: PlayFlags, extra: Partial<RunOptions>, title?: string, file = 'site.yaml'): Promise<RunSummary> {
   const { runPlaybook } = await import('../engine/run.js');
   const { consoleSink } = await import('../report/console.js');
   if (title) process.stdout.write(`\n== ${title}\n`);
   return runPlaybook({
-    playbook: labPlaybook(lab),
+    playbook: labPlaybook(lab, file),
     inventory: [inventory],
     extraVars: flags.extraVars,
     limit: flags.limit,
@@ -117,7 +141,7 @@ async function play(lab: string, inventory: string, flags: PlayFlags, extra: Par
     verbose: flags.verbose,
     diff: flags.diff,
     // A lab asks for drover's own roles (roles/ at the project root); a user's playbook never gets them implicitly.
-    rolesPath: [join(PROJECT_ROOT, 'roles')],
+    rolesPath: LAB_ROLES,
     ...extra,
     sinks: [consoleSink({ out: process.stdout, verbose: flags.verbose, diff: Boolean(flags.diff), check: Boolean(extra.check) })],
   });
@@ -146,6 +170,7 @@ function listTasks(tasks: RunSummary['changed']): string {
  * nothing), check mode (must predict nothing to change), verify.
  */
 async function testLab(lab: string, flags: PlayFlags): Promise<number> {
+  await requireVerifyTasks(lab);
   const inventory = await ensureLab(lab, flags.provider);
   const converge = await play(lab, inventory, flags, { mode: 'converge' }, `converge (1/4)`);
   if (converge.exitCode !== EXIT.ok) return fail(`converge failed`, converge.exitCode);
@@ -162,6 +187,22 @@ async function testLab(lab: string, flags: PlayFlags): Promise<number> {
   return EXIT.ok;
 }
 
+/**
+ * A lab without nodes (tls1..tls3) runs on this machine: destroying it stops
+ * what it started, with its labs/LAB/teardown.yaml. False for a lab with nodes.
+ */
+async function teardownLocalLab(lab: string, extraVars: string[]): Promise<boolean> {
+  if ((await nodesFor(lab)).length > 0) return false;
+  if (!findLabFile(lab, 'teardown.yaml')) {
+    process.stdout.write(`lab ${lab} runs on this machine and has nothing to tear down\n`);
+    return true;
+  }
+  const inventory = await ensureLab(lab);
+  const s = await play(lab, inventory, { extraVars, tags: [], skipTags: [], forks: 1, verbose: 0 }, { mode: 'converge' }, undefined, 'teardown.yaml');
+  process.exitCode = s.exitCode;
+  return true;
+}
+
 function fail(msg: string, code: number): number {
   process.stderr.write(`drover lab test: ${msg}\n`);
   return code || EXIT.taskFailed;
@@ -171,20 +212,29 @@ function fail(msg: string, code: number): number {
 export function register(program: Command): void {
   const lab = program
     .command('lab')
-    .description('lab nodes (local containers, or Vagrant machines: VirtualBox, libvirt, docker) and the labs that run on them');
+    .description('lab nodes (local containers, Vagrant machines: VirtualBox, libvirt, docker, or DigitalOcean droplets) and the labs that run on them');
 
   lab
     .command('up')
     .description('create and boot the lab\'s nodes (running nodes are left alone)')
     .argument('[lab]', 'lab name', 'lab1')
     .option('--provider <provider>', PROVIDER_HELP)
-    .action(async (name: string, o: { provider?: string }) => {
+    .option('--dry-run', 'digitalocean: print what the lab costs per hour and month and what would be created; change nothing')
+    .option('--region <slug>', 'digitalocean: datacenter (default: $DROVER_DO_REGION, else fra1)')
+    .option('--size <slug>', 'digitalocean: droplet size for every node (default: $DROVER_DO_SIZE, else s-4vcpu-8gb for the controller, s-2vcpu-4gb for computes)')
+    .option('--image <slug>', 'digitalocean: image (default: $DROVER_DO_IMAGE, else debian-12-x64)')
+    .action(async (name: string, o: { provider?: string; dryRun?: boolean; region?: string; size?: string; image?: string }) => {
       const nodes = await nodesFor(name);
       if (nodes.length === 0) {
         process.stdout.write(`lab ${name} needs no nodes: it runs on this machine\n`);
         return;
       }
-      const p = await provider(o.provider);
+      const p = await provider(o.provider, { settings: { region: o.region, size: o.size, image: o.image } });
+      if (o.dryRun) {
+        if (!p.dryRun) throw new InputError(`--dry-run: the ${p.name} provider has nothing to price or plan`, undefined, 'it is for --provider digitalocean');
+        process.stdout.write((await p.dryRun(name, nodes)).join('\n') + '\n');
+        return;
+      }
       const t0 = Date.now();
       const r = await p.up(name, nodes);
       const steps = Object.entries(r.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}s`).join(', ');
@@ -198,22 +248,26 @@ export function register(program: Command): void {
 
   lab
     .command('down')
-    .description('stop the lab\'s nodes cleanly (their disks are kept)')
+    .description('stop the lab\'s nodes cleanly (their disks are kept); on DigitalOcean: destroy them (stopped droplets are billed)')
     .argument('[lab]', 'lab name (default: every lab with nodes)')
     .option('--provider <provider>', PROVIDER_HELP)
-    .action(async (name: string | undefined, o: { provider?: string }) => {
-      const p = await provider(o.provider);
+    .option('-y, --yes', 'digitalocean: delete without asking')
+    .action(async (name: string | undefined, o: { provider?: string; yes?: boolean }) => {
+      const p = await provider(o.provider, { yes: o.yes });
       const labs = name ? [name] : [...new Set((await p.status()).map((s) => s.lab))];
       for (const l of labs) await p.down(l);
     });
 
   lab
     .command('destroy')
-    .description('remove the lab\'s nodes (the cached base image and apt cache are kept)')
+    .description('remove the lab\'s nodes (the cached base image and apt cache are kept); a lab on this machine runs its labs/LAB/teardown.yaml')
     .argument('<lab>', 'lab name')
+    .option('-e, --extra-vars <vars>', 'a lab on this machine: k=v pairs, @file.yaml or JSON for its teardown (repeatable)', collect, [])
     .option('--provider <provider>', PROVIDER_HELP)
-    .action(async (name: string, o: { provider?: string }) => {
-      await (await provider(o.provider)).destroy(name);
+    .option('-y, --yes', 'digitalocean: delete without asking')
+    .action(async (name: string, o: { provider?: string; yes?: boolean; extraVars: string[] }) => {
+      if (await teardownLocalLab(name, o.extraVars)) return;
+      await (await provider(o.provider, { yes: o.yes })).destroy(name);
     });
 
   lab
@@ -280,6 +334,7 @@ export function register(program: Command): void {
     .argument('<lab>', 'lab name')
     .action(async (name: string, o: PlayFlags) => {
       await setVaultFromFlags(o);
+      await requireVerifyTasks(name);
       const inventory = await ensureLab(name, o.provider);
       const s = await play(name, inventory, o, { mode: 'verify' });
       process.exitCode = s.exitCode;

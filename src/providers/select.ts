@@ -35,7 +35,7 @@ export function labNodes(lab: string): readonly LabNode[] | undefined {
   return Object.hasOwn(LAB_NODES, lab) ? LAB_NODES[lab] : undefined;
 }
 
-/** A provider as named by `--provider` / DROVER_PROVIDER: `local`, `vagrant` or `vagrant:NAME`. */
+/** A provider as named by `--provider` / DROVER_PROVIDER: `local`, `vagrant`, `vagrant:NAME` or `digitalocean` (never chosen by default: it bills). */
 export interface ProviderChoice {
   name: ProviderName;
   /** Vagrant's own provider (virtualbox, libvirt, docker); unset: Vagrant's rules choose. */
@@ -48,13 +48,14 @@ const VAGRANT_PROVIDER_NAMES = ['virtualbox', 'libvirt', 'docker'] as const;
 export function parseProviderSpec(spec: string, source: string): ProviderChoice {
   const [name, sub, ...rest] = spec.split(':');
   if (name === 'local' && sub === undefined) return { name: 'local' };
+  if (name === 'digitalocean' && sub === undefined) return { name: 'digitalocean' };
   if (name === 'vagrant' && rest.length === 0) {
     if (sub === undefined) return { name: 'vagrant' };
     const known = VAGRANT_PROVIDER_NAMES.find((p) => p === sub);
     if (known) return { name: 'vagrant', vagrantProvider: known };
     throw new InputError(`${source}=${spec}: the Vagrantfile configures ${VAGRANT_PROVIDER_NAMES.join(', ')}, not "${sub}"`);
   }
-  throw new InputError(`${source}=${spec} is not a provider (expected local, vagrant or vagrant:${VAGRANT_PROVIDER_NAMES.join('|')})`);
+  throw new InputError(`${source}=${spec} is not a provider (expected local, vagrant, vagrant:${VAGRANT_PROVIDER_NAMES.join('|')} or digitalocean)`);
 }
 
 /**
@@ -77,6 +78,8 @@ export interface SelectOptions {
   log?: (msg: string) => void;
   /** `--provider` as given on the command line. */
   provider?: string;
+  /** For DigitalOcean: `lab up --region/--size/--image`, and how deleting droplets is confirmed (`--yes`, a terminal prompt). */
+  digitalocean?: Pick<import('./digitalocean/lab-provider.js').DoLabProviderOptions, 'settings' | 'yes' | 'confirm'>;
 }
 
 /** The provider for this machine: see chooseProvider. */
@@ -85,6 +88,10 @@ export async function selectProvider(env: NodeJS.ProcessEnv = process.env, opts:
   if (choice.name === 'vagrant') {
     const { VagrantProvider } = await import('./vagrant/provider.js');
     return new VagrantProvider({ env, renderInventory: opts.renderVagrantInventory, vagrantProvider: choice.vagrantProvider, log: opts.log });
+  }
+  if (choice.name === 'digitalocean') {
+    const { DigitalOceanLabProvider } = await import('./digitalocean/lab-provider.js');
+    return new DigitalOceanLabProvider({ env, log: opts.log, ...opts.digitalocean });
   }
   const { LocalProvider } = await import('./local/provider.js');
   return new LocalProvider({ env, log: opts.log });

@@ -42,7 +42,7 @@ export interface UpResult {
 
 /** What `drover lab` asks of a provider. */
 export interface LabProvider {
-  readonly name: 'local' | 'vagrant';
+  readonly name: 'local' | 'vagrant' | 'digitalocean';
   /** Bring the lab's nodes up (create them when missing); nodes already running are left alone. */
   up(lab: string, nodes: readonly LabNode[]): Promise<UpResult>;
   /** Stop the lab's nodes cleanly; their disks are kept. */
@@ -55,6 +55,8 @@ export interface LabProvider {
   inventoryPath(lab: string): string;
   /** argv that opens an interactive SSH session on a node of a lab. */
   sshCommand(lab: string, node: string): Promise<string[]>;
+  /** `lab up --dry-run`: what up would do and cost, changing nothing (providers that bill: digitalocean). */
+  dryRun?(lab: string, nodes: readonly LabNode[]): Promise<string[]>;
 }
 
 export type ProviderName = LabProvider['name'];

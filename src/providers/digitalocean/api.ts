@@ -1,4 +1,4 @@
-import type { DoAccount, DoAction, DoCreateRequest, DoDroplet, DoLinks, DoSize, DoSshKey } from './types.js';
+import type { DoAccount, DoAction, DoCreateRequest, DoDroplet, DoLinks, DoSize, DoSshKey, DoVpc } from './types.js';
 
 /**
  * A small DigitalOcean API v2 client on Node's built-in fetch (no SDK: the
@@ -238,6 +238,24 @@ export class DoClient {
 
   listSizes(): Promise<DoSize[]> {
     return this.listAll<DoSize>('/v2/sizes', 'sizes');
+  }
+
+  /** GET /v2/vpcs (needs `vpc:read`). */
+  listVpcs(): Promise<DoVpc[]> {
+    return this.listAll<DoVpc>('/v2/vpcs', 'vpcs');
+  }
+
+  /**
+   * POST /v2/vpcs (needs `vpc:create`). VPC names are unique in an account, so
+   * a repeated request is refused rather than making a second one: safe to retry.
+   */
+  async createVpc(req: { name: string; region: string; description?: string; ip_range?: string }): Promise<DoVpc> {
+    return (await this.request<{ vpc: DoVpc }>('POST', '/v2/vpcs', { body: req, idempotent: true })).body.vpc;
+  }
+
+  /** DELETE /v2/vpcs/{id} (needs `vpc:delete`); refused (403) while the VPC has members. */
+  async deleteVpc(id: string): Promise<void> {
+    await this.request('DELETE', `/v2/vpcs/${encodeURIComponent(id)}`);
   }
 }
 

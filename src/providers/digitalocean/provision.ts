@@ -45,7 +45,8 @@ function apiMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export async function dropletsUp(spec: DropletSpec, client: DoClient, report: Reporter, o: WaitOptions & { dryRun?: boolean } = {}): Promise<UpResult> {
+/** `writeInventory: false`: the caller writes its own (a lab's inventory has the blog's groups and known_hosts). */
+export async function dropletsUp(spec: DropletSpec, client: DoClient, report: Reporter, o: WaitOptions & { dryRun?: boolean; writeInventory?: boolean } = {}): Promise<UpResult> {
   const owned = await client.listDroplets(spec.ownershipTag);
   const plan = planUp(spec, owned);
   for (const d of plan.drift) report.warn(d);
@@ -112,6 +113,7 @@ export async function dropletsUp(spec: DropletSpec, client: DoClient, report: Re
   // Fresh list: the inventory shows what DigitalOcean has, not what we hoped for.
   const final = await client.listDroplets(spec.ownershipTag);
   result.droplets = planDown(spec, final);
+  if (o.writeInventory === false) return result;
   const text = renderDropletInventory(spec, final, `${INVENTORY_HEADER} from ${path.basename(spec.file)} (spec ${spec.name}, tag ${spec.ownershipTag}).\nRe-run it to refresh; \`drover droplet down\` removes this file.`);
   result.inventoryFile = spec.inventoryFile;
   result.inventoryChanged = writeFileIfChanged(spec.inventoryFile, text);

@@ -86,6 +86,17 @@ export interface DoLinks {
   actions?: Array<{ id: number; rel?: string; href?: string }>;
 }
 
+/** A VPC network (GET/POST /v2/vpcs): the parts drover reads. */
+export interface DoVpc {
+  id: string;
+  name: string;
+  region: string;
+  /** CIDR; DigitalOcean picks a /20 when the create request names none. */
+  ip_range?: string;
+  description?: string;
+  default?: boolean;
+}
+
 /** Public IPv4 of a droplet, if it has one yet. */
 export function publicIpv4(d: DoDroplet): string | undefined {
   return d.networks?.v4?.find((n) => n.type === 'public')?.ip_address;

@@ -246,6 +246,37 @@ export const sshKeyCreateRequest: Schema = {
   additionalProperties: false,
 };
 
+/**
+ * resources/vpcs/models/vpc.yml (vpc = vpc_updatable + vpc_create +
+ * vpc_default + vpc_base; the model requires no field), attributes/urn.yml.
+ * name: pattern ^[a-zA-Z0-9\-\.]+$ ("Must be unique"); description maxLength 255.
+ */
+const vpcName = { type: 'string', pattern: '^[a-zA-Z0-9\\-\\.]+$' };
+export const vpcSchema: Schema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    urn: { type: 'string', pattern: '^do:(dbaas|domain|droplet|floatingip|loadbalancer|space|volume|kubernetes|vpc):.*' },
+    name: vpcName,
+    description: { type: 'string', maxLength: 255 },
+    region: { type: 'string' },
+    ip_range: { type: 'string' },
+    default: { type: 'boolean' },
+    created_at: dateTime,
+  },
+};
+
+/**
+ * resources/vpcs/vpcs_create.yml: vpc_updatable + vpc_create, `required: [name, region]`.
+ * id, urn, created_at are readOnly and `default` is not in the create body.
+ */
+export const vpcCreateRequest: Schema = {
+  type: 'object',
+  properties: { name: vpcName, description: { type: 'string', maxLength: 255 }, region: { type: 'string' }, ip_range: { type: 'string' } },
+  required: ['name', 'region'],
+  additionalProperties: false,
+};
+
 const list = (key: string, item: Schema, keyRequired = false): Schema => ({
   allOf: [{ type: 'object', properties: { [key]: { type: 'array', items: item } }, ...(keyRequired ? { required: [key] } : {}) }, pagination, meta],
 });
@@ -388,6 +419,33 @@ export const OPERATIONS: Operation[] = [
     path: /^\/v2\/account$/,
     responses: { 200: { type: 'object', properties: { account: accountSchema } }, ...stdErrors },
     scopes: () => ['account:read'],
+  },
+  {
+    // resources/vpcs/vpcs_list.yml (security: vpc:read), responses/all_vpcs.yml.
+    id: 'vpcs_list',
+    method: 'GET',
+    path: /^\/v2\/vpcs$/,
+    query: pageQuery,
+    responses: { 200: list('vpcs', vpcSchema), 404: 'error', ...stdErrors },
+    scopes: () => ['vpc:read'],
+  },
+  {
+    // resources/vpcs/vpcs_create.yml (security: vpc:create; 201), responses/existing_vpc.yml.
+    id: 'vpcs_create',
+    method: 'POST',
+    path: /^\/v2\/vpcs$/,
+    body: vpcCreateRequest,
+    responses: { 201: { type: 'object', properties: { vpc: vpcSchema } }, ...stdErrors },
+    scopes: () => ['vpc:create'],
+  },
+  {
+    // resources/vpcs/vpcs_delete.yml (security: vpc:delete; 204, no body). PROSE: a VPC that
+    // still has members, or a region's default VPC, is refused with 403 (an error body: `default`).
+    id: 'vpcs_delete',
+    method: 'DELETE',
+    path: /^\/v2\/vpcs\/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
+    responses: { 204: 'empty', 404: 'error', ...stdErrors },
+    scopes: () => ['vpc:delete'],
   },
 ];
 
