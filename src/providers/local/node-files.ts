@@ -133,6 +133,8 @@ export function inventoryIni(inv: InventoryInput): string {
     // Nodes are containers: roles pick container-safe settings from these, never from `when:` on hostnames.
     'lab_node_kind=container',
     'compute_driver=fake.FakeDriver',
+    // No Open vSwitch in this kernel; bridges and VXLAN are there (Lab5's Neutron L2 agent).
+    'neutron_mechanism_driver=linuxbridge',
     // The second NIC on the VM/provider network, as upstream's Vagrantfile gives every node:
     // no address; roles bring it up (`ip link set {{vm_network_device}} up`).
     ...(inv.vmNetworkDevice ? [`vm_network_device=${inv.vmNetworkDevice}`] : []),

@@ -40,14 +40,15 @@ export const VAGRANT_MGMT_NETWORK = '192.168.1.0';
 /**
  * Node-kind settings for the roles, by the Vagrant provider the machine runs
  * on: containers cannot boot instances (nova's fake driver, as on local
- * nodes), VMs use libvirt as in the blog. Roles choose by these variables,
+ * nodes) nor load Open vSwitch (Neutron's Linux-bridge agent), VMs use
+ * libvirt and Open vSwitch as in the blog. Roles choose by these variables,
  * never by hostname or provider.
  */
 export function nodeKindVars(provider: string): Record<string, string> {
   return provider === 'docker'
     ? // Docker owns a container's interfaces and brings them up itself.
-      { lab_node_kind: 'container', compute_driver: 'fake.FakeDriver', vm_network_device_config: 'none' }
-    : { lab_node_kind: 'vm', compute_driver: 'libvirt.LibvirtDriver' };
+      { lab_node_kind: 'container', compute_driver: 'fake.FakeDriver', vm_network_device_config: 'none', neutron_mechanism_driver: 'linuxbridge' }
+    : { lab_node_kind: 'vm', compute_driver: 'libvirt.LibvirtDriver', neutron_mechanism_driver: 'openvswitch' };
 }
 
 export interface VagrantProviderOptions {

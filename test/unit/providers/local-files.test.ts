@@ -117,6 +117,7 @@ describe('the lab inventory', () => {
       drover_known_hosts_file: '/var/lib/drover/labs/lab1/known_hosts',
       lab_node_kind: 'container',
       compute_driver: 'fake.FakeDriver',
+      neutron_mechanism_driver: 'linuxbridge',
     });
     // Without a VM network there is no vm_network_device at all (global_vars' default applies).
     expect(v).not.toHaveProperty('vm_network_device');

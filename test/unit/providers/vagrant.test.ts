@@ -57,10 +57,10 @@ describe('vagrant status and commands', () => {
     const inv = parseInventoryText(await vagrantInventoryIni(SSH_CONFIG, 'lab1', extra), 'inventory.ini', 'ini');
     expect(inv.select('controller_nodes')).toEqual(['controller']);
     expect(inv.select('compute_nodes')).toEqual(['compute1', 'compute2']);
-    expect(inv.hostVars('compute1')).toMatchObject({ mgmt_ip: '192.168.1.21', ansible_host: '127.0.0.1', ansible_port: 8200, ansible_user: 'vagrant', lab_node_kind: 'vm', compute_driver: 'libvirt.LibvirtDriver', vm_network_device: 'enp0s9' });
+    expect(inv.hostVars('compute1')).toMatchObject({ mgmt_ip: '192.168.1.21', ansible_host: '127.0.0.1', ansible_port: 8200, ansible_user: 'vagrant', lab_node_kind: 'vm', compute_driver: 'libvirt.LibvirtDriver', neutron_mechanism_driver: 'openvswitch', vm_network_device: 'enp0s9' });
     expect(inv.hostVars('compute2').vm_network_device).toBeUndefined();
     const docker = parseInventoryText(await vagrantInventoryIni(SSH_CONFIG, 'lab1', { ...extra, allVars: nodeKindVars('docker') }), 'inventory.ini', 'ini');
-    expect(docker.hostVars('controller')).toMatchObject({ lab_node_kind: 'container', compute_driver: 'fake.FakeDriver', vm_network_device_config: 'none' });
+    expect(docker.hostVars('controller')).toMatchObject({ lab_node_kind: 'container', compute_driver: 'fake.FakeDriver', vm_network_device_config: 'none', neutron_mechanism_driver: 'linuxbridge' });
   });
 
   it('finds the VM-network interface: neither the default route\'s nor the management address\'s', () => {
