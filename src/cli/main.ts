@@ -12,6 +12,7 @@ import { register as registerAdhoc } from './adhoc.js';
 import { register as registerDoc } from './doc.js';
 import { register as registerCompletion } from './completion.js';
 import { register as registerConfig } from './config.js';
+import { register as registerEvents } from './events.js';
 
 /**
  * drover's command line. Each sub-command lives in its own file and registers
@@ -25,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError("(see 'drover --help', or 'drover COMMAND --help')");
   // Ad-hoc is the default command: `drover all -i hosts -m ping`, a first word that is no sub-command.
-  for (const register of [registerPlay, registerCheck, registerInventory, registerSchema, registerLab, registerPki, registerDroplet, registerVault, registerDoc, registerCompletion, registerConfig, registerAdhoc]) {
+  for (const register of [registerPlay, registerCheck, registerInventory, registerSchema, registerLab, registerPki, registerDroplet, registerVault, registerDoc, registerCompletion, registerConfig, registerEvents, registerAdhoc]) {
     register(program);
   }
   try {
