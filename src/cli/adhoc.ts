@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { wholeNumber, positiveNumber } from './flag-values.js';
+import { wholeNumber, positiveNumber, shardValue } from './flag-values.js';
 import { setVaultFromFlags, vaultOptions, type VaultFlags } from './vault-options.js';
 import { EXIT, InputError, InputErrors, isInputError } from '../util/errors.js';
 import type { RunDefaults } from './config-file.js';
+import type { Shard } from '../engine/shard.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -91,6 +92,7 @@ export function register(program: Command): void {
     .option('-D, --diff', 'show unified diffs of files that change')
     .option('-e, --extra-vars <vars>', 'k=v pairs, @file.yaml or JSON (repeatable)', collect, [])
     .option('-l, --limit <pattern>', 'further limit the hosts to a pattern')
+    .option('--shard <K/N>', 'run only shard K of N of the matching hosts (after --limit)', shardValue)
     .option('-o, --one-line', 'one line per host')
     .option('--timeout <seconds>', 'per-command timeout', positiveNumber('--timeout'))
     .option('--events <file>', 'write a JSON-lines event log')
@@ -133,6 +135,7 @@ interface AdhocFlags extends VaultFlags {
   diff?: boolean;
   extraVars: string[];
   limit?: string;
+  shard?: Shard;
   oneLine?: boolean;
   timeout?: number;
   events?: string;
@@ -172,6 +175,7 @@ async function runAdhoc(pattern: string, o: AdhocFlags, cfg: RunDefaults): Promi
       check: o.check,
       diff: o.diff,
       limit: o.limit,
+      ...(o.shard ? { shard: o.shard } : {}),
       extraVars,
       forks: cfg.forks,
       verbose: o.verbose,

@@ -1,3 +1,4 @@
+import type { Shard } from '../engine/shard.js';
 import { InputError } from '../util/errors.js';
 
 /**
@@ -20,4 +21,17 @@ export function positiveNumber(flag: string): (value: string) => number {
     if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InputError(`${flag} ${JSON.stringify(value)}: expected a number greater than 0`);
     return n;
   };
+}
+
+const SHARD_HINT = 'give K/N with 1 ≤ K ≤ N, e.g. --shard 1/4 … --shard 4/4';
+
+/** `--shard K/N` (src/engine/shard.ts): this runner's shard K of N, numbered from 1. */
+export function shardValue(value: string): Shard {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
+  if (!m) throw new InputError(`--shard ${JSON.stringify(value)}: expected K/N (this runner's shard K of N)`, undefined, SHARD_HINT);
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1) throw new InputError(`--shard ${JSON.stringify(value)}: the number of shards must be at least 1`, undefined, SHARD_HINT);
+  if (index < 1 || index > count) throw new InputError(`--shard ${JSON.stringify(value)}: there is no shard ${index}; shards are numbered 1 to ${count}`, undefined, SHARD_HINT);
+  return { index, count };
 }

@@ -8,6 +8,7 @@
 import { relative, resolve } from 'node:path';
 import type { RunOptions } from '../engine/api.js';
 import { loadAndValidate } from '../engine/run.js';
+import { shardHosts } from '../engine/shard.js';
 import { loadInventory } from '../inventory/load.js';
 import { loadPlaybook, parseExtraVars, playHosts, walkNodes } from '../playbook/index.js';
 import type { Node, Play } from '../playbook/types.js';
@@ -29,12 +30,14 @@ export async function printListing(what: Listing, opts: RunOptions, out: NodeJS.
   const playbook = loadPlaybook(resolve(opts.playbook), { rolesPath: opts.rolesPath ?? [] });
   const inventory = await loadInventory(opts.inventory, { playbookDir: playbook.dir });
   const extraVars = parseExtraVars(opts.extraVars ?? []);
+  // --shard: the hosts this shard would run on.
+  const shard = opts.shard ? shardHosts(playbook.plays, inventory, opts.limit, extraVars, opts.shard) : undefined;
   const lines = ['', `playbook: ${relative(process.cwd(), playbook.path) || playbook.path}`];
   if (what !== 'syntax') {
     playbook.plays.forEach((play, i) => {
       lines.push('', `  play #${i + 1} (${play.hosts}): ${play.name}\t${tags(play.tags)}`);
       if (what === 'hosts') {
-        const hosts = playHosts(play, inventory, opts.limit, extraVars);
+        const hosts = playHosts(play, inventory, opts.limit, extraVars).filter((h) => !shard || shard.has(h));
         lines.push(`    pattern: ['${play.hosts}']`, `    hosts (${hosts.length}):`, ...hosts.map((h) => `      ${h}`));
       } else {
         lines.push('    tasks:');

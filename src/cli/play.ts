@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { wholeNumber, positiveNumber } from './flag-values.js';
+import { wholeNumber, positiveNumber, shardValue } from './flag-values.js';
 import { promptHidden } from './prompt.js';
 import { setVaultFromFlags, vaultOptions } from './vault-options.js';
 
@@ -17,6 +17,7 @@ export function register(program: Command): void {
     .option('-C, --check', 'plan only: report what would change, change nothing')
     .option('-D, --diff', 'show unified diffs of files that change')
     .option('-l, --limit <pattern>', 'limit to hosts matching a pattern')
+    .option('--shard <K/N>', 'run only shard K of N of the selected hosts (after --limit): fan a run out over N runners', shardValue)
     .option('-t, --tags <tags>', 'only run tasks with these tags', csv, [])
     .option('--skip-tags <tags>', 'skip tasks with these tags', csv, [])
     .option('-e, --extra-vars <vars>', 'k=v pairs, @file.yaml or JSON (repeatable)', collect, [])
@@ -56,6 +57,7 @@ export function register(program: Command): void {
         check: o.check,
         diff: o.diff,
         limit: o.limit,
+        ...(o.shard ? { shard: o.shard } : {}),
         tags: o.tags,
         skipTags: o.skipTags,
         extraVars,

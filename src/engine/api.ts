@@ -1,5 +1,6 @@
 import type { EventSink, HostTally } from '../report/events.js';
 import type { ConnectionDefaults } from '../inventory/connection-spec.js';
+import type { Shard } from './shard.js';
 
 /** What `drover play` (and `drover lab run/test/verify`) asks of the engine. */
 export interface RunOptions {
@@ -19,6 +20,8 @@ export interface RunOptions {
   check?: boolean;
   diff?: boolean;
   limit?: string;
+  /** `--shard K/N`: only this shard of the hosts selected after `limit` (shard.ts). */
+  shard?: Shard;
   tags?: string[];
   skipTags?: string[];
   /** `-e key=value`, `-e @file.yaml`, `-e '{"json": 1}'`. */

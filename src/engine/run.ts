@@ -16,6 +16,7 @@ import { RunState } from './run-state.js';
 import { lazyTemplated } from './vars.js';
 import { hostMagicValues } from '../playbook/magic-vars.js';
 import { checkSelection } from './selection.js';
+import { shardHosts as shardHostsOf } from './shard.js';
 import { droverVersion } from '../util/version.js';
 
 const NO_SKIP: ReadonlySet<string> = new Set();
@@ -26,6 +27,8 @@ export interface LoadedRun {
   extraVars: Vars;
   /** Doubtful selection flags (a --tags name no task carries): shown before the run. */
   warnings: string[];
+  /** Under `--shard`: the hosts of this shard (every play's hosts are filtered by it). */
+  shardHosts?: Set<string>;
 }
 
 /**
@@ -56,7 +59,13 @@ export async function loadAndValidate(opts: RunOptions): Promise<LoadedRun> {
   if (found.length + loadErrors.length) throw sortedInputErrors([...loadErrors, ...found]);
   // --limit, --start-at-task, --tags that select nothing are mistakes, found before any host is contacted (selection.ts).
   const warnings = checkSelection(playbook.plays, inventory, extraVars, opts);
-  return { playbook, inventory, extraVars, warnings };
+  if (!opts.shard) return { playbook, inventory, extraVars, warnings };
+  const shardHosts = shardHostsOf(playbook.plays, inventory, opts.limit, extraVars, opts.shard);
+  if (shardHosts.size === 0) {
+    // A fixed fan-out (a CI matrix of 4) over fewer hosts: this runner has nothing to do, which is not a mistake.
+    warnings.push(`--shard ${opts.shard.index}/${opts.shard.count}: no host falls in this shard (the playbook selects fewer hosts than there are shards)`);
+  }
+  return { playbook, inventory, extraVars, warnings, shardHosts };
 }
 
 export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
@@ -65,7 +74,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
   const emit = (e: EngineEvent) => {
     for (const s of sinks) s(e);
   };
-  const { playbook, inventory, extraVars, warnings } = await loadAndValidate(opts);
+  const { playbook, inventory, extraVars, warnings, shardHosts } = await loadAndValidate(opts);
 
   const redactor = new Redactor();
   const invCache = new Map<string, Vars>();
@@ -123,6 +132,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
     inventory: opts.inventory,
     playbook: resolve(opts.playbook),
     check: Boolean(opts.check),
+    ...(opts.shard ? { shard: opts.shard } : {}),
   });
   for (const message of warnings) redactedEmit({ type: 'warning', message });
 
@@ -178,7 +188,8 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
     for (const play of playbook.plays) {
       if (interrupted) break;
       if (env.mode === 'verify' && play.verifyTasks.length === 0) continue;
-      const selected = playHosts(play, inventory, opts.limit, extraVars);
+      const limited = playHosts(play, inventory, opts.limit, extraVars);
+      const selected = shardHosts ? limited.filter((h) => shardHosts.has(h)) : limited;
       for (const h of selected) hostState(h);
       await new PlayRunner({ ...env }, play).run(selected);
     }

@@ -50,6 +50,8 @@ export interface RunStartEvent {
   inventory: string[];
   playbook: string;
   check: boolean;
+  /** `--shard K/N`: this run is shard `index` of `count` (drover events merge checks the set is whole). */
+  shard?: { index: number; count: number };
 }
 
 export type EngineEvent =
