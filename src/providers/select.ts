@@ -23,6 +23,8 @@ export const LAB_NODES: Readonly<Record<string, readonly LabNode[]>> = {
   lab2: BLOG_NODES,
   lab3: BLOG_NODES,
   lab4: BLOG_NODES,
+  // Lab5: Lab4 + Neutron proper (upstream Lab5–Lab9 keep Lab1's Vagrantfile).
+  lab5: BLOG_NODES,
   tls1: [],
   tls2: [],
   tls3: [],
