@@ -36,3 +36,4 @@ import './shell.js';
 import './stat.js';
 import './template.js';
 import './wait_for.js';
+import './x509_crl.js';

@@ -24,12 +24,17 @@ export async function readTargetFiles(ctx: TaskContext, paths: readonly string[]
   return new Map(unique.map((p, i) => [p, states[i]!]));
 }
 
-/** The text of an existing regular file, or undefined when absent. Errors name the path. */
-export function textOf(state: FileState | undefined, what: string): string | undefined {
+/** The bytes of an existing regular file (PEM or DER), or undefined when absent. Errors name the path. */
+export function bytesOf(state: FileState | undefined, what: string): Buffer | undefined {
   if (!state || !state.exists) return undefined;
   if (state.type !== 'file') throw new ModuleError(`${what} ${state.path} is a ${state.type}, not a file`);
-  if (state.contentTooLarge) throw new ModuleError(`${what} ${state.path} is larger than ${MAX_BYTES} bytes: not a PEM file`);
-  return state.content?.toString('utf8') ?? '';
+  if (state.contentTooLarge) throw new ModuleError(`${what} ${state.path} is larger than ${MAX_BYTES} bytes: not a PEM or DER file`);
+  return state.content ?? Buffer.alloc(0);
+}
+
+/** The text of an existing regular file, or undefined when absent. Errors name the path. */
+export function textOf(state: FileState | undefined, what: string): string | undefined {
+  return bytesOf(state, what)?.toString('utf8');
 }
 
 /** mode/owner/group as the modules' arguments give them. */
@@ -64,9 +69,11 @@ export function keptFilePlan(state: FileState, attrs: Attrs, result: Record<stri
 
 export interface FileWrite extends Attrs {
   path: string;
-  content: string;
+  content: string | Buffer;
   /** Default: keep an existing file's mode; 0600 for secrets. */
   mode?: string | number;
+  /** Keep a timestamped copy of the old file (Ansible's backup). */
+  backup?: boolean;
 }
 
 function modeString(m: string | number | undefined): string | undefined {
@@ -74,8 +81,10 @@ function modeString(m: string | number | undefined): string | undefined {
   return typeof m === 'number' ? m.toString(8).padStart(4, '0') : m;
 }
 
-export async function writeTargetFile(ctx: TaskContext, w: FileWrite): Promise<void> {
-  await atomicWrite((c, o) => ctx.exec(c, o), { dest: w.path, content: w.content, mode: modeString(w.mode), owner: idString(w.owner), group: idString(w.group) });
+/** Returns the backup's path when one was made. */
+export async function writeTargetFile(ctx: TaskContext, w: FileWrite): Promise<string | undefined> {
+  const r = await atomicWrite((c, o) => ctx.exec(c, o), { dest: w.path, content: w.content, mode: modeString(w.mode), owner: idString(w.owner), group: idString(w.group), backup: w.backup });
+  return r.backupFile;
 }
 
 export async function applyAttrPlan(ctx: TaskContext, path: string, p: AttrPlan | undefined): Promise<void> {

@@ -3,7 +3,8 @@ import { certFacts, certPublicKey, certSignedBy, keyIdentifier, parseCertificate
 import { subjectKeyId } from './extensions.js';
 import { loadPrivateKey, PkiError, publicKeyFingerprint } from './keys.js';
 import { formatSubject } from './names.js';
-import { toSigningKey, webSigningAlgorithm, x509 } from './x509.js';
+import type { KeyObject } from 'node:crypto';
+import { signatureAlgorithmName, signatureDigest, signedParts, toSigningKey, webSigningAlgorithm, x509, type WebHash } from './x509.js';
 
 /**
  * Revocation: a CA's list of revoked serials (kept as revoked.json in its
@@ -73,6 +74,137 @@ function derInteger(n: number): ArrayBuffer {
   return Uint8Array.from([0x02, bytes.length, ...bytes]).buffer;
 }
 
+const OID_CRL_NUMBER = '2.5.29.20';
+const OID_REASON = '2.5.29.21';
+const OID_INVALIDITY = '2.5.29.24';
+const OID_CERTIFICATE_ISSUER = '2.5.29.29';
+
+/** One revoked certificate as a CRL lists it. */
+export interface CrlEntry {
+  /** Hex, lower case, no leading zeros. */
+  serial: string;
+  revocationDate: Date;
+  reason?: CrlReason;
+  reasonCritical?: boolean;
+  invalidityDate?: Date;
+  invalidityCritical?: boolean;
+  /** Read only: the entry names another issuer (certificateIssuer, indirect CRLs), which drover does not write. */
+  otherIssuer?: boolean;
+}
+
+export interface CrlSpec {
+  issuer: x509.Name;
+  key: KeyObject;
+  /** The digest to sign with; undefined: the key's own (as certificates). Ed25519 has none. */
+  digest?: WebHash;
+  thisUpdate: Date;
+  nextUpdate?: Date;
+  /** CRL extensions (authorityKeyIdentifier, cRLNumber …). */
+  extensions?: x509.Extension[];
+  entries: readonly CrlEntry[];
+}
+
+/** Serial as the CRL stores it: hex of the positive integer, lower case, without leading zeros. */
+export function normalizeSerial(hex: string): string {
+  return BigInt('0x' + (hex.replace(/[:\s]/g, '') || '0')).toString(16);
+}
+
+/** GeneralizedTime, as RFC 5280 5.3.2 wants the invalidity date. */
+function derGeneralizedTime(d: Date): ArrayBuffer {
+  const text = d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+  return Uint8Array.from([0x18, text.length, ...Buffer.from(text, 'ascii')]).buffer;
+}
+
+function entryExtensions(e: CrlEntry): x509.Extension[] {
+  const out: x509.Extension[] = [];
+  if (e.reason) out.push(new x509.Extension(OID_REASON, e.reasonCritical ?? false, Uint8Array.from([0x0a, 0x01, REASON_CODE[e.reason]]).buffer));
+  if (e.invalidityDate) out.push(new x509.Extension(OID_INVALIDITY, e.invalidityCritical ?? false, derGeneralizedTime(e.invalidityDate)));
+  return out;
+}
+
+/** The one CRL writer: a signed X.509 v2 CRL (DER) exactly as `s` describes it. */
+export async function signCrl(s: CrlSpec): Promise<Buffer> {
+  const digest = s.key.asymmetricKeyType === 'ed25519' ? undefined : s.digest;
+  const hexSerial = (h: string) => (h.length % 2 ? '0' + h : h);
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: s.issuer,
+    thisUpdate: s.thisUpdate,
+    ...(s.nextUpdate ? { nextUpdate: s.nextUpdate } : {}),
+    signingAlgorithm: webSigningAlgorithm(s.key, digest) as never,
+    signingKey: (await toSigningKey(s.key, digest)) as never,
+    ...(s.extensions?.length ? { extensions: s.extensions } : {}),
+    entries: s.entries.map((e) => ({ serialNumber: hexSerial(normalizeSerial(e.serial)), revocationDate: e.revocationDate, extensions: entryExtensions(e) })),
+  });
+  return Buffer.from(crl.rawData);
+}
+
+/** PEM with the label openssl, NGINX and RFC 7468 use ("X509 CRL"). */
+export function crlPem(der: Buffer): string {
+  const b64 = der.toString('base64').match(/.{1,64}/g)!.join('\n');
+  return `-----BEGIN X509 CRL-----\n${b64}\n-----END X509 CRL-----\n`;
+}
+
+/** What a CRL says, read back. */
+export interface CrlFacts {
+  format: 'pem' | 'der';
+  der: Buffer;
+  issuer: x509.Name;
+  thisUpdate: Date;
+  nextUpdate?: Date;
+  /** openssl's name of the signature algorithm (sha256WithRSAEncryption …). */
+  signatureAlgorithm: string;
+  /** Its digest (sha256 …), null for Ed25519. */
+  digest: string | null | undefined;
+  crlNumber?: bigint;
+  entries: CrlEntry[];
+}
+
+const REASON_BY_CODE = new Map(Object.entries(REASON_CODE).map(([k, v]) => [v, k as CrlReason]));
+
+/** Parse a CRL file's bytes, PEM or DER. */
+export function readCrl(bytes: Buffer): CrlFacts {
+  const text = bytes.toString('latin1');
+  const pem = /-----BEGIN (?:X509 )?CRL-----([\s\S]*?)-----END (?:X509 )?CRL-----/.exec(text);
+  const der = pem ? Buffer.from(pem[1]!.replace(/\s+/g, ''), 'base64') : bytes;
+  let crl: x509.X509Crl;
+  try {
+    crl = new x509.X509Crl(new Uint8Array(der));
+  } catch (e) {
+    throw new PkiError(`not a CRL: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const oid = signedParts(der).signatureOid;
+  const number = crl.extensions.find((x) => x.type === OID_CRL_NUMBER);
+  return {
+    format: pem ? 'pem' : 'der',
+    der,
+    issuer: crl.issuerName,
+    thisUpdate: crl.thisUpdate,
+    ...(crl.nextUpdate ? { nextUpdate: crl.nextUpdate } : {}),
+    signatureAlgorithm: signatureAlgorithmName(oid),
+    digest: signatureDigest(oid),
+    ...(number ? { crlNumber: derIntegerValue(new Uint8Array(number.value)) } : {}),
+    entries: crl.entries.map((e) => {
+      const critical = (oid: string) => e.extensions.find((x) => x.type === oid)?.critical ?? false;
+      const reason = e.reason !== undefined ? REASON_BY_CODE.get(e.reason) : undefined;
+      const invalidity = e.invalidity;
+      return {
+        serial: normalizeSerial(e.serialNumber),
+        revocationDate: e.revocationDate,
+        ...(reason ? { reason, reasonCritical: critical(OID_REASON) } : {}),
+        ...(invalidity ? { invalidityDate: invalidity, invalidityCritical: critical(OID_INVALIDITY) } : {}),
+        ...(e.extensions.some((x) => x.type === OID_CERTIFICATE_ISSUER) ? { otherIssuer: true } : {}),
+      };
+    }),
+  };
+}
+
+/** The value of a DER INTEGER (non-negative). */
+function derIntegerValue(der: Uint8Array): bigint {
+  let v = 0n;
+  for (const b of der.subarray(2, 2 + der[1]!)) v = v * 256n + BigInt(b);
+  return v;
+}
+
 /**
  * A CRL over `list`, signed by the CA, valid from now (back-dated like
  * certificates) for `days`. Returns the PEM and the list with its cRLNumber
@@ -86,24 +218,17 @@ export async function createCrl(ca: { certPem: string; keyPem: string; passphras
   const x = certFacts(caCert).extensions;
   if (x.keyUsage.length && !x.keyUsage.includes('cRLSign')) throw new PkiError(`the CA certificate's keyUsage (${x.keyUsage.join(', ')}) lacks cRLSign: it may not sign CRLs`);
   const crlNumber = list.crlNumber + 1;
-  const thisUpdate = new Date(now.getTime() - 5 * 60_000);
-  const crl = await x509.X509CrlGenerator.create({
+  const der = await signCrl({
     issuer: caCert.subjectName,
-    thisUpdate,
+    key,
+    thisUpdate: new Date(now.getTime() - 5 * 60_000),
     nextUpdate: new Date(now.getTime() + (o.days ?? 7) * 86400_000),
-    signingAlgorithm: webSigningAlgorithm(key) as never,
-    signingKey: (await toSigningKey(key)) as never,
     extensions: [
       new x509.AuthorityKeyIdentifierExtension(subjectKeyId(caCert.extensions) ?? keyIdentifier(certPublicKey(caCert))),
-      new x509.Extension('2.5.29.20', false, derInteger(crlNumber)),
+      new x509.Extension(OID_CRL_NUMBER, false, derInteger(crlNumber)),
     ],
-    entries: list.revoked.map((r) => ({
-      serialNumber: r.serial,
-      revocationDate: new Date(r.revokedAt),
-      ...(r.reason && r.reason !== 'unspecified' ? { reason: REASON_CODE[r.reason] as x509.X509CrlReason } : {}),
-    })),
+    // "unspecified" is left out, as RFC 5280 5.3.1 asks.
+    entries: list.revoked.map((r) => ({ serial: r.serial, revocationDate: new Date(r.revokedAt), ...(r.reason && r.reason !== 'unspecified' ? { reason: r.reason } : {}) })),
   });
-  // openssl, NGINX and the RFC 7468 label: "X509 CRL" (the library writes "CRL").
-  const pem = crl.toString('pem').replace(/-----(BEGIN|END) CRL-----/g, '-----$1 X509 CRL-----') + '\n';
-  return { pem, list: { ...list, crlNumber } };
+  return { pem: crlPem(der), list: { ...list, crlNumber } };
 }

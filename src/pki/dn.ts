@@ -26,3 +26,33 @@ export function fromName(n: x509.Name): Subject {
   }
   return out;
 }
+
+/** The long names openssl and Ansible's results give the fields (commonName …). */
+export const LONG_NAMES: Record<SubjectField, string> = {
+  C: 'countryName',
+  ST: 'stateOrProvinceName',
+  L: 'localityName',
+  O: 'organizationName',
+  OU: 'organizationalUnitName',
+  CN: 'commonName',
+  emailAddress: 'emailAddress',
+};
+
+/**
+ * A Name in the given order, one attribute per RDN, each string typed as
+ * Python's cryptography types it (UTF8String; countryName PrintableString;
+ * emailAddress IA5String), so a CRL issuer is encoded as community.crypto
+ * encodes it. openssl compares names after canonicalising, so a CRL's issuer
+ * matches its CA either way.
+ */
+export function toOrderedName(pairs: ReadonlyArray<readonly [SubjectField, string]>): x509.Name {
+  const rdns = pairs.map(([f, v]) => ({ [ATTR[f]]: [f === 'C' ? { printableString: v } : f === 'emailAddress' ? { ia5String: v } : { utf8String: v }] }));
+  return new x509.Name(rdns as x509.JsonNameParams);
+}
+
+/** A Name's attributes in order, as [field, value]; a type drover has no field for keeps its name or OID. */
+export function namePairs(n: x509.Name): [SubjectField | string, string][] {
+  return n.toJSON().flatMap((rdn) =>
+    Object.entries(rdn).flatMap(([type, values]) => values.map((v) => [FIELD[type] ?? (type === '1.2.840.113549.1.9.1' ? 'emailAddress' : type), String(v)] as [string, string])),
+  );
+}

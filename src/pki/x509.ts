@@ -109,6 +109,11 @@ export function signatureAlgorithmName(oid: string): string {
   return SIGNATURE_ALGS[oid]?.name ?? oid;
 }
 
+/** The digest of a signature OID (null: Ed25519, none; undefined: an algorithm we do not know). */
+export function signatureDigest(oid: string): string | null | undefined {
+  return SIGNATURE_ALGS[oid]?.digest;
+}
+
 /** Does `parts`' signature verify with `publicKey`? False for a wrong key or an algorithm we do not know. */
 export function verifySigned(parts: SignedParts, publicKey: KeyObject): boolean {
   const alg = SIGNATURE_ALGS[parts.signatureOid];
@@ -120,15 +125,21 @@ export function verifySigned(parts: SignedParts, publicKey: KeyObject): boolean 
   }
 }
 
-/** The WebCrypto algorithm a key of this kind signs X.509 with: SHA-256 for RSA and P-256, SHA-384 for P-384, Ed25519 pure. */
-export function webSigningAlgorithm(key: KeyObject): { name: string; hash?: string; namedCurve?: string } {
+/** A digest a caller may choose (x509_crl's `digest`); Ed25519 has none. */
+export type WebHash = 'SHA-256' | 'SHA-384' | 'SHA-512';
+
+/**
+ * The WebCrypto algorithm a key of this kind signs X.509 with: SHA-256 for RSA
+ * and P-256, SHA-384 for P-384 (or `hash` when given), Ed25519 pure.
+ */
+export function webSigningAlgorithm(key: KeyObject, hash?: WebHash): { name: string; hash?: string; namedCurve?: string } {
   switch (key.asymmetricKeyType) {
     case 'rsa':
-      return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+      return { name: 'RSASSA-PKCS1-v1_5', hash: hash ?? 'SHA-256' };
     case 'ec': {
       const curve = key.asymmetricKeyDetails?.namedCurve;
-      if (curve === 'prime256v1') return { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-      if (curve === 'secp384r1') return { name: 'ECDSA', namedCurve: 'P-384', hash: 'SHA-384' };
+      if (curve === 'prime256v1') return { name: 'ECDSA', namedCurve: 'P-256', hash: hash ?? 'SHA-256' };
+      if (curve === 'secp384r1') return { name: 'ECDSA', namedCurve: 'P-384', hash: hash ?? 'SHA-384' };
       throw new Error(`EC curve ${curve} is not supported (P-256 or P-384)`);
     }
     case 'ed25519':
@@ -139,9 +150,9 @@ export function webSigningAlgorithm(key: KeyObject): { name: string; hash?: stri
 }
 
 /** A Node private key as a WebCrypto signing key for the library. */
-export async function toSigningKey(key: KeyObject): Promise<webcrypto.CryptoKey> {
+export async function toSigningKey(key: KeyObject, hash?: WebHash): Promise<webcrypto.CryptoKey> {
   const der = key.export({ type: 'pkcs8', format: 'der' });
-  return webcrypto.subtle.importKey('pkcs8', der, webSigningAlgorithm(key) as never, false, ['sign']);
+  return webcrypto.subtle.importKey('pkcs8', der, webSigningAlgorithm(key, hash) as never, false, ['sign']);
 }
 
 /** The public half of a Node private key as a WebCrypto key (the CSR generator exports it). */
