@@ -57,6 +57,24 @@ describe('ShellSession protocol', () => {
     expect((await s.exec('echo next')).stdout).toBe('next\n');
   });
 
+  it('stdin arrives byte for byte: small input as a here-document, the rest through head -c (bash and dash)', async () => {
+    const inputs = [
+      Buffer.from("a 'quoted' $HOME `id` \\ \n\tEOF\r\n__DRV_IN_x\n", 'utf8'),
+      Buffer.concat([Buffer.from([0xff, 0xfe, 0x0d]), Buffer.from('\n')]),
+      Buffer.from('no newline at the end'),
+      Buffer.from([0x61, 0, 0x62, 0x0a]),
+      Buffer.from('x'.repeat(9000) + '\n'),
+    ];
+    for (const shell of ['bash --noprofile --norc -s', 'dash -s']) {
+      const s = await start(`printf '%s ${shell.split(' ')[0] === 'dash' ? 'sh' : 'bash'} %s\\n' ${READY_MARK} $$; exec ${shell}`);
+      for (const input of inputs) {
+        const r = await s.exec('od -An -v -tx1 | tr -d " \\n"', { stdin: input });
+        expect(r.stdout, `${shell}: ${JSON.stringify(input.toString('latin1').slice(0, 40))}`).toBe(input.toString('hex'));
+        expect((await s.exec('echo "$#"; cat')).stdout).toBe('0\n');
+      }
+    }
+  });
+
   it('sh (dash) fallback: same results, stdin, cwd/env and timeouts', async () => {
     const s = await start(`printf '%s sh %s\\n' ${READY_MARK} $$; exec dash -s`);
     expect(s.shell).toBe('sh');

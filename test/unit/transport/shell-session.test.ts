@@ -1,6 +1,6 @@
 // Pure parts of the shell session protocol: which commands may be exec'd, the script that kills a timed-out job.
 import { describe, expect, it } from 'vitest';
-import { isPlainExternalCommand, killJobsScript } from '../../../src/transport/shell-session.js';
+import { HERE_DOC_MAX, hereDocument, isPlainExternalCommand, killJobsScript } from '../../../src/transport/shell-session.js';
 import { shjoin } from '../../../src/util/shell.js';
 
 describe('isPlainExternalCommand: when the job shell may exec the command', () => {
@@ -21,5 +21,18 @@ describe('killJobsScript', () => {
     expect(() => killJobsScript(0, true)).toThrow(/no session shell PID/);
     expect(() => killJobsScript(1, true)).toThrow(/no session shell PID/);
     expect(killJobsScript(4242, true)).toContain('m=4242');
+  });
+});
+
+describe('hereDocument: which stdin rides in the call without a process', () => {
+  it('small input ending in a newline, without NUL or the delimiter', () => {
+    expect(hereDocument(Buffer.from('SELECT 1;\n'), 'tok')).toBe('__DRV_IN_tok');
+    expect(hereDocument(Buffer.from([0xff, 0x0a]), 'tok')).toBe('__DRV_IN_tok');
+    expect(hereDocument(Buffer.from('x'.repeat(HERE_DOC_MAX - 1) + '\n'), 'tok')).toBe('__DRV_IN_tok');
+  });
+
+  it('anything else goes through head -c', () => {
+    for (const b of [Buffer.from('no newline'), Buffer.from([0x61, 0, 0x0a]), Buffer.from('x'.repeat(HERE_DOC_MAX) + '\n'), Buffer.from('a\n__DRV_IN_tok\n')])
+      expect(hereDocument(b, 'tok'), JSON.stringify(b.toString('latin1').slice(0, 30))).toBeUndefined();
   });
 });
