@@ -1,42 +1,40 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPlaybook } from '../../../src/engine/run.js';
+import { droverInProcess } from '../../helpers/in-process-cli.js';
 
 /**
- * The three TLS labs run for real (controller = this machine, implicit
- * localhost), twice each (the second run must change nothing), their output
- * checked with the openssl CLI, and lab 3's NGINX started from Debian's
- * package with ssl_verify_client on: a client certificate from the chain is
- * accepted, a connection without one is refused.
- * NGINX comes from scripts/test-setup.sh (apt-get install nginx-light).
+ * The three TLS labs. First their certificates, checked with the openssl CLI
+ * (NGINX left out: tls_nginx_state=absent). Then each lab as the blog's
+ * reader runs it, on this machine: `drover lab test tlsN` (converge, converge
+ * again changing nothing, check mode predicting nothing, verify = the blog's
+ * s_client commands in roles/tls_nginx/verify) with NGINX on the blog's port
+ * 443, the blog's commands run here as written, verify failing when the
+ * server is down or its chain is wrong, and `drover lab destroy tlsN`
+ * stopping NGINX. Needs root (port 443) and Debian's nginx
+ * (scripts/test-setup.sh installs it).
  */
 
 const ROOT = resolve(__dirname, '../../..');
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
 
+/** The lab's certificates only: its NGINX play stops nothing and starts nothing. */
 async function lab(name: string, dir: string, vars: Record<string, unknown> = {}) {
-  return runPlaybook({ playbook: join(ROOT, 'labs', name, 'site.yaml'), inventory: ['localhost,'], extraVars: [JSON.stringify({ tls_dir: dir, ...vars })], stateDir: join(dir, '.drover') });
-}
-
-function openssl(args: string[], cwd: string) {
-  const r = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
-  return { rc: r.status, out: `${r.stdout}${r.stderr}` };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
+  return runPlaybook({
+    playbook: join(ROOT, 'labs', name, 'site.yaml'),
+    inventory: ['localhost,'],
+    extraVars: [JSON.stringify({ tls_dir: dir, tls_nginx_state: 'absent', ...vars })],
+    stateDir: join(dir, '.drover'),
+    rolesPath: [join(ROOT, 'roles')],
   });
+}
+
+function openssl(args: string[], cwd: string, input?: string) {
+  const r = spawnSync('openssl', args, { cwd, encoding: 'utf8', timeout: 30_000, ...(input !== undefined ? { input } : {}) });
+  return { rc: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
 const dirs: string[] = [];
@@ -65,7 +63,7 @@ describe('tls1: self-signed server certificate', () => {
     expect(second.exitCode).toBe(0);
     expect(second.changed).toEqual([]);
     expect(readFileSync(join(certs, 'server.crt'), 'utf8')).toBe(before);
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('tls2: root -> intermediate (pathlen:0) -> server, plus server-chain.crt', () => {
@@ -80,7 +78,7 @@ describe('tls2: root -> intermediate (pathlen:0) -> server, plus server-chain.cr
     const second = await lab('tls2', dir);
     expect(second.exitCode).toBe(0);
     expect(second.changed).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 
   it('a certificate that no longer matches is re-issued; a new key ripples through CSR, certificate and chain', async () => {
     const dir = tmp('tls2b');
@@ -107,87 +105,127 @@ describe('tls2: root -> intermediate (pathlen:0) -> server, plus server-chain.cr
     expect(a).toBe(openssl(['x509', '-in', 'server.crt', '-noout', '-modulus'], certs).out);
     expect(readFileSync(join(certs, 'ca.crt'), 'utf8')).toBe(caBefore);
     expect((await lab('tls2', dir)).changed).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 });
 
-describe('tls3: client certificates and NGINX with ssl_verify_client on', () => {
-  let dir: string;
-  let port: number;
-  let nginx: ChildProcess | undefined;
-  let nginxLog = '';
+/** GET /index.html over the blog's s_client command; -ign_eof: the request comes on stdin, not typed. */
+const GET = 'GET /index.html HTTP/1.0\n\n';
+const PORT_443_FREE = () => spawnSync('ss', ['-Hltn', 'sport = :443'], { encoding: 'utf8' }).stdout.trim() === '';
 
-  beforeAll(async () => {
-    dir = tmp('tls3');
-    port = await freePort();
-    // The lab would start NGINX as a daemon; the test runs it in the foreground itself, so it can stop it.
-    const r = await lab('tls3', dir, { nginx_listen: `127.0.0.1:${port}`, nginx_start: false });
-    expect(r.exitCode).toBe(0);
-    if (!NGINX) return;
-    nginx = spawn(NGINX, ['-c', join(dir, 'etc/nginx.conf'), '-p', join(dir, 'etc') + '/', '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    nginx.stderr!.on('data', (b) => (nginxLog += b));
-    for (let i = 0; i < 100; i++) {
-      const up = await new Promise<boolean>((res) => {
-        const s = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => (s.destroy(), res(true)));
-        s.on('error', () => res(false));
-      });
-      if (up) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }, 180_000);
+/** drover lab … in a scratch directory (its .drover/ inventory lands there); the labs come from the project. */
+async function drover(cwd: string, ...args: string[]) {
+  const back = process.cwd();
+  process.chdir(cwd);
+  try {
+    return await droverInProcess(...args);
+  } finally {
+    process.chdir(back);
+  }
+}
 
-  afterAll(() => {
-    nginx?.kill('SIGTERM');
+describe.skipIf(!NGINX)('the TLS labs as the blog runs them: NGINX on port 443', () => {
+  const work = tmp('tls-work');
+  const labDir = (n: string) => join(work, n);
+  const started: string[] = [];
+
+  beforeAll(() => {
+    expect(PORT_443_FREE(), 'port 443 is taken: these tests run NGINX on it').toBe(true);
+  });
+  afterAll(async () => {
+    for (const n of started) await drover(work, 'lab', 'destroy', n, '-e', `tls_dir=${labDir(n)}`);
   });
 
-  it('client certificate verifies with openssl (clientAuth), second run changes nothing', async () => {
-    const certs = join(dir, 'etc/certs');
-    expect(openssl(['verify', '-purpose', 'sslclient', '-CAfile', 'ca.crt', '-untrusted', 'intermediate-ca.crt', 'client.crt'], certs).out).toContain('client.crt: OK');
-    expect(openssl(['x509', '-in', 'client.crt', '-noout', '-text'], certs).out).toMatch(/Extended Key Usage:\s+TLS Web Client Authentication/);
-    const second = await lab('tls3', dir, { nginx_listen: `127.0.0.1:${port}`, nginx_start: false });
-    expect(second.changed).toEqual([]);
-  }, 120_000);
-
-  function request(opts: { cert?: string; key?: string }): Promise<string> {
-    const certs = join(dir, 'etc/certs');
-    return new Promise((res, rej) => {
-      const s = connect(
-        {
-          host: '127.0.0.1',
-          port,
-          servername: 'www.leftasexercise.local',
-          ca: readFileSync(join(certs, 'ca.crt')),
-          ...(opts.cert ? { cert: readFileSync(join(certs, opts.cert)), key: readFileSync(join(certs, opts.key!)) } : {}),
-        },
-        () => s.write('GET / HTTP/1.0\r\nHost: www.leftasexercise.local\r\n\r\n'),
-      );
-      let out = '';
-      s.on('data', (b) => (out += b));
-      s.on('end', () => res(out));
-      s.on('error', rej);
-    });
+  async function labTest(n: string) {
+    mkdirSync(labDir(n), { recursive: true });
+    started.push(n);
+    const r = await drover(work, 'lab', 'test', n, '-e', `tls_dir=${labDir(n)}`);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toContain(`lab ${n}: converged, idempotent, check mode clean, verified`);
+    expect(r.out).toMatch(/unknown=0/);
   }
 
-  it.skipIf(!NGINX)('NGINX accepts the client certificate (chain) and verifies as the server (server-chain)', async () => {
-    // The server's chain verifies against the root alone (rejectUnauthorized defaults to true) for the wildcard name.
-    const out = await request({ cert: 'client-chain.crt', key: 'client.rsa' });
-    expect(out, nginxLog).toMatch(/^HTTP\/1\.1 200 OK/);
-    expect(out).toMatch(/Hello .*CN=Client/);
-  });
+  async function destroy(n: string) {
+    const r = await drover(work, 'lab', 'destroy', n, '-e', `tls_dir=${labDir(n)}`);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(PORT_443_FREE()).toBe(true);
+  }
 
-  it.skipIf(!NGINX)('NGINX refuses a connection without a client certificate (400)', async () => {
-    const out = await request({});
-    expect(out).toMatch(/^HTTP\/1\.1 400/);
-    expect(out).toContain('No required SSL certificate was sent');
-  });
+  it('tls1: lab test passes; the blog\'s s_client gets the welcome page over the self-signed certificate; down, verify fails', async () => {
+    await labTest('tls1');
+    const d = labDir('tls1');
+    expect(readFileSync(join(d, 'etc/conf.d/default.conf'), 'utf8')).toMatch(/listen {15}443 ssl;\n {4}ssl_certificate {6}\S+\/etc\/certs\/server\.crt;\n {4}ssl_certificate_key {2}\S+\/etc\/certs\/server\.rsa;/);
+    const r = openssl(['s_client', '--connect', '127.0.0.1:443', '-ign_eof'], d, GET);
+    expect(r.out).toContain('Verify return code: 18 (self-signed certificate)');
+    expect(r.out).toMatch(/HTTP\/1\.1 200 OK[\s\S]*<title>Welcome to nginx!<\/title>/);
 
-  it.skipIf(!NGINX)('openssl s_client with -cert/-cert_chain (the blog\'s command) gets 200', () => {
-    const certs = join(dir, 'etc/certs');
-    const r = spawnSync(
-      'openssl',
-      ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'www.leftasexercise.local', '-CAfile', 'ca.crt', '-cert', 'client.crt', '-key', 'client.rsa', '-cert_chain', 'intermediate-ca.crt', '-verify_return_error', '-quiet', '-ign_eof'],
-      { cwd: certs, input: 'GET / HTTP/1.0\r\nHost: www.leftasexercise.local\r\n\r\n', encoding: 'utf8', timeout: 20_000 },
-    );
-    expect(r.stdout, r.stderr).toMatch(/HTTP\/1\.1 200 OK/);
+    await destroy('tls1');
+    const down = await drover(work, 'lab', 'verify', 'tls1', '-e', `tls_dir=${d}`);
+    expect(down.code).toBe(2);
+    expect(down.out).toMatch(/TASK \[tls_nginx : Lab 1: openssl s_client --connect 127\.0\.0\.1:443[^\n]*\nfailed: \[localhost\]/);
+  }, 600_000);
+
+  it('tls2: lab test passes; the blog\'s openssl x509 loop and s_client -CAfile etc/certs/ca.crt verify the chain', async () => {
+    await labTest('tls2');
+    const d = labDir('tls2');
+    const texts = ['server.crt', 'intermediate-ca.crt', 'ca.crt'].map((c) => openssl(['x509', '-in', `etc/certs/${c}`, '-noout', '-text'], d).out);
+    expect(texts[0]).toMatch(/Issuer: .*CN ?= ?Intermediate CA[\s\S]*Subject: .*CN ?= ?Server/);
+    expect(texts[1]).toMatch(/Issuer: .*CN ?= ?Root CA[\s\S]*Subject: .*CN ?= ?Intermediate CA/);
+    expect(texts[2]).toMatch(/Issuer: .*CN ?= ?Root CA[\s\S]*Subject: .*CN ?= ?Root CA/);
+    const r = openssl(['s_client', '--connect', 'localhost:443', '-CAfile', 'etc/certs/ca.crt', '-ign_eof'], d, GET);
+    expect(r.out).toContain('Verify return code: 0 (ok)');
+    expect(r.out).toContain('<title>Welcome to nginx!</title>');
+    await destroy('tls2');
+  }, 600_000);
+
+  it('tls3: lab test passes; the blog\'s s_client -cert -cert_chain -key and curl get in, no certificate and the revoked one do not', async () => {
+    await labTest('tls3');
+    const d = labDir('tls3');
+    const blog = openssl(['s_client', '--connect', 'localhost:443', '-CAfile', 'etc/certs/ca.crt', '-cert', 'etc/certs/client.crt', '-cert_chain', 'etc/certs/intermediate-ca.crt', '-key', 'etc/certs/client.rsa', '-ign_eof'], d, GET);
+    expect(blog.out).toContain('Verify return code: 0 (ok)');
+    expect(blog.out).toMatch(/HTTP\/1\.1 200 OK[\s\S]*<title>Welcome to nginx!<\/title>/);
+    const none = openssl(['s_client', '--connect', 'localhost:443', '-CAfile', 'etc/certs/ca.crt', '-ign_eof'], d, GET);
+    expect(none.out).toMatch(/HTTP\/1\.1 400 Bad Request[\s\S]*No required SSL certificate was sent/);
+    const revoked = openssl(['s_client', '--connect', 'localhost:443', '-CAfile', 'etc/certs/ca.crt', '-cert', 'etc/certs/client2.crt', '-cert_chain', 'etc/certs/intermediate-ca.crt', '-key', 'etc/certs/client2.rsa', '-ign_eof'], d, GET);
+    expect(revoked.out).toMatch(/HTTP\/1\.1 400 Bad Request[\s\S]*The SSL certificate error/);
+    // The certificates behind it, with the openssl CLI: both clients chain to the root with clientAuth; the
+    // CRLs (client2 revoked by the intermediate, nothing by the root) leave client good and client2 not.
+    const certs = join(d, 'etc/certs');
+    for (const c of ['client.crt', 'client2.crt']) {
+      expect(openssl(['verify', '-purpose', 'sslclient', '-CAfile', 'ca.crt', '-untrusted', 'intermediate-ca.crt', c], certs).out).toContain(`${c}: OK`);
+    }
+    expect(openssl(['x509', '-in', 'client.crt', '-noout', '-text'], certs).out).toMatch(/Extended Key Usage:\s+TLS Web Client Authentication/);
+    const crl = ['-crl_check_all', '-CRLfile', 'crl.pem', '-CAfile', 'ca.crt', '-untrusted', 'intermediate-ca.crt'];
+    expect(openssl(['verify', ...crl, 'client.crt'], certs).out).toContain('client.crt: OK');
+    expect(openssl(['verify', ...crl, 'client2.crt'], certs).out).toContain('certificate revoked');
+    const curl = spawnSync('curl', ['-sS', '--cacert', 'etc/certs/ca.crt', '--cert', 'etc/certs/client-chain.crt', '--key', 'etc/certs/client.rsa', '--resolve', 'www.leftasexercise.local:443:127.0.0.1', 'https://www.leftasexercise.local/'], { cwd: d, encoding: 'utf8', timeout: 30_000 });
+    expect(curl.stdout, curl.stderr).toContain('<title>Welcome to nginx!</title>');
+  }, 600_000);
+
+  it('tls3: a server chain without the intermediate fails verify; the next run rebuilds it and restarts NGINX', async () => {
+    const d = labDir('tls3');
+    const certs = join(d, 'etc/certs');
+    writeFileSync(join(certs, 'server-chain.crt'), readFileSync(join(certs, 'server.crt')));
+    expect(spawnSync(join(d, '.tls-nginx/tls-nginx.sh'), ['restart'], { encoding: 'utf8' }).stdout.trim()).toBe('started');
+    const bad = await drover(work, 'lab', 'verify', 'tls3', '-e', `tls_dir=${d}`);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toMatch(/verifies the server's chain[^\n]*\nfailed: \[localhost\][\s\S]*verify error:num=21:unable to verify the first certificate/);
+
+    const fix = await drover(work, 'lab', 'run', 'tls3', '-e', `tls_dir=${d}`);
+    expect(fix.code, fix.out + fix.err).toBe(0);
+    expect(fix.out).toMatch(/TASK \[Build server-chain\.crt\][^\n]*\nchanged:/);
+    expect(fix.out).toMatch(/RUNNING HANDLER \[tls_nginx : restart tls-nginx\][^\n]*\nchanged:/);
+    const good = await drover(work, 'lab', 'verify', 'tls3', '-e', `tls_dir=${d}`);
+    expect(good.code, good.out).toBe(0);
+    await destroy('tls3');
+  }, 600_000);
+
+  it('lab verify on a lab with nothing to verify is an error, not a silent pass', async () => {
+    const own = join(work, 'own');
+    mkdirSync(join(own, 'labs/tls1'), { recursive: true });
+    writeFileSync(join(own, 'labs/tls1/site.yaml'), '- hosts: localhost\n  gather_facts: no\n  tasks:\n    - debug: msg=hello\n');
+    const r = await drover(own, 'lab', 'verify', 'tls1');
+    expect(r.code).toBe(4);
+    expect(r.err).toContain('lab tls1 has nothing to verify: no role it uses has verify/ tasks');
   });
 });
 
