@@ -67,6 +67,12 @@ function recap(r: ChildRun): { changed: number; failed: number; unreachable: num
   return { changed, failed, unreachable, ok, ms };
 }
 
+/** drover's unreachable results (`unreachable: [h]` and the line that says why). */
+function unreachableLines(stdout: string): string[] {
+  const lines = stdout.split('\n');
+  return lines.flatMap((l, i) => (l.startsWith('unreachable: [') ? [`${l} ${(lines[i + 1] ?? '').trim()}`] : []));
+}
+
 /** Per host, the commands drover sent, from the `log` events of its event log ("$ CMD -> rc=N Tms"). */
 function recordedCommands(eventsFile: string): Map<string, { cmd: string; rc: number }[]> {
   const out = new Map<string, { cmd: string; rc: number }[]>();
@@ -96,8 +102,15 @@ try {
       const capMs = Math.max(300_000, n * 600);
       const pb = join(PB, 'drover.yaml');
       // Converge, then record what a converged run sends.
-      const w1 = await runDrover(pb, inv, dArgs, capMs);
-      if (w1.code !== 0) throw new Error(`drover warm-up (N=${n}) exit ${w1.code}\n${w1.stdout.slice(-2000)}${w1.stderr}`);
+      // Converge. Under heavy load some connections time out (exit 3): say why, and converge again (at most 3 times).
+      for (let attempt = 1; ; attempt++) {
+        const w1 = await runDrover(pb, inv, dArgs, capMs);
+        process.stderr.write(`  N=${n} warm-up ${attempt}: ${fmtMs(w1.wallMs)}, exit ${w1.code}\n`);
+        if (w1.code === 0) break;
+        const lost = unreachableLines(w1.stdout);
+        process.stderr.write(`  N=${n} warm-up ${attempt}: ${lost.length} hosts unreachable${lost.length ? `, e.g.\n    ${lost.slice(0, 3).join('\n    ')}` : ''}\n`);
+        if (w1.code !== 3 || attempt === 3) throw new Error(`drover warm-up (N=${n}) exit ${w1.code}\n${w1.stdout.slice(-2000)}${w1.stderr}`);
+      }
       const events = join(work, `events-${n}.jsonl`);
       const w2 = await runDrover(pb, inv, [...dArgs, '--events', events], capMs);
       if (w2.code !== 0 || recap(w2).changed) throw new Error(`drover second warm-up (N=${n}) not converged\n${w2.stdout.slice(-2000)}`);
