@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkRequest, checkResponse, operationFor } from './digitalocean-contract/validate.js';
+import { interpretCloudConfig, type CloudConfig } from './fake-cloud-init.js';
 
 /**
  * A fake DigitalOcean API v2 on 127.0.0.1, following the documented contract
@@ -13,6 +14,7 @@ import { checkRequest, checkResponse, operationFor } from './digitalocean-contra
  *   GET        /v2/droplets/{id}/actions, /v2/actions/{id}
  *   GET/POST   /v2/account/keys        (POST -> 201; 422 on a fingerprint already in the account)
  *   GET        /v2/sizes               (price_hourly, price_monthly)
+ *   GET/POST   /v2/vpcs, DELETE /v2/vpcs/{id}  (a default VPC per region; 403 deleting one with members or a default)
  *
  * Bearer-token auth (401 otherwise); errors are {id, message, request_id};
  * every answer carries ratelimit-limit/-remaining/-reset. A new droplet is
@@ -44,7 +46,20 @@ import { checkRequest, checkResponse, operationFor } from './digitalocean-contra
  * - action links of a multi-create are not in the droplets' order (the spec
  *   promises none): pair them by `resource_id`;
  * - with `scopes`, a request whose operation needs a scope the token lacks is
- *   403 (scopes per operation from the spec's `security` and field notes).
+ *   403 (scopes per operation from the spec's `security` and field notes);
+ * - a droplet without vpc_uuid goes into its region's default VPC; one with a
+ *   vpc_uuid of another region (or none such) is refused (422);
+ * - a VPC with members (droplets, also ones still being deleted) or a
+ *   region's default VPC cannot be deleted (403, vpcs_delete.yml).
+ *
+ * Machines (`machines` option): each droplet is backed by a real machine.
+ * On create the fake reads the small cloud-init subset in user_data that
+ * fake-cloud-init.ts interprets (host keys) plus the droplet's ssh_keys
+ * (authorized keys), asks `machines.boot` for a machine with them, and
+ * reports the droplet active only once that machine is up, with its address
+ * as the droplet's private (and public) IPv4; a failed boot errors the create
+ * action. Deleting a droplet removes its machine before the droplet leaves
+ * the list.
  */
 
 export interface FakeRequest {
@@ -78,6 +93,27 @@ interface FakeDroplet {
   deleting?: number;
   /** Its create action will end errored. */
   doomed?: boolean;
+  /** With machines: the boot under way, then its result. */
+  machine?: { ip?: string; error?: string; removed?: boolean };
+}
+
+/** A real machine behind each droplet (see the class comment). */
+export interface DropletMachines {
+  /** Boot a machine for a new droplet with these host keys and authorized keys; resolves with its IPv4 once sshd serves them. */
+  boot(d: { id: number; name: string; config: CloudConfig; authorizedKeys: string[] }): Promise<{ ip: string }>;
+  remove(d: { id: number; name: string }): Promise<void>;
+  /** The range the machines' addresses come from: the ip_range of a VPC created without one. */
+  ipRange: string;
+}
+
+interface FakeVpc {
+  id: string;
+  name: string;
+  region: string;
+  ip_range: string;
+  description: string;
+  default: boolean;
+  created_at: string;
 }
 
 interface FakeAction {
@@ -130,6 +166,8 @@ export interface FakeOptions {
   scopes?: string[];
   /** Order of a multi-create's action links (default 'reversed': the spec promises no order). */
   actionLinkOrder?: 'same' | 'reversed';
+  /** Back every droplet with a real machine. */
+  machines?: DropletMachines;
 }
 
 export class FakeDigitalOcean {
@@ -138,6 +176,7 @@ export class FakeDigitalOcean {
   readonly droplets = new Map<number, FakeDroplet>();
   readonly actions = new Map<number, FakeAction>();
   readonly keys = new Map<number, FakeKey>();
+  readonly vpcs = new Map<string, FakeVpc>();
   /** Contract violations (schemas in ./digitalocean-contract) of requests received and responses served. */
   readonly violations: string[] = [];
   private server: Server | undefined;
@@ -150,7 +189,20 @@ export class FakeDigitalOcean {
   /** Tag names as first created, by lower case. */
   readonly tagNames = new Map<string, string>();
 
-  constructor(private readonly opts: FakeOptions) {}
+  constructor(private readonly opts: FakeOptions) {
+    // Every region has its default VPC (named default-REGION), as every DigitalOcean account does.
+    FAKE_REGIONS.forEach((r, i) => this.addVpc({ name: `default-${r.slug}`, region: r.slug, ip_range: `10.${100 + i}.0.0/20`, description: '', default: true }));
+  }
+
+  private addVpc(v: Omit<FakeVpc, 'id' | 'created_at'>): FakeVpc {
+    const vpc = { ...v, id: randomUUID(), created_at: new Date().toISOString() };
+    this.vpcs.set(vpc.id, vpc);
+    return vpc;
+  }
+
+  private vpcJson(v: FakeVpc): Record<string, unknown> {
+    return { id: v.id, urn: `do:vpc:${v.id}`, name: v.name, description: v.description, region: v.region, ip_range: v.ip_range, default: v.default, created_at: v.created_at };
+  }
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
@@ -335,7 +387,7 @@ export class FakeDigitalOcean {
     if (url.pathname === '/v2/droplets' && method === 'POST') return this.create(body as Record<string, unknown>, send, fail);
     if (url.pathname === '/v2/droplets' && method === 'DELETE') {
       if (!query.tag_name) return fail(422, 'unprocessable_entity', 'tag_name is required');
-      for (const d of this.listed(query.tag_name)) d.deleting ??= this.opts.deleteAfterPolls ?? 2;
+      for (const d of this.listed(query.tag_name)) if (d.deleting === undefined) this.startDelete(d);
       return send(204);
     }
     if ((g = m(/^\/v2\/droplets\/(\d+)$/))) {
@@ -348,7 +400,7 @@ export class FakeDigitalOcean {
       }
       if (method === 'DELETE') {
         if (d.deleting !== undefined) return fail(404, 'not_found', 'The resource you were accessing could not be found.');
-        d.deleting = this.opts.deleteAfterPolls ?? 2;
+        this.startDelete(d);
         return send(204);
       }
     }
@@ -381,6 +433,26 @@ export class FakeDigitalOcean {
       return send(201, { ssh_key: k });
     }
     if (url.pathname === '/v2/sizes' && method === 'GET') return send(200, this.page(url, FAKE_SIZES, 'sizes'));
+    if (url.pathname === '/v2/vpcs' && method === 'GET') return send(200, this.page(url, [...this.vpcs.values()].map((v) => this.vpcJson(v)), 'vpcs'));
+    if (url.pathname === '/v2/vpcs' && method === 'POST') {
+      const b = (body ?? {}) as { name?: string; region?: string; description?: string; ip_range?: string };
+      if (!b.name || !b.region) return fail(422, 'unprocessable_entity', 'name and region are required');
+      if (!FAKE_REGIONS.some((r) => r.slug === b.region)) return fail(422, 'unprocessable_entity', 'You specified an invalid region.');
+      // vpc.yml, name: "Must be unique". NOT IN SPEC: the words of the refusal.
+      if ([...this.vpcs.values()].some((v) => v.name === b.name)) return fail(422, 'unprocessable_entity', 'A VPC with that name already exists');
+      const n = [...this.vpcs.values()].filter((v) => !v.default).length;
+      const vpc = this.addVpc({ name: b.name, region: b.region, description: b.description ?? '', default: false, ip_range: b.ip_range ?? this.opts.machines?.ipRange ?? `10.${120 + n}.0.0/20` });
+      return send(201, { vpc: this.vpcJson(vpc) });
+    }
+    if ((g = m(/^\/v2\/vpcs\/([^/]+)$/)) && method === 'DELETE') {
+      const vpc = this.vpcs.get(g[1]!);
+      if (!vpc) return fail(404, 'not_found', 'The resource you were accessing could not be found.');
+      // vpcs_delete.yml: the default VPC, or one that still has members -> 403.
+      if (vpc.default) return fail(403, 'forbidden', 'Cannot delete the default VPC of a region');
+      if ([...this.droplets.values()].some((d) => d.vpc_uuid === vpc.id)) return fail(403, 'forbidden', 'Cannot delete VPC with members');
+      this.vpcs.delete(vpc.id);
+      return send(204);
+    }
     if (url.pathname === '/v2/account' && method === 'GET') {
       return send(200, {
         account: { droplet_limit: this.opts.dropletLimit ?? 25, floating_ip_limit: 3, email: 'sammy@example.com', name: 'Sammy', uuid: 'b6fr89dbf6d9156cace5f3c78dc9851d957381ef', email_verified: true, status: 'active', status_message: '' },
@@ -416,6 +488,19 @@ export class FakeDigitalOcean {
     for (const k of keys) {
       if (![...this.keys.values()].some((x) => x.id === k || x.fingerprint === k)) return fail(422, 'unprocessable_entity', `ssh key ${k} was not found`);
     }
+    // droplet_create.yml, vpc_uuid: "If excluded, the Droplet will be assigned to your account's default VPC for the region".
+    const vpc = typeof b.vpc_uuid === 'string' ? this.vpcs.get(b.vpc_uuid) : [...this.vpcs.values()].find((v) => v.default && v.region === region.slug);
+    if (!vpc) return fail(422, 'unprocessable_entity', `VPC ${String(b.vpc_uuid)} was not found`);
+    if (vpc.region !== region.slug) return fail(422, 'unprocessable_entity', `VPC ${vpc.name} is in ${vpc.region}, not in ${region.slug}`);
+    // With machines, the user_data must be the cloud-init subset the fake interprets: anything else is refused, not ignored.
+    let config = interpretCloudConfig(undefined);
+    if (this.opts.machines) {
+      try {
+        config = interpretCloudConfig(typeof b.user_data === 'string' ? b.user_data : undefined);
+      } catch (e) {
+        return fail(422, 'unprocessable_entity', `user_data: ${(e as Error).message}`);
+      }
+    }
     const asked = Array.isArray(b.tags) ? (b.tags as string[]) : [];
     for (const t of asked) if (!/^[A-Za-z0-9:_-]{1,255}$/.test(t)) return fail(422, 'unprocessable_entity', `invalid tag ${t}`);
     const tags = this.registerTags(asked);
@@ -432,7 +517,7 @@ export class FakeDigitalOcean {
         size: String(b.size),
         image: b.image as string | number,
         tags,
-        vpc_uuid: typeof b.vpc_uuid === 'string' ? b.vpc_uuid : undefined,
+        vpc_uuid: vpc.id,
         user_data: typeof b.user_data === 'string' ? b.user_data : undefined,
         ssh_keys: keys,
         monitoring: Boolean(b.monitoring),
@@ -445,6 +530,7 @@ export class FakeDigitalOcean {
       this.droplets.set(id, d);
       this.actions.set(a.id, a);
       created.push(d);
+      if (this.opts.machines) this.bootMachine(d, config, keys);
       actions.push(a);
     }
     const ordered = (this.opts.actionLinkOrder ?? 'reversed') === 'reversed' ? [...actions].reverse() : actions;
@@ -453,14 +539,45 @@ export class FakeDigitalOcean {
     else send(202, { droplets: created.map((d) => this.dropletJson(d)), links });
   }
 
+  private startDelete(d: FakeDroplet): void {
+    d.deleting = this.opts.deleteAfterPolls ?? 2;
+    const m = d.machine;
+    if (!m) return;
+    this.opts.machines!.remove({ id: d.id, name: d.name }).then(
+      () => (m.removed = true),
+      (e: Error) => {
+        this.violations.push(`fake machines: removing ${d.name} failed: ${e.message}`);
+        m.removed = true;
+      },
+    );
+  }
+
+  /** Boot the droplet's machine in the background: authorized keys are the droplet's ssh_keys plus cloud-config's ssh_authorized_keys. */
+  private bootMachine(d: FakeDroplet, config: CloudConfig, keyRefs: ReadonlyArray<string | number>): void {
+    const authorizedKeys = [...keyRefs.map((k) => [...this.keys.values()].find((x) => x.id === k || x.fingerprint === k)!.public_key), ...config.authorizedKeys];
+    d.machine = {};
+    this.opts.machines!.boot({ id: d.id, name: d.name, config, authorizedKeys }).then(
+      (r) => (d.machine!.ip = r.ip),
+      (e: Error) => {
+        // Not a contract matter, but the test must see why: the create action errors and this says why.
+        process.stderr.write(`fake DigitalOcean: the machine for droplet ${d.name} (id ${d.id}) did not boot: ${e.message}\n`);
+        d.machine!.error = e.message;
+      },
+    );
+  }
+
   /** A GET saw this droplet: new droplets come up after enough looks. */
   private observe(d: FakeDroplet): void {
     if (d.deleting !== undefined) {
-      if (--d.deleting <= 0) this.droplets.delete(d.id);
+      // With machines, the droplet leaves the list once its machine is gone too.
+      if (--d.deleting <= 0 && (!d.machine || d.machine.removed)) this.droplets.delete(d.id);
       return;
     }
     if (d.status !== 'new') return;
     d.polls++;
+    if (d.machine?.error) d.doomed = true;
+    // A droplet backed by a machine is active only once the machine is up.
+    else if (d.machine && d.machine.ip === undefined) return;
     if (d.polls >= (this.opts.activeAfterPolls ?? 2) && d.doomed) {
       const a = d.actionId !== undefined ? this.actions.get(d.actionId) : undefined;
       if (a) Object.assign(a, { status: 'errored', completed_at: new Date().toISOString() });
@@ -470,8 +587,8 @@ export class FakeDigitalOcean {
     if (d.polls >= (this.opts.activeAfterPolls ?? 2)) {
       const n = this.nextIp++;
       d.status = 'active';
-      d.publicIp = `203.0.113.${n % 250}`;
-      d.privateIp = `10.110.0.${n % 250}`;
+      d.publicIp = d.machine?.ip ?? `203.0.113.${n % 250}`;
+      d.privateIp = d.machine?.ip ?? `10.110.0.${n % 250}`;
       const a = d.actionId !== undefined ? this.actions.get(d.actionId) : undefined;
       if (a) {
         a.status = 'completed';
@@ -546,7 +663,7 @@ export class FakeDigitalOcean {
       },
       region: { ...region },
       tags: d.tags,
-      vpc_uuid: d.vpc_uuid ?? '5a4981aa-9653-4bd1-bef5-d6bff52042e4',
+      vpc_uuid: d.vpc_uuid ?? [...this.vpcs.values()].find((v) => v.default && v.region === d.region)!.id,
     };
   }
 

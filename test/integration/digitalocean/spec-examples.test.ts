@@ -94,6 +94,8 @@ const cases: Array<{ file: string; method: string; path: string; status: number;
   },
   { file: 'droplets/responses/all_droplet_actions.yml', method: 'GET', path: '/v2/droplets/3164444/actions', status: 200, read: async (body) => expect((await client.listDropletActions(3164444)).map((a) => a.resource_id)).toEqual(body.actions.map((a: { resource_id: number }) => a.resource_id)) },
   { file: 'sizes/responses/all_sizes.yml', method: 'GET', path: '/v2/sizes', status: 200, read: async (body) => expect((await client.listSizes()).map((s) => s.slug)).toEqual(body.sizes.map((s: { slug: string }) => s.slug)) },
+  // existing_vpc.yml (vpcs_create's 201) has no example in the spec; the list's examples carry the same vpc model.
+  { file: 'vpcs/responses/all_vpcs.yml', method: 'GET', path: '/v2/vpcs', status: 200, read: async (body) => expect((await client.listVpcs()).map((v) => `${v.name}@${v.region} ${v.ip_range}`)).toEqual(body.vpcs.map((v: { name: string; region: string; ip_range: string }) => `${v.name}@${v.region} ${v.ip_range}`)) },
   { file: 'ssh_keys/responses/sshKeys_all.yml', method: 'GET', path: '/v2/account/keys', status: 200, read: async (body) => expect((await client.listSshKeys()).map((k) => k.fingerprint)).toEqual(body.ssh_keys.map((k: { fingerprint: string }) => k.fingerprint)) },
 ];
 
