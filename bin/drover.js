@@ -52,9 +52,8 @@ function loadBundle(file, st) {
       /* first run */
     }
   }
-  const source = readFileSync(file, 'utf8');
-  const wrapper = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
-  const script = new vm.Script(wrapper, { filename: file, cachedData });
+  // The bundle is the CommonJS wrapper function itself (scripts/bundle.mjs), in ASCII.
+  const script = new vm.Script(readFileSync(file, 'latin1'), { filename: file, cachedData });
   if (mode === 'write' || (mode === 'on' && (!cachedData || script.cachedDataRejected))) {
     process.once('exit', () => {
       try {
