@@ -1,9 +1,6 @@
-// @peculiar/x509 resolves its algorithm classes with tsyringe, which needs the
-// Reflect metadata API: load the polyfill before the library (ESM evaluates
-// imports in order, and so does the CJS bundle).
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { createHash, createPublicKey, verify as cryptoVerify, webcrypto, type KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
 
 /**
  * The one place drover's PKI code meets its X.509 library, @peculiar/x509
@@ -11,10 +8,50 @@ import { createHash, createPublicKey, verify as cryptoVerify, webcrypto, type Ke
  * Node's WebCrypto. Signatures are *checked* synchronously with node:crypto
  * over the DER to-be-signed bytes, so parsing and verifying stay plain
  * functions.
+ *
+ * The library is loaded on first use, not on import: the module registry
+ * imports the PKI modules, and building @peculiar/x509's ASN.1 schemas cost
+ * every `drover play` about a seventh of its CPU before the first task
+ * (bench/RESULTS.md, start-up), PKI tasks or not.
  */
-x509.cryptoProvider.set(webcrypto as never);
-
-export { x509 };
+let lib: typeof X509 | undefined;
+function load(): typeof X509 {
+  // tsyringe, which @peculiar/x509 resolves its algorithm classes with, needs the
+  // Reflect metadata polyfill loaded first.
+  if (typeof require === 'function') {
+    // The CommonJS bundle (dist/bundle): esbuild bundles these very calls, so the
+    // library stays in the bundle and its code cache, evaluated on first use.
+    require('reflect-metadata');
+    lib = require('@peculiar/x509') as typeof X509;
+  } else {
+    // ES modules (dist/, tests): Node's loader.
+    const req = createRequire(import.meta.url);
+    req('reflect-metadata');
+    lib = req('@peculiar/x509') as typeof X509;
+  }
+  lib.cryptoProvider.set(webcrypto as never);
+  return lib;
+}
+export const x509: typeof X509 = new Proxy({} as typeof X509, { get: (_, name) => (lib ?? load())[name as keyof typeof X509] });
+/** The library's types, as `x509.Name` and so on, for the code that uses the value above. */
+export declare namespace x509 {
+  export type AuthorityKeyIdentifierExtension = X509.AuthorityKeyIdentifierExtension;
+  export type BasicConstraintsExtension = X509.BasicConstraintsExtension;
+  export type CRLDistributionPointsExtension = X509.CRLDistributionPointsExtension;
+  export type ExtendedKeyUsageExtension = X509.ExtendedKeyUsageExtension;
+  export type Extension = X509.Extension;
+  export type GeneralName = X509.GeneralName;
+  export type JsonGeneralName = X509.JsonGeneralName;
+  export type JsonNameParams = X509.JsonNameParams;
+  export type KeyUsagesExtension = X509.KeyUsagesExtension;
+  export type Name = X509.Name;
+  export type Pkcs10CertificateRequest = X509.Pkcs10CertificateRequest;
+  export type PublicKey = X509.PublicKey;
+  export type SubjectAlternativeNameExtension = X509.SubjectAlternativeNameExtension;
+  export type SubjectKeyIdentifierExtension = X509.SubjectKeyIdentifierExtension;
+  export type X509Certificate = X509.X509Certificate;
+  export type X509Crl = X509.X509Crl;
+}
 
 // --- minimal DER reading ----------------------------------------------------
 
