@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { ModuleError } from '../util/errors.js';
 import { bool } from './common/args.js';
 import { commonArgs, OsClient, planWithClient, type CommonArgs } from './common/openstack-api.js';
-import { fieldList, findNeutron, neutronUpdates, projectId, type NeutronObject } from './common/neutron-api.js';
+import { applyNeutronWrite, fieldList, findNeutron, neutronUpdates, projectId, type NeutronObject, type NeutronWrite } from './common/neutron-api.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
 
@@ -41,11 +41,7 @@ interface Network extends NeutronObject {
   port_security_enabled?: boolean;
 }
 
-interface Data {
-  action: 'create' | 'update' | 'delete';
-  network?: Network;
-  body?: Record<string, unknown>;
-}
+type Data = NeutronWrite<Network>;
 
 /** Pure: the updatable fields as Neutron names them. */
 export function networkFields(a: OsNetworkArgs): Record<string, unknown> {
@@ -88,7 +84,7 @@ export const osNetworkModule: Module<OsNetworkArgs, Data> = {
       const project = await projectId(c, a.project);
       const n = await findNeutron<Network>(c, 'networks', a.name, project);
       if (a.state === 'absent') {
-        return n ? { changes: [{ summary: `delete network ${a.name}` }], data: { action: 'delete', network: n } } : { changes: [], result: { network: null } };
+        return n ? { changes: [{ summary: `delete network ${a.name}` }], data: { action: 'delete', existing: n } } : { changes: [], result: { network: null } };
       }
       if (!n) {
         const body = { name: a.name, ...defined(networkFields(a)), ...defined(providerFields(a)), ...(project ? { project_id: project } : {}) };
@@ -98,20 +94,11 @@ export const osNetworkModule: Module<OsNetworkArgs, Data> = {
       if (Object.keys(fixed).length) throw new ModuleError(`network ${a.name} exists with other provider attributes (${fieldList(fixed)}): they cannot change; delete the network first`);
       const u = neutronUpdates(n, networkFields(a));
       if (Object.keys(u).length === 0) return { changes: [], result: { network: n, id: n.id } };
-      return { changes: [{ summary: `update network ${a.name}: ${fieldList(u)}` }], data: { action: 'update', network: n, body: u } };
+      return { changes: [{ summary: `update network ${a.name}: ${fieldList(u)}` }], data: { action: 'update', existing: n, body: u } };
     });
   },
   async apply(ctx, a, plan) {
-    const d = plan.data!;
-    const c = await OsClient.connect(ctx, a);
-    if (d.action === 'delete') {
-      await c.json('network', 'DELETE', `/v2.0/networks/${d.network!.id}`);
-      return { changed: true, network: null };
-    }
-    const r = d.action === 'create'
-      ? await c.json<{ network: Network }>('network', 'POST', '/v2.0/networks', { json: { network: d.body } })
-      : await c.json<{ network: Network }>('network', 'PUT', `/v2.0/networks/${d.network!.id}`, { json: { network: d.body } });
-    return { changed: true, network: r.network, id: r.network.id };
+    return applyNeutronWrite(await OsClient.connect(ctx, a), 'network', plan.data!);
   },
 };
 

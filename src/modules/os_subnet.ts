@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ModuleError } from '../util/errors.js';
 import { bool } from './common/args.js';
 import { commonArgs, OsClient, planWithClient, type CommonArgs } from './common/openstack-api.js';
-import { fieldList, findNeutron, neutronUpdates, projectId, requireNeutron, type NeutronObject } from './common/neutron-api.js';
+import { applyNeutronWrite, fieldList, findNeutron, neutronUpdates, projectId, requireNeutron, type NeutronObject, type NeutronWrite } from './common/neutron-api.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
 
@@ -41,11 +41,7 @@ interface Subnet extends NeutronObject {
   allocation_pools?: Array<{ start: string; end: string }>;
 }
 
-interface Data {
-  action: 'create' | 'update' | 'delete';
-  subnet?: Subnet;
-  body?: Record<string, unknown>;
-}
+type Data = NeutronWrite<Subnet>;
 
 /** Pure: the updatable fields as Neutron names them (undefined: not asked for). */
 export function subnetFields(a: OsSubnetArgs): Record<string, unknown> {
@@ -93,7 +89,7 @@ export const osSubnetModule: Module<OsSubnetArgs, Data> = {
       const project = await projectId(c, a.project);
       const s = await findNeutron<Subnet>(c, 'subnets', a.name, project);
       if (a.state === 'absent') {
-        return s ? { changes: [{ summary: `delete subnet ${a.name}` }], data: { action: 'delete', subnet: s } } : { changes: [], result: { subnet: null } };
+        return s ? { changes: [{ summary: `delete subnet ${a.name}` }], data: { action: 'delete', existing: s } } : { changes: [], result: { subnet: null } };
       }
       const netName = a.network_name ?? a.network;
       if (!s) {
@@ -114,20 +110,11 @@ export const osSubnetModule: Module<OsSubnetArgs, Data> = {
       if (fixed.length) throw new ModuleError(`subnet ${a.name} exists with ${fixed.join(', ')}: these cannot change; delete the subnet first`);
       const u = neutronUpdates(s, fields);
       if (Object.keys(u).length === 0) return { changes: [], result: { subnet: s, id: s.id } };
-      return { changes: [{ summary: `update subnet ${a.name}: ${fieldList(u)}` }], data: { action: 'update', subnet: s, body: u } };
+      return { changes: [{ summary: `update subnet ${a.name}: ${fieldList(u)}` }], data: { action: 'update', existing: s, body: u } };
     });
   },
   async apply(ctx, a, plan) {
-    const d = plan.data!;
-    const c = await OsClient.connect(ctx, a);
-    if (d.action === 'delete') {
-      await c.json('network', 'DELETE', `/v2.0/subnets/${d.subnet!.id}`);
-      return { changed: true, subnet: null };
-    }
-    const r = d.action === 'create'
-      ? await c.json<{ subnet: Subnet }>('network', 'POST', '/v2.0/subnets', { json: { subnet: d.body } })
-      : await c.json<{ subnet: Subnet }>('network', 'PUT', `/v2.0/subnets/${d.subnet!.id}`, { json: { subnet: d.body } });
-    return { changed: true, subnet: r.subnet, id: r.subnet.id };
+    return applyNeutronWrite(await OsClient.connect(ctx, a), 'subnet', plan.data!);
   },
 };
 

@@ -5,6 +5,7 @@
  */
 import { ModuleError } from '../../util/errors.js';
 import { identity, type OsClient } from './openstack-api.js';
+import type { ModuleResult } from '../types.js';
 
 export interface NeutronObject {
   id: string;
@@ -57,3 +58,24 @@ export function neutronUpdates(o: Record<string, unknown>, wanted: Record<string
 
 /** Pure: `name: a, b` for a change summary. */
 export const fieldList = (u: Record<string, unknown>): string => Object.keys(u).join(', ');
+
+/** What os_network and os_subnet plan for one object: create it, update fields of it, or delete it. */
+export interface NeutronWrite<T extends NeutronObject> {
+  action: 'create' | 'update' | 'delete';
+  existing?: T;
+  body?: Record<string, unknown>;
+}
+
+/** Apply a NeutronWrite to `/v2.0/<singular>s`; the task's result names the object by its singular. */
+export async function applyNeutronWrite<T extends NeutronObject>(c: OsClient, singular: string, d: NeutronWrite<T>): Promise<ModuleResult> {
+  const base = `/v2.0/${singular}s`;
+  if (d.action === 'delete') {
+    await c.json('network', 'DELETE', `${base}/${d.existing!.id}`);
+    return { changed: true, [singular]: null };
+  }
+  const r = d.action === 'create'
+    ? await c.json<Record<string, T>>('network', 'POST', base, { json: { [singular]: d.body } })
+    : await c.json<Record<string, T>>('network', 'PUT', `${base}/${d.existing!.id}`, { json: { [singular]: d.body } });
+  const o = r[singular]!;
+  return { changed: true, [singular]: o, id: o.id };
+}
