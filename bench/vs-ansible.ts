@@ -10,14 +10,18 @@
  * forks >= hosts, no fact gathering, host key checking on, its own ansible.cfg
  * and HOME in a temp dir.
  *
- *   npx tsx bench/vs-ansible.ts [--runs 5] [--hosts 1,3] [--target auto|lab|loopback] [--lab lab1]
+ * With --before DIR (an older build: `git archive REV | tar -x -C DIR`,
+ * node_modules linked, `npm run build` there) that build is timed too, in the
+ * same alternation (before, drover, ansible), as extra rows.
+ *
+ *   npx tsx bench/vs-ansible.ts [--runs 5] [--hosts 1,3] [--target auto|lab|loopback] [--lab lab1] [--before DIR]
  */
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { rmSync } from 'node:fs';
 import { startSshd, type Sshd } from '../test/helpers/sshd.js';
 import {
   ROOT, ansibleEnv, ansibleInventory, droverInventory, ensureBuilt, flags, fmtMs, labHosts, loopbackHosts, machine, median,
-  resetWorkdirs, runAnsible, runDrover, stopAnsibleMasters, table, tempDir, type BenchHost, type ChildRun,
+  resetWorkdirs, runAnsible, runChild, runDrover, stopAnsibleMasters, table, tempDir, type BenchHost, type ChildRun,
 } from './lib.js';
 
 const f = flags();
@@ -27,6 +31,7 @@ const target = f.get('target') ?? 'auto';
 const lab = f.get('lab') ?? 'lab1';
 const maxHosts = Math.max(...hostCounts);
 const PB = join(ROOT, 'bench', 'playbooks', 'vs-ansible');
+const before = f.get('before') ? join(resolve(f.get('before')!), 'bin', 'drover.js') : undefined;
 
 ensureBuilt();
 
@@ -83,17 +88,25 @@ try {
     const forks = Math.max(5, n);
     const drover = () => runDrover(join(PB, 'drover.yaml'), dInv, ['-f', String(forks)]);
     const ansible = () => runAnsible(ans, join(PB, 'ansible.yaml'), aInv, forks);
+    const droverBefore = () => runChild(process.execPath, [before!, 'play', join(PB, 'drover.yaml'), '-i', dInv, '-f', String(forks)], { cwd: dirname(dInv), timeoutMs: 300_000 });
 
     for (const scenario of ['converged', 'first run'] as const) {
       const converged = scenario === 'converged';
       const d: ChildRun[] = [];
       const a: ChildRun[] = [];
+      const b: ChildRun[] = [];
       if (converged) {
         // Converge both once (untimed) so the timed runs have nothing to change.
         checkDrover(await drover(), false, 'warm-up');
         checkAnsible(await ansible(), false, 'warm-up');
       }
       for (let i = 0; i < runs; i++) {
+        if (before) {
+          if (!converged) resetWorkdirs(hosts, 'drover', loopback);
+          const br = await droverBefore();
+          checkDrover(br, converged, `${scenario} (before)`);
+          b.push(br);
+        }
         if (!converged) resetWorkdirs(hosts, 'drover', loopback);
         const dr = await drover();
         checkDrover(dr, converged, scenario);
@@ -102,7 +115,7 @@ try {
         const ar = await ansible();
         checkAnsible(ar, converged, scenario);
         a.push(ar);
-        process.stderr.write(`  ${n} host(s), ${scenario}, run ${i + 1}/${runs}: drover ${fmtMs(dr.wallMs)}, ansible ${fmtMs(ar.wallMs)}\n`);
+        process.stderr.write(`  ${n} host(s), ${scenario}, run ${i + 1}/${runs}: ${before ? `before ${fmtMs(b.at(-1)!.wallMs)}, ` : ''}drover ${fmtMs(dr.wallMs)}, ansible ${fmtMs(ar.wallMs)}\n`);
       }
       const dm = median(d.map((r) => r.wallMs));
       const am = median(a.map((r) => r.wallMs));
@@ -115,6 +128,11 @@ try {
         `${(am / dm).toFixed(1)}×`,
         `${(median(d.map((r) => r.maxRssKb)) / 1024).toFixed(0)} / ${(median(a.map((r) => r.maxRssKb)) / 1024).toFixed(0)} MB`,
       ]);
+      if (before) {
+        const bm = median(b.map((r) => r.wallMs));
+        rows.push([`20 tasks × ${n} host${n > 1 ? 's' : ''}`, `${scenario}, before`, fmtMs(bm), fmtMs(median(b.map(recapMs))), fmtMs(am), `${(am / bm).toFixed(1)}×`, `${(median(b.map((r) => r.maxRssKb)) / 1024).toFixed(0)} / ${(median(a.map((r) => r.maxRssKb)) / 1024).toFixed(0)} MB`]);
+        details.push(`${n} host(s) ${scenario}, before: drover ${b.map((r) => r.wallMs.toFixed(0)).join(', ')} ms`);
+      }
       details.push(`${n} host(s) ${scenario}: drover ${d.map((r) => r.wallMs.toFixed(0)).join(', ')} ms; ansible ${a.map((r) => r.wallMs.toFixed(0)).join(', ')} ms`);
     }
   }
