@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalProvider } from '../../src/providers/local/provider.js';
@@ -16,7 +16,11 @@ import { REL_SITE, printMeasured, secs, siteEnv } from '../helpers/e2e-site.js';
  * server certificate for its hostname and mgmt IP (key 0600 + chain); the
  * controller node serves HTTPS with them, and `curl https://controller:8443/`
  * from a compute node verifies against the installed CA. The second run
- * changes nothing. Needs root. Own drover home, subnet and bridge
+ * changes nothing. Then renewal (issue 20 part 4): two services on the
+ * controller node with their own certificates (tls_ca_services); when one
+ * certificate nears expiry the next run re-issues it and restarts its service
+ * only (systemd InvocationID), the other is left alone; then changed=0 and
+ * --check 0. Needs root. Own drover home, subnet and bridge
  * (DROVER_E2E_TLS_HOME, default /var/lib/drover-rel; 10.93.0.0/24; drover93;
  * machine prefix "r"); the nodes are left down at the end.
  */
@@ -132,4 +136,120 @@ describe.skipIf(!isRoot)('tls_ca role on real nodes (issue 6): CA chains, trust 
     expect(r.exitCode).toBe(0);
     expect(r.changed).toEqual([]);
   }, 600_000);
+
+  // --- renewal: two services on the controller node, each with its own certificate.
+  const services = join(dir, 'services.yaml');
+  const aged = join(dir, 'age-alpha.yaml');
+  const SERVICES_PLAY = `
+- hosts: controller
+  become: yes
+  vars:
+    tls_ca_services:
+      - {name: alpha, unit: drover-tls-alpha, not_after: "+90d"}
+      - {name: beta, unit: drover-tls-beta, not_after: "+90d"}
+  pre_tasks:
+    - name: Units for two TLS services (openssl s_server, each with its own certificate)
+      copy:
+        dest: "/etc/systemd/system/drover-tls-{{item.name}}.service"
+        content: |
+          [Service]
+          ExecStart=/usr/bin/openssl s_server -quiet -www -accept {{item.port}} -key /etc/drover/tls/{{item.name}}.key -cert /etc/drover/tls/{{item.name}}-chain.crt -cert_chain /etc/drover/tls/{{item.name}}-chain.crt
+        mode: "0644"
+      loop: [{name: alpha, port: 8444}, {name: beta, port: 8445}]
+      register: units
+    - name: systemd reads the units
+      command: systemctl daemon-reload
+      when: units.changed
+  roles:
+    - tls_ca
+  tasks:
+    - name: Both services running
+      service: {name: "drover-tls-{{item}}", state: started}
+      loop: [alpha, beta]
+`;
+  // What time does to a certificate, done at once: alpha's certificate on the
+  // controller machine re-issued by the same CA, same key and CSR, valid for one day.
+  const AGE_ALPHA = (pki: string) => `
+- hosts: localhost
+  gather_facts: no
+  tasks:
+    - openssl_certificate:
+        path: ${pki}/nodes/controller-alpha.crt
+        csr_path: ${pki}/nodes/controller-alpha.csr
+        provider: ownca
+        ownca_path: ${pki}/intermediate-ca.crt
+        ownca_privatekey_path: ${pki}/intermediate-ca.key
+        ownca_not_after: "+1d"
+        force: yes
+`;
+  const servicesRun = (check = false) =>
+    runPlaybook({ playbook: services, inventory: [p.inventoryPath(LAB)], extraVars: [`tls_ca_dir=${pki}`], stateDir: join(dir, '.drover'), rolesPath: [join(ROOT, 'roles')], check });
+  // Each start of a unit gets a new InvocationID.
+  const invocation = () => {
+    const id = (unit: string) => {
+      const r = ssh('controller', `systemctl show -p InvocationID --value ${unit}`);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.trim(), unit).toMatch(/^[0-9a-f]{32}$/);
+      return r.stdout.trim();
+    };
+    return { alpha: id('drover-tls-alpha'), beta: id('drover-tls-beta') };
+  };
+  const deployed = (name: string) => {
+    const r = ssh('controller', `openssl x509 -in /etc/drover/tls/${name}-chain.crt -noout -serial -enddate`);
+    return { serial: /serial=(\S+)/.exec(r.stdout)?.[1], notAfter: new Date(/notAfter=(.+)/.exec(r.stdout)![1]!) };
+  };
+  let before: { alpha: string; beta: string };
+
+  it('services: each gets its own certificate; both serve TLS that verifies against the installed root', async () => {
+    writeFileSync(services, SERVICES_PLAY);
+    const r = await servicesRun();
+    measured['services run (2 service certificates, 2 units)'] = secs(r.durationMs);
+    expect(r.exitCode).toBe(0);
+    const probe = (port: number) =>
+      ssh('controller', `for i in $(seq 50); do openssl s_client -connect 127.0.0.1:${port} -verify_return_error -CAfile /etc/ssl/certs/drover-lab-root-ca.pem </dev/null >/tmp/sc.$$ 2>&1 && break; sleep 0.2; done; cat /tmp/sc.$$`);
+    for (const port of [8444, 8445]) expect(probe(port).stdout).toMatch(/Verify return code: 0 \(ok\)/);
+    before = invocation();
+    expect(before.alpha).toMatch(/^[0-9a-f]{32}$/);
+    expect(before.beta).toMatch(/^[0-9a-f]{32}$/);
+  }, 900_000);
+
+  it('renewal: a certificate near expiry is re-issued on the next run and only its service restarts', async () => {
+    writeFileSync(aged, AGE_ALPHA(pki));
+    const age = await runPlaybook({ playbook: aged, inventory: ['localhost,'], stateDir: join(dir, '.drover-age') });
+    expect(age.exitCode).toBe(0);
+    const agedSerial = spawnSync('openssl', ['x509', '-in', join(pki, 'nodes/controller-alpha.crt'), '-noout', '-serial'], { encoding: 'utf8' }).stdout.trim().replace('serial=', '');
+    const alphaBefore = deployed('alpha');
+    const betaBefore = deployed('beta');
+
+    const r = await servicesRun();
+    measured['renewal run (alpha re-issued, alpha restarted)'] = secs(r.durationMs);
+    expect(r.exitCode).toBe(0);
+    const changed = r.changed.map((c) => c.task);
+    expect(changed).toContain('tls_ca : Service certificates (re-issued within tls_ca_renew_before_days of expiry)');
+    expect(changed).toContain('tls_ca : Deploy the service certificate chains (certificate + intermediate)');
+    expect(changed).toContain('tls_ca : restart services whose certificate changed');
+    expect(changed).not.toContain('tls_ca : Deploy the service keys'); // renewal keeps the key
+
+    const alphaAfter = deployed('alpha');
+    const betaAfter = deployed('beta');
+    expect(alphaAfter.serial).not.toBe(alphaBefore.serial);
+    expect(alphaAfter.serial?.toLowerCase()).not.toBe(agedSerial.toLowerCase());
+    expect(alphaAfter.notAfter.getTime() - Date.now()).toBeGreaterThan(80 * 86400_000);
+    expect(betaAfter).toEqual(betaBefore);
+
+    const after = invocation();
+    expect(after.alpha).not.toBe(before.alpha);
+    expect(after.beta).toBe(before.beta);
+  }, 900_000);
+
+  it('after the renewal: the next run changes nothing, --check predicts nothing', async () => {
+    const again = await servicesRun();
+    expect(again.exitCode).toBe(0);
+    expect(again.changed).toEqual([]);
+    const check = await servicesRun(true);
+    expect(check.exitCode).toBe(0);
+    expect(check.changed).toEqual([]);
+    const ids = invocation();
+    expect(ids.beta).toBe(before.beta);
+  }, 900_000);
 });
