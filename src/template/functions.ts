@@ -5,7 +5,7 @@
  * ValueError on wrong input and the caller adds the position.
  */
 import { posix } from 'node:path';
-import { toPyYamlText, toYamlText } from '../util/yaml.js';
+import { toYamlText } from '../util/yaml.js';
 import { isMapping, pythonStr, show, typeName } from './values.js';
 import { pythonRegex } from '../util/python-regex.js';
 
@@ -205,11 +205,6 @@ export function toNiceJson(v: unknown, indentWidth: unknown = 4): string {
 /** Compact YAML (flow style), no trailing newline: the Handlebars helper. */
 export function toYamlFlow(v: unknown): string {
   return toYamlText(v, { flow: true });
-}
-
-/** Ansible's to_yaml (flow style for collections of scalars) / to_nice_yaml (block style), as PyYAML writes them. */
-export function toYaml(v: unknown, indentWidth = 2, nice = false): string {
-  return toPyYamlText(v, { indent: indentWidth, flowLeaves: !nice });
 }
 
 /** Block-style YAML (indent 2 by default), no trailing newline. */

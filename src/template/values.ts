@@ -156,11 +156,31 @@ export function pythonRepr(v: unknown): string {
   if (v instanceof Callable) return `<function ${v.name}>`;
   if (v === true) return 'True';
   if (v === false) return 'False';
-  if (typeof v === 'number') return Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v);
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? String(v) : pythonFloatRepr(v);
   if (typeof v === 'string') return quotePython(v);
   if (Array.isArray(v)) return `[${v.map(pythonRepr).join(', ')}]`;
   if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${quotePython(k)}: ${pythonRepr(x)}`).join(', ')}}`;
   return String(v);
+}
+
+/**
+ * Python's repr() of a float: the shortest digits that read back the same (as
+ * JavaScript's), but in exponent form below 1e-4 and from 1e16 (JavaScript:
+ * 1e-7, 1e21) with at least two exponent digits, and a `.0` on whole numbers.
+ */
+export function pythonFloatRepr(v: number): string {
+  if (Number.isNaN(v)) return 'nan';
+  if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
+  const [mantissa, expText] = v.toExponential().split('e') as [string, string];
+  const exp = Number(expText);
+  if (exp < -4 || exp >= 16) return `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  // Fixed notation from the same shortest digits, moved by the exponent (toFixed would round the exact binary value instead).
+  const negative = mantissa.startsWith('-');
+  const digits = mantissa.replace(/[-.]/g, '');
+  const point = exp + 1;
+  const whole = point <= 0 ? '0' : digits.slice(0, point).padEnd(point, '0');
+  const fraction = point <= 0 ? '0'.repeat(-point) + digits : digits.slice(point);
+  return `${negative ? '-' : ''}${whole}.${fraction || '0'}`;
 }
 
 /** A Python string literal as repr() writes it: single quotes unless the text has ' and no ". */

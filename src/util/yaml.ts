@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, stringify, visit, type Node as YNode, type YAMLError } from 'yaml';
+import { Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, stringify, type Node as YNode, type YAMLError } from 'yaml';
 import { InputError, InputErrors } from './errors.js';
 import { limit, overLimit } from './limits.js';
 import { decodeText, readUserTextFile } from './text-input.js';
@@ -86,23 +86,6 @@ const SYNTAX_HINTS: Partial<Record<string, string>> = {
 /** YAML text for a value: `flow` is `to_yaml`'s one-line style, otherwise block style (`to_nice_yaml`). */
 export function toYamlText(value: unknown, opts: { flow?: boolean; indent?: number; indentSeq?: boolean } = {}): string {
   return stringify(value, opts.flow ? { collectionStyle: 'flow' } : { indent: opts.indent ?? 2, indentSeq: opts.indentSeq ?? true }).replace(/\n$/, '');
-}
-
-/**
- * YAML as PyYAML's yaml.dump writes it for Ansible's to_yaml / to_nice_yaml:
- * keys sorted, sequences not indented under their key, single quotes where
- * quoting is needed, and with `flowLeaves` (to_yaml: default_flow_style None)
- * collections of scalars only in flow style. Ends with a newline.
- */
-export function toPyYamlText(value: unknown, opts: { indent: number; flowLeaves: boolean }): string {
-  const doc = new Document(value, { sortMapEntries: true });
-  if (opts.flowLeaves) {
-    visit(doc, {
-      Map: (_k, node) => void (node.flow = node.items.every((p) => isScalar(p.value) || p.value === null)),
-      Seq: (_k, node) => void (node.flow = node.items.every((x) => isScalar(x) || x === null)),
-    });
-  }
-  return doc.toString({ indent: opts.indent, indentSeq: false, singleQuote: true, lineWidth: 0, flowCollectionPadding: false });
 }
 
 /**

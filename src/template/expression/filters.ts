@@ -11,6 +11,7 @@ import { posix } from 'node:path';
 import { parseYaml } from '../../util/yaml.js';
 import * as F from '../functions.js';
 import { pythonJson } from '../python-json.js';
+import { type PyYamlDumpOptions, pyYamlDump } from '../pyyaml-dump.js';
 import { MISSING, compare, equals, getPath, isMapping, member, pythonStr, show, truthy, typeName } from '../values.js';
 import { percentFormat } from './percent-format.js';
 import { TESTS } from './tests.js';
@@ -32,6 +33,22 @@ function fail(message: string): never {
 function arg(args: unknown[], kwargs: Record<string, unknown>, i: number, name: string, dflt?: unknown): unknown {
   if (i < args.length) return args[i];
   return Object.hasOwn(kwargs, name) ? kwargs[name] : dflt;
+}
+
+/** yaml.dump's keyword arguments that to_yaml / to_nice_yaml pass through; any other is yaml.dump's TypeError. */
+function yamlDumpOptions(name: string, k: Record<string, unknown>, base: PyYamlDumpOptions, own: string[]): PyYamlDumpOptions {
+  const known = ['indent', 'width', 'sort_keys', 'explicit_start', 'explicit_end', ...own];
+  const unknown = Object.keys(k).find((key) => !known.includes(key));
+  if (unknown !== undefined) fail(`${name} - dump() got an unexpected keyword argument '${unknown}'`);
+  const flag = (key: string) => (k[key] === undefined ? undefined : truthy(k[key]));
+  return {
+    ...base,
+    ...(k.indent !== undefined && { indent: F.toInt(k.indent) }),
+    ...(k.width !== undefined && { width: F.toInt(k.width) }),
+    sortKeys: flag('sort_keys') ?? true,
+    explicitStart: flag('explicit_start'),
+    explicitEnd: flag('explicit_end'),
+  };
 }
 
 function list(name: string, v: unknown): unknown[] {
@@ -231,8 +248,9 @@ export const FILTERS: Record<string, FilterFn> = {
   sha1: (v) => createHash('sha1').update(F.pyStr(v)).digest('hex'),
   to_json: (v, a, k) => pythonJson(v, { indent: k.indent as number | undefined, sortKeys: truthy(k.sort_keys), ensureAscii: k.ensure_ascii === undefined ? true : truthy(k.ensure_ascii) }),
   to_nice_json: (v, a, k) => pythonJson(v, { indent: F.toInt(arg(a, k, 0, 'indent', 4)), sortKeys: arg(a, k, 1, 'sort_keys', true) !== false, separators: [',', ': '], ensureAscii: k.ensure_ascii === undefined ? true : truthy(k.ensure_ascii) }),
-  to_yaml: (v, a, k) => F.toYaml(v, F.toInt(k.indent ?? 2)),
-  to_nice_yaml: (v, a, k) => F.toYaml(v, F.toInt(arg(a, k, 0, 'indent', 4)), true),
+  // Ansible: yaml.dump(a, allow_unicode=True, default_flow_style=None, **kw); to_nice_yaml adds indent=4 (its one positional) and block style.
+  to_yaml: (v, a, k) => pyYamlDump(v, yamlDumpOptions('to_yaml', k, { defaultFlowStyle: k.default_flow_style === undefined ? null : (k.default_flow_style as boolean | null) }, ['default_flow_style'])),
+  to_nice_yaml: (v, a, k) => pyYamlDump(v, yamlDumpOptions('to_nice_yaml', k, { indent: F.toInt(arg(a, k, 0, 'indent', 4)), defaultFlowStyle: false }, ['indent'])),
   dictsort: (v, a, k) => {
     const byValue = arg(a, k, 1, 'by', 'key') === 'value';
     const key = sortKey(truthy(arg(a, k, 0, 'case_sensitive', false)), undefined);
