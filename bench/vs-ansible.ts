@@ -57,24 +57,17 @@ console.log(`runs: ${runs} each, alternated\n`);
 const work = tempDir('drover-bench-vs-');
 const ans = ansibleEnv(Math.max(5, maxHosts));
 
-/** Every host ok, none failed; converged: none changed. */
-function checkDrover(r: ChildRun, converged: boolean, what: string): void {
-  const recap = r.stdout.slice(r.stdout.lastIndexOf('RECAP'));
-  const rows = recap.split('\n').filter((l) => /^\S+\s+\d+\s+\d+/.test(l));
-  const bad = rows.filter((l) => {
-    const [, , changed, , failed, , unreachable] = l.trim().split(/\s+/).map(Number);
-    return failed! > 0 || unreachable! > 0 || (converged && changed! > 0);
-  });
-  if (r.code !== 0 || rows.length === 0 || bad.length) throw new Error(`drover ${what}: exit ${r.code}\n${r.stdout.slice(-3000)}\n${r.stderr}`);
-}
-function checkAnsible(r: ChildRun, converged: boolean, what: string): void {
+/** Every host ok, none failed; converged: none changed. Both tools print Ansible's recap lines. */
+function checkRecap(tool: string, r: ChildRun, converged: boolean, what: string): void {
   const rows = r.stdout.split('\n').filter((l) => /: ok=\d+/.test(l));
   const bad = rows.filter((l) => /failed=[1-9]|unreachable=[1-9]/.test(l) || (converged && /changed=[1-9]/.test(l)));
-  if (r.code !== 0 || rows.length === 0 || bad.length) throw new Error(`ansible ${what}: exit ${r.code}\n${r.stdout.slice(-3000)}\n${r.stderr}`);
+  if (r.code !== 0 || rows.length === 0 || bad.length) throw new Error(`${tool} ${what}: exit ${r.code}\n${r.stdout.slice(-3000)}\n${r.stderr}`);
 }
-/** The engine's own time from drover's recap line "(1.23s)": the rest is process start and load/validate. */
+const checkDrover = (r: ChildRun, converged: boolean, what: string) => checkRecap('drover', r, converged, what);
+const checkAnsible = (r: ChildRun, converged: boolean, what: string) => checkRecap('ansible', r, converged, what);
+/** The engine's own time from drover's "SLOWEST TASKS (run 1.23s)" line (older builds: the recap's "(1.23s)"): the rest is process start and load/validate. */
 function recapMs(r: ChildRun): number {
-  const m = /\((\d+\.\d+)s\)\s*$/.exec(r.stdout.trim());
+  const m = /SLOWEST TASKS \(run (\d+\.\d+)s\)/.exec(r.stdout) ?? /\((\d+\.\d+)s\)\s*$/.exec(r.stdout.trim());
   return m ? Number(m[1]) * 1000 : NaN;
 }
 
