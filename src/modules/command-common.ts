@@ -201,7 +201,8 @@ function lines(s: string): string[] {
  */
 export async function runAndRegister(ctx: TaskContext, line: string, args: GuardArgs, cmd: unknown): Promise<ModuleResult> {
   let stdin: string | undefined;
-  if (args.stdin !== undefined) stdin = args.stdin_add_newline && !args.stdin.endsWith('\n') ? args.stdin + '\n' : args.stdin;
+  // As Ansible's run_command: the newline is added whatever the text ends with.
+  if (args.stdin !== undefined) stdin = args.stdin_add_newline ? args.stdin + '\n' : args.stdin;
   // chdir=~/x: the transport quotes cwd, so expand the tilde first (as Ansible's expanduser does).
   const cwd = args.chdir?.startsWith('~') ? await ctx.expandUser(args.chdir) : args.chdir;
   const start = new Date();
