@@ -1,0 +1,3 @@
+import { moduleSuite } from './runner.js';
+
+moduleSuite('x509_crl.yaml');
