@@ -7,7 +7,7 @@ import type { EngineEvent } from '../report/events.js';
 import { itemResultEvent, taskResultEvent, taskTitle } from '../report/task-event.js';
 import { countResult } from '../report/tally.js';
 import { gatherFacts } from '../facts/gather.js';
-import { evaluateCondition, renderDeep, renderString } from '../template/index.js';
+import { evaluateCondition, isTemplated, renderDeep, renderString, toText } from '../template/index.js';
 import { InputError, UnreachableError } from '../util/errors.js';
 import { formatPos } from '../util/source.js';
 import type { Redactor } from '../util/redact.js';
@@ -406,7 +406,7 @@ export class PlayRunner {
     }
     const where = formatPos(node.pos);
     const targets = taskInherited.runOnce ? hosts.slice(0, 1) : hosts;
-    env.emit({ type: 'task_start', play: play.name, task: title, where, hosts: targets.map((h) => h.name), handler });
+    env.emit({ type: 'task_start', play: play.name, task: this.shownTitle(node, targets[0], taskInherited), where, hosts: targets.map((h) => h.name), handler });
     const outcomes = new Map<HostState, TaskOutcome>();
     await Promise.all(
       targets.map((h) =>
@@ -438,6 +438,22 @@ export class PlayRunner {
     if (value === undefined) return false;
     if (typeof value === 'boolean') return value;
     return evaluateCondition(value, this.varsFor(h, node, inherited.scopeVars), node.pos);
+  }
+
+  /**
+   * The TASK line's name as Ansible shows it: the name templated with the
+   * first host's variables, or as written when that fails (Ansible templates
+   * it with fail_on_undefined=False). Results, --start-at-task and listings
+   * keep the name as written, as Ansible's do.
+   */
+  private shownTitle(node: TaskNode, first: HostState | undefined, inherited: Inherited): string {
+    if (node.name === undefined || first === undefined || !isTemplated(node.name)) return taskTitle(node);
+    try {
+      const name = toText(renderString(node.name, this.varsFor(first, node, inherited.scopeVars), node.pos));
+      return taskTitle({ ...node, name });
+    } catch {
+      return taskTitle(node);
+    }
   }
 
   private async runOnHost(node: TaskNode, h: HostState, inherited: Inherited): Promise<TaskOutcome> {

@@ -266,7 +266,7 @@ class Validator {
     for (const n of nodes) {
       const scope = this.nodeScope(n, ctx);
       const nctx: WalkCtx = { ...ctx, scope, role: n.role ?? ctx.role };
-      if (n.name !== undefined) this.checkText(n.name, keywordPos(n, 'name'), nctx);
+      // A name is not checked: the TASK line shows it templated when it can be, as written when not (Ansible's fail_on_undefined=False).
       if (n.kind === 'task') this.checkTask(n, nctx);
       else if (n.kind === 'block') this.checkBlock(n, nctx);
       else if (n.kind === 'meta') this.checkConds(n, 'when', n.when, nctx);

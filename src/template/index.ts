@@ -13,3 +13,4 @@ export { UndefinedVariableError, TemplateSyntaxError } from './errors.js';
 export { renderString, renderDeep, renderText, templateRefs, isTemplated, checkTemplate, templateLanguage, type TemplateLanguage, type TemplateOptions } from './render.js';
 export { compileCondition, conditionGuards, conditionRefs, evaluateCondition, evaluateExpression, isGuarded } from './expression/index.js';
 export { HELPER_DOCS } from './helpers.js';
+export { toText } from './values.js';

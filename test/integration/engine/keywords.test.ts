@@ -26,6 +26,15 @@ describe('task and play keywords over a real sshd', () => {
     expect(msg('The magic value stands', 'h1')).toBe('names=[\'web\']');
   });
 
+  it("task names: the TASK line templated with the first host's vars, as written when that fails; results keep the name as written", async () => {
+    const t = writeTestInventory(sshd, ['h1', 'h2']);
+    const r = await play(t.inventory, 'task-names.yaml');
+    expect(r.summary.exitCode).toBe(0);
+    const starts = r.events.flatMap((e) => (e.type === 'task_start' ? [e.task] : []));
+    expect(starts).toEqual(['hello world on h1', 'raw {{ nope }} {{ who }}', 'bad {{ who | nosuchfilter }}']);
+    expect(r.results.filter((x) => x.host === 'h2').map((x) => x.task)[0]).toBe('hello {{ who }} on {{ inventory_hostname }}');
+  });
+
   it('serial, block/rescue/always, until/retries, run_once, delegate_to, never tags', async () => {
     const t = writeTestInventory(sshd, ['h1', 'h2', 'h3']);
     const r = await play(t.inventory, 'keywords.yaml');
