@@ -21,6 +21,7 @@ import { applyMode, attrCommands, chmodArg, parseMode, planAttrs } from './commo
 import { registerModule } from './registry.js';
 import type { Change, Module } from './types.js';
 import { fileStatesFact } from '../facts/files.js';
+import { mkdirStepsCommand } from './common/mkdir-steps.js';
 
 const PATH_KEYS = ['path', 'dest', 'name'] as const;
 const STATES = ['file', 'directory', 'touch', 'absent', 'link', 'hard'] as const;
@@ -176,8 +177,8 @@ export function planFile(a: FileArgs, f: FileFacts): { changes: Change[]; data: 
         // Like Ansible: each directory created on the way gets the mode, owner and group, not only the last.
         const made: string[] = [];
         attrsForNew(a, path, changes, made);
-        const steps = ancestors(path).map(shq).join(' ');
-        cmds.push(made.length ? `for d in ${steps}; do [ -e "$d" ] || { mkdir -- "$d" && ${made.map((c) => c.replaceAll(q, '"$d"')).join(' && ')}; } || exit 1; done` : `mkdir -p -- ${q}`);
+        const steps = ancestors(path).map(shq);
+        cmds.push(made.length ? mkdirStepsCommand(steps, made.map((c) => c.replaceAll(q, '"$d"'))) : `mkdir -p -- ${q}`);
       } else if (st.type !== 'directory') {
         throw new ModuleError(`${path} exists and is a ${st.type}, not a directory`);
       } else {

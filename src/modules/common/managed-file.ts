@@ -8,6 +8,7 @@ import { atomicWrite } from './atomic-write.js';
 import { attrCommands, chmodArg, parseMode, planAttrs } from './file-attrs.js';
 import { contentDiff, humanSize } from './file-diff.js';
 import { formatMode } from '../../facts/file-state.js';
+import { mkdirStepsCommand } from './mkdir-steps.js';
 
 /**
  * The part copy, template, lineinfile and ini_file share: given the current
@@ -141,7 +142,7 @@ export async function applyContent(ctx: TaskContext, data: ContentPlanData): Pro
     const steps = parts.map((_, i) => (data.mkdir!.startsWith('/') ? '/' : '') + parts.slice(0, i + 1).join('/'));
     const { chmod, chown } = data.mkdirAttrs;
     const attrs = [...(chown ? [`chown -- ${shq(chown)} "$d"`] : []), ...(chmod ? [`chmod -- ${shq(chmod)} "$d"`] : [])];
-    await ctx.run(`for d in ${steps.map(shq).join(' ')}; do [ -e "$d" ] || { mkdir -- "$d" && ${attrs.join(' && ')}; } || exit 1; done`);
+    await ctx.run(mkdirStepsCommand(steps.map(shq), attrs));
   } else if (data.mkdir) await ctx.run(`mkdir -p -- ${shq(data.mkdir)}`);
   if (data.write) {
     const w = data.write;
