@@ -250,40 +250,37 @@ class Emitter {
     else this.state = flow ? () => this.flowMappingKey(true) : () => this.blockMappingKey(true);
   }
 
-  private flowSequenceItem(first: boolean): void {
+  /**
+   * The part flow sequences and mappings share: the opening bracket on the
+   * first call, the closing one at the end event (returns false then), and
+   * before each further item the comma and a line break past the width.
+   */
+  private flowItem(first: boolean, open: string, close: string, end: Ev['t']): boolean {
     if (first) {
-      this.writeIndicator('[', true, true, false);
+      this.writeIndicator(open, true, true, false);
       this.increaseIndent(true, false);
       this.flowLevel++;
     }
-    if (this.event.t === 'seq-end') {
+    if (this.event.t === end) {
       this.flowLevel--;
       this.popIndent();
-      this.writeIndicator(']', false, false, false);
+      this.writeIndicator(close, false, false, false);
       this.popState();
-      return;
+      return false;
     }
     if (!first) this.writeIndicator(',', false, false, false);
     if (this.column > this.bestWidth) this.writeIndent();
+    return true;
+  }
+
+  private flowSequenceItem(first: boolean): void {
+    if (!this.flowItem(first, '[', ']', 'seq-end')) return;
     this.states.push(() => this.flowSequenceItem(false));
     this.expectNode(false, false);
   }
 
   private flowMappingKey(first: boolean): void {
-    if (first) {
-      this.writeIndicator('{', true, true, false);
-      this.increaseIndent(true, false);
-      this.flowLevel++;
-    }
-    if (this.event.t === 'map-end') {
-      this.flowLevel--;
-      this.popIndent();
-      this.writeIndicator('}', false, false, false);
-      this.popState();
-      return;
-    }
-    if (!first) this.writeIndicator(',', false, false, false);
-    if (this.column > this.bestWidth) this.writeIndent();
+    if (!this.flowItem(first, '{', '}', 'map-end')) return;
     if (this.checkSimpleKey()) {
       this.states.push(() => this.flowMappingValue(true));
       this.expectNode(true, true);
