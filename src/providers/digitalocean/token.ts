@@ -27,7 +27,7 @@ export function resolveToken(opts: { tokenFile?: string }, env: NodeJS.ProcessEn
     return token;
   }
   const token = env.DIGITALOCEAN_TOKEN?.trim();
-  if (!token) throw new Error(`no DigitalOcean API token: set DIGITALOCEAN_TOKEN or pass --token-file FILE (a personal access token with the scopes ${TOKEN_SCOPES.map((s) => `\`${s}\``).join(', ')}; and \`vpc:read\` if the spec sets vpc_uuid)`);
+  if (!token) throw new Error(`no DigitalOcean API token: set DIGITALOCEAN_TOKEN or pass --token-file FILE (a personal access token with the scopes ${TOKEN_SCOPES.map((s) => `\`${s}\``).join(', ')}; \`vpc:read\` if the spec sets vpc_uuid; for labs on droplets also \`vpc:create\`, \`vpc:delete\`)`);
   return token;
 }
 

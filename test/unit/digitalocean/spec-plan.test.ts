@@ -212,7 +212,7 @@ describe('API details', () => {
   });
 
   it('the token hint names every scope the contract says drover\'s calls need', () => {
-    const used = ['droplets_list', 'droplets_create', 'droplets_get', 'droplets_destroy', 'dropletActions_list', 'actions_get', 'sshKeys_list', 'sshKeys_create', 'sizes_list', 'account_get'];
+    const used = ['droplets_list', 'droplets_create', 'droplets_get', 'droplets_destroy', 'dropletActions_list', 'actions_get', 'sshKeys_list', 'sshKeys_create', 'sizes_list', 'account_get', 'vpcs_list', 'vpcs_create', 'vpcs_delete'];
     let message = '';
     try {
       resolveToken({}, {});
@@ -222,7 +222,7 @@ describe('API details', () => {
     const hinted = [...message.matchAll(/`([a-z_]+:[a-z*]+)`/g)].map((m) => m[1]!);
     const covered = (s: string) => hinted.some((h) => h === s || (h.endsWith(':*') && s.startsWith(h.slice(0, -1))));
     expect(scopesOf(used).filter((s) => !covered(s))).toEqual([]);
-    expect(hinted).toEqual(['droplet:*', 'tag:read', 'tag:create', 'image:read', 'ssh_key:*', 'sizes:read', 'regions:read', 'actions:read', 'account:read', 'vpc:read']);
+    expect(hinted).toEqual(['droplet:*', 'tag:read', 'tag:create', 'image:read', 'ssh_key:*', 'sizes:read', 'regions:read', 'actions:read', 'account:read', 'vpc:read', 'vpc:create', 'vpc:delete']);
   });
 
   it('tags and regions as DigitalOcean matches them: tags case-insensitively, a region prefix against its datacenters', () => {
