@@ -19,11 +19,18 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 const bundle = fileURLToPath(new URL('../dist/bundle/drover.cjs', import.meta.url));
-const built = currentBundle();
-const { main } = built ? loadBundle(bundle, built) : await import('../dist/cli/main.js');
-main(process.argv).then((code) => {
-  process.exitCode = code;
-});
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  // Answered without loading the CLI (the 2.7 MB bundle and its code cache): the same
+  // version the CLI prints, package.json's (test/unit/cli/version.test.ts keeps them equal).
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+} else {
+  const built = currentBundle();
+  const { main } = built ? loadBundle(bundle, built) : await import('../dist/cli/main.js');
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}
 
 /** The bundle's stat, unless it is missing or older than the compiled modules (tsc ran alone since: stale code). */
 function currentBundle() {
