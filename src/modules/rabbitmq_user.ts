@@ -2,10 +2,11 @@
  * `rabbitmq_user`: a RabbitMQ user with a password, tags and permissions on
  * one vhost, through `rabbitmqctl` on the target.
  *
- * One round trip reads the user, its permissions and whether the wanted
- * password is the current one (the `rabbitmq.user` fact, src/facts/rabbitmq.ts),
- * so a second run never resets an unchanged password. Passwords never appear
- * in argv: the read, add_user and change_password get them on stdin.
+ * One `rabbitmqctl eval` reads the user, its permissions and its salted
+ * password hash, which is checked against the wanted password on this machine
+ * (the `rabbitmq.user` fact, src/facts/rabbitmq.ts), so a second run never
+ * resets an unchanged password. Passwords never appear in argv: the read does
+ * not send them at all; add_user and change_password get them on stdin.
  */
 import { z } from 'zod';
 import { rabbitUserFact, type RabbitUserState } from '../facts/rabbitmq.js';
@@ -72,7 +73,7 @@ export function decideRabbit(a: RabbitmqUserArgs, s: RabbitUserState): { steps: 
     changes.push({ summary: `add user ${user}${a.password !== undefined ? ' with a password' : ''}` });
   } else if (a.password !== undefined && a.update_password === 'always' && s.passwordOk === false) {
     steps.push({ op: 'password' });
-    changes.push({ summary: `${user}: change the password (authenticate_user rejected the wanted one)` });
+    changes.push({ summary: `${user}: change the password (the stored hash is not the wanted password's)` });
   }
   const tags = wantTags(a);
   const curTags = fresh ? [] : s.tags;

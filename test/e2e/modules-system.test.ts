@@ -168,7 +168,7 @@ describe.skipIf(!isRoot)('system modules on a real node', () => {
     expect(await sh('ls /tmp/tmp.* 2>/dev/null | wc -l')).toBe('0\n');
   });
 
-  it('rabbitmq_user: predicted = real, second run no change, a changed password is detected with authenticate_user', async () => {
+  it('rabbitmq_user: predicted = real, second run no change, a changed password is detected (and authenticate_user agrees)', async () => {
     await run(aptModule, { name: 'rabbitmq-server' });
     const u = { user: 'openstack', password: 'Rabb1t-Pass-word', vhost: '/', configure_priv: '.*', read_priv: '.*', write_priv: '.*' };
     const predicted = await run(rabbitmqUserModule, u, true);
@@ -176,7 +176,7 @@ describe.skipIf(!isRoot)('system modules on a real node', () => {
     expect(summaries(await run(rabbitmqUserModule, u))).toEqual(summaries(predicted));
     expect((await run(rabbitmqUserModule, u)).changed).toBe(false);
     const changed = { ...u, password: 'Rabb1t-Other-word' };
-    expect(summaries(await run(rabbitmqUserModule, changed, true))).toEqual(['openstack: change the password (authenticate_user rejected the wanted one)']);
+    expect(summaries(await run(rabbitmqUserModule, changed, true))).toEqual(["openstack: change the password (the stored hash is not the wanted password's)"]);
     expect((await run(rabbitmqUserModule, changed)).changed).toBe(true);
     expect((await conn.exec('rabbitmqctl -q authenticate_user openstack', { stdin: 'Rabb1t-Other-word\n' })).rc).toBe(0);
     expect((await run(rabbitmqUserModule, changed)).changed).toBe(false);

@@ -4,6 +4,7 @@
  * output: given facts + args -> expected changes and commands. The recorded
  * outputs were taken from a Debian 12 lab node (MariaDB 10.11, RabbitMQ 3.10).
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { decideDbs, mysqlDbModule } from '../../../src/modules/mysql_db.js';
 import { decideUser, grantsAsPrivs, mysqlUserModule, parsePrivs } from '../../../src/modules/mysql_user.js';
 import { mysqlInvocation, optionFileValue, parseAccount, parseGrants, sqlString } from '../../../src/facts/mysql.js';
 import { decideRabbit, rabbitmqUserModule } from '../../../src/modules/rabbitmq_user.js';
-import { parseRead, readCommand } from '../../../src/facts/rabbitmq.js';
+import { parseRead, passwordMatches, readCommand } from '../../../src/facts/rabbitmq.js';
 import { debconfModule } from '../../../src/modules/debconf.js';
 import { parseDebconfValue } from '../../../src/facts/debconf.js';
 import { aptRepositoryModule, editSources, repoFileName } from '../../../src/modules/apt_repository.js';
@@ -295,36 +296,58 @@ describe('mysql planning', () => {
 });
 
 describe('rabbitmq_user planning', () => {
-  const OUT = (auth: number | null, perms = '[\n{"vhost":"/","configure":".*","write":".*","read":".*"}\n]') =>
-    `@drover-rmq users\n[\n{"user":"openstack","tags":[]}\n,{"user":"guest","tags":["administrator"]}\n]\n@drover-rmq perms\n${perms}\n` +
-    (auth === null ? '' : `@drover-rmq auth\nrc=${auth}\n`) +
-    '@drover-rmq end\n';
+  // What `rabbitmqctl -q eval` prints: the base64 JSON as an Erlang binary. The hash is
+  // RabbitMQ's sha256 scheme, made here for the password 'pw' with salt 17 7a 5f 2a.
+  const hashOf = (pw: string, alg = 'sha256', salt = Buffer.from([0x17, 0x7a, 0x5f, 0x2a])) =>
+    Buffer.concat([salt, createHash(alg).update(Buffer.concat([salt, Buffer.from(pw)])).digest()]).toString('base64');
+  const held = (x: Record<string, unknown> = {}) => ({
+    exists: true, tags: [], hash: hashOf('pw'), algorithm: 'rabbit_password_hashing_sha256',
+    perms: [{ vhost: '/', configure: '.*', write: '.*', read: '.*' }], ...x,
+  });
+  const OUT = (h: Record<string, unknown>) => `<<"${Buffer.from(JSON.stringify(h)).toString('base64')}">>\n`;
   const args = (x: Record<string, unknown>) => rabbitmqUserModule.schema.parse({ user: 'openstack', password: 'pw', configure_priv: '.*', read_priv: '.*', write_priv: '.*', ...x });
 
-  it('reads users, permissions and the password check in one command, the password on stdin', () => {
-    const cmd = readCommand('openstack', '/', true);
-    expect(cmd).toMatch(/IFS= read -r pw/);
-    expect(cmd).toMatch(/printf '%s' "\$pw" \| rabbitmqctl -q authenticate_user openstack/);
-    expect(parseRead(OUT(0), 'openstack', '/')).toEqual({ exists: true, tags: [], perms: { configure: '.*', write: '.*', read: '.*' }, passwordOk: true });
-    expect(parseRead(OUT(null), 'nobody', '/').exists).toBe(false);
+  it('reads the user, its permissions and its hash with one rabbitmqctl eval; names go in base64, no password is sent', () => {
+    const cmd = readCommand("o'penstack", '/');
+    expect(cmd.match(/rabbitmqctl -q eval/g)).toHaveLength(2); // the read, and the same read after await_startup
+    expect(cmd).toContain(Buffer.from("o'penstack").toString('base64'));
+    expect(cmd).not.toMatch(/authenticate_user|o'penstack/);
+    expect(parseRead(OUT(held()), 'openstack', '/', 'pw')).toEqual({ exists: true, tags: [], perms: { configure: '.*', write: '.*', read: '.*' }, passwordOk: true });
+    expect(parseRead(OUT({ exists: false }), 'nobody', '/').exists).toBe(false);
+    // A long binary split over lines, as Erlang's printer may write it.
+    const b64 = Buffer.from(JSON.stringify(held({ tags: ['monitoring'] }))).toString('base64');
+    expect(parseRead(`<<"${b64.slice(0, 40)}"\n  "${b64.slice(40)}">>\n`, 'openstack', '/', 'pw')).toMatchObject({ tags: ['monitoring'], passwordOk: true });
   });
 
-  it('nothing to do when the password authenticates and permissions match; a changed password is detected', () => {
-    expect(decideRabbit(args({}), parseRead(OUT(0), 'openstack', '/')).steps).toEqual([]);
-    expect(decideRabbit(args({}), parseRead(OUT(65), 'openstack', '/')).steps).toEqual([{ op: 'password' }]);
-    expect(decideRabbit(args({ update_password: 'on_create' }), parseRead(OUT(65), 'openstack', '/')).steps).toEqual([]);
-    expect(decideRabbit(args({}), parseRead(OUT(0, '[]'), 'openstack', '/')).steps).toEqual([{ op: 'perms' }]);
-    expect(decideRabbit(args({ tags: 'monitoring' }), parseRead(OUT(0), 'openstack', '/')).steps).toEqual([{ op: 'tags', tags: ['monitoring'] }]);
+  it("checks the password against RabbitMQ's salted hashes here: sha256, sha512, md5; none set; an unknown module is an error", () => {
+    expect(passwordMatches('rabbit_password_hashing_sha256', hashOf('pw'), 'pw')).toBe(true);
+    expect(passwordMatches('rabbit_password_hashing_sha256', hashOf('pw'), 'pW')).toBe(false);
+    expect(passwordMatches('rabbit_password_hashing_sha512', hashOf('pw', 'sha512'), 'pw')).toBe(true);
+    expect(passwordMatches('rabbit_password_hashing_md5', hashOf('pw', 'md5'), 'pw')).toBe(true);
+    expect(passwordMatches('undefined', hashOf('pw', 'md5'), 'pw')).toBe(true);
+    expect(passwordMatches('rabbit_password_hashing_sha256', '', 'pw')).toBe(false); // clear_password
+    expect(passwordMatches('my_plugin_hashing', hashOf('pw'), 'pw')).toBeUndefined();
+    expect(() => parseRead(OUT(held({ algorithm: 'my_plugin_hashing' })), 'openstack', '/', 'pw')).toThrow(/hashed with my_plugin_hashing.*update_password: on_create/);
+  });
+
+  it('nothing to do when the password matches and permissions match; a changed password is detected', () => {
+    const read = (h: Record<string, unknown>, pw = 'pw') => parseRead(OUT(held(h)), 'openstack', '/', pw);
+    expect(decideRabbit(args({}), read({})).steps).toEqual([]);
+    expect(decideRabbit(args({}), read({}, 'other')).steps).toEqual([{ op: 'password' }]);
+    expect(decideRabbit(args({ update_password: 'on_create' }), parseRead(OUT(held()), 'openstack', '/')).steps).toEqual([]);
+    expect(decideRabbit(args({}), read({ perms: [] })).steps).toEqual([{ op: 'perms' }]);
+    expect(decideRabbit(args({}), read({ perms: [{ vhost: '/other', configure: '.*', write: '.*', read: '.*' }] })).steps).toEqual([{ op: 'perms' }]);
+    expect(decideRabbit(args({ tags: 'monitoring' }), read({})).steps).toEqual([{ op: 'tags', tags: ['monitoring'] }]);
     expect(decideRabbit(args({}), { exists: false, tags: [] }).steps).toEqual([{ op: 'add' }, { op: 'perms' }]);
-    expect(decideRabbit(args({ state: 'absent' }), parseRead(OUT(0), 'openstack', '/')).steps).toEqual([{ op: 'delete' }]);
+    expect(decideRabbit(args({ state: 'absent' }), read({})).steps).toEqual([{ op: 'delete' }]);
   });
 
-  it('plan: password only on stdin', async () => {
-    const { ctx, sent } = recordedContext([{ stdout: OUT(0) }]);
+  it('plan: the password goes nowhere (no argv, no stdin); it is checked on this machine', async () => {
+    const { ctx, sent } = recordedContext([{ stdout: OUT(held({ hash: hashOf('R4bbitSecret') })) }]);
     const p = await rabbitmqUserModule.plan(ctx, args({ password: 'R4bbitSecret' }));
     expect(p.changes).toEqual([]);
     expect(sent[0]!.command).not.toMatch(/R4bbitSecret/);
-    expect(sent[0]!.opts?.stdin).toBe('R4bbitSecret\n');
+    expect(sent[0]!.opts?.stdin).toBeUndefined();
   });
 });
 
