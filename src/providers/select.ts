@@ -25,6 +25,8 @@ export const LAB_NODES: Readonly<Record<string, readonly LabNode[]>> = {
   lab4: BLOG_NODES,
   // Lab5: Lab4 + Neutron proper (upstream Lab5–Lab9 keep Lab1's Vagrantfile).
   lab5: BLOG_NODES,
+  // Lab6: Lab5 + Horizon (the dashboard on the controller).
+  lab6: BLOG_NODES,
   tls1: [],
   tls2: [],
   tls3: [],
