@@ -81,6 +81,8 @@ function evaluate(node: Expr, scope: Scope): unknown {
       const key = need(evaluate(node.index, scope), scope);
       return getMember(object, key, node.obj);
     }
+    case 'slice':
+      return sliceOf(node, scope);
     case 'call':
       return runMethod(node, scope);
     case 'fcall':
@@ -267,4 +269,40 @@ function runMethod(node: Extract<Expr, { k: 'call' }>, scope: Scope): unknown {
     if (err instanceof MethodError) throw fail(err.message, scope, node.s);
     throw err;
   }
+}
+
+/** `x[start:stop:step]` as Python slices a str (by code point), list or tuple. */
+function sliceOf(node: Extract<Expr, { k: 'slice' }>, scope: Scope): unknown {
+  const object = need(evaluate(node.obj, scope), scope);
+  const bound = (part: Expr | undefined): number | undefined => {
+    if (!part) return undefined;
+    const v = need(evaluate(part, scope), scope);
+    if (v === null) return undefined;
+    if (typeof v === 'boolean') return Number(v);
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw fail('slice indices must be integers or None or have an __index__ method', scope, part.s);
+    return v;
+  };
+  const [start, stop, step] = [bound(node.start), bound(node.stop), bound(node.step)];
+  if (step === 0) throw fail('slice step cannot be zero', scope, node.step!.s);
+  const items: unknown[] | undefined = typeof object === 'string' ? Array.from(object) : Array.isArray(object) ? object : undefined;
+  if (!items) throw fail(`${typeName(object)} ${show(object)} cannot be sliced`, scope, node.s);
+  const picked = pySlice(items, start, stop, step ?? 1);
+  return typeof object === 'string' ? picked.join('') : picked;
+}
+
+/** Python's slice.indices() and the walk it describes. */
+export function pySlice<T>(items: readonly T[], start: number | undefined, stop: number | undefined, step: number): T[] {
+  const n = items.length;
+  const clamp = (i: number, lo: number, hi: number) => Math.min(Math.max(i < 0 ? i + n : i, lo), hi);
+  const out: T[] = [];
+  if (step > 0) {
+    const a = start === undefined ? 0 : clamp(start, 0, n);
+    const b = stop === undefined ? n : clamp(stop, 0, n);
+    for (let i = a; i < b; i += step) out.push(items[i]!);
+  } else {
+    const a = start === undefined ? n - 1 : clamp(start, -1, n - 1);
+    const b = stop === undefined ? -1 : clamp(stop, -1, n - 1);
+    for (let i = a; i > b; i += step) out.push(items[i]!);
+  }
+  return out;
 }

@@ -11,7 +11,7 @@
  *   product  := unary (('*'|'/'|'//'|'%') unary)*
  *   unary    := '-' unary | power
  *   power    := postfix ['**' unary]
- *   postfix  := primary ('.' name | '[' expr ']' | '(' args ')' | '|' filter | 'is' ['not'] test)*
+ *   postfix  := primary ('.' name | '[' expr ']' | '[' [expr] ':' [expr] [':' [expr]] ']' | '(' args ')' | '|' filter | 'is' ['not'] test)*
  *   primary  := number | string | true | false | none | name | name '(' args ')'
  *             | '(' expr ')' | '(' expr ',' … ')' | '[' expr, … ']' | '{' key ':' expr, … '}'
  *   args     := (expr | name '=' expr), …   (keyword arguments after positional ones)
@@ -34,6 +34,8 @@ export type Expr =
   | { k: 'name'; name: string; s: number }
   | { k: 'attr'; obj: Expr; key: string | number; s: number }
   | { k: 'index'; obj: Expr; index: Expr; s: number }
+  /** `obj[start:stop:step]`, Python's slice; a part left out is absent. */
+  | { k: 'slice'; obj: Expr; start?: Expr; stop?: Expr; step?: Expr; s: number }
   | { k: 'call'; obj: Expr; method: string; args: Expr[]; kwargs: Kwargs; s: number }
   | { k: 'fcall'; name: string; args: Expr[]; kwargs: Kwargs; s: number }
   | { k: 'list'; items: Expr[]; s: number }
@@ -227,9 +229,21 @@ export class Parser {
         }
       } else if (this.isOp('[')) {
         this.next();
-        const index = this.expr();
-        this.expectOp(']');
-        operand = { k: 'index', obj: operand, index, s: operand.s };
+        const index = this.isOp(':') ? undefined : this.expr();
+        if (this.isOp(':')) {
+          this.next();
+          const stop = this.isOp(':') || this.isOp(']') ? undefined : this.expr();
+          let step: Expr | undefined;
+          if (this.isOp(':')) {
+            this.next();
+            step = this.isOp(']') ? undefined : this.expr();
+          }
+          this.expectOp(']');
+          operand = { k: 'slice', obj: operand, ...(index ? { start: index } : {}), ...(stop ? { stop } : {}), ...(step ? { step } : {}), s: operand.s };
+        } else {
+          this.expectOp(']');
+          operand = { k: 'index', obj: operand, index: index!, s: operand.s };
+        }
       } else if (this.isOp('|')) {
         this.next();
         const t = this.next();

@@ -60,6 +60,10 @@ export function collectRefs(tree: Expr, source: string, pos?: SourcePos): VarRef
         if (node.k === 'index') sub(node.index);
         return;
       }
+      case 'slice':
+        sub(node.obj);
+        for (const part of [node.start, node.stop, node.step]) if (part) sub(part);
+        return;
       case 'call':
         sub(node.obj);
         node.args.forEach((a) => sub(a));
