@@ -460,7 +460,6 @@ export class PlayRunner {
     const { env, play } = this;
     try {
       const vars = this.varsFor(h, node, inherited.scopeVars);
-      const delegateTo = inherited.delegateTo !== undefined ? String(renderString(inherited.delegateTo, vars, node.pos)) : undefined;
       const ignoreErrors = this.keywordIsTrue(inherited.ignoreErrors, h, node, inherited);
       const noLog = this.keywordIsTrue(inherited.noLog, h, node, inherited);
       const title = taskTitle(node);
@@ -475,7 +474,7 @@ export class PlayRunner {
         environment: inherited.environment,
         ignoreErrors,
         noLog,
-        delegateTo,
+        delegateTo: inherited.delegateTo,
         check: env.check,
         diff: env.diff,
         timeoutMs: env.timeoutMs,

@@ -33,6 +33,7 @@ export interface TaskRunParams {
   environment?: Record<string, unknown> | string;
   ignoreErrors: boolean;
   noLog: boolean;
+  /** delegate_to as written: rendered per loop item, after `when:` (undefined while skipped is fine, as in Ansible). */
   delegateTo?: string;
   check: boolean;
   diff: boolean;
@@ -211,7 +212,8 @@ async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unkno
 
   let conn: Connection | undefined;
   let becomeUser: string | undefined;
-  const target = p.delegateTo ?? p.host.name;
+  // Rendered here, per item and after `when:` (as Ansible does): a skipped task's delegate may be undefined.
+  const target = p.delegateTo !== undefined ? String(renderString(p.delegateTo, vars, node.pos)) : p.host.name;
   if (mod.runsOn !== 'controller') {
     conn = await p.connect(target);
     // The connection skips sudo when it already logs in as that user (one rule, in transport/shell-connection.ts).

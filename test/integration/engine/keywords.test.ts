@@ -56,6 +56,9 @@ describe('task and play keywords over a real sshd', () => {
     expect(read(join(t.workdirs.h2!, 'once'))).toBe('h1\n');
     // delegate_to: localhost wrote on the controller, with the host's vars
     expect(read(join(t.workdirs.h2!, 'delegated-h2'))).toBe('delegated for h2\n');
+    // delegate_to rendered after `when:` (undefined while skipped) and per loop item, as Ansible does
+    expect(existsSync(join(t.workdirs.h2!, 'never-delegated'))).toBe(false);
+    expect(read(join(t.workdirs.h2!, 'per-item-localhost'))).toBe('item localhost for h2\n');
     // never-tagged task skipped unless asked for
     expect(existsSync(join(t.workdirs.h1!, 'never'))).toBe(false);
     const only = await play(t.inventory, 'keywords.yaml', { tags: ['special'] });
