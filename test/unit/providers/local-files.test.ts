@@ -169,7 +169,7 @@ describe('provider choice and labs', () => {
     expect(() => name({}, [], 'local:docker')).toThrow(/not a provider/);
   });
 
-  it('lab1-lab5 use the blog\'s three nodes, tls labs none, unknown labs undefined', () => {
+  it('lab1-lab6 use the blog\'s three nodes, tls labs none, unknown labs undefined', () => {
     expect(labNodes('lab1')!.map((n) => `${n.name}:${n.group}:${n.hostOctet}`)).toEqual([
       'controller:controller_nodes:11',
       'compute1:compute_nodes:21',
@@ -177,6 +177,7 @@ describe('provider choice and labs', () => {
     ]);
     expect(labNodes('lab4')).toBe(labNodes('lab1'));
     expect(labNodes('lab5')).toBe(labNodes('lab1'));
+    expect(labNodes('lab6')).toBe(labNodes('lab1'));
     expect(labNodes('tls2')).toEqual([]);
     expect(labNodes('lab9')).toBeUndefined();
     expect(labNodes('constructor')).toBeUndefined();
