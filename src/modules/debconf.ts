@@ -38,7 +38,8 @@ export const debconfModule: Module<DebconfArgs, { line: string }> = {
 `,
   },
   schema,
-  secretArgs: ['value'],
+  // Only a password's value is a secret: every answer masked would mask each "true"
+  // (or "mysql") in the whole run's output. Ansible masks none without no_log.
   async plan(ctx, a) {
     if (a.vtype === 'password') ctx.secret(a.value);
     const current = (await ctx.fact(debconfValueFact, { question: a.question })) ?? undefined;

@@ -357,6 +357,8 @@ describe('debconf, apt_repository, get_url planning', () => {
     expect(parseDebconfValue('')).toBeUndefined();
     const same = recordedContext([{ stdout: 'Name: k/q\nValue: true\n' }]);
     expect((await debconfModule.plan(same.ctx, debconfModule.schema.parse({ name: 'k', question: 'k/q', vtype: 'boolean', value: true }))).changes).toEqual([]);
+    expect(same.secrets).toEqual([]); // a boolean answer is no secret: masking "true" would mangle the whole run's output
+    expect(debconfModule.secretArgs ?? []).not.toContain('value');
     const pw = recordedContext([{ stdout: 'Name: k/pw\nValue: old\n' }]);
     const p = await debconfModule.plan(pw.ctx, debconfModule.schema.parse({ name: 'k', question: 'k/pw', vtype: 'password', value: 'newSecret' }));
     expect(p.changes[0]!.summary).toBe('debconf k/pw: (another) -> (a password)');
