@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -120,4 +121,36 @@ export function useOwnLabHome(lab: string, subnet: string): { home: string; subn
 export function prepareOwnLabHome(own: { home: string; subnet: string; bridge: string }): void {
   assertSubnetFree(own.subnet, own.bridge);
   seedBaseImage(own.home);
+}
+
+/**
+ * The suite every lab's e2e file shares: the lab in its own home, subnet and
+ * bridge (useOwnLabHome), `drover lab test LAB` on fresh nodes, its timings and
+ * every node's memory printed at the end, the nodes stopped. `more` adds the
+ * lab's own checks on the converged nodes (they run after the lab test).
+ * Returns the placement, for a check that needs the lab's inventory.
+ */
+export function describeLabTest(lab: string, subnet: string, more: () => void = () => {}): { home: string; subnet: string; bridge: string } {
+  const own = useOwnLabHome(lab, subnet);
+  const measured: Record<string, string> = {};
+  describe.skipIf(!isRoot)(`${lab} on local nodes`, () => {
+    beforeAll(() => prepareOwnLabHome(own));
+
+    afterAll(async () => {
+      await drover(['lab', 'down', lab], 300_000);
+      console.log(`\n${lab}, measured:\n` + Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
+    });
+
+    it(`drover lab test ${lab}: converges, is idempotent, check mode is clean, verify passes`, async () => {
+      const { run, times } = await labTest(lab);
+      Object.assign(measured, times);
+      if (run.status !== 0) console.log(run.out.slice(-8000));
+      expect(run.out).toMatch(new RegExp(`lab ${lab}: converged, idempotent, check mode clean, verified`));
+      expect(run.status).toBe(0);
+      for (const row of await status(lab)) measured[`${row.name} memory`] = mib(row.memoryBytes);
+    });
+
+    more();
+  });
+  return own;
 }

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drover, isRoot, labTest, mib, onNode, prepareOwnLabHome, status, useOwnLabHome } from './lab-helpers.js';
+import { expect, it } from 'vitest';
+import { drover, onNode, describeLabTest } from './lab-helpers.js';
 
 /**
  * Lab2 (Lab1 + Keystone) on fresh local nodes: `drover lab test lab2`
@@ -9,27 +9,7 @@ import { drover, isRoot, labTest, mib, onNode, prepareOwnLabHome, status, useOwn
  */
 const LAB = 'lab2';
 // Its own drover home, subnet (10.95.0.0/24) and bridge: never anyone else's lab2.
-const OWN = useOwnLabHome(LAB, '10.95.0.0/24');
-const measured: Record<string, string> = {};
-
-describe.skipIf(!isRoot)('lab2 on local nodes', () => {
-  beforeAll(() => prepareOwnLabHome(OWN));
-
-  afterAll(async () => {
-    await drover(['lab', 'down', LAB], 300_000);
-    console.log('\nlab2, measured:\n' + Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
-  });
-
-  it('drover lab test lab2: converges, is idempotent, check mode is clean, verify passes', async () => {
-    const { run, times } = await labTest(LAB);
-    Object.assign(measured, times);
-    if (run.status !== 0) console.log(run.out.slice(-8000));
-    expect(run.out).toMatch(/lab lab2: converged, idempotent, check mode clean, verified/);
-    expect(run.status).toBe(0);
-    const controller = (await status(LAB)).find((s) => s.name === 'controller');
-    measured['controller memory'] = mib(controller?.memoryBytes);
-  });
-
+const OWN = describeLabTest(LAB, '10.95.0.0/24', () => {
   it('rotate-fernet.yaml: a token issued before the rotation still validates after it', async () => {
     const issue = await onNode(LAB, 'controller', 'openstack --os-cloud admin token issue -f value -c id 2>/dev/null');
     expect(issue.status).toBe(0);

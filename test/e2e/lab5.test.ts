@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drover, isRoot, labTest, mib, onNode, prepareOwnLabHome, status, useOwnLabHome } from './lab-helpers.js';
+import { expect, it } from 'vitest';
+import { onNode, describeLabTest } from './lab-helpers.js';
 
 /**
  * Lab5 (Lab4 + Neutron: ML2 with flat and VXLAN networks, the Linux-bridge
@@ -14,27 +14,7 @@ import { drover, isRoot, labTest, mib, onNode, prepareOwnLabHome, status, useOwn
  */
 const LAB = 'lab5';
 // Its own drover home, subnet (10.94.0.0/24) and bridge: never anyone else's lab5.
-const OWN = useOwnLabHome(LAB, '10.94.0.0/24');
-const measured: Record<string, string> = {};
-
-describe.skipIf(!isRoot)('lab5 on local nodes', () => {
-  beforeAll(() => prepareOwnLabHome(OWN));
-
-  afterAll(async () => {
-    await drover(['lab', 'down', LAB], 300_000);
-    console.log('\nlab5, measured:\n' + Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
-  });
-
-  it('drover lab test lab5: converges, is idempotent, check mode is clean, verify passes', async () => {
-    const { run, times } = await labTest(LAB);
-    Object.assign(measured, times);
-    if (run.status !== 0) console.log(run.out.slice(-8000));
-    expect(run.out).toMatch(/lab lab5: converged, idempotent, check mode clean, verified/);
-    expect(run.status).toBe(0);
-    const rows = await status(LAB);
-    for (const n of ['controller', 'compute1', 'compute2']) measured[`${n} memory`] = mib(rows.find((s) => s.name === n)?.memoryBytes);
-  });
-
+describeLabTest(LAB, '10.94.0.0/24', () => {
   it('every node runs the Linux-bridge agent (no Open vSwitch here), enabled at boot; the provider NIC is in a network bridge', async () => {
     for (const node of ['controller', 'compute1', 'compute2']) {
       const r = await onNode(LAB, node, 'systemctl is-enabled neutron-linuxbridge-agent; ip -o link show eth1');

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drover, isRoot, labTest, mib, onNode, prepareOwnLabHome, status, useOwnLabHome } from './lab-helpers.js';
+import { expect, it } from 'vitest';
+import { onNode, describeLabTest } from './lab-helpers.js';
 
 /**
  * Lab6 (Lab5 + Horizon: Debian's openstack-dashboard behind Apache/mod_wsgi
@@ -12,27 +12,7 @@ import { drover, isRoot, labTest, mib, onNode, prepareOwnLabHome, status, useOwn
  */
 const LAB = 'lab6';
 // Its own drover home, subnet (10.89.0.0/24) and bridge: never anyone else's lab6.
-const OWN = useOwnLabHome(LAB, '10.89.0.0/24');
-const measured: Record<string, string> = {};
-
-describe.skipIf(!isRoot)('lab6 on local nodes', () => {
-  beforeAll(() => prepareOwnLabHome(OWN));
-
-  afterAll(async () => {
-    await drover(['lab', 'down', LAB], 300_000);
-    console.log('\nlab6, measured:\n' + Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
-  });
-
-  it('drover lab test lab6: converges, is idempotent, check mode is clean, verify passes', async () => {
-    const { run, times } = await labTest(LAB);
-    Object.assign(measured, times);
-    if (run.status !== 0) console.log(run.out.slice(-8000));
-    expect(run.out).toMatch(/lab lab6: converged, idempotent, check mode clean, verified/);
-    expect(run.status).toBe(0);
-    const rows = await status(LAB);
-    for (const n of ['controller', 'compute1', 'compute2']) measured[`${n} memory`] = mib(rows.find((s) => s.name === n)?.memoryBytes);
-  });
-
+describeLabTest(LAB, '10.89.0.0/24', () => {
   it('the dashboard answers on the controller\'s management address: the login page, Apache enabled at boot, no SSL vhost', async () => {
     const r = await onNode(
       LAB,
