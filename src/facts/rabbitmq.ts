@@ -24,7 +24,7 @@ export interface RabbitUserState {
 }
 
 /** The Erlang expression (pure): a base64 JSON of what the broker holds for the user. */
-export function evalExpression(user: string, vhost: string): string {
+function evalExpression(user: string, vhost: string): string {
   const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
   return [
     `U = base64:decode(<<"${b64(user)}">>), V = base64:decode(<<"${b64(vhost)}">>),`,

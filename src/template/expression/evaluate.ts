@@ -291,7 +291,7 @@ function sliceOf(node: Extract<Expr, { k: 'slice' }>, scope: Scope): unknown {
 }
 
 /** Python's slice.indices() and the walk it describes. */
-export function pySlice<T>(items: readonly T[], start: number | undefined, stop: number | undefined, step: number): T[] {
+function pySlice<T>(items: readonly T[], start: number | undefined, stop: number | undefined, step: number): T[] {
   const n = items.length;
   const clamp = (i: number, lo: number, hi: number) => Math.min(Math.max(i < 0 ? i + n : i, lo), hi);
   const out: T[] = [];
