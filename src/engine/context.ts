@@ -1,3 +1,4 @@
+import type { FactCache } from '../facts/cache.js';
 import { readFact } from '../facts/fact.js';
 import type { Connection, ExecOptions, ExecResult } from '../transport/connection.js';
 import type { LocalFileKind, TaskContext } from '../modules/types.js';
@@ -20,6 +21,8 @@ export interface ContextParams {
   becomeUser?: string;
   env?: Record<string, string>;
   timeoutMs: number;
+  /** Readings of uncached facts shared by one loop's items (task-runner.ts); dropped by any other command. */
+  readings?: FactCache;
   redactor: Redactor;
   /** verbosity: the -v count that shows the line (default 1). */
   log: (message: string, verbosity?: number) => void;
@@ -28,7 +31,7 @@ export interface ContextParams {
 /** Builds the TaskContext a module sees for one (host, task, item). */
 export function makeTaskContext(p: ContextParams): TaskContext {
   const { node, redactor } = p;
-  const exec = async (command: string, opts: ExecOptions = {}): Promise<ExecResult> => {
+  const runCommand = async (command: string, opts: ExecOptions = {}): Promise<ExecResult> => {
     const merged: ExecOptions = {
       becomeUser: p.becomeUser,
       timeoutMs: p.timeoutMs,
@@ -45,6 +48,18 @@ export function makeTaskContext(p: ContextParams): TaskContext {
     );
     return r;
   };
+  // A command that is not a fact's read may change what the loop's readings saw.
+  const readings = p.readings;
+  const exec = !readings
+    ? runCommand
+    : async (command: string, opts?: ExecOptions): Promise<ExecResult> => {
+        readings.clear();
+        try {
+          return await runCommand(command, opts);
+        } finally {
+          readings.clear();
+        }
+      };
   const ctx: TaskContext = {
     host: p.host.name,
     conn: p.conn,
@@ -63,7 +78,7 @@ export function makeTaskContext(p: ContextParams): TaskContext {
     diff: p.diff,
     becomeUser: p.becomeUser,
     facts: p.host.factCache,
-    fact: (def, params) => readFact(exec, p.host.factCache, def, params),
+    fact: (def, params) => readFact(runCommand, p.host.factCache, def, params, readings),
     evaluate: (expression) => evaluateCondition(expression, p.vars, node.pos),
     render: (text, extraVars, file, options) =>
       renderText(text, extraVars ? extendVars(p.vars, extraVars) : p.vars, file ?? `${node.pos.file}:${node.pos.line}`, options),
@@ -76,7 +91,7 @@ export function makeTaskContext(p: ContextParams): TaskContext {
       const user = m[1] ?? '';
       const key = `home:${user || `~${p.becomeUser ?? ''}`}`;
       const home = await p.host.factCache.get(key, async () => {
-        const r = await exec(user ? `getent passwd ${shq(user)} | cut -d: -f6` : 'printf %s "$HOME"');
+        const r = await runCommand(user ? `getent passwd ${shq(user)} | cut -d: -f6` : 'printf %s "$HOME"');
         const h = r.stdout.trim();
         if (r.rc !== 0 || !h) throw new ModuleError(`cannot expand ${path}: no home directory found`, undefined, r.stderr, r.rc);
         return h;

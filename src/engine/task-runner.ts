@@ -13,6 +13,7 @@ import { extendVars } from './vars.js';
 import { loopMagic } from '../playbook/magic-vars.js';
 import type { HostState } from './host-state.js';
 import { executePlan } from '../modules/execute-plan.js';
+import { FactCache } from '../facts/cache.js';
 
 /** The outcome of one task (all loop items) on one host: what the report shows, and what only the engine needs. */
 export interface TaskOutcome extends TaskReport {
@@ -90,6 +91,9 @@ export async function runTask(p: TaskRunParams): Promise<TaskOutcome> {
   let status: TaskStatus = 'skipped';
   let first: TaskOutcome | undefined;
   let unknownResult = false;
+  // Readings of uncached facts (a file's content and state…) kept from one item to the next while
+  // the items change nothing: 27 ini_file items on one nova.conf read it once. Per target and user.
+  const readings = new Map<string, FactCache>();
   for (let i = 0; i < list.length; i++) {
     const item = list[i];
     const itemVars = extendVars(p.vars, {
@@ -103,7 +107,7 @@ export async function runTask(p: TaskRunParams): Promise<TaskOutcome> {
     if (!evaluateAll(p.when, itemVars, node)) {
       out = { status: 'skipped', changes: [], result: SKIPPED('conditional result was false') };
     } else {
-      out = await runItem(p, mod, itemVars);
+      out = await runItem(p, mod, itemVars, readings);
     }
     p.onItem?.(out, label, Date.now() - started);
     results.push({ ...out.result, item, ansible_loop_var: node.loop.loopVar });
@@ -170,14 +174,16 @@ function collectStrings(v: unknown, out: string[] = []): string[] {
   return out;
 }
 
-async function runItem(p: TaskRunParams, mod: Module, vars: Record<string, unknown>): Promise<TaskOutcome> {
+async function runItem(p: TaskRunParams, mod: Module, vars: Record<string, unknown>, readings?: Map<string, FactCache>): Promise<TaskOutcome> {
   const { node } = p;
   let attempts = 0;
   const retries = node.until ? (node.retries ?? 3) : 0;
   const delayMs = (node.delay ?? 5) * 1000;
   for (;;) {
     attempts++;
-    const out = await attempt(p, mod, vars);
+    // `until` waits for the state to change: every attempt reads it afresh.
+    if (attempts > 1) readings?.clear();
+    const out = await attempt(p, mod, vars, readings);
     if (!node.until || out.status === 'unreachable' || (p.check && out.status === 'unknown')) return out;
     const withResult = extendVars(vars, p.node.register ? { [p.node.register]: out.result } : out.result);
     const done = node.until.every((c) => evaluateCondition(c, withResult, node.pos));
@@ -197,7 +203,7 @@ async function runItem(p: TaskRunParams, mod: Module, vars: Record<string, unkno
 }
 
 /** One attempt of the task for one item (`until` may retry it). */
-async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unknown>): Promise<TaskOutcome> {
+async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unknown>, loopReadings?: Map<string, FactCache>): Promise<TaskOutcome> {
   const { node, redactor } = p;
   // Arguments: rendered per host and item, then checked against the module's schema.
   const rendered = renderDeep(node.args, vars, node.pos) as Record<string, unknown>;
@@ -220,6 +226,9 @@ async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unkno
     becomeUser = p.become ? p.becomeUser : undefined;
   }
   const env = renderEnvironment(p, vars);
+  const readingsKey = `${target}\0${becomeUser ?? ''}`;
+  let readings = loopReadings?.get(readingsKey);
+  if (loopReadings && !readings) loopReadings.set(readingsKey, (readings = new FactCache()));
   const ctx = makeTaskContext({
     host: p.host,
     node,
@@ -230,6 +239,7 @@ async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unkno
     becomeUser,
     env,
     timeoutMs: node.timeout ? node.timeout * 1000 : p.timeoutMs,
+    readings,
     redactor,
     log: p.noLog ? hideNoLog(p.log) : p.log,
   });
@@ -253,10 +263,15 @@ async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unkno
         throw e;
       }
     }
-    const done = await executePlan(mod, ctx, args, plan, p.check && !runAnyway);
+    const dryRun = p.check && !runAnyway;
+    // Applied changes (whatever the result then says: changed_when) make the readings stale.
+    if (plan.changes.length > 0 && !dryRun) readings?.clear();
+    const done = await executePlan(mod, ctx, args, plan, dryRun);
+    if (plan.changes.length > 0 && !dryRun) readings?.clear();
     if (done.unknown !== undefined) return { status: 'unknown', changes: plan.changes, result: done.result, msg: done.unknown, unknownResult: true };
     result = done.result;
   } catch (e) {
+    readings?.clear();
     return fromError(e, p);
   }
 

@@ -21,6 +21,11 @@ export class FactCache {
     this.values.set(key, Promise.resolve(value));
   }
 
+  /** Forget every reading. */
+  clear(): void {
+    this.values.clear();
+  }
+
   /** Forget a key, or every key with this prefix when it ends in '*'. */
   invalidate(key: string): void {
     if (key.endsWith('*')) {

@@ -13,7 +13,9 @@
  * FactCache under `name:key` until a module that changes it invalidates it
  * (apt forgets `dpkg.installed`). A fact whose state other tasks may change
  * without saying so (a unit's state after a `copy` of its unit file, a
- * database after a `shell`) sets `cached: false` and is read on every use.
+ * database after a `shell`) sets `cached: false` and is read on every use —
+ * unless it is `loopShared`: then the items of one loop share a reading while
+ * they change nothing (`readings`, engine/task-runner.ts).
  */
 import type { ExecOptions, ExecResult } from '../transport/connection.js';
 import type { FactCache } from './cache.js';
@@ -38,6 +40,12 @@ export interface Fact<P, T> {
   /** false: read on every use. Default: once per host until invalidated. */
   cached?: boolean;
   /**
+   * With cached: false, the items of one loop may share a reading while no item
+   * changed anything (27 ini_file items on one nova.conf read it once). Not for
+   * a fact a module reads again to see it change (an API polled until it answers).
+   */
+  loopShared?: boolean;
+  /**
    * Test data -> value. `data` is what test data gives under the fact's name.
    * Default: a host-wide fact takes it as the value; a keyed fact takes data[key].
    */
@@ -58,8 +66,11 @@ export function forgetFact(cache: FactCache, def: Fact<any, unknown>): void {
 
 export type FactExec = (command: string, opts?: ExecOptions) => Promise<ExecResult>;
 
-/** Read a fact with a command runner, through the host's cache (unless the fact is uncached). */
-export function readFact<P, T>(exec: FactExec, cache: FactCache, def: Fact<P, T>, params: P): Promise<T> {
+/**
+ * Read a fact with a command runner, through the host's cache; an uncached
+ * fact afresh, or through `readings` (one loop's) when it is loopShared.
+ */
+export function readFact<P, T>(exec: FactExec, cache: FactCache, def: Fact<P, T>, params: P, readings?: FactCache): Promise<T> {
   const load = async (): Promise<T> => {
     const stdin = def.stdin?.(params);
     const timeoutMs = def.timeoutMs?.(params);
@@ -67,12 +78,14 @@ export function readFact<P, T>(exec: FactExec, cache: FactCache, def: Fact<P, T>
       stdin !== undefined || timeoutMs !== undefined ? { ...(stdin !== undefined ? { stdin } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) } : undefined;
     return def.parse(await exec(def.command(params), opts), params);
   };
-  return throughCache(cache, def, params, load);
+  return throughCache(cache, def, params, load, readings);
 }
 
 /** Run `load` for one reading, or take the cached value (the cache rule of every fact reader). */
-export function throughCache<P, T>(cache: FactCache, def: Fact<P, T>, params: P, load: () => Promise<T>): Promise<T> {
-  return def.cached === false ? load() : cache.get(factKey(def, params), load);
+export function throughCache<P, T>(cache: FactCache, def: Fact<P, T>, params: P, load: () => Promise<T>, readings?: FactCache): Promise<T> {
+  if (def.cached !== false) return cache.get(factKey(def, params), load);
+  // The whole params: a key names the paths only, and another query of them may ask for more (content).
+  return readings && def.loopShared ? readings.get(`${factKey(def, params)}\0${JSON.stringify(params)}`, load) : load();
 }
 
 /**

@@ -19,6 +19,7 @@ export const fileStatesFact: Fact<{ queries: FileQuery[] }, FileState[]> = {
   key: (p) => p.queries.map((q) => q.path).join(' '),
   command: (p) => fileStateScript(p.queries),
   cached: false,
+  loopShared: true,
   parse(r, p) {
     if (r.rc !== 0) {
       throw new ModuleError(`reading file state of ${p.queries.map((q) => q.path).join(', ')} failed (rc ${r.rc})`, fileStateScript(p.queries), r.stderr, r.rc);
