@@ -73,6 +73,10 @@ export const osKeypairModule: Module<OsKeypairArgs, Data> = {
   doc: {
     short: 'Create or delete a Nova key pair of the authenticated user (OpenStack).',
     examples: `
+# The key pair belongs to the user auth names. public_key_file is read on the
+# target. As openstack.cloud.keypair: another public key fails ("Delete key
+# first"), state=replace re-creates the key pair. Unlike it: keys are compared
+# without white space at either end, and check mode predicts the failure.
 - name: Key pair demo-key of the demo user, from a public key on the host
   os_keypair:
     auth: &demo

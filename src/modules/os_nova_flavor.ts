@@ -136,6 +136,12 @@ export const osNovaFlavorModule: Module<OsNovaFlavorArgs, Data> = {
   doc: {
     short: 'Create, re-create or delete a Nova flavor and its extra specs (OpenStack).',
     examples: `
+# As openstack.cloud.compute_flavor: a flavor whose ram, vcpus, disk, ephemeral,
+# swap, rxtx_factor, is_public or description differ is deleted and created
+# again (flavors are immutable). Unlike it: without extra_specs the flavor's
+# are left alone (and carried over to a re-created one); the id argument is
+# flavorid only; a flavor of this name with another id than flavorid fails
+# when planning; check mode lists what would change.
 - name: Flavor m1.nano (128 MB, 1 vCPU, 1 GB disk)
   os_nova_flavor:
     auth: &admin

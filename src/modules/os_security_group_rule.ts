@@ -139,6 +139,12 @@ export const osSecurityGroupRuleModule: Module<OsSecurityGroupRuleArgs, Data> = 
   doc: {
     short: 'Create or delete a rule of a Neutron security group (OpenStack).',
     examples: `
+# A rule matches as in openstack.cloud.security_group_rule: only the fields
+# given are compared (no protocol: any rule; no remote_ip_prefix: any prefix);
+# -1 ports mean none; for tcp/udp a range 1-65535 matches any. More than one
+# match fails. project is looked up in Keystone: a non-admin user leaves it
+# out (the token's project is the one searched). Unlike the collection: in
+# check mode a security group that does not exist yet predicts a create.
 - name: The demo project's default security group allows SSH
   os_security_group_rule:
     auth: &demo
