@@ -249,10 +249,18 @@ async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unkno
   let result: ModuleResult;
   let reconnects = 0;
   const runAnyway = node.checkMode === false;
+  const dryRun = p.check && !runAnyway;
   try {
     for (;;) {
       try {
+        const shared = (readings?.size ?? 0) > 0;
         plan = await mod.plan(ctx, args);
+        // A write is planned from a fresh reading, as each Ansible item reads its own: what another
+        // process changed since an earlier item's read is not overwritten from the older content.
+        if (shared && plan.changes.length > 0 && !dryRun) {
+          readings!.clear();
+          plan = await mod.plan(ctx, args);
+        }
         break;
       } catch (e) {
         if (e instanceof UnreachableError && e.retryable && reconnects < 1) {
@@ -263,7 +271,6 @@ async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unkno
         throw e;
       }
     }
-    const dryRun = p.check && !runAnyway;
     // Applied changes (whatever the result then says: changed_when) make the readings stale.
     if (plan.changes.length > 0 && !dryRun) readings?.clear();
     const done = await executePlan(mod, ctx, args, plan, dryRun);

@@ -21,6 +21,11 @@ export class FactCache {
     this.values.set(key, Promise.resolve(value));
   }
 
+  /** How many readings it holds. */
+  get size(): number {
+    return this.values.size;
+  }
+
   /** Forget every reading. */
   clear(): void {
     this.values.clear();

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import { fileStatesFact } from '../../../src/facts/files.js';
+import { registerModule } from '../../../src/modules/registry.js';
+import { shq } from '../../../src/util/shell.js';
 import { join, resolve } from 'node:path';
 import { useSshd } from '../../helpers/sshd-fixture.js';
 import { writeTestInventory } from '../../helpers/inventory.js';
@@ -7,6 +11,24 @@ import { runPlaybookCollecting } from '../../helpers/play.js';
 
 const PLAYBOOK = resolve(__dirname, '../../fixtures/engine/features/loop-readings.yaml');
 const sshd = useSshd();
+
+// The loopback host's files are this machine's: the module edits the file "from outside"
+// (not through the host's shell) before it reads it, as another process on the host would.
+registerModule({
+  name: 'test_line_after_outside_edit',
+  doc: { short: 'test only', examples: '' },
+  schema: z.object({ path: z.string(), line: z.string(), outside: z.boolean() }),
+  async plan(ctx, a: { path: string; line: string; outside: boolean }) {
+    if (a.outside && !readFileSync(a.path, 'utf8').includes('outside')) appendFileSync(a.path, 'outside\n');
+    const [f] = await ctx.fact(fileStatesFact, { queries: [{ path: a.path, follow: true, checksum: false, contentMaxBytes: 4096 }] });
+    const text = f!.content!.toString('utf8');
+    return text.split('\n').includes(a.line) ? { changes: [], result: { changed: false } } : { changes: [{ summary: `add ${a.line}` }], data: text + `${a.line}\n` };
+  },
+  async apply(ctx, a: { path: string }, plan: { data?: string }) {
+    await ctx.run(`printf %s ${shq(plan.data!)} > ${shq(a.path)}`);
+    return { changed: true };
+  },
+});
 
 /** Commands the run sent that read or wrote app.ini (the -vvv log lines). */
 function commandsOn(events: { type: string; message?: string }[], file: string): string[] {
@@ -41,6 +63,17 @@ describe("one loop's items share a file's reading while they change nothing", ()
     const items = fixed.results.find((r) => r.task === 'Options of one file')!.result!.results as { changed: boolean }[];
     expect(items.map((r) => r.changed)).toEqual([false, false, false, true, false]);
     expect(readFileSync(ini, 'utf8')).toContain('pool = 5\n');
+  });
+
+  it('a write is planned from a fresh reading: what changed since an earlier item read the file is kept', async () => {
+    const t = writeTestInventory(sshd, ['h1']);
+    const lines = join(t.workdirs.h1!, 'lines.txt');
+    writeFileSync(lines, 'first\n');
+    chmodSync(lines, 0o666); // the test user on the loopback host writes it
+    const r = await runPlaybookCollecting({ playbook: PLAYBOOK.replace('.yaml', '-outside.yaml'), inventory: [t.inventory] });
+    expect(r.summary.exitCode).toBe(0);
+    // Item 1 read the file and changed nothing; item 2 found the outside line only by reading again.
+    expect(readFileSync(lines, 'utf8')).toBe('first\noutside\nsecond\n');
   });
 
   it('until: every retry reads the state again', async () => {
