@@ -98,7 +98,6 @@ export const osKeypairModule: Module<OsKeypairArgs, Data> = {
   },
   aliases: ['openstack.cloud.keypair'],
   schema: schema as never,
-  secretArgs: [],
   async plan(ctx, a) {
     if (a.public_key !== undefined && a.public_key_file !== undefined) throw new ModuleError('parameters are mutually exclusive: public_key|public_key_file');
     return planWithClient<Data>(ctx, a, `key pair ${a.name}`, async (c) => {

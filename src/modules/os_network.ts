@@ -78,7 +78,6 @@ export const osNetworkModule: Module<OsNetworkArgs, Data> = {
   },
   aliases: ['openstack.cloud.network', 'openstack.cloud.os_network'],
   schema: schema as never,
-  secretArgs: [],
   async plan(ctx, a) {
     return planWithClient<Data>(ctx, a, `network ${a.name}`, async (c) => {
       const project = await projectId(c, a.project);

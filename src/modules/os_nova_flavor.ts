@@ -171,7 +171,6 @@ export const osNovaFlavorModule: Module<OsNovaFlavorArgs, Data> = {
   },
   aliases: ['openstack.cloud.compute_flavor'],
   schema: schema as never,
-  secretArgs: [],
   async plan(ctx, a) {
     const wantId = a.flavorid === 'auto' ? undefined : a.flavorid;
     if (a.state === 'present' && (a.ram === undefined || a.vcpus === undefined || a.disk === undefined)) {

@@ -65,7 +65,6 @@ export const osProjectModule: Module<OsProjectArgs, Data> = {
   },
   aliases: ['openstack.cloud.project', 'openstack.cloud.os_project'],
   schema: schema as never,
-  secretArgs: [],
   async plan(ctx, a) {
     return planWithClient<Data>(ctx, a, `project ${a.name}`, async (c) => {
       const domainId = await identity.domainId(c, a.domain_id ?? a.domain);

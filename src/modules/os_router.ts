@@ -85,7 +85,6 @@ export const osRouterModule: Module<OsRouterArgs, Data> = {
   },
   aliases: ['openstack.cloud.router', 'openstack.cloud.os_router'],
   schema: schema as never,
-  secretArgs: [],
   async plan(ctx, a) {
     return planWithClient<Data>(ctx, a, `router ${a.name}`, async (c) => {
       const project = await projectId(c, a.project);

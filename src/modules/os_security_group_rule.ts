@@ -168,7 +168,6 @@ export const osSecurityGroupRuleModule: Module<OsSecurityGroupRuleArgs, Data> = 
   },
   aliases: ['openstack.cloud.security_group_rule'],
   schema: schema as never,
-  secretArgs: [],
   async plan(ctx, a) {
     if (a.remote_ip_prefix !== undefined && a.remote_group !== undefined) throw new ModuleError('parameters are mutually exclusive: remote_ip_prefix|remote_group');
     return planWithClient<Data>(ctx, a, `rule of security group ${a.security_group}`, async (c) => {

@@ -82,7 +82,6 @@ export const osSubnetModule: Module<OsSubnetArgs, Data> = {
   },
   aliases: ['openstack.cloud.subnet', 'openstack.cloud.os_subnet'],
   schema: schema as never,
-  secretArgs: [],
   async plan(ctx, a) {
     return planWithClient<Data>(ctx, a, `subnet ${a.name}`, async (c) => {
       const fields = subnetFields(a);
