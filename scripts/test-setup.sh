@@ -18,8 +18,9 @@ need=()
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v sudo >/dev/null 2>&1 || need+=(sudo)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
-# Ansible itself is the oracle of the differential tests (Debian's ansible-core 2.14).
-command -v ansible-playbook >/dev/null 2>&1 || need+=(ansible-core)
+# Ansible itself is the oracle of the differential tests: Debian's ansible (ansible-core 2.14
+# and the collections: community.general's modules, ansible.posix's json callback).
+[ -d /usr/lib/python3/dist-packages/ansible_collections/ansible/posix ] || need+=(ansible)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   # apt-get update only when the package lists cannot resolve what we need.

@@ -1,5 +1,7 @@
 import type { FactCache } from '../facts/cache.js';
 import { readFact } from '../facts/fact.js';
+import type { FileQuery } from '../facts/file-state.js';
+import { fileStatesFact } from '../facts/files.js';
 import type { Connection, ExecOptions, ExecResult } from '../transport/connection.js';
 import type { LocalFileKind, TaskContext } from '../modules/types.js';
 import { searchLocalFile } from '../playbook/local-files.js';
@@ -10,6 +12,7 @@ import { shq } from '../util/shell.js';
 import type { Redactor } from '../util/redact.js';
 import type { HostState } from './host-state.js';
 import { extendVars } from './vars.js';
+import type { PredictedRead, ReadAhead } from './read-ahead.js';
 
 export interface ContextParams {
   host: HostState;
@@ -23,6 +26,8 @@ export interface ContextParams {
   timeoutMs: number;
   /** Readings of uncached facts shared by one loop's items (task-runner.ts); dropped by any other command. */
   readings?: FactCache;
+  /** The host's readings made ahead (read-ahead.ts), and what the next tasks will read; for a task on its own host, without a loop. */
+  readAhead?: { state: ReadAhead; predict: () => PredictedRead[] };
   redactor: Redactor;
   /** verbosity: the -v count that shows the line (default 1). */
   log: (message: string, verbosity?: number) => void;
@@ -78,7 +83,12 @@ export function makeTaskContext(p: ContextParams): TaskContext {
     diff: p.diff,
     becomeUser: p.becomeUser,
     facts: p.host.factCache,
-    fact: (def, params) => readFact(runCommand, p.host.factCache, def, params, readings),
+    fact: (def, params) => {
+      const alone = () => readFact(runCommand, p.host.factCache, def, params, readings);
+      if (!p.readAhead || def !== (fileStatesFact as unknown)) return alone();
+      const { queries } = params as { queries: FileQuery[] };
+      return p.readAhead.state.read(node, p.conn, p.becomeUser, queries, runCommand, p.readAhead.predict, alone as () => Promise<never>) as Promise<never>;
+    },
     evaluate: (expression) => evaluateCondition(expression, p.vars, node.pos),
     render: (text, extraVars, file, options) =>
       renderText(text, extraVars ? extendVars(p.vars, extraVars) : p.vars, file ?? `${node.pos.file}:${node.pos.line}`, options),

@@ -2,10 +2,13 @@ import { FactCache } from '../facts/cache.js';
 import type { Vars } from '../playbook/types.js';
 import type { HostTally } from '../report/events.js';
 import { emptyTally } from '../report/tally.js';
+import { ReadAhead } from './read-ahead.js';
 
 /** Everything the engine knows about one host during a run. */
 export class HostState {
   readonly factCache = new FactCache();
+  /** File states read ahead for the next tasks (read-ahead.ts). */
+  readonly readAhead = new ReadAhead();
   /** Gathered facts (ansible_* and ansible_facts). */
   facts: Vars = {};
   factsGathered = false;

@@ -20,6 +20,7 @@ import { applyOutcome, failLimitReached } from './outcome.js';
 import { markSecretVars } from './secret-vars.js';
 import { tagsSelected } from './tags.js';
 import { runTask, type TaskOutcome } from './task-runner.js';
+import { predictReads, type PredictedRead } from './read-ahead.js';
 import { extendVars, mergeVars, roleLayers, type VarLayers } from './vars.js';
 import { magicValues } from '../playbook/magic-vars.js';
 import type { ChangedTask } from './api.js';
@@ -257,13 +258,13 @@ export class PlayRunner {
   }
 
   private async runNodes(nodes: Node[], hosts: HostState[], inherited: Inherited): Promise<void> {
-    for (const node of nodes) {
+    for (const [i, node] of nodes.entries()) {
       if (this.env.interrupted()) throw new EndPlay();
       const active = hosts.filter((h) => h.active);
       if (active.length === 0) return;
       switch (node.kind) {
         case 'task':
-          await this.runTaskNode(node, active, inherited);
+          await this.runTaskNode(node, active, inherited, false, nodes.slice(i + 1));
           break;
         case 'block':
           await this.runBlock(node, active, inherited);
@@ -390,7 +391,8 @@ export class PlayRunner {
     return tagsSelected(tags, this.env.tags, this.env.skipTags);
   }
 
-  private async runTaskNode(node: TaskNode, hosts: HostState[], inherited: Inherited, handler = false): Promise<void> {
+  /** `following`: the nodes after it in its list (their file reads may be read ahead, read-ahead.ts). */
+  private async runTaskNode(node: TaskNode, hosts: HostState[], inherited: Inherited, handler = false, following: readonly Node[] = []): Promise<void> {
     const { env, play } = this;
     const taskInherited = this.inherit(inherited, node);
     if (!handler && !this.tagsOk(taskInherited.tags)) return;
@@ -413,7 +415,7 @@ export class PlayRunner {
         this.queue.add(async () => {
           env.emit({ type: 'host_task_start', host: h.name, task: title });
           const started = Date.now();
-          const outcome = await this.runOnHost(node, h, taskInherited);
+          const outcome = await this.runOnHost(node, h, taskInherited, inherited, following);
           outcomes.set(h, outcome);
           this.emitResult(h, node, outcome, started, title, Boolean(this.keywordIsTrue(taskInherited.noLog, h, node, taskInherited)));
         }),
@@ -456,8 +458,17 @@ export class PlayRunner {
     }
   }
 
-  private async runOnHost(node: TaskNode, h: HostState, inherited: Inherited): Promise<TaskOutcome> {
+  private async runOnHost(node: TaskNode, h: HostState, inherited: Inherited, listInherited: Inherited, following: readonly Node[]): Promise<TaskOutcome> {
     const { env, play } = this;
+    h.readAhead.begin(node);
+    // Asked once, by the task's first file read: the later tasks' args rendered with this host's vars now.
+    let predicted: PredictedRead[] | undefined;
+    const predict = () =>
+      (predicted ??= predictReads(following, inherited, {
+        keywords: (next) => this.inherit(listInherited, next),
+        vars: (next) => this.varsFor(h, next, this.inherit(listInherited, next).scopeVars),
+        diff: env.diff,
+      }));
     try {
       const vars = this.varsFor(h, node, inherited.scopeVars);
       const ignoreErrors = this.keywordIsTrue(inherited.ignoreErrors, h, node, inherited);
@@ -475,6 +486,7 @@ export class PlayRunner {
         ignoreErrors,
         noLog,
         delegateTo: inherited.delegateTo,
+        predictReads: predict,
         check: env.check,
         diff: env.diff,
         timeoutMs: env.timeoutMs,

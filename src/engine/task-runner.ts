@@ -7,6 +7,7 @@ import { conditionRefs, evaluateCondition, renderDeep, renderString, templateRef
 import type { Connection } from '../transport/connection.js';
 import { CommandTimeoutError, InputError, ModuleError, UnreachableError } from '../util/errors.js';
 import { formatPos } from '../util/source.js';
+import { collectStrings } from '../util/strings-in.js';
 import type { Redactor } from '../util/redact.js';
 import { makeTaskContext } from './context.js';
 import { extendVars } from './vars.js';
@@ -14,6 +15,7 @@ import { loopMagic } from '../playbook/magic-vars.js';
 import type { HostState } from './host-state.js';
 import { executePlan } from '../modules/execute-plan.js';
 import { FactCache } from '../facts/cache.js';
+import type { PredictedRead } from './read-ahead.js';
 
 /** The outcome of one task (all loop items) on one host: what the report shows, and what only the engine needs. */
 export interface TaskOutcome extends TaskReport {
@@ -43,6 +45,8 @@ export interface TaskRunParams {
   connect: (host: string) => Promise<Connection>;
   /** verbosity: the -v count that shows the line (default 1). */
   log: (message: string, verbosity?: number) => void;
+  /** What the next tasks will read (read-ahead.ts); asked once, by the task's first file read. */
+  predictReads?: () => PredictedRead[];
   /** Each loop item's outcome as it ends (the console prints a line per item). */
   onItem?: (outcome: TaskOutcome, label: string, durationMs: number) => void;
 }
@@ -167,13 +171,6 @@ function dependsOnUnknown(p: TaskRunParams, unknown: Set<string>): string | unde
   return refs.find((r) => unknown.has(r.root))?.root;
 }
 
-function collectStrings(v: unknown, out: string[] = []): string[] {
-  if (typeof v === 'string') out.push(v);
-  else if (Array.isArray(v)) v.forEach((x) => collectStrings(x, out));
-  else if (v && typeof v === 'object') Object.values(v).forEach((x) => collectStrings(x, out));
-  return out;
-}
-
 async function runItem(p: TaskRunParams, mod: Module, vars: Record<string, unknown>, readings?: Map<string, FactCache>): Promise<TaskOutcome> {
   const { node } = p;
   let attempts = 0;
@@ -240,6 +237,8 @@ async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unkno
     env,
     timeoutMs: node.timeout ? node.timeout * 1000 : p.timeoutMs,
     readings,
+    // Read ahead only for a task on its own host: a loop shares its readings itself, a delegate is another host's.
+    readAhead: p.predictReads && !loopReadings && conn && target === p.host.name ? { state: p.host.readAhead, predict: p.predictReads } : undefined,
     redactor,
     log: p.noLog ? hideNoLog(p.log) : p.log,
   });

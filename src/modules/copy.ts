@@ -18,7 +18,7 @@ import { chmodArg, parseMode } from './common/file-attrs.js';
 import { applyTree, planTree, walkSourceTree, type TreeContent, type TreePlanData } from './common/copy-tree.js';
 import { MAX_DIFF_BYTES } from './common/file-diff.js';
 import { applyContent, writeOptions, type ContentPlanData } from './common/managed-file.js';
-import { planPlacement } from './common/place-content.js';
+import { placementQueries, planPlacement } from './common/place-content.js';
 import { registerModule } from './registry.js';
 import type { Module, TaskContext } from './types.js';
 
@@ -128,6 +128,11 @@ export const copyModule: Module<CopyArgs, CopyPlanData> = {
   },
   schema,
   localFiles: [{ arg: 'src', kind: 'files', unlessArg: 'remote_src' }],
+  readAhead(args, diff) {
+    // A ~ dest needs the host's home first; a src/ is a tree (so may a src without the slash be: then the guess misses).
+    if (args.dest.startsWith('~') || args.src?.endsWith('/')) return undefined;
+    return placementQueries({ dest: args.dest, srcName: args.src === undefined ? undefined : basename(args.src), follow: args.follow }, diff);
+  },
   async plan(ctx, args) {
     const src = await source(ctx, args);
     // As Ansible's copy action: a leading ~ in dest is the (become) user's home on the host.

@@ -269,6 +269,21 @@ export function parseTree(stdout: string): TreeEntry[] {
     });
 }
 
+const targetPath = (args: FileArgs): string => pickPath(args, PATH_KEYS).replace(/(.)\/+$/, '$1');
+
+/** What the plan reads: the path, its parent, and a link's or hard link's source. */
+function fileQueries(args: FileArgs): FileQuery[] {
+  const path = targetPath(args);
+  const isLink = args.state === 'link' || args.state === 'hard' || (args.state === undefined && args.src !== undefined);
+  const queries: FileQuery[] = [
+    // Links and removals look at the path itself; attribute states follow links.
+    { path, follow: !isLink && args.state !== 'absent' && args.follow, checksum: false },
+    { path: posix.dirname(path), checksum: false },
+  ];
+  if (args.src !== undefined) queries.push({ path: resolveSrc(path, args.src), follow: args.state === 'hard', checksum: false });
+  return queries;
+}
+
 export const fileModule: Module<FileArgs, FilePlanData> = {
   name: 'file',
   doc: {
@@ -292,17 +307,11 @@ export const fileModule: Module<FileArgs, FilePlanData> = {
 `,
   },
   schema,
+  readAhead: (args) => fileQueries(args),
   async plan(ctx, args) {
-    const path = pickPath(args, PATH_KEYS).replace(/(.)\/+$/, '$1');
+    const path = targetPath(args);
     if (args.mode !== undefined) parseMode(args.mode); // InputError before touching the host
-    const isLink = args.state === 'link' || args.state === 'hard' || (args.state === undefined && args.src !== undefined);
-    const queries: FileQuery[] = [
-      // Links and removals look at the path itself; attribute states follow links.
-      { path, follow: !isLink && args.state !== 'absent' && args.follow, checksum: false },
-      { path: posix.dirname(path), checksum: false },
-    ];
-    if (args.src !== undefined) queries.push({ path: resolveSrc(path, args.src), follow: args.state === 'hard', checksum: false });
-    const [st, parent, src] = await ctx.fact(fileStatesFact, { queries });
+    const [st, parent, src] = await ctx.fact(fileStatesFact, { queries: fileQueries(args) });
     const facts: FileFacts = { path: st!, parent, src, parentMayAppear: ctx.check && ctx.earlierChangesPredicted };
     if (args.recurse && st!.exists && st!.type === 'directory' && (args.mode !== undefined || args.owner !== undefined || args.group !== undefined)) {
       const r = await ctx.run(treeCommand(path));

@@ -10,7 +10,7 @@ import { pyStr } from '../template/functions.js';
 import { attrArgs, bool, onePathOf, pickPath, unsafeWritesArg } from './common/args.js';
 import { editIni } from './common/ini-edit.js';
 import { applyContentPlan, writeOptions, type ContentPlanData } from './common/managed-file.js';
-import { planTextEdit, type TextEditArgs } from './common/text-edit.js';
+import { planTextEdit, textEditQueries, type TextEditArgs } from './common/text-edit.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
 
@@ -79,6 +79,7 @@ export const iniFileModule: Module<IniFileArgs, ContentPlanData> = {
   },
   aliases: ['community.general.ini_file'],
   schema,
+  readAhead: (args) => textEditQueries(pickPath(args, PATH_KEYS)),
   async plan(ctx, args) {
     const path = pickPath(args, PATH_KEYS);
     const edit: TextEditArgs = {

@@ -10,7 +10,7 @@ import { attrArgs, bool, onePathOf, pickPath, unsafeWritesArg } from './common/a
 import { editLines } from './common/lineinfile-edit.js';
 import { pythonRegex } from '../util/python-regex.js';
 import { applyContentPlan, writeOptions, type ContentPlanData } from './common/managed-file.js';
-import { planTextEdit } from './common/text-edit.js';
+import { planTextEdit, textEditQueries } from './common/text-edit.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
 
@@ -95,6 +95,7 @@ export const lineinfileModule: Module<LineInFileArgs, ContentPlanData> = {
 `,
   },
   schema,
+  readAhead: (args) => textEditQueries(pickPath(args, PATH_KEYS)),
   async plan(ctx, args) {
     const path = pickPath(args, PATH_KEYS);
     if (args.state === 'present' && args.line === undefined) throw new InputError('lineinfile: line is required with state=present');

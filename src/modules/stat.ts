@@ -5,7 +5,7 @@
  */
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type FileState } from '../facts/file-state.js';
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type FileQuery, type FileState } from '../facts/file-state.js';
 import { fileStatesFact } from '../facts/files.js';
 import { bool, onePathOf, pickPath } from './common/args.js';
 import { registerModule } from './registry.js';
@@ -70,6 +70,10 @@ export function statResult(s: FileState): Record<string, unknown> {
   return out;
 }
 
+function statQuery(args: StatArgs): FileQuery {
+  return { path: pickPath(args, PATH_KEYS), follow: args.follow, checksum: args.get_checksum ? args.checksum_algorithm : false, access: true };
+}
+
 export const statModule: Module<StatArgs> = {
   name: 'stat',
   doc: {
@@ -87,10 +91,9 @@ export const statModule: Module<StatArgs> = {
 `,
   },
   schema,
+  readAhead: (args) => [statQuery(args)],
   async plan(ctx, args) {
-    const path = pickPath(args, PATH_KEYS);
-    const query = { path, follow: args.follow, checksum: args.get_checksum ? args.checksum_algorithm : false, access: true } as const;
-    const [s] = await ctx.fact(fileStatesFact, { queries: [query] });
+    const [s] = await ctx.fact(fileStatesFact, { queries: [statQuery(args)] });
     return { changes: [], result: { changed: false, stat: statResult(s) } };
   },
   async apply(_ctx, _args, plan) {

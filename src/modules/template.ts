@@ -13,7 +13,7 @@ import { readTextFileAsync } from '../util/text-input.js';
 import { displayPath } from '../util/source.js';
 import { attrArgs, bool, unsafeWritesArg, validateArg } from './common/args.js';
 import { applyContent, writeOptions, type ContentPlanData } from './common/managed-file.js';
-import { planPlacement } from './common/place-content.js';
+import { placementQueries, planPlacement } from './common/place-content.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
 
@@ -55,6 +55,7 @@ export const templateModule: Module<TemplateArgs, ContentPlanData> = {
   },
   schema,
   localFiles: [{ arg: 'src', kind: 'templates', content: 'template' }],
+  readAhead: (args, diff) => placementQueries({ dest: args.dest, srcName: basename(args.src), follow: args.follow }, diff),
   async plan(ctx, args) {
     const file = ctx.findFile('templates', args.src);
     const text = await readTextFileAsync(file, file, 'template');

@@ -2,6 +2,7 @@ import type { ZodType } from 'zod';
 import type { Connection, ExecOptions, ExecResult } from '../transport/connection.js';
 import type { FactCache } from '../facts/cache.js';
 import type { Fact } from '../facts/fact.js';
+import type { FileQuery } from '../facts/file-state.js';
 import type { TemplateOptions } from '../template/index.js';
 
 /** A file change, shown by --diff (before/after text, already redacted by the engine). */
@@ -152,6 +153,14 @@ export interface Module<A = any, D = any> {
   display?(result: ModuleResult): Record<string, unknown>;
   /** The task gathers the host's facts (setup): `ansible_*` names are defined after it. */
   gathersFacts?: boolean;
+  /**
+   * The paths its plan reads first (its first `files` query), from the args
+   * alone, so that the task before it can read them in the same round trip
+   * (engine/read-ahead.ts). Undefined: cannot tell (the module reads ahead of
+   * nothing). Only a guess: a reading is used only when the plan asks for
+   * exactly these queries.
+   */
+  readAhead?(args: A, diff: boolean): FileQuery[] | undefined;
   /** Reads the host's state; never writes. */
   plan(ctx: TaskContext, args: A): Promise<Plan<D>>;
   /** Executes exactly the plan. Called only when the plan has changes or is unknown, and never in check mode. */

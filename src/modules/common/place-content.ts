@@ -46,13 +46,18 @@ export function decidePlacement(a: PlaceArgs, states: { dest: FileState; inDir?:
   return changes.length ? { changes, data } : { changes, data, result: { changed: false, ...data.result } };
 }
 
-/** Read dest, dest/srcName and dest's parent in one command, then decide. */
-export async function planPlacement(ctx: TaskContext, a: PlaceArgs): Promise<Plan<ContentPlanData>> {
-  const content = ctx.diff ? MAX_DIFF_BYTES : undefined;
+/** What planPlacement reads: dest, its parent and dest/srcName (with --diff, their content too). */
+export function placementQueries(a: Pick<PlaceArgs, 'dest' | 'srcName' | 'follow'>, diff: boolean): FileQuery[] {
+  const content = diff ? MAX_DIFF_BYTES : undefined;
   const q = (path: string): FileQuery => ({ path, follow: a.follow, checksum: 'sha256', contentMaxBytes: content });
   const queries: FileQuery[] = [q(a.dest), { path: posix.dirname(a.dest.replace(/\/+$/, '')) || '/', checksum: false }];
   if (a.srcName) queries.push(q(posix.join(a.dest, a.srcName)));
-  const [dest, parent, inDir] = await ctx.fact(fileStatesFact, { queries });
+  return queries;
+}
+
+/** Read dest, dest/srcName and dest's parent in one command, then decide. */
+export async function planPlacement(ctx: TaskContext, a: PlaceArgs): Promise<Plan<ContentPlanData>> {
+  const [dest, parent, inDir] = await ctx.fact(fileStatesFact, { queries: placementQueries(a, ctx.diff) });
   // Check mode: a missing directory may be created by an earlier task of this run (one that predicted a change).
   if (ctx.check && ctx.earlierChangesPredicted && !parent!.exists && !a.dest.endsWith('/')) {
     return { changes: [{ summary: `create ${a.dest} (its directory does not exist yet: an earlier task must create it)` }] };

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { type FileState } from '../../facts/file-state.js';
+import { type FileQuery, type FileState } from '../../facts/file-state.js';
 import { ModuleError } from '../../util/errors.js';
 import type { Plan, TaskContext } from '../types.js';
 import { planContent, type ContentPlanData, type WriteOptions } from './managed-file.js';
@@ -75,12 +75,16 @@ export function decideTextEdit(
   return changes.length ? { changes, data } : { changes, data, result: { changed: false, ...data.result } };
 }
 
+/** What planTextEdit reads: the file's content (always through a symlink: `follow` only decides where the write goes) and its parent. */
+export function textEditQueries(path: string): FileQuery[] {
+  return [
+    { path, follow: true, checksum: 'sha256', contentMaxBytes: Number.MAX_SAFE_INTEGER },
+    { path: posix.dirname(path), checksum: false },
+  ];
+}
+
 export async function planTextEdit(ctx: TaskContext, a: TextEditArgs, edit: (text: string) => EditOutcome): Promise<Plan<ContentPlanData>> {
-  const [file, parent] = await ctx.fact(fileStatesFact, { queries: [
-    // Always read through a symlink; `follow` only decides whether the write goes to its target.
-    { path: a.path, follow: true, checksum: 'sha256', contentMaxBytes: Number.MAX_SAFE_INTEGER },
-    { path: posix.dirname(a.path), checksum: false },
-  ] });
+  const [file, parent] = await ctx.fact(fileStatesFact, { queries: textEditQueries(a.path) });
   // Check mode on a fresh host: the file may be created by an earlier task of this
   // run (a package install), so its absence is a predicted change — but only when
   // an earlier task did predict a change; otherwise the real run fails, and so does this.

@@ -21,6 +21,8 @@
  *                   no fact's command line, may contain them
  *   then:           more tasks on the same host afterwards (same facts and
  *                   cache), each a case without facts
+ *   read_ahead_misses: the module's readAhead guess differs from the plan's
+ *                   first `files` query (else they must be equal)
  *
  * read with drover's own YAML reader; run by this one test.
  */
@@ -30,7 +32,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import '../../../src/modules/index.js';
 import { clearSessions } from '../../../src/modules/common/openstack-api.js';
 import { allModules, getModule } from '../../../src/modules/registry.js';
-import type { Module, Plan } from '../../../src/modules/types.js';
+import type { Module, Plan, TaskContext } from '../../../src/modules/types.js';
 import type { ExecResult } from '../../../src/transport/connection.js';
 import { loadYamlFile } from '../../../src/util/yaml.js';
 import { curlAnswer, fileFacts } from './case-data.js';
@@ -58,6 +60,8 @@ interface TaskCase {
   apply_error?: Matcher;
   apply_result?: Record<string, unknown>;
   secrets?: string[];
+  /** Module.readAhead's guess is not what the plan reads first (why, in the case's name): the task reads alone. */
+  read_ahead_misses?: boolean;
 }
 interface Case extends TaskCase {
   name: string;
@@ -103,14 +107,30 @@ function expectCommands(sent: Recorded['sent'], want: Array<Matcher | CommandCas
 }
 
 async function runTask(r: Recorded, answers: Array<Partial<ExecResult>>, m: Module, t: TaskCase): Promise<void> {
-  const ctx = { ...r.ctx, check: t.check ?? false };
+  // The first `files` query the plan makes: what Module.readAhead must guess from the args.
+  let firstFiles: { queries: unknown } | undefined;
+  const ctx: TaskContext = {
+    ...r.ctx,
+    check: t.check ?? false,
+    fact: (def, params) => {
+      if (def.name === 'files') firstFiles ??= params as { queries: unknown };
+      return r.ctx.fact(def, params);
+    },
+  };
   const args = m.schema.parse(t.args);
+  const guessed = m.readAhead?.(args, ctx.diff);
   const readsBefore = r.reads.length;
   answers.push(...(t.plan_commands ?? []).map((c) => answerOf(asCommand(c))));
   let plan: Plan;
+  const expectGuessed = () => {
+    if (guessed && firstFiles && !t.read_ahead_misses) expect(guessed, 'Module.readAhead guesses what the plan reads first').toEqual(firstFiles.queries);
+    if (t.read_ahead_misses) expect(guessed && firstFiles && JSON.stringify(guessed) !== JSON.stringify(firstFiles.queries), 'read_ahead_misses: the guess differs').toBe(true);
+  };
   try {
     plan = await m.plan(ctx, args);
+    expectGuessed();
   } catch (e) {
+    expectGuessed();
     if (t.error === undefined) throw e;
     expectMatch(t.error, (e as Error).message, 'planning error');
     return;

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { useSshd } from '../../helpers/sshd-fixture.js';
+import { writeTestInventory } from '../../helpers/inventory.js';
+import { runPlaybookCollecting } from '../../helpers/play.js';
+
+const FIXTURES = resolve(__dirname, '../../fixtures/engine/features');
+const sshd = useSshd();
+
+type Events = { type: string; task?: string; message?: string }[];
+
+/** The tasks that sent a file probe (the -vvv log lines of the commands), in order. */
+function probes(events: Events): string[] {
+  let task = '';
+  const out: string[] = [];
+  for (const e of events) {
+    if (e.type === 'host_task_start') task = e.task ?? '';
+    if (e.type === 'log' && e.message?.startsWith('$ ') && e.message.includes('@drover-fs')) out.push(task);
+  }
+  return out;
+}
+
+describe("a file task reads the next file tasks' paths in the same round trip", () => {
+  it('converged and --check: one probe serves a run of file tasks; a write makes the next task read again', async () => {
+    const t = writeTestInventory(sshd, ['h1']);
+    const dir = join(t.workdirs.h1!, 'ra');
+    const run = (check = false) => runPlaybookCollecting({ playbook: join(FIXTURES, 'read-ahead.yaml'), inventory: [t.inventory], check });
+
+    const first = await run();
+    expect(first.summary.exitCode).toBe(0);
+    // The lineinfile was read ahead while app.conf was missing; the copy then wrote it, so it read
+    // again (the stale reading would fail it: the file is missing and create is false).
+    expect(readFileSync(join(dir, 'app.conf'), 'utf8')).toBe('x=1\ny=2\n');
+    expect(readFileSync(join(dir, 'rendered.conf'), 'utf8')).toBe('host=h1\n');
+    expect(readFileSync(join(dir, 'settings'), 'utf8')).toBe('port=8080\n');
+    expect(first.summary.tally.h1!.changed).toBe(6);
+    // The template changed nothing before it was read ahead (the lineinfile wrote nothing): no probe of its own.
+    expect(probes(first.events)).toEqual(['Directory', 'Written whole', 'Edited after', 'Option', 'Port', 'After the command']);
+
+    const again = await run();
+    expect(again.summary.tally.h1!.changed).toBe(0);
+    expect(probes(again.events)).toEqual(['Directory', 'After the command']);
+    const check = await run(true);
+    expect(check.summary.tally.h1!.changed).toBe(0);
+    expect(probes(check.events)).toEqual(['Directory', 'After the command']);
+
+    // Changed between runs: the one read sees it, and only that task writes.
+    writeFileSync(join(dir, 'settings'), 'port=9\n');
+    const predicted = await run(true);
+    expect(predicted.results.filter((r) => r.status === 'changed').map((r) => r.task)).toEqual(['Port']);
+    const fixed = await run();
+    expect(fixed.results.filter((r) => r.status === 'changed').map((r) => r.task)).toEqual(['Port']);
+    expect(readFileSync(join(dir, 'settings'), 'utf8')).toBe('port=8080\n');
+  });
+
+  it("a later task's path that cannot be read fails that task only", async () => {
+    const t = writeTestInventory(sshd, ['h1']);
+    const r = await runPlaybookCollecting({ playbook: join(FIXTURES, 'read-ahead-unreadable.yaml'), inventory: [t.inventory] });
+    const [readable, under] = r.results;
+    expect(readable!.status).toBe('changed');
+    expect(under!.status).toBe('failed');
+    expect(under!.msg).toMatch(/Permission denied/);
+    expect(probes(r.events)).toEqual(['Readable', 'Readable', 'Under /root']);
+  });
+});
