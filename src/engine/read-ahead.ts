@@ -37,6 +37,13 @@ export class ReadAhead {
   private conn: Connection | undefined;
   private becomeUser: string | undefined;
   private commandsAt = -1;
+  /**
+   * A reading went stale (a task wrote): the host is changing (a first run),
+   * where reading ahead is wasted, so tasks read alone until one of them
+   * leaves the connection quiet (nothing ran after its read).
+   */
+  private changing = false;
+  private alone: { conn: Connection; commandsAt: number } | undefined;
 
   /** A task starts on the host: a task nothing was read for ends the readings. */
   begin(node: TaskNode): void {
@@ -65,6 +72,13 @@ export class ReadAhead {
     const kept = this.take(node, conn, becomeUser, queries);
     if (kept) return kept;
     this.drop();
+    const quietSinceAlone = this.alone?.conn === conn && this.alone.commandsAt === conn.stats().commands;
+    if (this.changing && !quietSinceAlone) {
+      const states = await readAlone();
+      this.alone = { conn, commandsAt: conn.stats().commands };
+      return states;
+    }
+    this.changing = false;
     const ahead = predict().filter((p) => p.node !== node);
     if (ahead.length === 0) return readAlone();
     const all = [...queries, ...ahead.flatMap((p) => p.queries)];
@@ -95,6 +109,7 @@ export class ReadAhead {
     const r = this.readings.get(node);
     if (!r) return undefined;
     this.readings.delete(node);
+    if (this.conn === conn && conn.stats().commands !== this.commandsAt) this.changing = true;
     const fresh = this.conn === conn && this.becomeUser === becomeUser && conn.stats().commands === this.commandsAt;
     return fresh && r.key === JSON.stringify(queries) ? r.states : undefined;
   }

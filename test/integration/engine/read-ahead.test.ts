@@ -21,6 +21,14 @@ function probes(events: Events): string[] {
   return out;
 }
 
+/** How many paths each probe read (its queries are numbered: `_dfa N path`). */
+function pathsRead(events: Events): number[] {
+  return events.flatMap((e) => {
+    if (e.type !== 'log' || !e.message?.startsWith('$ ') || !e.message.includes('@drover-fs')) return [];
+    return [Math.max(...[...e.message.matchAll(/_dfa (\d+) /g)].map((m) => Number(m[1]))) + 1];
+  });
+}
+
 describe("a file task reads the next file tasks' paths in the same round trip", () => {
   it('converged and --check: one probe serves a run of file tasks; a write makes the next task read again', async () => {
     const t = writeTestInventory(sshd, ['h1']);
@@ -35,12 +43,16 @@ describe("a file task reads the next file tasks' paths in the same round trip", 
     expect(readFileSync(join(dir, 'rendered.conf'), 'utf8')).toBe('host=h1\n');
     expect(readFileSync(join(dir, 'settings'), 'utf8')).toBe('port=8080\n');
     expect(first.summary.tally.h1!.changed).toBe(6);
-    // The template changed nothing before it was read ahead (the lineinfile wrote nothing): no probe of its own.
-    expect(probes(first.events)).toEqual(['Directory', 'Written whole', 'Edited after', 'Option', 'Port', 'After the command']);
+    // Each task read again; after a stale reading (a write) the next ones read alone until one
+    // changes nothing (the lineinfile): the template then read ahead again, for nothing (it wrote).
+    expect(probes(first.events)).toEqual(['Directory', 'Written whole', 'Edited after', 'Rendered', 'Option', 'Port', 'After the command']);
+    // Own paths: file 2, copy 2, lineinfile 2, template 3, ini_file 2; read ahead: 11 by the first, 4 by the template.
+    expect(pathsRead(first.events)).toEqual([13, 2, 2, 7, 2, 2, 2]);
 
     const again = await run();
     expect(again.summary.tally.h1!.changed).toBe(0);
     expect(probes(again.events)).toEqual(['Directory', 'After the command']);
+    expect(pathsRead(again.events)).toEqual([13, 2]);
     const check = await run(true);
     expect(check.summary.tally.h1!.changed).toBe(0);
     expect(probes(check.events)).toEqual(['Directory', 'After the command']);
