@@ -81,7 +81,7 @@ export class ReadAhead {
     this.changing = false;
     const ahead = predict().filter((p) => p.node !== node);
     if (ahead.length === 0) return readAlone();
-    const all = [...queries, ...ahead.flatMap((p) => p.queries)];
+    const all = [...queries, ...ahead.flatMap((p) => p.queries.map(capContent))];
     const before = conn.stats().commands;
     const r = await exec(fileStateScript(all));
     let states: FileState[];
@@ -96,7 +96,10 @@ export class ReadAhead {
     if (conn.stats().commands !== before + 1) return states.slice(0, queries.length);
     let at = queries.length;
     for (const p of ahead) {
-      this.readings.set(p.node, { key: JSON.stringify(p.queries), states: states.slice(at, at + p.queries.length) });
+      const got = states.slice(at, at + p.queries.length);
+      // Content cut short by the cap: that task reads its file itself.
+      const cut = got.some((st, i) => st.contentTooLarge && capContent(p.queries[i]!) !== p.queries[i]);
+      if (!cut) this.readings.set(p.node, { key: JSON.stringify(p.queries), states: got });
       at += p.queries.length;
     }
     this.conn = conn;
@@ -114,6 +117,15 @@ export class ReadAhead {
     return fresh && r.key === JSON.stringify(queries) ? r.states : undefined;
   }
 }
+
+/**
+ * The content a later task's query may fetch ahead (lineinfile and ini_file
+ * read whole files): what is read ahead is held until used, on every host at
+ * once, so a larger file is left to its task.
+ */
+const AHEAD_CONTENT_MAX = 64 * 1024;
+const capContent = (q: FileQuery): FileQuery =>
+  q.contentMaxBytes !== undefined && q.contentMaxBytes > AHEAD_CONTENT_MAX ? { ...q, contentMaxBytes: AHEAD_CONTENT_MAX } : q;
 
 /** How many tasks one read serves at most (a long run of file tasks reads in steps). */
 const MAX_AHEAD = 16;

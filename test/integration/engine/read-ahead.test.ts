@@ -66,6 +66,16 @@ describe("a file task reads the next file tasks' paths in the same round trip", 
     expect(readFileSync(join(dir, 'settings'), 'utf8')).toBe('port=8080\n');
   });
 
+  it('a file larger than what is read ahead (64 KiB) is read by its own task', async () => {
+    const t = writeTestInventory(sshd, ['h1']);
+    writeFileSync(join(t.workdirs.h1!, 'large.conf'), '#'.repeat(100 * 1024) + '\nx=1\n');
+    writeFileSync(join(t.workdirs.h1!, 'small.conf'), 'y=1\n');
+    const r = await runPlaybookCollecting({ playbook: join(FIXTURES, 'read-ahead-large.yaml'), inventory: [t.inventory] });
+    expect(r.summary.tally.h1!.changed).toBe(0);
+    expect(probes(r.events)).toEqual(['Directory', 'Large']);
+    expect(pathsRead(r.events)).toEqual([6, 4]);
+  });
+
   it("a later task's path that cannot be read fails that task only", async () => {
     const t = writeTestInventory(sshd, ['h1']);
     const r = await runPlaybookCollecting({ playbook: join(FIXTURES, 'read-ahead-unreadable.yaml'), inventory: [t.inventory] });
