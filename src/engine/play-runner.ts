@@ -462,9 +462,10 @@ export class PlayRunner {
     const { env, play } = this;
     h.readAhead.begin(node);
     // Asked once, by the task's first file read: the later tasks' args rendered with this host's vars now.
+    // Not with --step: the user may act on the host while a prompt waits between tasks.
     let predicted: PredictedRead[] | undefined;
     const predict = () =>
-      (predicted ??= predictReads(following, inherited, {
+      (predicted ??= env.step ? [] : predictReads(following, inherited, {
         keywords: (next) => this.inherit(listInherited, next),
         vars: (next) => this.varsFor(h, next, this.inherit(listInherited, next).scopeVars),
         diff: env.diff,

@@ -149,6 +149,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
   );
 
   let interrupted = false;
+  const prompter = opts.step ? stepPrompter() : undefined;
   const summary: RunSummary = { exitCode: EXIT.ok, tally: {}, changed: [], unknown: [], durationMs: 0 };
   const env = {
     inventory,
@@ -170,7 +171,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
     mode: opts.mode ?? 'converge',
     emit: redactedEmit,
     startAt: opts.startAtTask,
-    step: opts.step ? stepPrompt : undefined,
+    step: prompter ? (task: string) => prompter.ask(task) : undefined,
     changed: summary.changed,
     unknown: summary.unknown,
     inventoryVars,
@@ -195,6 +196,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
     }
   } finally {
     process.removeListener('SIGINT', onSigint);
+    prompter?.close();
     await pool.closeAll();
   }
 
@@ -228,13 +230,42 @@ function defaultStateDir(inventory: string | undefined): string {
   return resolve(st.isDirectory() ? inventory : dirname(inventory), '.drover');
 }
 
-async function stepPrompt(task: string): Promise<'yes' | 'no' | 'continue'> {
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const a = (await rl.question(`Perform task: ${task} (N)o/(y)es/(c)ontinue: `)).trim().toLowerCase();
-    return a.startsWith('y') ? 'yes' : a.startsWith('c') ? 'continue' : 'no';
-  } finally {
-    rl.close();
-  }
+type StepAnswer = 'yes' | 'no' | 'continue';
+
+/**
+ * --step's prompts, each answered by one line of stdin through ONE reader for
+ * the run (a reader per prompt swallowed a pipe's later lines, and the run
+ * then stopped without a recap). At the end of stdin the answer is the
+ * default, no.
+ */
+function stepPrompter(): { ask(task: string): Promise<StepAnswer>; close(): void } {
+  let rl: import('node:readline').Interface | undefined;
+  const lines: string[] = [];
+  let waiting: ((line: string | undefined) => void) | undefined;
+  let ended = false;
+  const nextLine = async (): Promise<string | undefined> => {
+    if (!rl) {
+      const { createInterface } = await import('node:readline');
+      rl = createInterface({ input: process.stdin, terminal: false });
+      rl.on('line', (l) => (waiting ? (waiting(l), (waiting = undefined)) : lines.push(l)));
+      rl.on('close', () => {
+        ended = true;
+        waiting?.(undefined);
+        waiting = undefined;
+      });
+    }
+    if (lines.length) return lines.shift();
+    if (ended) return undefined;
+    return new Promise((r) => (waiting = r));
+  };
+  return {
+    async ask(task) {
+      process.stderr.write(`Perform task: ${task} (N)o/(y)es/(c)ontinue: `);
+      const line = await nextLine();
+      if (line === undefined) process.stderr.write('\n');
+      const a = (line ?? '').trim().toLowerCase();
+      return a.startsWith('y') ? 'yes' : a.startsWith('c') ? 'continue' : 'no';
+    },
+    close: () => rl?.close(),
+  };
 }
