@@ -149,7 +149,13 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
   );
 
   let interrupted = false;
-  const prompter = opts.step ? stepPrompter() : undefined;
+  const prompter = opts.step
+    ? stepPrompter(() => {
+        if (interrupted) return;
+        interrupted = true;
+        redactedEmit({ type: 'warning', message: 'stdin ended at a --step prompt: stopping (as ansible-playbook does)' });
+      })
+    : undefined;
   const summary: RunSummary = { exitCode: EXIT.ok, tally: {}, changed: [], unknown: [], durationMs: 0 };
   const env = {
     inventory,
@@ -235,10 +241,10 @@ type StepAnswer = 'yes' | 'no' | 'continue';
 /**
  * --step's prompts, each answered by one line of stdin through ONE reader for
  * the run (a reader per prompt swallowed a pipe's later lines, and the run
- * then stopped without a recap). At the end of stdin the answer is the
- * default, no.
+ * then stopped without a recap). At the end of stdin the run stops, as
+ * ansible-playbook's does: `onEnd`, and this task's answer is no.
  */
-function stepPrompter(): { ask(task: string): Promise<StepAnswer>; close(): void } {
+function stepPrompter(onEnd: () => void): { ask(task: string): Promise<StepAnswer>; close(): void } {
   let rl: import('node:readline').Interface | undefined;
   const lines: string[] = [];
   let waiting: ((line: string | undefined) => void) | undefined;
@@ -262,7 +268,10 @@ function stepPrompter(): { ask(task: string): Promise<StepAnswer>; close(): void
     async ask(task) {
       process.stderr.write(`Perform task: ${task} (N)o/(y)es/(c)ontinue: `);
       const line = await nextLine();
-      if (line === undefined) process.stderr.write('\n');
+      if (line === undefined) {
+        process.stderr.write('\n');
+        onEnd();
+      }
       const a = (line ?? '').trim().toLowerCase();
       return a.startsWith('y') ? 'yes' : a.startsWith('c') ? 'continue' : 'no';
     },

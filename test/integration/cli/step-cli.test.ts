@@ -1,6 +1,6 @@
 // `drover play --step`: every prompt is answered by the next line of stdin,
-// from a terminal or a pipe; at the end of stdin the answer is the default
-// (no), and the run still ends with its recap. Under --step no task reads
+// from a terminal or a pipe; at the end of stdin the run stops (as
+// ansible-playbook's does), with its recap. Under --step no task reads
 // ahead for the next ones (the user may act on the host at a prompt).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -23,7 +23,7 @@ const probes = (out: string) => out.split('\n').filter((l) => l.includes('_dfa()
 beforeAll(ensureBuilt);
 
 describe('drover play --step', () => {
-  it('piped answers: one line per prompt, through the whole run; then the default', () => {
+  it('piped answers: one line per prompt, through the whole run; when stdin ends, the run stops', () => {
     const t = writeTestInventory(sshd, ['h1']);
     const yes = play(t.inventory, ['--step'], 'y\n'.repeat(8));
     expect(yes.code).toBe(0);
@@ -35,10 +35,12 @@ describe('drover play --step', () => {
     expect(mixed.err.match(/Perform task: /g)?.length).toBe(3);
     expect(mixed.out).toMatch(/h1 +: ok=7 +changed=0 /);
 
-    // stdin ends after one answer: every later prompt is answered no, and the recap is there.
+    // stdin ends after one answer: the run stops there, as ansible-playbook's does (it exits 2, silently),
+    // saying why, with the recap; the exit status is the interrupted one.
     const short = play(t.inventory, ['--step'], 'y\n');
-    expect(short.code).toBe(0);
-    expect(short.err.match(/Perform task: /g)?.length).toBe(8);
+    expect(short.code).toBe(130);
+    expect(short.err.match(/Perform task: /g)?.length).toBe(2);
+    expect(short.out + short.err).toMatch(/stdin ended at a --step prompt: stopping/);
     expect(short.out).toMatch(/h1 +: ok=1 +changed=0 /);
   });
 
