@@ -76,6 +76,19 @@ describe("a file task reads the next file tasks' paths in the same round trip", 
     expect(pathsRead(r.events)).toEqual([6, 4]);
   });
 
+  it('under become: one probe as root serves the root tasks; a task as the login user reads itself', async () => {
+    const t = writeTestInventory(sshd, ['h1']);
+    const run = () => runPlaybookCollecting({ playbook: join(FIXTURES, 'read-ahead-become.yaml'), inventory: [t.inventory] });
+    const first = await run();
+    expect(first.summary.exitCode).toBe(0);
+    expect(first.summary.tally.h1!.changed).toBe(3);
+    const again = await run();
+    expect(again.summary.tally.h1!.changed).toBe(0);
+    expect(probes(again.events)).toEqual(["Root's directory", 'As the login user']);
+    const sudoProbe = again.events.find((e) => e.type === 'log' && e.message?.includes('@drover-fs'));
+    expect(sudoProbe?.message).toMatch(/\(as root\)/);
+  });
+
   it("a later task's path that cannot be read fails that task only", async () => {
     const t = writeTestInventory(sshd, ['h1']);
     const r = await runPlaybookCollecting({ playbook: join(FIXTURES, 'read-ahead-unreadable.yaml'), inventory: [t.inventory] });
