@@ -85,7 +85,7 @@ describe("a file task reads the next file tasks' paths in the same round trip", 
     const again = await run();
     expect(again.summary.tally.h1!.changed).toBe(0);
     expect(probes(again.events)).toEqual(["Root's directory", 'As the login user']);
-    const sudoProbe = again.events.find((e) => e.type === 'log' && e.message?.includes('@drover-fs'));
+    const sudoProbe = (again.events as Events).find((e) => e.type === 'log' && e.message?.includes('@drover-fs'));
     expect(sudoProbe?.message).toMatch(/\(as root\)/);
   });
 
