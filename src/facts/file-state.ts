@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { digestHex } from '../util/digest.js';
 import { ModuleError } from '../util/errors.js';
 import { shq } from '../util/shell.js';
 
@@ -225,7 +225,7 @@ export function parseFileStates(stdout: string, queries: readonly FileQuery[]): 
           // Fetched anyway: checksummed here instead of by another process on the target.
           if (q.checksum !== false) {
             st.checksumAlgorithm = alg(q);
-            st.checksum = createHash(st.checksumAlgorithm).update(content).digest('hex');
+            st.checksum = digestHex(content, st.checksumAlgorithm);
           }
         }
         break;

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { FileState } from '../../facts/file-state.js';
+import { digestHex } from '../../util/digest.js';
 import { ModuleError } from '../../util/errors.js';
 import { shq } from '../../util/shell.js';
 import type { Change, ModuleResult, Plan, TaskContext } from '../types.js';
@@ -63,7 +63,7 @@ export interface ContentPlanData {
 }
 
 export function sha256(buf: Buffer): string {
-  return createHash('sha256').update(buf).digest('hex');
+  return digestHex(buf, 'sha256');
 }
 
 function summaryWithDiff(summary: string, path: string, before: Buffer | undefined, after: Buffer, beforeKnown: boolean): Change {
@@ -75,7 +75,7 @@ function summaryWithDiff(summary: string, path: string, before: Buffer | undefin
 /** Plan writing `content` (with attributes) to dest. Pure. */
 export function planContent(w: ContentWant): { changes: Change[]; data: ContentPlanData } {
   const { dest, state, content } = w;
-  const result: Record<string, unknown> = { dest, checksum: createHash('sha1').update(content).digest('hex'), size: content.length };
+  const result: Record<string, unknown> = { dest, checksum: digestHex(content, 'sha1'), size: content.length };
   const data: ContentPlanData = { dest, result };
   const changes: Change[] = [];
 

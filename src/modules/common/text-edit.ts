@@ -30,9 +30,15 @@ export interface TextEditArgs extends WriteOptions {
 
 /** Bytes -> text without losing anything: UTF-8 when it round-trips, else latin1. */
 export function decodeText(buf: Buffer): { text: string; encoding: BufferEncoding } {
+  const hit = decoded.get(buf);
+  if (hit) return hit;
   const utf = buf.toString('utf8');
-  return Buffer.from(utf, 'utf8').equals(buf) ? { text: utf, encoding: 'utf8' } : { text: buf.toString('latin1'), encoding: 'latin1' };
+  const out: { text: string; encoding: BufferEncoding } = Buffer.from(utf, 'utf8').equals(buf) ? { text: utf, encoding: 'utf8' } : { text: buf.toString('latin1'), encoding: 'latin1' };
+  decoded.set(buf, out);
+  return out;
 }
+/** A loop's items edit the same content read once: it is decoded once. */
+const decoded = new WeakMap<Buffer, { text: string; encoding: BufferEncoding }>();
 
 /** Pure: from the fetched states and the edit function, the plan. */
 export function decideTextEdit(
@@ -56,7 +62,8 @@ export function decideTextEdit(
   if (file.exists && file.content === undefined) throw new ModuleError(`${a.path}: content was not fetched`);
   const { text, encoding } = file.exists ? decodeText(file.content!) : { text: '', encoding: 'utf8' as BufferEncoding };
   const out = edit(text);
-  const content = Buffer.from(out.text, encoding);
+  // Unchanged text is the very bytes read (BOM and line ends kept), whose digests are known.
+  const content = file.exists && out.text === text ? file.content! : Buffer.from(out.text, encoding);
   const { changes, data } = planContent({
     dest: target,
     state: file,
