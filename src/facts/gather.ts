@@ -19,26 +19,31 @@ const MARK = '@@drover-fact:';
  */
 export const FACTS_SCRIPT = [
   `_drv_cat() { while IFS= read -r _l || [ -n "$_l" ]; do printf '%s\\n' "$_l"; done < "$1"; }`,
+  // Lines of a file that start with one of the patterns (grep -E '^(a|b)' without a process).
+  `_drv_grep() { _f=$1; shift; while IFS= read -r _l || [ -n "$_l" ]; do for _p in "$@"; do case $_l in "$_p"*) printf '%s\\n' "$_l"; break;; esac; done; done < "$_f"; }`,
   `echo '${MARK}hostname'; _drv_cat /proc/sys/kernel/hostname 2>/dev/null || hostname 2>/dev/null`,
   `echo '${MARK}fqdn'; timeout 3 hostname -f 2>/dev/null`,
   `echo '${MARK}uname'; if [ -r /proc/sys/kernel/ostype ] && [ -r /proc/sys/kernel/version ]; then _drv_cat /proc/sys/kernel/hostname; _drv_cat /proc/sys/kernel/ostype; _drv_cat /proc/sys/kernel/osrelease; uname -m; _drv_cat /proc/sys/kernel/version; else uname -n; uname -s; uname -r; uname -m; uname -v; fi`,
   `echo '${MARK}os_release'; _drv_cat /etc/os-release 2>/dev/null || _drv_cat /usr/lib/os-release 2>/dev/null`,
   `echo '${MARK}debian_version'; _drv_cat /etc/debian_version 2>/dev/null`,
-  `echo '${MARK}ip_route'; ip -4 route show default 2>/dev/null`,
+  // The default route from /proc/net/route (the parser reads either); \`ip route\` only where /proc is not there.
+  `echo '${MARK}ip_route'; [ -r /proc/net/route ] || ip -4 route show default 2>/dev/null`,
   `echo '${MARK}proc_route'; _drv_cat /proc/net/route 2>/dev/null`,
-  `echo '${MARK}ip_addr'; ip -o -4 addr show 2>/dev/null`,
-  `echo '${MARK}ip6_addr'; ip -o -6 addr show 2>/dev/null`,
-  `echo '${MARK}hostname_i'; hostname -I 2>/dev/null`,
+  // One \`ip\` for both families (the parser splits them); \`hostname -I\` only where there is no \`ip\`.
+  `echo '${MARK}ip_addr_all'; ip -o addr show 2>/dev/null; _drv_ip=$?`,
+  `echo '${MARK}hostname_i'; [ "$_drv_ip" = 0 ] || hostname -I 2>/dev/null`,
   `echo '${MARK}links'; for d in /sys/class/net/*; do [ -e "$d" ] || continue; _a=; _m=; _o=; read -r _a 2>/dev/null < "$d/address"; read -r _m 2>/dev/null < "$d/mtu"; read -r _o 2>/dev/null < "$d/operstate"; printf '%s %s %s %s\\n' "\${d##*/}" "$_a" "$_m" "$_o"; done`,
-  `echo '${MARK}meminfo'; grep -E '^(MemTotal|MemFree|MemAvailable|SwapTotal|SwapFree):' /proc/meminfo 2>/dev/null`,
-  `echo '${MARK}cpu'; grep -c '^processor' /proc/cpuinfo 2>/dev/null; nproc 2>/dev/null`,
-  `echo '${MARK}user'; id -un; id -u; id -g; getent passwd "$(id -un)" 2>/dev/null`,
-  `echo '${MARK}env'; env | base64 | tr -d '\\n'; echo`,
+  `echo '${MARK}meminfo'; _drv_grep /proc/meminfo MemTotal: MemFree: MemAvailable: SwapTotal: SwapFree: 2>/dev/null`,
+  `echo '${MARK}cpu'; _n=0; while IFS= read -r _l; do case $_l in processor*) _n=$((_n + 1));; esac; done 2>/dev/null < /proc/cpuinfo; echo "$_n"; nproc 2>/dev/null`,
+  `echo '${MARK}user'; _u=$(id -un); echo "$_u"; id -u; id -g; getent passwd "$_u" 2>/dev/null`,
+  `echo '${MARK}env'; env | base64 -w 0; echo`,
   `echo '${MARK}pkg'; for m in apt-get dnf yum zypper apk pacman; do command -v $m >/dev/null 2>&1 && echo $m; done`,
   `echo '${MARK}init'; [ -d /run/systemd/system ] && echo systemd-running; _drv_cat /proc/1/comm 2>/dev/null`,
-  `echo '${MARK}virt'; if command -v systemd-detect-virt >/dev/null 2>&1; then echo "sdv:$(systemd-detect-virt 2>/dev/null)"; fi; [ -e /.dockerenv ] && echo dockerenv; [ -e /run/.containerenv ] && echo podman; tr '\\0' '\\n' 2>/dev/null </proc/1/environ | grep '^container='`,
-  `echo '${MARK}date'; date '+%s|%Y|%m|%d|%H|%M|%S|%Z|%z|%A|%a|%j|%u|%U'; date -u '+%Y-%m-%dT%H:%M:%SZ|%Y%m%dT%H%M%SZ'`,
-  `echo '${MARK}resolv'; grep -E '^(nameserver|search|domain)' /etc/resolv.conf 2>/dev/null`,
+  // PID 1's container= variable: bash reads NUL-separated words itself; sh needs tr.
+  `echo '${MARK}virt'; if command -v systemd-detect-virt >/dev/null 2>&1; then echo "sdv:$(systemd-detect-virt 2>/dev/null)"; fi; [ -e /.dockerenv ] && echo dockerenv; [ -e /run/.containerenv ] && echo podman; if [ -n "$BASH_VERSION" ]; then while IFS= read -r -d '' _l; do case $_l in container=*) printf '%s\\n' "$_l";; esac; done 2>/dev/null </proc/1/environ; else tr '\\0' '\\n' 2>/dev/null </proc/1/environ | grep '^container='; fi`,
+  // bash 4.2+ formats the time itself; the UTC forms are computed from the epoch by the parser.
+  `echo '${MARK}date'; _f='%s|%Y|%m|%d|%H|%M|%S|%Z|%z|%A|%a|%j|%u|%U'; if [ "\${BASH_VERSINFO:-0}" -gt 4 ] 2>/dev/null; then printf "%($_f)T\\n" -1; else date "+$_f"; fi`,
+  `echo '${MARK}resolv'; _drv_grep /etc/resolv.conf nameserver search domain 2>/dev/null`,
   `echo '${MARK}end'`,
 ].join('\n');
 
@@ -259,8 +264,10 @@ function parseEnv(b64: string): Record<string, string> {
 function dateTime(lines: string[]): Record<string, string> {
   const [local = '', utc = ''] = lines;
   const [epoch, year, month, day, hour, minute, second, tz, tzOffset, weekday, weekdayShort, julian, weekdayNumber, weeknumber] = local.split('|');
-  const [iso8601, iso8601Basic] = utc.split('|');
   if (!epoch) return {};
+  // The UTC forms follow from the epoch (older recordings carry a second `date -u` line).
+  const iso = new Date(Number(epoch) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const [iso8601, iso8601Basic] = utc ? utc.split('|') : [iso, iso.replace(/[-:]/g, '')];
   return {
     epoch: epoch!,
     year: year!,
@@ -298,8 +305,10 @@ export function parseFacts(stdout: string): Record<string, unknown> {
   const osr = parseOsRelease(get('os_release'));
   const dist = distribution(osr, first('debian_version') || undefined, system);
 
-  const addrs = parseIpAddr(get('ip_addr'));
-  const addrs6 = parseIp6Addr(get('ip6_addr'));
+  // `ip -o addr show` of both families (older recordings: one section per family).
+  const all = get('ip_addr_all');
+  const addrs = parseIpAddr(all.length ? all : get('ip_addr'));
+  const addrs6 = parseIp6Addr(all.length ? all : get('ip6_addr'));
   const links = new Map<string, { mac: string; mtu: number; operstate: string }>();
   for (const line of get('links')) {
     const [name, mac = '', mtu = '', operstate = ''] = line.trim().split(/\s+/);
