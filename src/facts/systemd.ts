@@ -19,10 +19,22 @@ export interface UnitState {
   isEnabled: string;
 }
 
-/** The single read command (pure). */
+/**
+ * The single read command (pure). `systemctl is-enabled` (a second process)
+ * runs only when show's UnitFileState may not be its answer: show reports an
+ * alias's target (is-enabled says "alias"), a SysV script as "generated".
+ * For a unit named by its own Id whose UnitFileState is enabled or disabled,
+ * the two agree (checked on every unit file of a lab controller).
+ */
 export function unitStateCommand(unit: string): string {
   const u = shq(unit);
-  return `systemctl show -p LoadState -p ActiveState -p SubState -p UnitFileState -p NeedDaemonReload -- ${u}; printf 'IsEnabled=%s\\n' "$(systemctl is-enabled -- ${u} 2>/dev/null)"`;
+  const line = (text: string) => `*"$_n"${text}"$_n"*`;
+  return [
+    `_n='
+'; _s=$(systemctl show -p Id -p LoadState -p ActiveState -p SubState -p UnitFileState -p NeedDaemonReload -- ${u}); _r=$?; printf '%s\\n' "$_s"`,
+    `_e=; case "$_n$_s$_n" in ${line(`Id=${u}`)}|${line(`Id=${u}.service`)}) case "$_n$_s$_n" in ${line('UnitFileState=enabled')}) _e=enabled;; ${line('UnitFileState=disabled')}) _e=disabled;; esac;; esac`,
+    `[ -n "$_e" ] || _e=$(systemctl is-enabled -- ${u} 2>/dev/null); printf 'IsEnabled=%s\\n' "$_e"; [ "$_r" = 0 ]`,
+  ].join('; ');
 }
 
 export function parseUnitState(stdout: string): UnitState {
