@@ -50,6 +50,8 @@ export interface Fact<P, T> {
    * Default: a host-wide fact takes it as the value; a keyed fact takes data[key].
    */
   fromData?(data: unknown, params: P): T;
+  /** Test data gives this fact's readings under another fact's name (several of that fact's readings at once). */
+  dataName?: string;
 }
 
 /** The cache key of one reading: `name` or `name:key`. */

@@ -34,14 +34,14 @@ export function curlQuote(v: string): string {
 const STATUS_MARK = '\n__drover_http_status__=';
 
 /** Pure: the curl config (sent on stdin) for one request. */
-export function curlConfig(req: HttpRequest, caCert?: string, insecure = false): string {
+export function curlConfig(req: HttpRequest, caCert?: string, insecure = false, statusMark = STATUS_MARK, afterStatus = ''): string {
   const lines = [
     `url = ${curlQuote(req.url)}`,
     `request = ${curlQuote(req.method)}`,
     'silent',
     'show-error',
     'dump-header = "-"',
-    `write-out = ${curlQuote(STATUS_MARK.replace('\n', '\\n') + '%{http_code}')}`,
+    `write-out = ${curlQuote(statusMark.replace('\n', '\\n') + '%{http_code}' + afterStatus)}`,
     'connect-timeout = 10',
     `max-time = ${req.timeoutSec ?? 60}`,
     // A 16 MiB upload would otherwise wait for "100 Continue" first.
@@ -141,5 +141,63 @@ export const apiFact: Fact<ApiParams, HttpResponse | ApiUnreachableAnswer> = {
     const headers = Object.fromEntries(Object.entries((d.headers ?? {}) as Record<string, string>).map(([h, v]) => [h.toLowerCase(), v]));
     const body = d.body === undefined ? '' : typeof d.body === 'string' ? d.body : JSON.stringify(d.body);
     return { status: Number(d.status), headers, body };
+  },
+};
+
+export interface ApiBatchParams {
+  reqs: HttpRequest[];
+  caCert?: string;
+  insecure?: boolean;
+  /** Makes the status marks unique to this read: a body cannot end a transfer early. */
+  nonce: string;
+}
+
+const batchMark = (nonce: string) => `\n__drover_http_status_${nonce}__=`;
+
+/** Pure: one curl config for several requests, one transfer each (`next`), each ending with its status mark. */
+export function curlBatchConfig(p: Pick<ApiBatchParams, 'reqs' | 'caCert' | 'insecure' | 'nonce'>): string {
+  return p.reqs.map((req) => curlConfig(req, p.caCert, p.insecure, batchMark(p.nonce), '\\n')).join('next\n');
+}
+
+/**
+ * Pure: the answers of a batch in order, or null when any transfer got no
+ * answer (status 000) or curl failed: the caller then asks one at a time,
+ * which tells unreachable from failed and retries as a single request does.
+ */
+export function parseCurlBatch(r: { stdout: string; stderr: string; rc: number }, p: Pick<ApiBatchParams, 'reqs' | 'nonce'>): HttpResponse[] | null {
+  if (r.rc === 127) throw new ModuleError('the os_* modules need curl on the target (install the curl package first)', CURL_COMMAND, r.stderr, r.rc);
+  if (r.rc !== 0) return null;
+  const mark = batchMark(p.nonce);
+  const out: HttpResponse[] = [];
+  let at = 0;
+  for (let i = 0; i < p.reqs.length; i++) {
+    const m = r.stdout.indexOf(mark, at);
+    if (m < 0) return null;
+    const eol = r.stdout.indexOf('\n', m + mark.length);
+    const status = r.stdout.slice(m + mark.length, eol < 0 ? undefined : eol).trim();
+    if (!/^\d{3}$/.test(status) || status === '000') return null;
+    out.push(parseCurlOutput(r.stdout.slice(at, m) + STATUS_MARK + status));
+    at = eol < 0 ? r.stdout.length : eol + 1;
+  }
+  return out;
+}
+
+/**
+ * `openstack.api` again, several independent reads in one curl process (the
+ * lookups a plan makes before it decides): test data answers each request as
+ * it answers it alone.
+ */
+export const apiBatchFact: Fact<ApiBatchParams, HttpResponse[] | null> = {
+  name: 'openstack.api_batch',
+  dataName: apiFact.name,
+  key: (p) => p.reqs.map(requestKey).join(' + '),
+  command: () => CURL_COMMAND,
+  stdin: (p) => curlBatchConfig(p),
+  timeoutMs: (p) => (p.reqs.reduce((s, q) => s + (q.timeoutSec ?? 60), 0) + 15) * 1000,
+  cached: false,
+  parse: (r, p) => parseCurlBatch(r, p),
+  fromData(data, p) {
+    const answers = p.reqs.map((req) => apiFact.fromData!(data, { req }));
+    return answers.some((a) => 'unreachable' in a) ? null : (answers as HttpResponse[]);
   },
 };

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ModuleError } from '../util/errors.js';
 import { bool } from './common/args.js';
 import { commonArgs, OsClient, planWithClient, type CommonArgs } from './common/openstack-api.js';
-import { findService } from './os_keystone_service.js';
+import { findService, servicesPath } from './os_keystone_service.js';
 import { registerModule } from './registry.js';
 import type { Module } from './types.js';
 
@@ -71,16 +71,18 @@ export const osKeystoneEndpointModule: Module<OsEndpointArgs, Data> = {
   async plan(ctx, a) {
     const what = `${a.endpoint_interface} endpoint of ${a.service}`;
     return planWithClient<Data>(ctx, a, what, async (c) => {
+      // The interface's endpoints of every service, filtered here: then both reads are known up front, one curl process.
+      let q = `/endpoints?interface=${a.endpoint_interface}`;
+      if (a.region) q += `&region_id=${encodeURIComponent(a.region)}`;
+      await c.prefetch('identity', [servicesPath(), q]);
       const s = await findService(c, a.service);
       if (!s) {
         if (a.state === 'absent') return { changes: [] };
         if (ctx.check) return { changes: [{ summary: `create ${what} at ${a.url} (service not there yet)` }] };
         throw new ModuleError(`${what}: service ${a.service} not found`);
       }
-      let q = `/endpoints?service_id=${s.id}&interface=${a.endpoint_interface}`;
-      if (a.region) q += `&region_id=${encodeURIComponent(a.region)}`;
       const list = (await c.json<{ endpoints: Endpoint[] }>('identity', 'GET', q)).endpoints.filter(
-        (e) => e.interface === a.endpoint_interface && (!a.region || e.region_id === a.region),
+        (e) => e.service_id === s.id && e.interface === a.endpoint_interface && (!a.region || e.region_id === a.region),
       );
       if (list.length > 1) throw new ModuleError(`${what}: ${list.length} endpoints match; remove the extra ones`);
       const e = list[0];

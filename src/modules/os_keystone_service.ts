@@ -34,8 +34,11 @@ export interface CatalogService {
 }
 
 /** Find a service by name (and type); shared with os_keystone_endpoint. */
+/** The GET findService makes (for OsClient.prefetch). */
+export const servicesPath = (type?: string): string => (type ? `/services?type=${encodeURIComponent(type)}` : '/services');
+
 export async function findService(c: OsClient, name: string, type?: string): Promise<CatalogService | undefined> {
-  const list = await c.json<{ services: CatalogService[] }>('identity', 'GET', type ? `/services?type=${encodeURIComponent(type)}` : '/services');
+  const list = await c.json<{ services: CatalogService[] }>('identity', 'GET', servicesPath(type));
   let found = list.services.filter((s) => s.name === name || s.id === name);
   if (found.length > 1 && type) found = found.filter((s) => s.type === type);
   if (found.length > 1) throw new ModuleError(`${found.length} services are named ${name}: give an id`);

@@ -88,11 +88,13 @@ export const osUserModule: Module<OsUserArgs, Data> = {
     if (a.password) ctx.secret(a.password);
     return planWithClient<Data>(ctx, a, `user ${a.name}`, async (c) => {
       const domainId = await identity.domainId(c, a.domain);
-      const u = await identity.findByName<User>(c, 'users', a.name, `&domain_id=${encodeURIComponent(domainId)}`);
+      const inDomain = `&domain_id=${encodeURIComponent(domainId)}`;
+      if (a.default_project) await c.prefetch('identity', [identity.byNamePath('users', a.name, inDomain), identity.byNamePath('projects', a.default_project, inDomain)]);
+      const u = await identity.findByName<User>(c, 'users', a.name, inDomain);
       if (a.state === 'absent') return u ? { changes: [{ summary: `delete user ${a.name}` }], data: { action: 'delete', user: u } } : { changes: [] };
       let projectId: string | undefined;
       if (a.default_project) {
-        const p = await identity.findByName<{ id: string; name: string }>(c, 'projects', a.default_project, `&domain_id=${encodeURIComponent(domainId)}`);
+        const p = await identity.findByName<{ id: string; name: string }>(c, 'projects', a.default_project, inDomain);
         // A project created earlier in the same check run does not exist yet: it will be looked up again on apply.
         projectId = p?.id ?? (ctx.check ? 'to-be-created' : undefined);
         if (!projectId) throw new Error(`default_project ${a.default_project} not found`);

@@ -67,6 +67,12 @@ export const osUserRoleModule: Module<OsUserRoleArgs, Data> = {
     return planWithClient<Data>(ctx, a, what, async (c) => {
       const domainId = await identity.domainId(c, a.domain);
       const inDomain = `&domain_id=${encodeURIComponent(domainId)}`;
+      // The three lookups are independent: one curl process for them.
+      await c.prefetch('identity', [
+        identity.byNamePath('roles', a.role),
+        a.user ? identity.byNamePath('users', a.user, inDomain) : identity.byNamePath('groups', a.group!, inDomain),
+        ...(a.project ? [identity.byNamePath('projects', a.project, inDomain)] : []),
+      ]);
       const role = await identity.findByName<{ id: string; name: string }>(c, 'roles', a.role);
       const actor = a.user
         ? await identity.findByName<{ id: string; name: string }>(c, 'users', a.user, inDomain)

@@ -12,9 +12,9 @@
  * stdin (`curl -K -`), never on a command line. Tokens are cached per host and
  * credentials for the run, so a role's dozen catalog tasks authenticate once.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { apiFact, curlResult, CURL_COMMAND, type HttpRequest, type HttpResponse } from '../../facts/openstack.js';
+import { apiBatchFact, apiFact, curlResult, CURL_COMMAND, type HttpRequest, type HttpResponse } from '../../facts/openstack.js';
 import { ModuleError } from '../../util/errors.js';
 import type { Plan, TaskContext } from '../types.js';
 
@@ -82,6 +82,18 @@ export async function httpRequest(ctx: TaskContext, req: HttpRequest, opts: { ca
     ctx.log(`${req.method} ${req.url}: not reachable yet (attempt ${attempt}), retrying`);
     await new Promise((res2) => setTimeout(res2, Math.min(500 * attempt, 3000)));
   }
+}
+
+/**
+ * Several independent reads in one curl process (sequential transfers over
+ * one kept-alive connection): a plan's lookups cost one process start on the
+ * target instead of one each. undefined when any of them got no answer: the
+ * caller asks one at a time (and waits, retries, or calls the API unreachable
+ * as a single request does).
+ */
+export async function httpReads(ctx: TaskContext, reqs: HttpRequest[], opts: { caCert?: string; insecure?: boolean } = {}): Promise<HttpResponse[] | undefined> {
+  const answers = await ctx.fact(apiBatchFact, { reqs, caCert: opts.caCert, insecure: opts.insecure, nonce: randomBytes(6).toString('hex') });
+  return answers ?? undefined;
 }
 
 export interface CatalogEndpoint {
@@ -179,11 +191,32 @@ export function apiMessage(body: string): string {
  * auth_url). A 401 (token expired or revoked) re-authenticates once.
  */
 export class OsClient {
+  /** Answers read ahead by prefetch(), each for the one call() that asks for it. */
+  private prefetched = new Map<string, HttpResponse>();
+
   constructor(
     private ctx: TaskContext,
     private a: CommonArgs,
     private s: Session,
   ) {}
+
+  /**
+   * Read several GETs of one service in one curl process — the independent
+   * lookups the plan makes next; each answer is taken by the first call()
+   * of exactly that GET, and only by it. Nothing is kept when any of them got
+   * no answer: each call then asks on its own.
+   */
+  async prefetch(service: string, paths: string[]): Promise<void> {
+    const unique = [...new Set(paths)].filter((p) => !this.prefetched.has(`${service} ${p}`));
+    if (unique.length < 2) return;
+    if (service !== 'identity' && !endpointFor(this.s.catalog, service, this.a.interface, this.a.region_name)) this.s = await session(this.ctx, this.a, true);
+    const reqs = unique.map((p): HttpRequest => ({ method: 'GET', url: `${this.url(service)}${p}`, headers: { 'X-Auth-Token': this.s.token } }));
+    const answers = await httpReads(this.ctx, reqs, tlsOpts(this.a));
+    // A 401 (token expired) or a 502/503 is left to the call, which re-authenticates or waits.
+    answers?.forEach((r, i) => {
+      if (r.status !== 401 && r.status !== 502 && r.status !== 503) this.prefetched.set(`${service} ${unique[i]}`, r);
+    });
+  }
 
   static async connect(ctx: TaskContext, a: CommonArgs): Promise<OsClient> {
     return new OsClient(ctx, a, await session(ctx, a));
@@ -198,6 +231,12 @@ export class OsClient {
   }
 
   async call(service: string, method: HttpRequest['method'], path: string, extra: Partial<HttpRequest> = {}): Promise<HttpResponse> {
+    const key = `${service} ${path}`;
+    const ahead = method === 'GET' && Object.keys(extra).length === 0 ? this.prefetched.get(key) : undefined;
+    if (ahead) {
+      this.prefetched.delete(key);
+      return ahead;
+    }
     // A cached token's catalog predates endpoints created later in the run (glance's, placement's): refresh once.
     if (service !== 'identity' && !endpointFor(this.s.catalog, service, this.a.interface, this.a.region_name)) this.s = await session(this.ctx, this.a, true);
     const url = /^https?:/.test(path) ? path : `${this.url(service)}${path}`;
@@ -231,9 +270,14 @@ export const identity = {
     throw new ModuleError(`domain ${nameOrId} not found`);
   },
 
+  /** The GET findByName makes first (for OsClient.prefetch). */
+  byNamePath(collection: string, name: string, query = ''): string {
+    return `/${collection}?name=${encodeURIComponent(name)}${query}`;
+  },
+
   /** One named object of a collection (projects, users, roles, services, groups); undefined when absent. */
   async findByName<T extends { id: string; name?: string }>(c: OsClient, collection: string, name: string, query = ''): Promise<T | undefined> {
-    const list = await c.json<Record<string, T[]>>('identity', 'GET', `/${collection}?name=${encodeURIComponent(name)}${query}`);
+    const list = await c.json<Record<string, T[]>>('identity', 'GET', identity.byNamePath(collection, name, query));
     const found = (list[collection] ?? []).filter((x) => x.name === name);
     if (found.length > 1) throw new ModuleError(`${found.length} ${collection} are named ${name}: give an id`);
     if (found[0]) return found[0];

@@ -15,6 +15,14 @@ function curlOut(status: number, body: unknown, headers: Record<string, string> 
   const h = Object.entries({ 'Content-Type': 'application/json', ...headers }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
   return { stdout: `HTTP/1.1 ${status} X\r\n${h}\r\n${body === '' ? '' : JSON.stringify(body)}\n__drover_http_status__=${status}` };
 }
+/** What curl prints for several transfers in one run: each answer ends with the batch's status mark (its nonce read from the config sent). */
+function batchOut(...outs: Array<{ stdout: string }>): (command: string, opts?: { stdin?: string | Buffer }) => { stdout: string } {
+  return (_command, opts) => {
+    const nonce = /__drover_http_status_([0-9a-f]+)__=/.exec(String(opts?.stdin))?.[1];
+    if (!nonce) throw new Error('not a batch');
+    return { stdout: outs.map((o) => o.stdout.replace('\n__drover_http_status__=', `\n__drover_http_status_${nonce}__=`) + '\n').join('') };
+  };
+}
 const TOKEN = curlOut(201, { token: { catalog: [] } }, { 'X-Subject-Token': 'gAAAA-token-1234' });
 
 beforeEach(() => clearSessions());
@@ -79,14 +87,21 @@ describe('planning from recorded API answers', () => {
   });
 
   it('os_user_role: HEAD 204 means granted (nothing to do), 404 plans a grant', async () => {
-    const lookups = [curlOut(200, { roles: [{ id: 'r1', name: 'admin' }] }), curlOut(200, { users: [{ id: 'u1', name: 'glance' }] }), curlOut(200, { projects: [{ id: 'p1', name: 'service' }] })];
-    let r = recordedContext([TOKEN, ...lookups, curlOut(204, '')]);
+    // The three lookups are one curl run (three transfers), then the assignment is asked.
+    const lookups = batchOut(curlOut(200, { roles: [{ id: 'r1', name: 'admin' }] }), curlOut(200, { users: [{ id: 'u1', name: 'glance' }] }), curlOut(200, { projects: [{ id: 'p1', name: 'service' }] }));
+    let r = recordedContext([TOKEN, lookups, curlOut(204, '')]);
     let plan = await osUserRoleModule.plan(r.ctx, { ...COMMON, user: 'glance', role: 'admin', project: 'service', state: 'present' } as never);
     expect(plan.changes).toEqual([]);
-    expect(String(r.sent[4]!.opts?.stdin)).toContain('url = "http://controller:5000/v3/projects/p1/users/u1/roles/r1"');
-    expect(String(r.sent[4]!.opts?.stdin)).toContain('request = "HEAD"');
+    expect(r.sent).toHaveLength(3);
+    expect(String(r.sent[1]!.opts?.stdin).match(/^url = .*$/gm)).toEqual([
+      'url = "http://controller:5000/v3/roles?name=admin"',
+      'url = "http://controller:5000/v3/users?name=glance&domain_id=default"',
+      'url = "http://controller:5000/v3/projects?name=service&domain_id=default"',
+    ]);
+    expect(String(r.sent[2]!.opts?.stdin)).toContain('url = "http://controller:5000/v3/projects/p1/users/u1/roles/r1"');
+    expect(String(r.sent[2]!.opts?.stdin)).toContain('request = "HEAD"');
     clearSessions();
-    r = recordedContext([TOKEN, ...lookups, curlOut(404, '')]);
+    r = recordedContext([TOKEN, lookups, curlOut(404, '')]);
     plan = await osUserRoleModule.plan(r.ctx, { ...COMMON, user: 'glance', role: 'admin', project: 'service', state: 'present' } as never);
     expect(plan.changes.map((c) => c.summary)).toEqual(['grant role admin for user glance on project service']);
   });

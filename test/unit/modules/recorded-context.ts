@@ -32,7 +32,10 @@ export interface Recorded {
   reads: FactRead[];
 }
 
-export function recordedContext(answers: Array<Partial<ExecResult>>, over: Partial<TaskContext> = {}, facts?: Record<string, unknown>): Recorded {
+/** A recorded answer, or one computed from what was sent (an answer that echoes a per-read marker). */
+export type RecordedAnswer = Partial<ExecResult> | ((command: string, opts?: ExecOptions) => Partial<ExecResult>);
+
+export function recordedContext(answers: RecordedAnswer[], over: Partial<TaskContext> = {}, facts?: Record<string, unknown>): Recorded {
   const sent: Recorded['sent'] = [];
   const secrets: unknown[] = [];
   const reads: FactRead[] = [];
@@ -41,7 +44,7 @@ export function recordedContext(answers: Array<Partial<ExecResult>>, over: Parti
     sent.push({ command, opts });
     const a = answers.shift();
     if (!a && !facts) throw new Error(`unexpected command (no recorded answer left): ${command}`);
-    return { stdout: '', stderr: '', rc: 0, ...a };
+    return { stdout: '', stderr: '', rc: 0, ...(typeof a === 'function' ? a(command, opts) : a) };
   };
   const ctx: TaskContext = {
     host: 'h1',
@@ -62,8 +65,9 @@ export function recordedContext(answers: Array<Partial<ExecResult>>, over: Parti
       return throughCache(cache, def, params, async () => {
         const key = factKey(def, params);
         reads.push({ key, command: def.command(params), stdin: def.stdin?.(params) });
-        if (!Object.hasOwn(facts, def.name)) throw new Error(`no recorded value for fact ${def.name} (reading ${key})`);
-        const v = factFromData(def, facts[def.name], params);
+        const name = def.dataName ?? def.name;
+        if (!Object.hasOwn(facts, name)) throw new Error(`no recorded value for fact ${name} (reading ${key})`);
+        const v = factFromData(def, facts[name], params);
         // { $error: message }: reading this fact fails, as a failed command would.
         if (v && typeof v === 'object' && Object.hasOwn(v, '$error')) throw new ModuleError(String((v as unknown as { $error: unknown }).$error), def.command(params));
         return v;
