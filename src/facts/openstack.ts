@@ -148,7 +148,7 @@ export interface ApiBatchParams {
   reqs: HttpRequest[];
   caCert?: string;
   insecure?: boolean;
-  /** Makes the status marks unique to this read: a body cannot end a transfer early. */
+  /** Makes the status marks unique to drover's run: a body cannot end a transfer early. */
   nonce: string;
 }
 
@@ -195,6 +195,8 @@ export const apiBatchFact: Fact<ApiBatchParams, HttpResponse[] | null> = {
   stdin: (p) => curlBatchConfig(p),
   timeoutMs: (p) => (p.reqs.reduce((s, q) => s + (q.timeoutSec ?? 60), 0) + 15) * 1000,
   cached: false,
+  // A loop's items that look up the same things (an endpoint per interface) share one read while no item writes.
+  loopShared: true,
   parse: (r, p) => parseCurlBatch(r, p),
   fromData(data, p) {
     const answers = p.reqs.map((req) => apiFact.fromData!(data, { req }));

@@ -92,9 +92,11 @@ export async function httpRequest(ctx: TaskContext, req: HttpRequest, opts: { ca
  * as a single request does).
  */
 export async function httpReads(ctx: TaskContext, reqs: HttpRequest[], opts: { caCert?: string; insecure?: boolean } = {}): Promise<HttpResponse[] | undefined> {
-  const answers = await ctx.fact(apiBatchFact, { reqs, caCert: opts.caCert, insecure: opts.insecure, nonce: randomBytes(6).toString('hex') });
+  const answers = await ctx.fact(apiBatchFact, { reqs, caCert: opts.caCert, insecure: opts.insecure, nonce: BATCH_NONCE });
   return answers ?? undefined;
 }
+/** One per run (no body can hold it), the same for every batch so that a loop's equal batches share a reading. */
+const BATCH_NONCE = randomBytes(6).toString('hex');
 
 export interface CatalogEndpoint {
   interface: string;

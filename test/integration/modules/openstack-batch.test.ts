@@ -5,18 +5,25 @@
  * are one command and three requests, the plan is the same as with one
  * request each, and a batch with a transfer nobody answers is asked again
  * one request at a time (so an unreachable API is still reported as such).
+ * Through the engine: an os_keystone_endpoint loop over three interfaces
+ * reads the catalog once for the three items while none of them writes.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clearSessions, httpReads } from '../../../src/modules/common/openstack-api.js';
 import { osUserRoleModule } from '../../../src/modules/os_user_role.js';
+import { writeTestInventory } from '../../helpers/inventory.js';
+import { runPlaybookCollecting } from '../../helpers/play.js';
 import { useSshdTarget } from '../../helpers/sshd-fixture.js';
 
 const target = useSshdTarget('os-batch');
 let server: Server;
 let base: string;
 const seen: string[] = [];
+/** The identity API's endpoints (created by POST /v3/endpoints). */
+let endpoints: Array<Record<string, unknown>> = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -32,6 +39,18 @@ beforeAll(async () => {
     if (url === '/v3/users?name=glance&domain_id=default') return json(200, { users: [{ id: 'u1', name: 'glance' }] });
     if (url === '/v3/projects?name=service&domain_id=default') return json(200, { projects: [{ id: 'p1', name: 'service' }] });
     if (req.method === 'HEAD' && url === '/v3/projects/p1/users/u1/roles/r1') return json(204, null);
+    if (req.method === 'GET' && url === '/v3/services') return json(200, { services: [{ id: 's1', name: 'glance', type: 'image' }] });
+    if (req.method === 'GET' && url === '/v3/endpoints?region_id=RegionOne') return json(200, { endpoints: endpoints.filter((e) => e.region_id === 'RegionOne') });
+    if (req.method === 'POST' && url === '/v3/endpoints') {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const e = { id: `e${endpoints.length + 1}`, ...(JSON.parse(body) as { endpoint: Record<string, unknown> }).endpoint };
+        endpoints.push(e);
+        json(201, { endpoint: e });
+      });
+      return;
+    }
     return json(404, { error: { message: `no ${url}` } });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -42,6 +61,7 @@ beforeEach(() => {
   clearSessions();
   seen.length = 0;
 });
+const PLAYBOOK = resolve(__dirname, '../../fixtures/engine/features/os-endpoint-loop.yaml');
 
 const auth = () => ({ auth_url: `${base}/v3`, username: 'admin', password: 'admin-pw', project_name: 'admin' });
 
@@ -87,5 +107,25 @@ describe('os_* lookups in one curl run (real curl over the loopback sshd)', () =
       { method: 'GET', url: `http://127.0.0.1:${port}/v3` },
     ]);
     expect(answers).toBeUndefined();
+  });
+
+  it('an endpoint loop over three interfaces: created once; converged, one read serves the three items, in check mode too', async () => {
+    endpoints = [];
+    const t = writeTestInventory(target.sshd, ['h1']);
+    const run = async (check = false) => {
+      clearSessions();
+      seen.length = 0;
+      const r = await runPlaybookCollecting({ playbook: PLAYBOOK, inventory: [t.inventory], extraVars: [`keystone_url=${base}`], check });
+      expect(r.summary.exitCode).toBe(0);
+      return r.events.filter((e) => e.type === 'item_result' && e.status === 'changed').length;
+    };
+    expect(await run()).toBe(3);
+    expect(endpoints.map((e) => e.interface)).toEqual(['public', 'internal', 'admin']);
+    // Each item wrote: the next one read again.
+    expect(seen.filter((l) => l.startsWith('GET'))).toHaveLength(6);
+    for (const check of [false, true]) {
+      expect(await run(check)).toBe(0);
+      expect(seen).toEqual(['POST /v3/auth/tokens', 'GET /v3/services', 'GET /v3/endpoints?region_id=RegionOne']);
+    }
   });
 });
