@@ -2,7 +2,7 @@
  * `rabbitmq_user`: a RabbitMQ user with a password, tags and permissions on
  * one vhost, through `rabbitmqctl` on the target.
  *
- * One `rabbitmqctl eval` reads the user, its permissions and its salted
+ * One read (erl_call, or `rabbitmqctl eval`) gets the user, its permissions and its salted
  * password hash, which is checked against the wanted password on this machine
  * (the `rabbitmq.user` fact, src/facts/rabbitmq.ts), so a second run never
  * resets an unchanged password. Passwords never appear in argv: the read does
