@@ -2,9 +2,12 @@
  * `os_user` (openstack.cloud.identity_user): a Keystone user. Whether the
  * password still matches is READ by authenticating as the user (unscoped),
  * so `update_password: always` changes nothing on a second run and check mode
- * can tell; `on_create` never touches an existing user's password.
+ * can tell; `on_create` never touches an existing user's password. A user
+ * that is and stays disabled cannot authenticate: its password is left alone
+ * (said at -v); one being enabled gets the password with it.
  */
 import { z } from 'zod';
+import { ModuleError } from '../util/errors.js';
 import { bool } from './common/args.js';
 import { authBody, commonArgs, httpRequest, identity, identityBase, OsClient, planWithClient, type CommonArgs } from './common/openstack-api.js';
 import { registerModule } from './registry.js';
@@ -14,7 +17,10 @@ const schema = z.strictObject({
   ...commonArgs,
   name: z.string().min(1).describe('User name.'),
   password: z.string().optional().describe('The password: set for a new user, and (update_password: always) whenever it no longer authenticates.'),
-  update_password: z.enum(['always', 'on_create']).default('always').describe("always: reset a password that does not authenticate; on_create: never touch an existing user's."),
+  update_password: z
+    .enum(['always', 'on_create'])
+    .default('on_create')
+    .describe("always: reset a password that does not authenticate; on_create (the collection's default): never touch an existing user's."),
   domain: z.string().optional().describe('Domain name or id of the user (default: default).'),
   default_project: z.string().optional().describe('Default project name or id (looked up in the same domain).'),
   email: z.string().optional().describe('Email address.'),
@@ -107,11 +113,24 @@ export const osUserModule: Module<OsUserArgs, Data> = {
         if (projectId) body.default_project_id = projectId;
         return { changes: [{ summary: `create user ${a.name}` }], data: { action: 'create', body } };
       }
+      // As the collection does: `always` needs a password to hold the user to.
+      if (a.update_password === 'always' && !a.password) throw new ModuleError('update_password is always but a password value is missing');
       const upd = userUpdates(u, a, projectId);
       const changes = Object.keys(upd).map((k) => ({ summary: `user ${a.name}: set ${k}` }));
-      if (a.password && a.update_password === 'always' && !(await passwordWorks(ctx, a, domainId))) {
-        upd.password = a.password;
-        changes.push({ summary: `user ${a.name}: set password` });
+      if (a.password && a.update_password === 'always') {
+        if (u.enabled !== false) {
+          if (!(await passwordWorks(ctx, a, domainId))) {
+            upd.password = a.password;
+            changes.push({ summary: `user ${a.name}: set password` });
+          }
+        } else if (a.enabled) {
+          // A disabled user cannot authenticate, so its password cannot be checked; the task enables it anyway.
+          upd.password = a.password;
+          changes.push({ summary: `user ${a.name}: set password (not checked: the user was disabled)` });
+        } else {
+          // Setting it on every run would report a change on every run.
+          ctx.log(`user ${a.name} is disabled: its password cannot be checked (a disabled user cannot authenticate) and is left as it is`);
+        }
       }
       if (changes.length === 0) return { changes: [], result: { user: u, id: u.id } };
       return { changes, data: { action: 'update', user: u, body: upd } };

@@ -21,7 +21,10 @@ const schema = z
     user: z.string().min(1).optional().describe('User name (alias: name).'),
     name: z.string().min(1).optional(),
     password: z.string().optional().describe('The password (given to rabbitmqctl on stdin, never in argv).'),
-    update_password: z.enum(['always', 'on_create']).default('always').describe('always: change it when it is not the current one; on_create: only for a new user.'),
+    update_password: z
+      .enum(['always', 'on_create'])
+      .default('on_create')
+      .describe("always: change it when it is not the current one; on_create (community.rabbitmq's default): only for a new user."),
     vhost: z.string().min(1).default('/').describe('The vhost the permissions apply to.'),
     configure_priv: z.string().default('^$').describe('Regular expression of the resources the user may configure on vhost.'),
     read_priv: z.string().default('^$').describe('Regular expression of the resources the user may read on vhost.'),

@@ -170,7 +170,7 @@ describe.skipIf(!isRoot)('system modules on a real node', () => {
 
   it('rabbitmq_user: predicted = real, second run no change, a changed password is detected (and authenticate_user agrees)', async () => {
     await run(aptModule, { name: 'rabbitmq-server' });
-    const u = { user: 'openstack', password: 'Rabb1t-Pass-word', vhost: '/', configure_priv: '.*', read_priv: '.*', write_priv: '.*' };
+    const u = { user: 'openstack', password: 'Rabb1t-Pass-word', update_password: 'always', vhost: '/', configure_priv: '.*', read_priv: '.*', write_priv: '.*' };
     const predicted = await run(rabbitmqUserModule, u, true);
     expect(summaries(predicted)).toEqual(['add user openstack with a password', 'openstack: permissions on vhost /: (none) -> .* .* .* (configure write read)']);
     expect(summaries(await run(rabbitmqUserModule, u))).toEqual(summaries(predicted));

@@ -211,7 +211,7 @@ describe.skipIf(!isRoot)('no password in the target\'s ps (real node)', () => {
   it('rabbitmq_user: add_user, change_password and authenticate_user read the password on stdin', async () => {
     const pws = [secret('RabbitPw1'), secret('RabbitPw2')];
     await startSampling('rabbit', 0.1); // rabbitmqctl runs for a second or more
-    const u = { user: 'openstack', vhost: '/', configure_priv: '.*', read_priv: '.*', write_priv: '.*' };
+    const u = { user: 'openstack', update_password: 'always', vhost: '/', configure_priv: '.*', read_priv: '.*', write_priv: '.*' };
     expect((await run(rabbitmqUserModule, { ...u, password: pws[0] })).changed).toBe(true); // add_user
     expect((await run(rabbitmqUserModule, { ...u, password: pws[0] })).changed).toBe(false); // authenticate_user accepts it
     expect((await run(rabbitmqUserModule, { ...u, password: pws[1] })).changed).toBe(true); // change_password
@@ -234,9 +234,9 @@ describe.skipIf(!isRoot)('no password in the target\'s ps (real node)', () => {
       const auth = { auth: { auth_url: authUrl, username: 'admin', password: adminPw, project_name: 'admin', user_domain_name: 'Default', project_domain_name: 'Default' }, api_timeout: 5 };
       expect((await run(osProjectModule, { ...auth, name: 'service', description: 'Service Project' })).changed).toBe(true);
       expect((await run(osKeystoneRoleModule, { ...auth, name: 'member' })).changed).toBe(true);
-      expect((await run(osUserModule, { ...auth, name: 'glance', password: userPws[0], default_project: 'service' })).changed).toBe(true);
-      expect((await run(osUserModule, { ...auth, name: 'glance', password: userPws[0], default_project: 'service' })).changed).toBe(false); // authenticates as glance
-      expect((await run(osUserModule, { ...auth, name: 'glance', password: userPws[1], default_project: 'service' })).changed).toBe(true); // PATCH password
+      expect((await run(osUserModule, { ...auth, name: 'glance', password: userPws[0], update_password: 'always', default_project: 'service' })).changed).toBe(true);
+      expect((await run(osUserModule, { ...auth, name: 'glance', password: userPws[0], update_password: 'always', default_project: 'service' })).changed).toBe(false); // authenticates as glance
+      expect((await run(osUserModule, { ...auth, name: 'glance', password: userPws[1], update_password: 'always', default_project: 'service' })).changed).toBe(true); // PATCH password
       expect((await run(osUserRoleModule, { ...auth, user: 'glance', role: 'member', project: 'service' })).changed).toBe(true);
       expect((await run(osUserRoleModule, { ...auth, user: 'glance', role: 'member', project: 'service' })).changed).toBe(false);
       expect((await run(osKeystoneServiceModule, { ...auth, name: 'glance', service_type: 'image', description: 'OpenStack Image' })).changed).toBe(true);

@@ -308,7 +308,8 @@ describe('rabbitmq_user planning', () => {
     perms: [{ vhost: '/', configure: '.*', write: '.*', read: '.*' }], ...x,
   });
   const OUT = (h: Record<string, unknown>) => `<<"${Buffer.from(JSON.stringify(h)).toString('base64')}">>\n`;
-  const args = (x: Record<string, unknown>) => rabbitmqUserModule.schema.parse({ user: 'openstack', password: 'pw', configure_priv: '.*', read_priv: '.*', write_priv: '.*', ...x });
+  const args = (x: Record<string, unknown>) =>
+    rabbitmqUserModule.schema.parse({ user: 'openstack', password: 'pw', update_password: 'always', configure_priv: '.*', read_priv: '.*', write_priv: '.*', ...x });
 
   it('reads the user, its permissions and its hash with one rabbitmqctl eval; names go in base64, no password is sent', () => {
     const cmd = readCommand("o'penstack", '/');
@@ -331,6 +332,10 @@ describe('rabbitmq_user planning', () => {
     expect(passwordMatches('rabbit_password_hashing_sha256', '', 'pw')).toBe(false); // clear_password
     expect(passwordMatches('my_plugin_hashing', hashOf('pw'), 'pw')).toBeUndefined();
     expect(() => parseRead(OUT(held({ algorithm: 'my_plugin_hashing' })), 'openstack', '/', 'pw')).toThrow(/hashed with my_plugin_hashing.*update_password: on_create/);
+  });
+
+  it("update_password defaults to on_create, as community.rabbitmq's", () => {
+    expect(rabbitmqUserModule.schema.parse({ user: 'openstack', password: 'pw' }).update_password).toBe('on_create');
   });
 
   it('nothing to do when the password matches and permissions match; a changed password is detected', () => {
