@@ -36,7 +36,8 @@ const schema = z
     package: names.optional().describe('Alias of name.'),
     state: z.enum(['present', 'installed', 'latest', 'absent', 'removed']).default('present').describe('present (installed): installed; latest: at the newest candidate version; absent (removed): removed.'),
     update_cache: bool.default(false).describe('Refresh the package index first (not reported as a change).'),
-    update_cache_retries: num.int().min(0).default(3).describe('Retries of a failed index refresh.'),
+    update_cache_retries: num.int().min(0).default(5).describe('Attempts at a failed index refresh (at least one), as in Ansible.'),
+    update_cache_retry_max_delay: num.int().min(0).default(12).describe('Seconds: the most an attempt waits for the next (1, 2, 4, 8 … s until then).'),
     cache_valid_time: num.int().min(0).default(0).describe('Seconds: skip the refresh when the index is younger.'),
     install_recommends: bool.optional().describe('false: --no-install-recommends; true: --install-recommends; unset: apt\'s default.'),
     deb: z.string().min(1).optional().describe('A .deb file on the target to install (its dependencies come from apt).'),
@@ -163,14 +164,20 @@ interface AptPlanData {
   autoremove: boolean;
 }
 
-async function refreshIndex(ctx: TaskContext, retries: number): Promise<void> {
+/**
+ * `apt-get update`, tried `attempts` times with Ansible's backoff between
+ * them: 2^i seconds up to maxDelay, plus up to a second of jitter (Ansible
+ * tries update_cache_retries times; drover at least once).
+ */
+async function refreshIndex(ctx: TaskContext, attempts: number, maxDelaySec: number): Promise<void> {
   const cmd = `${APT_ENV} apt-get update -q && mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/update-success-stamp`;
   let last = { stdout: '', stderr: '', rc: 0 };
-  for (let i = 0; i <= retries; i++) {
+  const jitter = Math.random();
+  for (let i = 0; i < Math.max(1, attempts); i++) {
     last = await ctx.exec(cmd);
     // apt-get update exits 0 even when a source failed; "E:"/"Err:" lines mean the index is incomplete.
     if (last.rc === 0 && !/^(E:|Err:)/m.test(last.stdout + last.stderr)) return;
-    if (i < retries) await new Promise((r) => setTimeout(r, 1000 * (i + 1)));
+    if (i + 1 < attempts) await new Promise((r) => setTimeout(r, 1000 * (Math.min(2 ** i, maxDelaySec) + jitter)));
   }
   throw new ModuleError(`apt-get update failed: ${aptError(last.stdout, last.stderr)}`, cmd, last.stderr, last.rc);
 }
@@ -209,7 +216,7 @@ export const aptModule: Module<AptArgs, AptPlanData> = {
       if (cacheIsStale(age.mtime, age.now, a.cache_valid_time)) {
         if (ctx.check) notes.push('check mode: the package index is stale and was not refreshed');
         else {
-          await refreshIndex(ctx, a.update_cache_retries);
+          await refreshIndex(ctx, a.update_cache_retries, a.update_cache_retry_max_delay);
           refreshed = true;
           forgetFact(ctx.facts, policyFact);
         }
