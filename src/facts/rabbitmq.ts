@@ -1,10 +1,11 @@
 /**
- * A RabbitMQ user as the broker sees it, with one read (erl_call, or one
- * `rabbitmqctl eval`: one Erlang VM start, ~1-2 s on a lab node; three
- * `rabbitmqctl` commands cost three): whether it exists, its tags, its permissions on the vhost, and its
- * salted password hash, which drover checks against the wanted password here
- * (RabbitMQ's own hashing: 4 bytes of salt, then HASH(salt ++ password)), so
- * the password never travels to the target at all. The names go into the
+ * A RabbitMQ user as the broker sees it, with one read (erl_call, else one
+ * `rabbitmqctl eval`: an Erlang VM start, ~1-2 s on a lab node; three
+ * `rabbitmqctl` commands cost three): whether it exists, its tags, its
+ * permissions on the vhost, and its salted password hash, which drover
+ * checks against the wanted password here (RabbitMQ's own hashing: 4 bytes of
+ * salt, then HASH(salt ++ password)), so the password never travels to the
+ * target at all. The names go into the
  * Erlang expression base64-encoded: no quoting of user input in Erlang.
  * Right after a boot, when the broker's unit is active but its app still
  * starting, the read waits for it (`await_startup`) once. Read on every use.
