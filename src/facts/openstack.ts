@@ -115,9 +115,14 @@ export function requestKey(req: HttpRequest): string {
   return `${req.method} ${req.url}${/\/auth\/tokens$/.test(req.url) && user ? ` as ${user}` : ''}`;
 }
 
+/** curl is not on the target (rc 127): the task's error, whatever was asked. */
+function requireCurl(r: { stderr: string; rc: number }): void {
+  if (r.rc === 127) throw new ModuleError('the os_* modules need curl on the target (install the curl package first)', CURL_COMMAND, r.stderr, r.rc);
+}
+
 /** One request's answer from curl's result (reads and writes alike). */
 export function curlResult(r: { stdout: string; stderr: string; rc: number }, req: HttpRequest): HttpResponse | ApiUnreachableAnswer {
-  if (r.rc === 127) throw new ModuleError('the os_* modules need curl on the target (install the curl package first)', CURL_COMMAND, r.stderr, r.rc);
+  requireCurl(r);
   if (NOT_REACHABLE.has(r.rc)) return { unreachable: r.stderr.trim() || `curl rc=${r.rc}`, rc: r.rc };
   if (r.rc !== 0) throw new ModuleError(`${req.method} ${req.url}: curl failed (rc=${r.rc})`, CURL_COMMAND, r.stderr, r.rc);
   return parseCurlOutput(r.stdout);
@@ -155,7 +160,7 @@ export interface ApiBatchParams {
 const batchMark = (nonce: string) => `\n__drover_http_status_${nonce}__=`;
 
 /** Pure: one curl config for several requests, one transfer each (`next`), each ending with its status mark. */
-export function curlBatchConfig(p: Pick<ApiBatchParams, 'reqs' | 'caCert' | 'insecure' | 'nonce'>): string {
+export function curlBatchConfig(p: ApiBatchParams): string {
   return p.reqs.map((req) => curlConfig(req, p.caCert, p.insecure, batchMark(p.nonce), '\\n')).join('next\n');
 }
 
@@ -165,7 +170,7 @@ export function curlBatchConfig(p: Pick<ApiBatchParams, 'reqs' | 'caCert' | 'ins
  * which tells unreachable from failed and retries as a single request does.
  */
 export function parseCurlBatch(r: { stdout: string; stderr: string; rc: number }, p: Pick<ApiBatchParams, 'reqs' | 'nonce'>): HttpResponse[] | null {
-  if (r.rc === 127) throw new ModuleError('the os_* modules need curl on the target (install the curl package first)', CURL_COMMAND, r.stderr, r.rc);
+  requireCurl(r);
   if (r.rc !== 0) return null;
   const mark = batchMark(p.nonce);
   const out: HttpResponse[] = [];

@@ -211,7 +211,7 @@ export class OsClient {
   async prefetch(service: string, paths: string[]): Promise<void> {
     const unique = [...new Set(paths)].filter((p) => !this.prefetched.has(`${service} ${p}`));
     if (unique.length < 2) return;
-    if (service !== 'identity' && !endpointFor(this.s.catalog, service, this.a.interface, this.a.region_name)) this.s = await session(this.ctx, this.a, true);
+    await this.catalogWith(service);
     const reqs = unique.map((p): HttpRequest => ({ method: 'GET', url: `${this.url(service)}${p}`, headers: { 'X-Auth-Token': this.s.token } }));
     const answers = await httpReads(this.ctx, reqs, tlsOpts(this.a));
     // A 401 (token expired) or a 502/503 is left to the call, which re-authenticates or waits.
@@ -222,6 +222,11 @@ export class OsClient {
 
   static async connect(ctx: TaskContext, a: CommonArgs): Promise<OsClient> {
     return new OsClient(ctx, a, await session(ctx, a));
+  }
+
+  /** A cached token's catalog predates endpoints created later in the run (glance's, placement's): refresh once. */
+  private async catalogWith(service: string): Promise<void> {
+    if (service !== 'identity' && !endpointFor(this.s.catalog, service, this.a.interface, this.a.region_name)) this.s = await session(this.ctx, this.a, true);
   }
 
   /** Base URL of a service type. */
@@ -239,8 +244,7 @@ export class OsClient {
       this.prefetched.delete(key);
       return ahead;
     }
-    // A cached token's catalog predates endpoints created later in the run (glance's, placement's): refresh once.
-    if (service !== 'identity' && !endpointFor(this.s.catalog, service, this.a.interface, this.a.region_name)) this.s = await session(this.ctx, this.a, true);
+    await this.catalogWith(service);
     const url = /^https?:/.test(path) ? path : `${this.url(service)}${path}`;
     const send = () =>
       httpRequest(this.ctx, { method, url, ...extra, headers: { 'X-Auth-Token': this.s.token, ...(extra.headers ?? {}) } }, { ...tlsOpts(this.a), retryForSec: this.a.api_timeout });
