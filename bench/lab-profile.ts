@@ -23,7 +23,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DROVER_BIN, ROOT, ensureBuilt, flags, fmtMs, machine, median, runChild, table, tempDir } from './lib.js';
+import { DROVER_BIN, ROOT, benchEnv, ensureBuilt, flags, fmtMs, machine, median, runChild, table, tempDir } from './lib.js';
 import { labHome, sshdHostPid } from './lab-nodes.js';
 import { attachDelay, attribute, taskWindows, traceProcess, type ResultEvent, type TraceEvent } from './proc-trace.js';
 import '../src/modules/index.js';
@@ -90,7 +90,7 @@ async function oneRun(check: boolean, i: number): Promise<RunResult> {
   const eventsFile = join(work, `events-${check ? 'check' : 'run'}-${i}.jsonl`);
   const tracers = withStrace ? nodes.map((node) => ({ node, trace: traceProcess(sshdHostPid(nodesLab, node), join(work, `strace-${node}-${check ? 'check' : 'run'}-${i}.txt`)) })) : [];
   if (withStrace) await attachDelay();
-  const r = await runChild(process.execPath, [DROVER_BIN, 'play', playbook, '-i', inventory, '--events', eventsFile, ...(check ? ['--check'] : [])], { cwd: work, timeoutMs: 1_800_000, env: { ...process.env, ANSIBLE_ROLES_PATH: join(ROOT, 'roles') } });
+  const r = await runChild(process.execPath, [DROVER_BIN, 'play', playbook, '-i', inventory, '--events', eventsFile, ...(check ? ['--check'] : [])], { cwd: work, timeoutMs: 1_800_000, env: { ...benchEnv, ANSIBLE_ROLES_PATH: join(ROOT, 'roles') } });
   const traces = new Map<string, TraceEvent[]>();
   for (const t of tracers) traces.set(t.node, await t.trace.stop());
   if (r.code !== 0) throw new Error(`drover exit ${r.code}:\n${r.stdout.slice(-3000)}${r.stderr}`);

@@ -20,7 +20,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DROVER_BIN, ROOT, ensureBuilt, flags, fmtMs, machine, median, runChild, table, type ChildRun } from './lib.js';
+import { DROVER_BIN, ROOT, benchEnv, ensureBuilt, flags, fmtMs, machine, median, runChild, table, type ChildRun } from './lib.js';
 import { labHome } from './lab-nodes.js';
 
 const f = flags();
@@ -63,7 +63,7 @@ const drover = () =>
   runChild(process.execPath, [DROVER_BIN, 'play', playbook, '-i', inventory, ...modeArgs], {
     cwd: labDir,
     timeoutMs: 1_800_000,
-    env: { ...process.env, ANSIBLE_ROLES_PATH: join(ROOT, 'roles') },
+    env: { ...benchEnv, ANSIBLE_ROLES_PATH: join(ROOT, 'roles') },
   });
 const ansible = () => runChild('ansible-playbook', ['-i', inventory, ...modeArgs, playbook], { cwd: labDir, env: ansibleEnv, timeoutMs: 1_800_000 });
 

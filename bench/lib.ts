@@ -47,6 +47,15 @@ export function table(header: string[], rows: (string | number)[][]): string {
   return [line(header), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...all.slice(1).map(line)].join('\n');
 }
 
+/**
+ * The environment benchmarked commands run in: this one without NODE_EXTRA_CA_CERTS
+ * (unless DROVER_BENCH_KEEP_ENV=1). With it every Node process reads and parses that CA
+ * bundle before any JavaScript runs (~50 ms a start on the project's machine, whose
+ * sandbox sets it); a fresh Debian machine has no such variable.
+ */
+export const benchEnv: NodeJS.ProcessEnv = { ...process.env };
+if (process.env.DROVER_BENCH_KEEP_ENV !== '1') delete benchEnv.NODE_EXTRA_CA_CERTS;
+
 export function machine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   let os = 'linux';
@@ -56,7 +65,7 @@ export function machine(): string {
     /* not Linux */
   }
   const ssh = spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim();
-  return `${os}, ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, node ${process.version}, ${ssh}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`;
+  return `${os}, ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, node ${process.version}${benchEnv.NODE_EXTRA_CA_CERTS ? ' (NODE_EXTRA_CA_CERTS kept)' : ''}, ${ssh}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`;
 }
 
 /** argv flags: `--name value` and `--flag`. */
@@ -108,7 +117,7 @@ export function runChild(cmd: string, args: string[], opts: { env?: NodeJS.Proce
   return new Promise((resolvePromise, reject) => {
     const t0 = performance.now();
     const child = spawn('/usr/bin/time', ['-f', '__BENCH_TIME__ %e %M', cmd, ...args], {
-      env: opts.env ?? process.env,
+      env: opts.env ?? benchEnv,
       cwd: opts.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so a capped run is killed with everything it started.

@@ -11,12 +11,9 @@
  * "converged" after a warm-up run; "start -> play start" is read from the run's
  * event log (node start, CLI load, inventory and playbook load and validation).
  *
- * NODE_EXTRA_CA_CERTS makes every Node process read and parse that CA bundle
- * before the first line of JavaScript (~50 ms on the project's machine, whose
- * sandbox sets it); a fresh Debian machine has no such variable, so the
- * commands run without it unless --keep-env.
+ * Commands run in bench/lib.ts's benchEnv (without NODE_EXTRA_CA_CERTS).
  *
- *   npx tsx bench/startup.ts [--runs 21] [--before DIR] [--keep-env]
+ *   npx tsx bench/startup.ts [--runs 21] [--before DIR]
  */
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -25,9 +22,6 @@ import { ROOT, ensureBuilt, flags, machine, median, runChild, table, tempDir } f
 const f = flags();
 const runs = Number(f.get('runs') ?? 21);
 ensureBuilt();
-const keepEnv = f.has('keep-env');
-const env = { ...process.env };
-if (!keepEnv) delete env.NODE_EXTRA_CA_CERTS;
 const builds: { name: string; bin: string }[] = [];
 if (f.get('before')) builds.push({ name: 'before', bin: join(resolve(f.get('before')!), 'bin', 'drover.js') });
 builds.push({ name: f.get('before') ? 'after' : 'drover', bin: join(ROOT, 'bin', 'drover.js') });
@@ -57,22 +51,21 @@ const samples = new Map<string, number[]>();
 const add = (k: string, v: number) => (samples.get(k) ?? samples.set(k, []).get(k)!).push(v);
 console.log(`# drover start-up, ${new Date().toISOString()}`);
 console.log(`machine: ${machine()}`);
-console.log(`runs: ${runs} each, alternated`);
-console.log(`NODE_EXTRA_CA_CERTS: ${env.NODE_EXTRA_CA_CERTS ?? (process.env.NODE_EXTRA_CA_CERTS ? 'unset for the runs (--keep-env keeps it)' : 'not set')}\n`);
+console.log(`runs: ${runs} each, alternated\n`);
 
 try {
   for (const b of builds) {
     // Converge the hosts, and let each build write its code cache if it has none yet.
-    const r = await runChild(process.execPath, [b.bin, ...play], { cwd: work, env });
+    const r = await runChild(process.execPath, [b.bin, ...play], { cwd: work });
     if (r.code !== 0) throw new Error(`${b.name}: warm-up play exit ${r.code}\n${r.stdout.slice(-2000)}${r.stderr}`);
   }
   for (let i = 0; i < runs; i++) {
-    add('node -e 0', (await runChild(process.execPath, ['-e', '0'], { env })).wallMs);
+    add('node -e 0', (await runChild(process.execPath, ['-e', '0'])).wallMs);
     for (const c of cases) {
       for (const b of builds) {
         const events = join(work, `events-${b.name}-${i}.jsonl`);
         const t0 = Date.now();
-        const r = await runChild(process.execPath, [b.bin, ...c.args, ...(c.events ? ['--events', events] : [])], { cwd: work, env });
+        const r = await runChild(process.execPath, [b.bin, ...c.args, ...(c.events ? ['--events', events] : [])], { cwd: work });
         if (r.code !== 0) throw new Error(`${b.name} ${c.name}: exit ${r.code}\n${r.stdout.slice(-2000)}${r.stderr}`);
         if (c.events && / changed=[1-9]/.test(r.stdout)) throw new Error(`${b.name} ${c.name}: not converged\n${r.stdout.slice(-2000)}`);
         add(`${c.name}|${b.name}`, r.wallMs);
