@@ -124,9 +124,15 @@ export const serviceModule: Module<ServiceArgs, ServicePlanData> = {
     const s = await ctx.fact(unitStateFact, { unit });
     const notFound = s.loadState === 'not-found';
     if (notFound && a.masked !== true) {
-      // Check mode: an earlier task (apt) may be predicted to install it.
-      if (!ctx.check) throw new ModuleError(`could not find the requested service ${unit}: systemd has no unit ${unit} (LoadState=not-found)`);
+      // Check mode after a predicted change: an earlier task (apt) may install it. Otherwise
+      // the unit is as missing when the real run gets here, and that run fails: so does this.
+      if (!ctx.check || !ctx.earlierChangesPredicted) throw new ModuleError(`could not find the requested service ${unit}: systemd has no unit ${unit} (LoadState=not-found)`);
       const d = decideService(a, undefined, unit);
+      // A restart or reload changes something whatever the package did; whether the package
+      // starts and enables its unit itself (Debian's do) is known only once it is installed.
+      if (a.state !== 'restarted' && a.state !== 'reloaded') {
+        return { changes: [], unknown: `${unit} is not installed yet: whether its package starts or enables it is known only once it is`, data: { unit, steps: d.steps } };
+      }
       return {
         changes: d.changes.map((c) => ({ summary: `${c.summary} (not installed yet: an earlier task must install it)` })),
         data: { unit, steps: d.steps },

@@ -95,8 +95,11 @@ export async function planTextEdit(ctx: TaskContext, a: TextEditArgs, edit: (tex
   // Check mode on a fresh host: the file may be created by an earlier task of this
   // run (a package install), so its absence is a predicted change — but only when
   // an earlier task did predict a change; otherwise the real run fails, and so does this.
-  if (ctx.check && ctx.earlierChangesPredicted && !file!.exists && !a.create && !a.skipWhenMissing) {
-    return { changes: [{ summary: `edit ${a.path} (it does not exist yet: an earlier task must create it)` }] };
+  if (ctx.check && ctx.earlierChangesPredicted && !file!.exists) {
+    // Removing lines from a file a package has yet to create: whether it will hold them is
+    // known only once it is there.
+    if (a.skipWhenMissing) return { changes: [], unknown: `${a.path} does not exist yet: whether an earlier task creates it with lines this one removes is known only then` };
+    if (!a.create) return { changes: [{ summary: `edit ${a.path} (it does not exist yet: an earlier task must create it)` }] };
   }
   return decideTextEdit(a, file!, parent!, edit);
 }

@@ -5,6 +5,8 @@
  *   name:           what it shows
  *   args:           the module's arguments (parsed by its schema)
  *   check:          check mode (default false)
+ *   earlier_changes: check mode after an earlier task predicted a change on the
+ *                   host (default false): what it reads may not be there yet
  *   facts:          the host's facts by name, as parsed values (src/facts/)
  *   changes:        the plan's change summaries, in order
  *   unknown:        the plan cannot predict (pattern of its reason)
@@ -50,6 +52,7 @@ interface TaskCase {
   name?: string;
   args: Record<string, unknown>;
   check?: boolean;
+  earlier_changes?: boolean;
   changes?: Matcher[];
   unknown?: Matcher;
   error?: Matcher;
@@ -112,6 +115,7 @@ async function runTask(r: Recorded, answers: Array<Partial<ExecResult>>, m: Modu
   const ctx: TaskContext = {
     ...r.ctx,
     check: t.check ?? false,
+    earlierChangesPredicted: t.earlier_changes ?? false,
     fact: (def, params) => {
       if (def.name === 'files') firstFiles ??= params as { queries: unknown };
       return r.ctx.fact(def, params);

@@ -191,15 +191,15 @@ describe('service planning', () => {
     expect(() => decideService(args({ name: 'x', state: 'started' }), { ...masked, activeState: 'inactive' }, 'x')).toThrow(/masked/);
   });
 
-  it('a missing unit fails a real run, and is a prediction in check mode', async () => {
+  it('a missing unit fails a real run and a check with nothing predicted before it; after a predicted change it is unknown', async () => {
     const real = recordedContext([{ stdout: SHOW_NONE }]);
     await expect(serviceModule.plan(real.ctx, args({ name: 'nosuch', state: 'started' }))).rejects.toThrow(/could not find the requested service nosuch/);
-    const chk = recordedContext([{ stdout: SHOW_NONE }], { check: true });
+    const alone = recordedContext([{ stdout: SHOW_NONE }], { check: true });
+    await expect(serviceModule.plan(alone.ctx, args({ name: 'mariadb', state: 'started' }))).rejects.toThrow(/could not find the requested service mariadb/);
+    const chk = recordedContext([{ stdout: SHOW_NONE }], { check: true, earlierChangesPredicted: true });
     const p = await serviceModule.plan(chk.ctx, args({ name: 'mariadb', state: 'started', enabled: true }));
-    expect(p.changes.map((c) => c.summary)).toEqual([
-      'enable mariadb (not installed yet: an earlier task must install it)',
-      'start mariadb (not installed yet: an earlier task must install it)',
-    ]);
+    expect(p.changes).toEqual([]);
+    expect(p.unknown).toMatch(/mariadb is not installed yet/);
   });
 
   it('a start that fails prints systemctl status and the journal (run in a real shell)', () => {
