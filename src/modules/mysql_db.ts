@@ -79,8 +79,8 @@ export const mysqlDbModule: Module<MysqlDbArgs, { sql: string[] }> = {
     const names = Array.isArray(a.name) ? a.name : [a.name];
     const f = await ctx.fact(databasesFact, { login: a, names });
     if ('server_missing' in f) {
-      // Check mode: the server may be predicted to be installed by an earlier task.
-      if (!ctx.check) throw new ModuleError(f.server_missing);
+      // Check mode after a predicted change: an earlier task may install the server (else the real run fails here, and so does this).
+      if (!ctx.check || !ctx.earlierChangesPredicted) throw new ModuleError(f.server_missing);
       const d = decideDbs(a, names, {});
       return { changes: d.changes.map((c) => ({ summary: `${c.summary} (the database server is not there yet)` })), data: { sql: d.sql } };
     }

@@ -170,8 +170,8 @@ export const mysqlUserModule: Module<MysqlUserArgs, { sql: string[] }> = {
     if (a.priv !== undefined) parsePrivs(a.priv); // bad syntax: an input error before anything runs
     const state = await ctx.fact(accountFact, { login: a, user: a.name, host: a.host, password: a.password });
     if ('server_missing' in state) {
-      // Check mode: the server may be predicted to be installed by an earlier task.
-      if (!ctx.check) throw new ModuleError(state.server_missing);
+      // Check mode after a predicted change: an earlier task may install the server (else the real run fails here, and so does this).
+      if (!ctx.check || !ctx.earlierChangesPredicted) throw new ModuleError(state.server_missing);
       const d = decideUser(a, { exists: false, nativeHashes: [], unixSocket: false, grants: {} });
       return { changes: d.changes.map((c) => ({ summary: `${c.summary} (the database server is not there yet)` })), data: { sql: d.sql } };
     }

@@ -119,8 +119,8 @@ export const rabbitmqUserModule: Module<RabbitmqUserArgs, { steps: RabbitStep[] 
     const withPw = a.password !== undefined && a.state === 'present';
     const state = await ctx.fact(rabbitUserFact, { user, vhost: a.vhost, node: a.node, ...(withPw ? { password: a.password } : {}) });
     if ('not_installed' in state) {
-      // Check mode: an earlier task may be predicted to install RabbitMQ.
-      if (!ctx.check) throw new ModuleError(state.not_installed);
+      // Check mode after a predicted change: an earlier task may install RabbitMQ (else the real run fails here, and so does this).
+      if (!ctx.check || !ctx.earlierChangesPredicted) throw new ModuleError(state.not_installed);
       const d = decideRabbit(a, { exists: false, tags: [] });
       return { changes: d.changes.map((c) => ({ summary: `${c.summary} (RabbitMQ is not installed yet)` })), data: { steps: d.steps } };
     }
