@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { EXIT, InputError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/project-root.js';
 import type { RunOptions, RunSummary } from '../engine/api.js';
+import { comparePrediction } from '../engine/prediction.js';
 import type { LabNode, LabProvider, NodeStatus } from '../providers/types.js';
 import type { VagrantInventoryExtra } from '../providers/vagrant/provider.js';
 import { wholeNumber } from './flag-values.js';
@@ -166,24 +167,35 @@ function listTasks(tasks: RunSummary['changed']): string {
 }
 
 /**
- * Molecule's sequence, built in: converge, converge again (must change
- * nothing), check mode (must predict nothing to change), verify.
+ * Molecule's sequence, built in, with check mode held to its word: check mode
+ * first (on fresh nodes it predicts the whole converge: every task it says
+ * will change must change, every task that changes must have been predicted
+ * or called unknown), converge, converge again (must change nothing), check
+ * mode (must predict nothing to change), verify.
  */
 async function testLab(lab: string, flags: PlayFlags): Promise<number> {
   await requireVerifyTasks(lab);
   const inventory = await ensureLab(lab, flags.provider);
-  const converge = await play(lab, inventory, flags, { mode: 'converge' }, `converge (1/4)`);
+  const predicted = await play(lab, inventory, flags, { mode: 'converge', check: true }, `check mode: what the converge will change (1/5)`);
+  if (predicted.exitCode !== EXIT.ok) return fail(`check mode before the converge failed`, predicted.exitCode);
+  const converge = await play(lab, inventory, flags, { mode: 'converge' }, `converge: as check mode predicted (2/5)`);
   if (converge.exitCode !== EXIT.ok) return fail(`converge failed`, converge.exitCode);
-  const again = await play(lab, inventory, flags, { mode: 'converge' }, `converge again: nothing may change (2/4)`);
+  const miss = comparePrediction(predicted, converge);
+  if (miss.over.length || miss.under.length) {
+    const over = miss.over.length ? `\npredicted to change, changed nothing (${miss.over.length}):\n${listTasks(miss.over)}` : '';
+    const under = miss.under.length ? `\nchanged, predicted to change nothing (${miss.under.length}):\n${listTasks(miss.under)}` : '';
+    return fail(`check mode did not predict the converge:${over}${under}`, EXIT.taskFailed);
+  }
+  const again = await play(lab, inventory, flags, { mode: 'converge' }, `converge again: nothing may change (3/5)`);
   if (again.exitCode !== EXIT.ok) return fail(`second converge failed`, again.exitCode);
   if (again.changed.length) return fail(`not idempotent: the second converge changed ${again.changed.length} task(s):\n${listTasks(again.changed)}`, EXIT.taskFailed);
-  const check = await play(lab, inventory, flags, { mode: 'converge', check: true }, `check mode: nothing may be predicted to change (3/4)`);
+  const check = await play(lab, inventory, flags, { mode: 'converge', check: true }, `check mode: nothing may be predicted to change (4/5)`);
   if (check.exitCode !== EXIT.ok) return fail(`check mode failed`, check.exitCode);
   if (check.changed.length) return fail(`check mode predicts ${check.changed.length} change(s) on converged nodes:\n${listTasks(check.changed)}`, EXIT.taskFailed);
   if (check.unknown.length) process.stderr.write(`drover: check mode could not predict ${check.unknown.length} task(s):\n${listTasks(check.unknown)}\n`);
-  const verify = await play(lab, inventory, flags, { mode: 'verify' }, `verify (4/4)`);
+  const verify = await play(lab, inventory, flags, { mode: 'verify' }, `verify (5/5)`);
   if (verify.exitCode !== EXIT.ok) return fail(`verify failed`, verify.exitCode);
-  process.stdout.write(`\nlab ${lab}: converged, idempotent, check mode clean, verified\n`);
+  process.stdout.write(`\nlab ${lab}: converged as check mode predicted, idempotent, check mode clean, verified\n`);
   return EXIT.ok;
 }
 

@@ -97,20 +97,22 @@ describe.skipIf(!isRoot)('lab1 on Vagrant machines (real vagrant, docker provide
     expect(inv).toMatch(/^compute_driver=fake\.FakeDriver$/m);
   });
 
-  it('lab test lab1: converges, converges again with changed=0, check mode predicts nothing, verify passes', async () => {
+  it('lab test lab1: converges as check mode predicted, converges again with changed=0, check mode predicts nothing, verify passes', async () => {
     const r = await drover(['lab', 'test', 'lab1', '-e', `credentials_dir=${creds}`]);
     if (r.code !== 0) console.log(r.out);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/lab lab1: converged, idempotent, check mode clean, verified/);
-    const [converge, again, check, verify] = recapSeconds(r.out);
+    expect(r.out).toMatch(/lab lab1: converged as check mode predicted, idempotent, check mode clean, verified/);
+    const [predict, converge, again, check, verify] = recapSeconds(r.out);
     Object.assign(measured, {
+      'check mode (fresh machines)': `${predict} s`,
       'converge (fresh machines)': `${converge} s`,
       'second converge (changed=0)': `${again} s`,
       'check mode': `${check} s`,
       verify: `${verify} s`,
     });
     const recaps = r.out.split(/^== /m).slice(1);
-    for (const block of [recaps[1]!, recaps[2]!]) {
+    expect(recaps[2]).toMatch(/converge again/);
+    for (const block of [recaps[2]!, recaps[3]!]) {
       for (const line of block.split('\n').filter((l) => /^(controller|compute1|compute2)\s+\d/.test(l))) {
         expect(line.trim().split(/\s+/)[2], line).toBe('0');
       }
