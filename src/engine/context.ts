@@ -20,6 +20,7 @@ export interface ContextParams {
   conn: Connection;
   vars: Record<string, unknown>;
   check: boolean;
+  controllerChangesPredicted: boolean;
   diff: boolean;
   becomeUser?: string;
   env?: Record<string, string>;
@@ -80,6 +81,7 @@ export function makeTaskContext(p: ContextParams): TaskContext {
     vars: p.vars,
     check: p.check,
     earlierChangesPredicted: p.check && p.host.tally.changed + p.host.tally.unknown > 0,
+    controllerChangesPredicted: p.check && p.controllerChangesPredicted,
     diff: p.diff,
     becomeUser: p.becomeUser,
     facts: p.host.factCache,

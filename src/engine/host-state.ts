@@ -20,6 +20,12 @@ export class HostState {
   unknownVars = new Set<string>();
   /** Check mode: an earlier task on this host would change something, so later reads of the host may differ. */
   predictedChange = false;
+  /**
+   * Check mode: a task that defines variables (include_vars of a file not there yet,
+   * set_fact) could not be predicted, so a variable undefined here may be defined
+   * in the real run: a task that reads one is unknown, not failed.
+   */
+  varsIncomplete = false;
   failed = false;
   unreachable = false;
   /** Ended by meta: end_host (for the current play only). */

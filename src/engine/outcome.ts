@@ -54,6 +54,7 @@ export function applyOutcome(env: OutcomeEnv, handlers: Pick<Handlers, 'notify'>
   }
   const changed = outcome.status === 'changed' || (env.check && outcome.status === 'unknown');
   if (env.check && changed) host.predictedChange = true;
+  if (env.check && outcome.status === 'unknown' && getModule(node.module)?.definesVars) host.varsIncomplete = true;
   if (changed && node.notify.length && !options.handler) handlers.notify(host, node.notify);
   const entry = { host: host.name, task: taskTitle(node), where: formatPos(node.pos) };
   if (outcome.status === 'changed' && !options.runOnceCopy) env.changed.push(entry);

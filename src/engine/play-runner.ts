@@ -52,6 +52,8 @@ export interface RunEnv {
   step?: (task: string) => Promise<'yes' | 'no' | 'continue'>;
   changed: ChangedTask[];
   unknown: ChangedTask[];
+  /** Check mode: a task predicted a change (or could not predict) on the controller (a local connection); shared by the run's plays. */
+  controller: { changesPredicted: boolean };
   inventoryVars: (host: string) => Vars;
   hostvars: Record<string, Vars>;
   /** Ctrl-C: finish the task in flight, then stop. */
@@ -489,6 +491,7 @@ export class PlayRunner {
         delegateTo: inherited.delegateTo,
         predictReads: predict,
         check: env.check,
+        controllerChangesPredicted: env.controller.changesPredicted,
         diff: env.diff,
         timeoutMs: env.timeoutMs,
         redactor: env.redactor,
@@ -512,6 +515,17 @@ export class PlayRunner {
   private applyOutcome(node: TaskNode, h: HostState, outcome: TaskOutcome, inherited: Inherited, handler: boolean, runOnceCopy = false): void {
     const noLog = () => this.keywordIsTrue(inherited.noLog, h, node, inherited);
     applyOutcome(this.env, this.handlers, node, h, outcome, { noLog, handler, runOnceCopy });
+    if (this.env.check && (outcome.status === 'changed' || outcome.status === 'unknown') && this.ranOnController(node, h, inherited)) this.env.controller.changesPredicted = true;
+  }
+
+  /** Did the task run on the controller (its host, or its delegate, is reached with the local connection)? */
+  private ranOnController(node: TaskNode, h: HostState, inherited: Inherited): boolean {
+    try {
+      const target = inherited.delegateTo !== undefined ? String(renderString(inherited.delegateTo, this.varsFor(h, node, inherited.scopeVars), node.pos)) : h.name;
+      return this.env.pool.spec(target).kind === 'local';
+    } catch {
+      return false; // a delegate that does not render: not known to be the controller
+    }
   }
 
   /** Run notified handlers, each on the hosts that notified it (handlers.ts). */

@@ -180,6 +180,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunSummary> {
     step: prompter ? (task: string) => prompter.ask(task) : undefined,
     changed: summary.changed,
     unknown: summary.unknown,
+    controller: { changesPredicted: false },
     inventoryVars,
     hostvars,
     interrupted: () => interrupted,

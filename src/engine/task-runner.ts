@@ -39,6 +39,8 @@ export interface TaskRunParams {
   /** delegate_to as written: rendered per loop item, after `when:` (undefined while skipped is fine, as in Ansible). */
   delegateTo?: string;
   check: boolean;
+  /** Check mode: a change was predicted (or not predictable) on the controller earlier in the run. */
+  controllerChangesPredicted: boolean;
   diff: boolean;
   timeoutMs: number;
   redactor: Redactor;
@@ -54,6 +56,27 @@ export interface TaskRunParams {
 const SKIPPED = (reason: string): Record<string, unknown> => ({ changed: false, skipped: true, skip_reason: reason });
 
 export async function runTask(p: TaskRunParams): Promise<TaskOutcome> {
+  try {
+    return await runTaskOnce(p);
+  } catch (e) {
+    const unknown = unknownInCheck(e, p);
+    if (unknown) return unknown;
+    throw e;
+  }
+}
+
+/**
+ * Check mode, after a task that would define variables could not be predicted
+ * (HostState.varsIncomplete): a variable undefined here may be defined in the
+ * real run, so the task that reads it cannot be predicted either.
+ */
+function unknownInCheck(e: unknown, p: TaskRunParams): TaskOutcome | undefined {
+  if (!(p.check && p.host.varsIncomplete && e instanceof UndefinedVariableError)) return undefined;
+  const msg = `${e.message} (an earlier task check mode could not predict may define it)`;
+  return { status: 'unknown', changes: [], result: { changed: false }, msg, unknownResult: true };
+}
+
+async function runTaskOnce(p: TaskRunParams): Promise<TaskOutcome> {
   const { node, host } = p;
   const mod = getModule(node.module);
   if (!mod) throw new InputError(`unknown module '${node.module}'`, node.pos);
@@ -232,6 +255,7 @@ async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unkno
     conn: conn ?? (undefined as unknown as Connection),
     vars,
     check: p.check,
+    controllerChangesPredicted: p.controllerChangesPredicted,
     diff: p.diff,
     becomeUser,
     env,
@@ -340,6 +364,8 @@ function failed(msg: string, p: TaskRunParams): TaskOutcome {
 }
 
 function fromError(e: unknown, p: TaskRunParams): TaskOutcome {
+  const unknown = unknownInCheck(e, p);
+  if (unknown) return unknown;
   if (e instanceof UnreachableError) {
     return { status: 'unreachable', changes: [], result: { changed: false, unreachable: true, msg: e.message }, msg: e.message };
   }

@@ -313,6 +313,11 @@ export const fileModule: Module<FileArgs, FilePlanData> = {
     if (args.mode !== undefined) parseMode(args.mode); // InputError before touching the host
     const [st, parent, src] = await ctx.fact(fileStatesFact, { queries: fileQueries(args) });
     const facts: FileFacts = { path: st!, parent, src, parentMayAppear: ctx.check && ctx.earlierChangesPredicted };
+    // Check mode: a file an earlier task may create (a generated credentials file) is not there
+    // yet; the real run fails only if nothing creates it, and its attributes are known only then.
+    if (facts.parentMayAppear && !st!.exists && effectiveState(args, st!) === 'file') {
+      return { changes: [], unknown: `${path} does not exist yet: whether an earlier task creates it, and with which attributes, is known only then` };
+    }
     if (args.recurse && st!.exists && st!.type === 'directory' && (args.mode !== undefined || args.owner !== undefined || args.group !== undefined)) {
       const r = await ctx.run(treeCommand(path));
       facts.tree = parseTree(r.stdout);
