@@ -249,10 +249,12 @@ export const aptModule: Module<AptArgs, AptPlanData> = {
       const q = { action: 'install' as const, options: aptGetOptions(a), packages: d.install };
       const sim = await ctx.fact(simulateFact, q);
       if (sim.error !== undefined) {
-        // Check mode with a stale index it may not refresh: apt may not know the package yet. Say so, do not fail.
-        if (ctx.check && notes.length && /Unable to locate package|has no installation candidate/.test(sim.error)) {
-          notes.push(`apt could not verify ${d.install.join(', ')} against the stale index (${sim.error.split('\n')[0]})`);
-          changes.push({ summary: `(unverified: the package index would be refreshed first)` });
+        // Check mode with an index the run would refresh first (here, or in an earlier task predicted to
+        // change the host: an update, a repository): apt may not know the package yet. Say so, do not fail.
+        const stale = notes.length > 0;
+        if (ctx.check && (stale || ctx.earlierChangesPredicted) && /Unable to locate package|has no installation candidate/.test(sim.error)) {
+          notes.push(`apt could not verify ${d.install.join(', ')} against the ${stale ? 'stale index' : 'index as it is before the earlier predicted changes'} (${sim.error.split('\n')[0]})`);
+          changes.push({ summary: stale ? `(unverified: the package index would be refreshed first)` : `(unverified: earlier tasks predicted to change the host come first: a package index refresh, a repository)` });
         } else throw new ModuleError(`apt cannot install ${d.install.join(', ')}: ${sim.error}`, simulateCommand(q), sim.error, sim.rc);
       }
       const extra = sim.inst.filter((p) => !d.install.some((x) => parseSpec(x).name === p.name));
