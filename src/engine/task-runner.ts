@@ -338,6 +338,11 @@ async function attempt(p: TaskRunParams, mod: Module, vars: Record<string, unkno
     if (typeof result.stderr === 'string') out.stderr = result.stderr;
     if (typeof result.rc === 'number') out.rc = result.rc;
     out.ignored = p.ignoreErrors;
+    // Check mode: a task that runs anyway (check_mode: false) on a host earlier tasks would change
+    // first saw the host as it is, not as the real run will find it; its failure predicts nothing.
+    if (p.check && runAnyway && p.host.predictedChange && !p.ignoreErrors) {
+      return { status: 'unknown', changes: [], result: { ...result, failed: false }, msg: `it failed here (${out.msg}), on a host earlier tasks would change first: known only in the real run`, unknownResult: true };
+    }
   }
   return out;
 }

@@ -27,7 +27,11 @@ const rest = `
       copy: { content: "password={{ APP_PASSWORD }}\\n", dest: "{{ dir }}/app.conf", mode: "0600" }
       register: app_conf
     - name: Not about the secrets
-      copy: { content: "plain\\n", dest: "{{ dir }}/plain.conf" }`;
+      copy: { content: "plain\\n", dest: "{{ dir }}/plain.conf" }
+    - name: A probe that runs in check mode too reads what the run will have written
+      command: grep -c password= {{ dir }}/app.conf
+      check_mode: false
+      changed_when: false`;
 
 function setup(tasks: string) {
   const dir = mkdtempSync(join(tmpdir(), 'drover-check-fresh-'));
@@ -49,7 +53,9 @@ describe('check mode on a fresh host, where an earlier task creates what later o
       'Load the secrets': 'unknown',
       "The app's configuration uses them": 'unknown',
       'Not about the secrets': 'changed',
+      'A probe that runs in check mode too reads what the run will have written': 'unknown',
     });
+    expect(check.results.find((r) => r.task.startsWith('A probe'))!.msg).toMatch(/it failed here \(.*\), on a host earlier tasks would change first/);
     expect(check.results.find((r) => r.task === "The app's configuration uses them")!.msg).toMatch(/APP_PASSWORD.*an earlier task check mode could not predict may define it/);
     expect(() => statSync(join(dir, 'creds.yaml'))).toThrow(); // nothing written
 
@@ -62,6 +68,16 @@ describe('check mode on a fresh host, where an earlier task creates what later o
     const again = await run(true);
     expect(again.summary.changed).toEqual([]);
     expect(again.summary.unknown).toEqual([]);
+  });
+
+  it('a probe that runs in check mode too (check_mode: false) and fails, with nothing predicted before it, fails as the run does', async () => {
+    const { run } = setup(`
+    - name: A probe
+      command: grep -c password= {{ dir }}/app.conf
+      check_mode: false
+      changed_when: false`);
+    expect((await run(true)).results[0]!.status).toBe('failed');
+    expect((await run(false)).results[0]!.status).toBe('failed');
   });
 
   it('without a task that may create it, a missing vars file fails check mode as it fails the run', async () => {
