@@ -115,9 +115,12 @@ export function requestKey(req: HttpRequest): string {
   return `${req.method} ${req.url}${/\/auth\/tokens$/.test(req.url) && user ? ` as ${user}` : ''}`;
 }
 
+/** curl is not on the target: the os_* modules cannot talk to the API from there. */
+export class CurlMissing extends ModuleError {}
+
 /** curl is not on the target (rc 127): the task's error, whatever was asked. */
 function requireCurl(r: { stderr: string; rc: number }): void {
-  if (r.rc === 127) throw new ModuleError('the os_* modules need curl on the target (install the curl package first)', CURL_COMMAND, r.stderr, r.rc);
+  if (r.rc === 127) throw new CurlMissing('the os_* modules need curl on the target (install the curl package first)', CURL_COMMAND, r.stderr, r.rc);
 }
 
 /** One request's answer from curl's result (reads and writes alike). */

@@ -14,7 +14,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { apiBatchFact, apiFact, curlResult, CURL_COMMAND, type HttpRequest, type HttpResponse } from '../../facts/openstack.js';
+import { apiBatchFact, apiFact, curlResult, CurlMissing, CURL_COMMAND, type HttpRequest, type HttpResponse } from '../../facts/openstack.js';
 import { ModuleError } from '../../util/errors.js';
 import type { Plan, TaskContext } from '../types.js';
 
@@ -299,7 +299,8 @@ export const identity = {
 /**
  * Plan with a client. In check mode an API that does not answer (the service
  * is not installed yet) makes the task "unknown" instead of failing, and is
- * not waited for: nothing was restarted.
+ * not waited for: nothing was restarted. So does curl missing on a host an
+ * earlier task is predicted to change (it may install curl).
  */
 export async function planWithClient<D>(ctx: TaskContext, a: CommonArgs, what: string, read: (c: OsClient) => Promise<Plan<D>>): Promise<Plan<D>> {
   const args = ctx.check ? { ...a, api_timeout: 0 } : a;
@@ -307,6 +308,7 @@ export async function planWithClient<D>(ctx: TaskContext, a: CommonArgs, what: s
     return await read(await OsClient.connect(ctx, args));
   } catch (e) {
     if (ctx.check && e instanceof ApiUnreachable) return { changes: [], unknown: `${what}: ${e.message}` };
+    if (ctx.check && ctx.earlierChangesPredicted && e instanceof CurlMissing) return { changes: [], unknown: `${what}: curl is not installed yet (an earlier task may install it)` };
     throw e;
   }
 }
