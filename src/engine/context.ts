@@ -94,7 +94,15 @@ export function makeTaskContext(p: ContextParams): TaskContext {
     evaluate: (expression) => evaluateCondition(expression, p.vars, node.pos),
     render: (text, extraVars, file, options) =>
       renderText(text, extraVars ? extendVars(p.vars, extraVars) : p.vars, file ?? `${node.pos.file}:${node.pos.line}`, options),
-    findFile: (kind, path) => findLocalFile(node, kind, path),
+    findFile: (kind, path) => {
+      try {
+        return findLocalFile(node, kind, path);
+      } catch (e) {
+        // Check mode: an earlier task on the controller may create it (credentials, a key pair it generates).
+        if (p.check && p.controllerChangesPredicted && e instanceof ModuleError) throw new LocalFileNotYet(kind, path);
+        throw e;
+      }
+    },
     secret: (value) => redactor.add(value),
     log: (message) => p.log(message),
     async expandUser(path) {
@@ -112,6 +120,13 @@ export function makeTaskContext(p: ContextParams): TaskContext {
     },
   };
   return ctx;
+}
+
+/** Check mode: a controller-side file not there yet, after a change predicted on the controller. The task is unknown. */
+export class LocalFileNotYet extends ModuleError {
+  constructor(kind: LocalFileKind, path: string) {
+    super(`${kind} file ${path} is not on the controller yet: whether an earlier task creates it, and what it holds, is known only then`);
+  }
 }
 
 /** A controller-side file by the playbook's search rule; not found is the task's error. */

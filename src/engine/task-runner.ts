@@ -9,7 +9,7 @@ import { CommandTimeoutError, InputError, ModuleError, UnreachableError } from '
 import { formatPos } from '../util/source.js';
 import { collectStrings } from '../util/strings-in.js';
 import type { Redactor } from '../util/redact.js';
-import { makeTaskContext } from './context.js';
+import { LocalFileNotYet, makeTaskContext } from './context.js';
 import { extendVars } from './vars.js';
 import { loopMagic } from '../playbook/magic-vars.js';
 import type { HostState } from './host-state.js';
@@ -66,13 +66,16 @@ export async function runTask(p: TaskRunParams): Promise<TaskOutcome> {
 }
 
 /**
- * Check mode, after a task that would define variables could not be predicted
- * (HostState.varsIncomplete): a variable undefined here may be defined in the
- * real run, so the task that reads it cannot be predicted either.
+ * Check mode: what is missing now may be there in the real run, so the task
+ * cannot be predicted: a controller-side file after a change predicted on the
+ * controller (context.ts), a variable after a task that would define variables
+ * could not be predicted (HostState.varsIncomplete).
  */
 function unknownInCheck(e: unknown, p: TaskRunParams): TaskOutcome | undefined {
-  if (!(p.check && p.host.varsIncomplete && e instanceof UndefinedVariableError)) return undefined;
-  const msg = `${e.message} (an earlier task check mode could not predict may define it)`;
+  let msg: string;
+  if (e instanceof LocalFileNotYet) msg = e.message;
+  else if (p.check && p.host.varsIncomplete && e instanceof UndefinedVariableError) msg = `${e.message} (an earlier task check mode could not predict may define it)`;
+  else return undefined;
   return { status: 'unknown', changes: [], result: { changed: false }, msg, unknownResult: true };
 }
 

@@ -85,17 +85,7 @@ export const includeVarsModule: Module<IncludeVarsArgs> = {
   async plan(ctx, args) {
     let files: string[];
     if (args.file !== undefined) {
-      let p: string;
-      try {
-        p = ctx.findFile('vars', args.file);
-      } catch (e) {
-        // Check mode: an earlier task on the controller may create it (generated credentials). What it
-        // defines is then unknown, and so is every task that reads a variable it would define.
-        if (ctx.check && ctx.controllerChangesPredicted) {
-          return { changes: [], unknown: `vars file ${args.file} does not exist yet: whether an earlier task creates it, and what it defines, is known only then` };
-        }
-        throw e;
-      }
+      const p = ctx.findFile('vars', args.file);
       if (!isFile(p)) throw new InputError(`include_vars: could not find vars file ${JSON.stringify(args.file)} (looked for ${p})`);
       files = [p];
     } else {

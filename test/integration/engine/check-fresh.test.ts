@@ -23,6 +23,8 @@ const rest = `
       file: { path: "{{ dir }}/creds.yaml", mode: "0600" }
     - name: Load the secrets
       include_vars: { file: "{{ dir }}/creds.yaml" }
+    - name: A copy of the generated file (src on the controller)
+      copy: { src: "{{ dir }}/creds.yaml", dest: "{{ dir }}/creds.copy", mode: "0600" }
     - name: The app's configuration uses them
       copy: { content: "password={{ APP_PASSWORD }}\\n", dest: "{{ dir }}/app.conf", mode: "0600" }
       register: app_conf
@@ -51,11 +53,13 @@ describe('check mode on a fresh host, where an earlier task creates what later o
       'Generate the secrets (once)': 'unknown',
       'The secrets are private': 'unknown',
       'Load the secrets': 'unknown',
+      'A copy of the generated file (src on the controller)': 'unknown',
       "The app's configuration uses them": 'unknown',
       'Not about the secrets': 'changed',
       'A probe that runs in check mode too reads what the run will have written': 'unknown',
     });
     expect(check.results.find((r) => r.task.startsWith('A probe'))!.msg).toMatch(/it failed here \(.*\), on a host earlier tasks would change first/);
+    expect(check.results.find((r) => r.task === 'Load the secrets')!.msg).toMatch(/creds.yaml is not on the controller yet/);
     expect(check.results.find((r) => r.task === "The app's configuration uses them")!.msg).toMatch(/APP_PASSWORD.*an earlier task check mode could not predict may define it/);
     expect(() => statSync(join(dir, 'creds.yaml'))).toThrow(); // nothing written
 
