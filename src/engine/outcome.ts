@@ -32,8 +32,8 @@ export interface OutcomeOptions {
   runOnceCopy?: boolean;
 }
 
-/** Register, notify, fail the host: what a result means for the rest of the run. */
-export function applyOutcome(env: OutcomeEnv, handlers: Pick<Handlers, 'notify'>, node: TaskNode, host: HostState, outcome: TaskOutcome, options: OutcomeOptions): void {
+/** Register, notify, fail the host: what a result means for the rest of the run. Returns whether the task changed (or, in check mode, would change or could not say). */
+export function applyOutcome(env: OutcomeEnv, handlers: Pick<Handlers, 'notify'>, node: TaskNode, host: HostState, outcome: TaskOutcome, options: OutcomeOptions): boolean {
   if (node.register) {
     host.runtimeVars[node.register] = outcome.result;
     // In check mode, what a task reads from a host that earlier tasks would have changed
@@ -65,6 +65,7 @@ export function applyOutcome(env: OutcomeEnv, handlers: Pick<Handlers, 'notify'>
     host.runtimeVars.__last_failed = outcome.result;
     host.runtimeVars.__last_failed_task = failedTask(node);
   }
+  return changed;
 }
 
 /** After a task: do its failures end the play for the whole batch (any_errors_fatal, max_fail_percentage)? */

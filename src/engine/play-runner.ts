@@ -514,8 +514,8 @@ export class PlayRunner {
 
   private applyOutcome(node: TaskNode, h: HostState, outcome: TaskOutcome, inherited: Inherited, handler: boolean, runOnceCopy = false): void {
     const noLog = () => this.keywordIsTrue(inherited.noLog, h, node, inherited);
-    applyOutcome(this.env, this.handlers, node, h, outcome, { noLog, handler, runOnceCopy });
-    if (this.env.check && (outcome.status === 'changed' || outcome.status === 'unknown') && this.ranOnController(node, h, inherited)) this.env.controller.changesPredicted = true;
+    const changed = applyOutcome(this.env, this.handlers, node, h, outcome, { noLog, handler, runOnceCopy });
+    if (this.env.check && changed && !this.env.controller.changesPredicted && this.ranOnController(node, h, inherited)) this.env.controller.changesPredicted = true;
   }
 
   /** Did the task run on the controller (its host, or its delegate, is reached with the local connection)? */
