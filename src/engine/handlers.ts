@@ -43,13 +43,21 @@ export class Handlers {
    * after the play's tasks, once the roles have loaded the variables they need.
    */
   notifyRestored(): void {
-    for (const [host, names] of this.restored) if (host.active) for (const name of names) host.notified.add(name);
+    for (const [host, names] of this.restored) {
+      if (!host.active) continue;
+      for (const name of names) {
+        host.notified.add(name);
+        host.notifiedSurely.add(name);
+      }
+    }
     this.restored.clear();
   }
 
-  notify(host: HostState, names: readonly string[]): void {
+  /** `surely`: the notifying task changed (check mode: was predicted to), not only could not be predicted. */
+  notify(host: HostState, names: readonly string[], surely = true): void {
     for (const name of names) {
       host.notified.add(name);
+      if (surely) host.notifiedSurely.add(name);
       if (!this.options.check) this.options.runState?.add(host.name, name);
     }
   }
@@ -65,6 +73,7 @@ export class Handlers {
         if (h.failed || h.unreachable) continue;
         for (const name of names) {
           h.notified.delete(name);
+          h.notifiedSurely.delete(name);
           if (!this.options.check) this.options.runState?.done(h.name, name);
         }
       }

@@ -16,6 +16,8 @@ export class HostState {
   runtimeVars: Vars = {};
   /** Handler names (or listen topics) notified on this host and not yet run. */
   notified = new Set<string>();
+  /** Check mode: those notified by a task predicted to change (not only by tasks check mode could not predict). */
+  notifiedSurely = new Set<string>();
   /** Registered names whose value check mode could not know (their readers report unknown). */
   unknownVars = new Set<string>();
   /** Check mode: an earlier task on this host would change something, so later reads of the host may differ. */

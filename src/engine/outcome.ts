@@ -55,7 +55,7 @@ export function applyOutcome(env: OutcomeEnv, handlers: Pick<Handlers, 'notify'>
   const changed = outcome.status === 'changed' || (env.check && outcome.status === 'unknown');
   if (env.check && changed) host.predictedChange = true;
   if (env.check && outcome.status === 'unknown' && getModule(node.module)?.definesVars) host.varsIncomplete = true;
-  if (changed && node.notify.length && !options.handler) handlers.notify(host, node.notify);
+  if (changed && node.notify.length && !options.handler) handlers.notify(host, node.notify, outcome.status === 'changed');
   const entry = { host: host.name, task: taskTitle(node), where: formatPos(node.pos) };
   if (outcome.status === 'changed' && !options.runOnceCopy) env.changed.push(entry);
   if (outcome.status === 'unknown' && !options.runOnceCopy) env.unknown.push(entry);

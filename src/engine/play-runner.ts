@@ -15,7 +15,7 @@ import type { Inventory } from '../inventory/types.js';
 import type { ConnectionPool } from './connections.js';
 import type { HostState } from './host-state.js';
 import type { RunState } from './run-state.js';
-import { Handlers } from './handlers.js';
+import { Handlers, handlerNames } from './handlers.js';
 import { applyOutcome, failLimitReached } from './outcome.js';
 import { markSecretVars } from './secret-vars.js';
 import { tagsSelected } from './tags.js';
@@ -417,7 +417,7 @@ export class PlayRunner {
         this.queue.add(async () => {
           env.emit({ type: 'host_task_start', host: h.name, task: title });
           const started = Date.now();
-          const outcome = await this.runOnHost(node, h, taskInherited, inherited, following);
+          const outcome = this.handlerCertainty(handler, node, h, await this.runOnHost(node, h, taskInherited, inherited, following));
           outcomes.set(h, outcome);
           this.emitResult(h, node, outcome, started, title, Boolean(this.keywordIsTrue(taskInherited.noLog, h, node, taskInherited)));
         }),
@@ -516,6 +516,13 @@ export class PlayRunner {
     const noLog = () => this.keywordIsTrue(inherited.noLog, h, node, inherited);
     const changed = applyOutcome(this.env, this.handlers, node, h, outcome, { noLog, handler, runOnceCopy });
     if (this.env.check && changed && !this.env.controller.changesPredicted && this.ranOnController(node, h, inherited)) this.env.controller.changesPredicted = true;
+  }
+
+  /** Check mode: a handler that only tasks check mode could not predict notified may not run in the real run at all. */
+  private handlerCertainty(handler: boolean, node: TaskNode, h: HostState, outcome: TaskOutcome): TaskOutcome {
+    if (!handler || !this.env.check || outcome.status !== 'changed') return outcome;
+    if (handlerNames(node).some((n) => h.notifiedSurely.has(n))) return outcome;
+    return { ...outcome, status: 'unknown', msg: 'notified only by tasks check mode could not predict: whether it runs is known only then', unknownResult: true };
   }
 
   /** Did the task run on the controller (its host, or its delegate, is reached with the local connection)? */

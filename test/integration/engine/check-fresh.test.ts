@@ -74,6 +74,28 @@ describe('check mode on a fresh host, where an earlier task creates what later o
     expect(again.summary.unknown).toEqual([]);
   });
 
+  it('a handler only tasks check mode cannot predict notified is unknown; one a predicted change notified would run', async () => {
+    const { run } = setup(`
+    - name: A command check mode cannot predict
+      command: "true"
+      notify: reload app
+    - name: A file check mode can predict
+      copy: { content: "x\\n", dest: "{{ dir }}/x.conf" }
+      notify: restart app
+  handlers:
+    - name: reload app
+      file: { path: "{{ dir }}/reloaded", state: touch }
+    - name: restart app
+      file: { path: "{{ dir }}/restarted", state: touch }`);
+    const check = await run(true);
+    const status = Object.fromEntries(check.results.map((r) => [r.task, r.status]));
+    expect(status['reload app']).toBe('unknown');
+    expect(check.results.find((r) => r.task === 'reload app')!.msg).toMatch(/notified only by tasks check mode could not predict/);
+    expect(status['restart app']).toBe('changed');
+    const real = await run(false);
+    expect(comparePrediction(check.summary, real.summary)).toEqual({ over: [], under: [] });
+  });
+
   it('a probe that runs in check mode too (check_mode: false) and fails, with nothing predicted before it, fails as the run does', async () => {
     const { run } = setup(`
     - name: A probe
