@@ -20,6 +20,11 @@ export interface ContextParams {
   conn: Connection;
   vars: Record<string, unknown>;
   check: boolean;
+  /**
+   * Check mode: an earlier task of this run predicted a change (or could not predict)
+   * on the controller (a host drover reaches with the local connection), so a
+   * controller-side file may not exist yet (credentials it generates): findFile says so.
+   */
   controllerChangesPredicted: boolean;
   diff: boolean;
   becomeUser?: string;
@@ -81,7 +86,6 @@ export function makeTaskContext(p: ContextParams): TaskContext {
     vars: p.vars,
     check: p.check,
     earlierChangesPredicted: p.check && p.host.tally.changed + p.host.tally.unknown > 0,
-    controllerChangesPredicted: p.check && p.controllerChangesPredicted,
     diff: p.diff,
     becomeUser: p.becomeUser,
     facts: p.host.factCache,

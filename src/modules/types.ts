@@ -76,12 +76,6 @@ export interface TaskContext {
    * task runs — a file it needs may be created by then (a package's config).
    */
   earlierChangesPredicted: boolean;
-  /**
-   * Check mode: an earlier task of this run predicted a change (or could not predict)
-   * on the controller (a host drover reaches with the local connection), so a
-   * controller-side file this task reads may not exist yet (credentials it generates).
-   */
-  controllerChangesPredicted: boolean;
   diff: boolean;
   /** The effective become user (undefined: the login user). */
   becomeUser?: string;

@@ -20,7 +20,6 @@ export interface TaskContextOptions {
   check?: boolean;
   /** Check mode: an earlier task predicted a change on this host. */
   earlierChangesPredicted?: boolean;
-  controllerChangesPredicted?: boolean;
   diff?: boolean;
   becomeUser?: string;
   vars?: Record<string, unknown>;
@@ -51,7 +50,6 @@ export function makeTaskContext(conn: Connection, o: TaskContextOptions = {}): T
     vars,
     check: o.check ?? false,
     earlierChangesPredicted: o.earlierChangesPredicted ?? false,
-    controllerChangesPredicted: o.controllerChangesPredicted ?? false,
     diff: o.diff ?? false,
     becomeUser: o.becomeUser,
     facts,

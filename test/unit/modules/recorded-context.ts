@@ -58,7 +58,6 @@ export function recordedContext(answers: RecordedAnswer[], over: Partial<TaskCon
     vars: {},
     check: false,
     earlierChangesPredicted: false,
-    controllerChangesPredicted: false,
     diff: false,
     facts: cache,
     fact: (def, params) => {
